@@ -1,0 +1,1 @@
+"""HTTP API (Litestar) and the ``rewards`` command line."""

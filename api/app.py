@@ -1,0 +1,148 @@
+"""The Litestar application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from api.auth import CredentialCache
+from api.controllers.admin import AdminController
+from api.controllers.hooks import HooksController
+from api.controllers.me import MeController
+from api.controllers.merchant import MerchantController
+from api.controllers.ops import OpsController
+from api.deps import DEPENDENCIES
+from api.logs import AccessLog, configure_logging
+from api.problems import EXCEPTION_HANDLERS
+from api.request import StrictRequest
+from api.settings import Settings
+from db.embedded import EmbeddedPostgres
+from db.migrate import migrate
+from db.pool import connect, create_pool, ensure_database
+
+_log = logging.getLogger("rewards.api")
+
+API_DESCRIPTION = """\
+Rewards, points and merchant-offers engine for card programs.
+
+Errors are RFC 9457 `application/problem+json`. Validation errors are `422` with
+`errors: [{field, message}]`; malformed JSON is `400`; request bodies are limited to
+1 MiB (64 KiB for a single hook transaction) and larger ones are `413`. Unknown fields in a
+request body are refused (`422`). Lists take `limit` (default 50, max 500) and an opaque
+keyset `cursor`, and answer `{items, next_cursor}`.
+"""
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Rewards engine",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "AdminKey": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="Operator API key of one tenant, shown once at creation.",
+                ),
+                "MerchantKey": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="API key of one merchant, shown once at creation.",
+                ),
+                "MemberToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="HS256 JWT signed with the tenant's member-token secret; "
+                    "claims sub (member id), tid (tenant id), exp. Optional X-Device-Id.",
+                ),
+                "HookSignature": SecurityScheme(
+                    type="apiKey",
+                    name="X-Rewards-Signature",
+                    security_scheme_in="header",
+                    description='t=<unix seconds>,v1=<hex HMAC-SHA256(hook secret, "<t>.<raw '
+                    'body>")>; refused when t is more than 300 s from server time.',
+                ),
+                "HookTenant": SecurityScheme(
+                    type="apiKey",
+                    name="X-Rewards-Tenant",
+                    security_scheme_in="header",
+                    description="The tenant id whose hook secret signed the request.",
+                ),
+            }
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application. With no database URL in the settings an embedded
+    PostgreSQL is started under ``settings.data_dir``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        embedded = None
+        dsn = settings.database_url
+        if dsn is None:
+            embedded = EmbeddedPostgres(settings.data_dir)
+            await ensure_database(embedded.dsn("postgres"), "rewards")
+            dsn = embedded.dsn()
+        conn = await connect(dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        pool = await create_pool(
+            dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
+        app.state.pool = pool
+        app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
+        try:
+            yield
+        finally:
+            await pool.close()
+            if embedded is not None:
+                embedded.stop()
+
+    app = Litestar(
+        route_handlers=[
+            OpsController,
+            PrometheusController,
+            AdminController,
+            MerchantController,
+            MeController,
+            HooksController,
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_class=StrictRequest,
+        request_max_body_size=settings.max_body_bytes,
+        middleware=[
+            DefineMiddleware(AccessLog, enabled=settings.access_log),
+            PrometheusConfig(app_name="rewards", prefix="rewards", group_path=True).middleware,
+        ],
+        openapi_config=_openapi(),
+        lifespan=[lifespan],
+        logging_config=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ASGI servers (``uvicorn --factory api.app:create_app_from_env``)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,37 @@
+"""Request-scoped dependencies: one connection and one transaction per use case."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any, TypeAlias
+
+import asyncpg
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Dependency, Provide
+from litestar.params import SkipValidationMarker
+
+from api.auth import caller_of
+from db.types import Conn
+
+# The request's connection, injected by name; it is a live object, not input to validate.
+DbConn: TypeAlias = Annotated[Conn, Dependency(kind="named"), SkipValidationMarker()]
+
+
+async def provide_transaction(state: State) -> AsyncGenerator[Conn, None]:
+    """A pooled connection inside a transaction: committed when the handler returns,
+    rolled back when it raises."""
+    pool: asyncpg.Pool = state.pool
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+async def provide_caller(request: Request[Any, Any, Any]) -> Any:
+    """Who the route's guard authenticated."""
+    return caller_of(request)
+
+
+DEPENDENCIES = {
+    "conn": Provide(provide_transaction),
+    "caller": Provide(provide_caller),
+}

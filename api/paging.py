@@ -1,0 +1,48 @@
+"""Opaque keyset cursors for list endpoints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar.params import Parameter
+
+from rewards.errors import ValidationFailed
+
+K = TypeVar("K", str, int)
+
+Limit = Annotated[
+    int, Parameter(ge=1, le=500, description="Page size (default 50, max 500).")
+]
+CursorParam = Annotated[
+    str | None, Parameter(description="Opaque cursor from next_cursor of the previous page.")
+]
+
+
+def encode_cursor(key: str | int) -> str:
+    """An opaque cursor for the key of the last item of a page."""
+    return base64.urlsafe_b64encode(msgspec.json.encode([key])).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None, kind: type[K]) -> K | None:
+    """The key a cursor stands for; a cursor that is not one of ours is a 422."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        keys = msgspec.json.decode(raw, type=list[Any])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        keys = []
+    if len(keys) != 1 or type(keys[0]) is not kind:
+        raise ValidationFailed(
+            "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
+        )
+    key: K = keys[0]
+    return key
+
+
+def next_cursor(keys: list[str] | list[int], limit: int) -> str | None:
+    """The cursor of the next page: present only when the page is full."""
+    return encode_cursor(keys[-1]) if len(keys) == limit and keys else None

@@ -1,0 +1,135 @@
+"""RFC 9457 problem+json rendering for every error the service can answer with."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from rewards.errors import RewardsError
+
+_log = logging.getLogger("rewards.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(msgspec.Struct):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+_HTTP_TYPES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Validation failed"),
+    429: ("too_many_requests", "Too many requests"),
+}
+
+
+def request_id_of(request: Request[Any, Any, Any]) -> str | None:
+    """The id the access-log middleware gave this request."""
+    state = request.scope.get("state") or {}
+    value = state.get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    """A problem+json response."""
+    body = Problem(type_, title, status, detail, errors or None, request_id_of(request))
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, RewardsError)
+    errors = [FieldError(f, m) for f, m in exc.errors]
+    return problem(request, exc.status, exc.type, exc.title, exc.detail, errors)
+
+
+def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, ValidationException)
+    errors: list[FieldError] = []
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                field = str(item.get("key") or item.get("source") or "")
+                errors.append(FieldError(field, str(item.get("message", "invalid value"))))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
+    return problem(request, 422, "validation_error", "Validation failed", detail, errors)
+
+
+_CLEAN_DETAIL = re.compile(r"\s+")
+
+
+def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status >= 500:
+        return _on_unhandled(request, exc)
+    type_, title = _HTTP_TYPES.get(status, ("http_error", "HTTP error"))
+    detail = _CLEAN_DETAIL.sub(" ", str(exc.detail or title))
+    if status == 404:
+        detail = f"no route or resource at {request.url.path}"
+    elif status == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    elif status == 413:
+        detail = "the request body is larger than this endpoint accepts"
+    return problem(request, status, type_, title, detail, headers=exc.headers)
+
+
+def _on_unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    rid = request_id_of(request)
+    _log.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        rid,
+        exc_info=exc,
+    )
+    return problem(
+        request,
+        500,
+        "internal_error",
+        "Internal server error",
+        f"an unexpected error occurred; quote request id {rid} when reporting it",
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    RewardsError: _on_rewards_error,
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    Exception: _on_unhandled,
+}

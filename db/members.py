@@ -1,0 +1,40 @@
+"""Members."""
+
+from __future__ import annotations
+
+from db.queries import sql
+from db.rows import one
+from db.types import Conn
+from rewards.models import Member
+
+
+async def enroll_member(conn: Conn, tenant_id: str, member_id: str) -> None:
+    """Enroll the member unless enrolled already."""
+    await conn.execute(sql("member_enroll"), tenant_id, member_id)
+
+
+async def get_member(conn: Conn, tenant_id: str, member_id: str) -> Member | None:
+    return one(await conn.fetchrow(sql("member_get"), tenant_id, member_id), Member)
+
+
+async def upsert_member(
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    tier: str | None,
+    segments: list[str],
+    card_products: list[str],
+    referral_code_used: str | None,
+) -> Member:
+    row = await conn.fetchrow(
+        sql("member_upsert"),
+        tenant_id,
+        member_id,
+        tier,
+        segments,
+        card_products,
+        referral_code_used,
+    )
+    member = one(row, Member)
+    assert member is not None
+    return member

@@ -1,0 +1,56 @@
+"""Connection pools and single connections with the project's type codecs."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from db.queries import sql
+from db.types import Conn
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+def _encode_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+async def init_connection(conn: Conn) -> None:
+    """Register jsonb as msgspec-encoded JSON on a new connection."""
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_json, decoder=_decode, schema="pg_catalog", format="text"
+    )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    """Create a pool whose connections know the project's codecs."""
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> Conn:
+    """Open one connection with the project's codecs."""
+    conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    return conn
+
+
+async def ensure_database(maintenance_dsn: str, database: str) -> None:
+    """Create ``database`` on the server if it does not exist yet."""
+    conn = await asyncpg.connect(maintenance_dsn)
+    try:
+        exists = await conn.fetchval(sql("database_exists"), database)
+        if not exists:
+            # CREATE DATABASE takes no parameters; the name is quoted as an identifier.
+            quoted = '"' + database.replace('"', '""') + '"'
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await conn.execute(f"CREATE DATABASE {quoted}")
+    finally:
+        await conn.close()

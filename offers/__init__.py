@@ -1,0 +1,1 @@
+"""Merchants, stores, offers, H3 geofences, nearby search and card-linked matching."""

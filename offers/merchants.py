@@ -1,0 +1,75 @@
+"""Use cases for merchants."""
+
+from __future__ import annotations
+
+import secrets
+
+import msgspec
+
+from db import audit
+from db import merchants as merchant_db
+from db import tenants as tenant_db
+from db.types import Conn
+from rewards.credentials import MERCHANT_KEY_PREFIX, hash_api_key, new_api_key
+from rewards.errors import AlreadyExists, NotFound
+from rewards.models import Merchant
+
+
+class NewMerchant(msgspec.Struct, frozen=True):
+    """A created merchant with its API key, shown once."""
+
+    merchant: Merchant
+    api_key: str
+
+
+async def create_merchant(
+    conn: Conn,
+    tenant_id: str,
+    actor: str,
+    merchant_id: str | None,
+    name: str,
+    category: str,
+) -> NewMerchant:
+    """Create a merchant and its first API key, scoped to that merchant."""
+    merchant_id = merchant_id or "mer_" + secrets.token_hex(8)
+    merchant = await merchant_db.insert_merchant(conn, tenant_id, merchant_id, name, category)
+    if merchant is None:
+        raise AlreadyExists(f"merchant {merchant_id} exists already")
+    key = new_api_key(MERCHANT_KEY_PREFIX, tenant_id)
+    await tenant_db.insert_api_key(
+        conn, tenant_id, hash_api_key(key), "merchant", merchant_id, "first merchant key"
+    )
+    await audit.record(
+        conn,
+        tenant_id,
+        actor,
+        "merchant.create",
+        "merchant",
+        merchant_id,
+        None,
+        msgspec.to_builtins(merchant),
+    )
+    return NewMerchant(merchant, key)
+
+
+async def get_merchant(conn: Conn, tenant_id: str, merchant_id: str) -> Merchant:
+    merchant = await merchant_db.get_merchant(conn, tenant_id, merchant_id)
+    if merchant is None:
+        raise NotFound(f"no merchant {merchant_id}")
+    return merchant
+
+
+async def list_merchants(
+    conn: Conn, tenant_id: str, after: str | None, limit: int
+) -> list[Merchant]:
+    return await merchant_db.list_merchants(conn, tenant_id, after, limit)
+
+
+async def issue_merchant_key(conn: Conn, tenant_id: str, merchant_id: str, label: str) -> str:
+    """Another API key for an existing merchant (shown once)."""
+    await get_merchant(conn, tenant_id, merchant_id)
+    key = new_api_key(MERCHANT_KEY_PREFIX, tenant_id)
+    await tenant_db.insert_api_key(
+        conn, tenant_id, hash_api_key(key), "merchant", merchant_id, label
+    )
+    return key

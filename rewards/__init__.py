@@ -1,0 +1,1 @@
+"""Points engine: earning, draws, the ledger, the benefit catalog and redemptions."""

@@ -1,0 +1,61 @@
+"""Use cases for tenants and their credentials."""
+
+from __future__ import annotations
+
+import secrets
+
+import msgspec
+
+from db import tenants as tenant_db
+from db.types import Conn
+from rewards.credentials import (
+    ADMIN_KEY_PREFIX,
+    hash_api_key,
+    new_api_key,
+    new_secret,
+)
+from rewards.errors import NotFound
+
+
+class NewTenant(msgspec.Struct, frozen=True):
+    """A created tenant with its credentials, shown once."""
+
+    tenant_id: str
+    admin_api_key: str
+    hook_secret: str
+    member_token_secret: str
+
+
+def new_tenant_id() -> str:
+    """A fresh server-chosen tenant id."""
+    return "tn_" + secrets.token_hex(8)
+
+
+async def create_tenant(conn: Conn, name: str, tenant_id: str | None = None) -> NewTenant:
+    """Create a tenant with its first admin key, a hook secret and a member-token secret."""
+    tenant_id = tenant_id or new_tenant_id()
+    hook_secret = new_secret()
+    member_secret = new_secret()
+    admin_key = new_api_key(ADMIN_KEY_PREFIX, tenant_id)
+    await tenant_db.insert_tenant(conn, tenant_id, name, hook_secret, member_secret)
+    await tenant_db.insert_api_key(
+        conn, tenant_id, hash_api_key(admin_key), "admin", None, "first admin key"
+    )
+    return NewTenant(tenant_id, admin_key, hook_secret, member_secret)
+
+
+async def rotate_hook_secret(conn: Conn, tenant_id: str) -> str:
+    """Make a new hook secret the first; the previous one stays accepted until the next turn."""
+    secret = new_secret()
+    if not await tenant_db.rotate_hook_secret(conn, tenant_id, secret):
+        raise NotFound(f"no tenant {tenant_id}")
+    return secret
+
+
+async def issue_admin_key(conn: Conn, tenant_id: str, label: str) -> str:
+    """Another admin key for an existing tenant (shown once)."""
+    if await tenant_db.tenant_secrets(conn, tenant_id) is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    key = new_api_key(ADMIN_KEY_PREFIX, tenant_id)
+    await tenant_db.insert_api_key(conn, tenant_id, hash_api_key(key), "admin", None, label)
+    return key

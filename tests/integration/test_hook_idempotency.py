@@ -1,0 +1,38 @@
+"""The transaction id is the idempotency key of the hook."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.integration.conftest import Tenant, count_rows, purchase
+
+
+async def test_the_same_transaction_twice_answers_the_same_body(tenant: Tenant, conn) -> None:
+    first = await tenant.hook(purchase())
+    again = await tenant.hook(purchase())
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert await count_rows(conn, "transactions") == 1
+
+
+async def test_key_order_and_spacing_do_not_make_a_different_body(tenant: Tenant) -> None:
+    first = await tenant.hook(purchase())
+    reordered = dict(reversed(list(purchase().items())))
+    assert (await tenant.hook(reordered)).json() == first.json()
+
+
+async def test_the_same_id_with_a_different_body_is_409(tenant: Tenant, conn) -> None:
+    await tenant.hook(purchase())
+    response = await tenant.hook(purchase(amount_minor=1))
+    assert response.status_code == 409
+    assert response.json()["type"] == "idempotency_conflict"
+    stored = await conn.fetchval("SELECT amount_minor FROM transactions")
+    assert stored == 35000
+
+
+async def test_twenty_concurrent_copies_record_one_transaction(tenant: Tenant, conn) -> None:
+    responses = await asyncio.gather(*(tenant.hook(purchase()) for _ in range(20)))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.text for r in responses}) == 1
+    assert await count_rows(conn, "transactions") == 1
+    assert await count_rows(conn, "members") == 1

@@ -1,0 +1,63 @@
+"""Migrations: from empty to the schema the code expects, safely and once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from db.migrate import applied_versions, is_current, load_migrations, migrate
+from db.pool import connect
+from tests.conftest import with_database
+
+
+async def _empty_database(pg_server: str, name: str) -> str:
+    admin = await asyncpg.connect(pg_server)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return with_database(pg_server, name)
+
+
+async def test_migrations_apply_on_an_empty_database_and_then_do_nothing(pg_server: str) -> None:
+    dsn = await _empty_database(pg_server, "rewards_empty_migrate")
+    conn = await connect(dsn)
+    try:
+        assert not await is_current(conn)
+        applied = await migrate(conn)
+        assert applied == [m.version for m in load_migrations()]
+        assert await is_current(conn)
+        assert await migrate(conn) == []
+    finally:
+        await conn.close()
+
+
+async def test_two_processes_migrating_at_once_apply_each_migration_once(pg_server: str) -> None:
+    dsn = await _empty_database(pg_server, "rewards_race_migrate")
+    first, second = await connect(dsn), await connect(dsn)
+    try:
+        results = await asyncio.gather(migrate(first), migrate(second))
+        versions = [m.version for m in load_migrations()]
+        assert sorted(results[0] + results[1]) == versions
+        assert sorted((await applied_versions(first)).keys()) == versions
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_every_table_is_keyed_by_tenant(conn: asyncpg.Connection) -> None:
+    rows = await conn.fetch(
+        """
+        SELECT c.relname AS table_name,
+               (SELECT a.attname FROM pg_index i
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                 WHERE i.indrelid = c.oid AND i.indisprimary) AS first_key_column
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+          AND c.relname <> 'schema_migrations'
+        """
+    )
+    assert rows
+    assert {r["table_name"]: r["first_key_column"] for r in rows} == {
+        r["table_name"]: "tenant_id" for r in rows
+    }

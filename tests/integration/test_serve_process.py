@@ -1,0 +1,119 @@
+"""`rewards serve` as a real process on a free port, called over a socket."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"rewards serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("rewards serve did not become ready")
+
+
+def _rewards() -> list[str]:
+    return [sys.executable, "-m", "api.cli"]
+
+
+@pytest.fixture
+def served_demo(tmp_path: Path, database: str) -> tuple[str, str]:
+    """`rewards serve --demo --workers 2` over the test database; (base url, printed text)."""
+    port = _free_port()
+    out = tmp_path / "serve.out"
+    env = os.environ | {"DATABASE_URL": database}
+    with out.open("wb") as sink, (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*_rewards(), "serve", "--demo", "--port", str(port), "--workers", "2"],
+            stdout=sink,
+            stderr=log,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield url, out.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_the_printed_example_calls_work_when_pasted(
+    served_demo: tuple[str, str], tmp_path: Path
+) -> None:
+    url, printed = served_demo
+    calls = printed[printed.index("export REWARDS=") :]
+    script = tmp_path / "calls.sh"
+    script.write_text("set -euo pipefail\n" + calls.replace("curl -s ", "curl -sf "))
+    result = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"transaction_id":"txn-demo-' in result.stdout
+    assert '"member_id":"m-42"' in result.stdout
+    assert '"id":"shell-futian"' in result.stdout
+
+
+def test_the_served_api_answers_over_a_socket(served_demo: tuple[str, str]) -> None:
+    url, _ = served_demo
+    assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    doc = httpx.get(f"{url}/schema/openapi.json").json()
+    assert "/v1/hooks/transactions" in doc["paths"]
+    metrics = httpx.get(f"{url}/metrics")
+    assert metrics.status_code == 200
+    assert "rewards_requests_total" in metrics.text
+
+
+def test_tenant_create_json_prints_exactly_one_json_object(database: str) -> None:
+    result = subprocess.run(
+        [*_rewards(), "tenant", "create", "--name", "Demo Bank", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"DATABASE_URL": database},
+        check=True,
+    )
+    import json
+
+    created = json.loads(result.stdout)
+    assert set(created) == {"tenant_id", "admin_api_key", "hook_secret", "member_token_secret"}
+
+
+def test_serve_starts_the_embedded_database_when_no_url_is_given(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    process = subprocess.Popen(
+        [*_rewards(), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, seconds=90)
+        assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
