@@ -13,9 +13,7 @@ from rewards.errors import ValidationFailed
 
 K = TypeVar("K", str, int)
 
-Limit = Annotated[
-    int, Parameter(ge=1, le=500, description="Page size (default 50, max 500).")
-]
+Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (default 50, max 500).")]
 CursorParam = Annotated[
     str | None, Parameter(description="Opaque cursor from next_cursor of the previous page.")
 ]

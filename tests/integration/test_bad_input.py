@@ -14,7 +14,8 @@ def _is_problem(response, status: int, type_: str | None = None) -> dict:  # typ
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["status"] == status
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     if type_:
         assert body["type"] == type_
     return body  # type: ignore[no-any-return]

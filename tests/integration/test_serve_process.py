@@ -63,7 +63,7 @@ def served_demo(tmp_path: Path, database: str) -> tuple[str, str]:
 def test_the_printed_example_calls_work_when_pasted(
     served_demo: tuple[str, str], tmp_path: Path
 ) -> None:
-    url, printed = served_demo
+    _, printed = served_demo
     calls = printed[printed.index("export REWARDS=") :]
     script = tmp_path / "calls.sh"
     script.write_text("set -euo pipefail\n" + calls.replace("curl -s ", "curl -sf "))

@@ -84,6 +84,7 @@ def test_an_unsigned_token_with_alg_none_and_empty_signature_is_refused() -> Non
 def test_garbage_tokens_are_refused(token: str) -> None:
     with pytest.raises(Unauthenticated):
         token_tenant(token)
+    with pytest.raises(Unauthenticated):
         verify_member_token(token, SECRET, now=NOW)
 
 
