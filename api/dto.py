@@ -119,6 +119,7 @@ class DrawResult(Output):
     multiplier: int
     points: int
     proof: str
+    drawn_multiplier: int | None = None
 
 
 class OfferApplied(Output):
@@ -135,6 +136,9 @@ class TransactionResult(Output):
     draw: DrawResult | None
     offers_applied: list[OfferApplied]
     balance: BalanceSummary
+    draws: list[DrawResult] = []
+    original_id: str | None = None
+    forgiven: int = 0
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -183,3 +187,261 @@ class TransactionOut(Output):
     request: dict[str, object]
     result: dict[str, object]
     created_at: datetime
+
+
+# --- the shared condition language ---------------------------------------------------------
+
+Hhmm = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+Tags = Annotated[list[Tag], Meta(min_length=1, max_length=1000)]
+Decimal = Annotated[str, Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,6})?$", description="decimal string")]
+Points = Annotated[int, Meta(ge=0, le=10**12)]
+Timestamp = Annotated[datetime, Meta(tz=True)]
+
+
+class LocalTimeIn(Input):
+    from_: Hhmm = msgspec.field(name="from")
+    to: Hhmm = "24:00"
+
+
+class ConditionsIn(Input):
+    """Every given condition must hold. Days are ISO (1 Monday … 7 Sunday) and times are
+    local to the program's time zone; h3_cells may mix resolutions."""
+
+    mcc_in: Annotated[list[Mcc], Meta(min_length=1, max_length=1000)] | None = None
+    merchant_in: Annotated[list[Id], Meta(min_length=1, max_length=10000)] | None = None
+    channel: Literal["online", "offline"] | None = None
+    card_product_in: Tags | None = None
+    tier_in: Tags | None = None
+    segment_in: Tags | None = None
+    min_amount_minor: AmountMinor | None = None
+    days_of_week: (
+        Annotated[list[Annotated[int, Meta(ge=1, le=7)]], Meta(min_length=1, max_length=7)] | None
+    ) = None
+    local_time: LocalTimeIn | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    h3_cells: (
+        Annotated[
+            list[Annotated[str, Meta(pattern=r"^[0-9a-f]{15}$")]],
+            Meta(min_length=1, max_length=10000),
+        ]
+        | None
+    ) = None
+
+
+# --- program ---------------------------------------------------------------------------------
+
+
+class TierIn(Input):
+    name: Tag
+    min_spend_minor_12m: AmountMinor
+
+
+class ReferralIn(Input):
+    referrer_points: Points = 0
+    referee_points: Points = 0
+    min_first_purchase_minor: AmountMinor = 0
+    max_per_referrer: Annotated[int, Meta(ge=0)] | None = None
+
+
+class AbuseIn(Input):
+    max_members_per_device: Annotated[int, Meta(ge=1)] | None = None
+    max_claims_per_member_per_hour: Annotated[int, Meta(ge=1)] | None = None
+    max_points_per_member_per_day: Annotated[int, Meta(ge=1)] | None = None
+
+
+class ProgramIn(Input):
+    """The program's settings. Rates are decimal strings (points per major unit)."""
+
+    currency: Currency = "CNY"
+    time_zone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Shanghai"
+    base_rate: Decimal = "1"
+    mcc_rates: dict[Mcc, Decimal] = {}
+    excluded_mccs: Annotated[list[Mcc], Meta(max_length=1000)] = []
+    expiry_months: Annotated[int, Meta(ge=1, le=120)] | None = 24
+    pending_days: Annotated[int, Meta(ge=0, le=365)] = 0
+    refund_policy: Literal["allow_negative", "within_balance"] = "allow_negative"
+    tiers: Annotated[list[TierIn], Meta(max_length=20)] = []
+    referral: ReferralIn | None = None
+    abuse: AbuseIn | None = None
+    webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
+
+
+# --- earn rules ------------------------------------------------------------------------------
+
+
+class EffectIn(Input):
+    kind: Literal["multiplier", "fixed"]
+    value: Decimal | Points
+
+
+class CapsIn(Input):
+    per_transaction: Points | None = None
+    per_member_per_day: Points | None = None
+    per_member_per_month: Points | None = None
+    budget_points: Points | None = None
+
+
+class EarnRuleIn(Input):
+    id: Id
+    name: Name
+    effect: EffectIn
+    conditions: ConditionsIn = msgspec.field(default_factory=ConditionsIn)
+    stacking: bool = True
+    caps: CapsIn = msgspec.field(default_factory=CapsIn)
+    active: bool = True
+
+
+class EarnRulePatch(Input):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    effect: EffectIn | msgspec.UnsetType = msgspec.UNSET
+    conditions: ConditionsIn | msgspec.UnsetType = msgspec.UNSET
+    stacking: bool | msgspec.UnsetType = msgspec.UNSET
+    caps: CapsIn | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class EarnRuleOut(Output):
+    id: str
+    name: str
+    effect: dict[str, object]
+    conditions: dict[str, object]
+    stacking: bool
+    caps: dict[str, object]
+    active: bool
+    budget_used: int
+
+
+class EarnRulePage(Output):
+    items: list[EarnRuleOut]
+    next_cursor: str | None
+
+
+# --- draw campaigns --------------------------------------------------------------------------
+
+
+class PrizeIn(Input):
+    multiplier: Annotated[int, Meta(ge=1, le=1000)]
+    weight: Annotated[int, Meta(ge=1, le=10**9)]
+
+
+class DrawBudgetIn(Input):
+    daily_points: Points | None = None
+    total_points: Points | None = None
+
+
+class DrawCampaignIn(Input):
+    id: Id
+    name: Name
+    prizes: Annotated[list[PrizeIn], Meta(min_length=1, max_length=100)]
+    conditions: ConditionsIn = msgspec.field(default_factory=ConditionsIn)
+    budget: DrawBudgetIn = msgspec.field(default_factory=DrawBudgetIn)
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+
+
+class CampaignStatsOut(Output):
+    draws: int
+    prize_counts: dict[str, int]
+    bonus_paid: int
+    budget_left: int | None
+
+
+class DrawCampaignOut(Output):
+    id: str
+    name: str
+    prizes: list[dict[str, int]]
+    conditions: dict[str, object]
+    budget: dict[str, object]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    commitment: str
+    created_at: datetime
+    stats: CampaignStatsOut | None = None
+
+
+class DrawCampaignPage(Output):
+    items: list[DrawCampaignOut]
+    next_cursor: str | None
+
+
+class RevealOut(Output):
+    campaign_id: str
+    secret: str
+    commitment: str
+
+
+# --- members, ledger -------------------------------------------------------------------------
+
+
+class AdjustmentIn(Input):
+    points: Annotated[int, Meta(ge=-(10**9), le=10**9)]
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class AdjustmentOut(Output):
+    member_id: str
+    points: int
+    reason: str
+    balance: BalanceSummary
+
+
+class Expiring(Output):
+    points: int
+    expires_at: datetime
+
+
+class BalanceOut(Output):
+    available: int
+    pending: int
+    expiring: list[Expiring]
+    lifetime_earned: int
+
+
+class MovementOut(Output):
+    id: str
+    kind: str
+    points: int
+    transaction_id: str | None
+    cause: dict[str, object]
+    created_at: datetime
+
+
+class ActivityPage(Output):
+    items: list[MovementOut]
+    next_cursor: str | None
+
+
+class LiabilityDayOut(Output):
+    day: str
+    issued: int
+    redeemed: int
+    redemptions_cancelled: int
+    expired: int
+    clawed_back: int
+    adjusted_up: int
+    adjusted_down: int
+
+
+class LiabilityOut(Output):
+    outstanding: int
+    ledger_outstanding: int
+    reconciled: bool
+    members_with_points: int
+    days: list[LiabilityDayOut]
+
+
+class AuditOut(Output):
+    id: str
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: object
+    after: object
+    at: datetime
+
+
+class AuditPage(Output):
+    items: list[AuditOut]
+    next_cursor: str | None

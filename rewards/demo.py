@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -10,7 +11,14 @@ from db import merchants as merchant_db
 from db import tenants as tenant_db
 from db.types import Conn
 from offers import merchants
+from rewards import programs
+from rewards.campaigns import DrawBudget, DrawCampaign
+from rewards.conditions import Conditions
 from rewards.credentials import encode_member_token
+from rewards.draw import Prize
+from rewards.earning import Caps, EarnRule, Effect
+from rewards.errors import NotFound
+from rewards.program import Program, Tier
 from rewards.tenants import create_tenant, issue_admin_key
 
 DEMO_TENANT_ID = "demo-bank"
@@ -54,6 +62,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
             await merchants.create_merchant(
                 conn, DEMO_TENANT_ID, "demo", merchant_id, name, category
             )
+    await _points_program(conn)
     merchant_key = await merchants.issue_merchant_key(
         conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], "demo"
     )
@@ -73,3 +82,55 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
         member_id=DEMO_MEMBER_ID,
         member_token=token,
     )
+
+
+DEMO_PROGRAM = Program(
+    currency="CNY",
+    time_zone="Asia/Shanghai",
+    base_rate="1",
+    mcc_rates={"5541": "0.5", "5542": "0.5"},
+    excluded_mccs=["6010", "6011", "4829"],
+    expiry_months=24,
+    pending_days=0,
+    refund_policy="allow_negative",
+    tiers=[Tier("silver", 1_000_000), Tier("gold", 5_000_000)],
+)
+
+DEMO_RULES = [
+    EarnRule(
+        id="fuel-3x",
+        name="3x points on fuel for the car-owner card",
+        effect=Effect("multiplier", "3"),
+        conditions=Conditions(mcc_in=["5541", "5542"], card_product_in=["car-owner"]),
+        caps=Caps(per_member_per_month=3000),
+    ),
+    EarnRule(
+        id="weekend-dining",
+        name="Double points on weekend dining",
+        effect=Effect("multiplier", "2"),
+        conditions=Conditions(mcc_in=["5812", "5813", "5814"], days_of_week=[6, 7]),
+        caps=Caps(per_member_per_day=500),
+    ),
+]
+
+DEMO_CAMPAIGN = DrawCampaign(
+    id="every-swipe",
+    name="Every swipe draws: 1x, 2x, 5x or 10x",
+    prizes=[Prize(1, 700), Prize(2, 200), Prize(5, 80), Prize(10, 20)],
+    budget=DrawBudget(daily_points=1_000_000, total_points=20_000_000),
+    ends_at=datetime(2027, 12, 31, 16, 0, tzinfo=UTC),
+)
+
+
+async def _points_program(conn: Conn) -> None:
+    """The demo program, its earn rules and its draw campaign (created once)."""
+    await programs.put_program(conn, DEMO_TENANT_ID, "demo", DEMO_PROGRAM)
+    for rule in DEMO_RULES:
+        try:
+            await programs.get_rule(conn, DEMO_TENANT_ID, rule.id)
+        except NotFound:
+            await programs.create_rule(conn, DEMO_TENANT_ID, "demo", rule)
+    try:
+        await programs.get_campaign(conn, DEMO_TENANT_ID, DEMO_CAMPAIGN.id)
+    except NotFound:
+        await programs.create_campaign(conn, DEMO_TENANT_ID, "demo", DEMO_CAMPAIGN)

@@ -1,40 +1,27 @@
-"""Use case: one card transaction from the processor's hook, recorded exactly once."""
+"""Use case: card transactions from the processor's hook, each awarded exactly once.
+
+A single hook is a batch of one: both go through the same set-based path.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
-from db import members as member_db
+from db import awards as award_db
 from db import transactions as tx_db
 from db.types import Conn
-from rewards.errors import IdempotencyConflict, NotFound
+from rewards.awarding import CardTransaction, LockPlan, Usage, lock_plan, plan_batch
+from rewards.campaigns import CampaignState
+from rewards.earning import RuleSet
+from rewards.errors import IdempotencyConflict, NotFound, RewardsError
 from rewards.models import TransactionRecord
+from rewards.program import CompiledProgram, Program
 
-TransactionKind = Literal["purchase", "refund", "reversal"]
-
-
-class CardTransaction(msgspec.Struct, frozen=True):
-    """A card transaction as the processor reported it."""
-
-    id: str
-    kind: TransactionKind
-    member_id: str
-    amount_minor: int
-    currency: str
-    occurred_at: datetime
-    card_product: str | None = None
-    mcc: str | None = None
-    merchant_id: str | None = None
-    store_id: str | None = None
-    channel: Literal["online", "offline"] | None = None
-    original_id: str | None = None
-    lat: float | None = None
-    lng: float | None = None
-
+__all__ = ["CardTransaction", "get_record", "process", "process_batch"]
 
 _encoder = msgspec.json.Encoder()
 
@@ -44,38 +31,164 @@ def body_hash(tx: CardTransaction) -> bytes:
     return hashlib.sha256(_encoder.encode(tx)).digest()
 
 
-def empty_outcome(tx: CardTransaction) -> dict[str, Any]:
-    """The answer for a transaction that earns nothing."""
-    return {
-        "transaction_id": tx.id,
-        "member_id": tx.member_id,
-        "points": {"base": 0, "rules": 0, "draw": 0, "offers": 0, "total": 0},
-        "rules_applied": [],
-        "draw": None,
-        "offers_applied": [],
-        "balance": {"available": 0, "pending": 0},
-    }
+class Compiled(msgspec.Struct, frozen=True):
+    """A tenant's program, rules and campaigns, compiled once per version."""
+
+    version: int
+    program: CompiledProgram
+    rules: RuleSet
+    campaigns: list[award_db.CampaignRow]
+
+
+# Per-process cache; every rule or campaign change bumps the version, which each batch reads.
+_compiled: dict[str, Compiled] = {}
+
+
+async def compiled_for(conn: Conn, tenant_id: str) -> Compiled:
+    """The tenant's compiled program, rebuilt when its version moved."""
+    program, version = await award_db.load_program(conn, tenant_id)
+    cached = _compiled.get(tenant_id)
+    if cached is not None and cached.version == version and version > 0:
+        return cached
+    rules = await award_db.load_rules(conn, tenant_id)
+    campaigns = await award_db.load_campaigns(conn, tenant_id)
+    fresh = Compiled(version, CompiledProgram.of(program or Program()), RuleSet(rules), campaigns)
+    _compiled[tenant_id] = fresh
+    return fresh
 
 
 async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, Any]:
-    """Record the transaction once and answer it; a repeat gets the first answer again.
+    """Award one transaction once; a repeat gets the first answer again.
 
     Raises:
         IdempotencyConflict: the id is known with a different body.
+        RewardsError: the transaction cannot be processed (nothing is written).
     """
-    digest = body_hash(tx)
-    outcome = empty_outcome(tx)
-    claimed = await tx_db.claim(conn, tenant_id, tx, digest, outcome)
-    if not claimed:
-        stored = await tx_db.get(conn, tenant_id, tx.id)
-        assert stored is not None
-        if stored.body_hash != digest:
-            raise IdempotencyConflict(
-                f"transaction {tx.id} was already posted with a different body"
-            )
-        return stored.response
-    await member_db.enroll_member(conn, tenant_id, tx.member_id)
+    (outcome,) = await process_batch(conn, tenant_id, [tx])
+    if isinstance(outcome, RewardsError):
+        raise outcome
     return outcome
+
+
+async def process_batch(
+    conn: Conn, tenant_id: str, txs: list[CardTransaction]
+) -> list[dict[str, Any] | RewardsError]:
+    """Award a batch in one transaction with set-based statements; each item is answered as
+    if posted alone (a bad one gets its problem and changes nothing)."""
+    now = datetime.now(UTC)
+    hashes = [body_hash(tx) for tx in txs]
+    results: list[dict[str, Any] | RewardsError | None] = [None] * len(txs)
+
+    # 1. Claim the ids (sorted, so concurrent batches lock in the same order). A repeated id
+    #    within the batch is answered like a repeat delivery of its first copy.
+    first: dict[str, int] = {}
+    for n, tx in enumerate(txs):
+        first.setdefault(tx.id, n)
+    order = sorted(first.values(), key=lambda n: txs[n].id)
+    claimed = await award_db.claim(
+        conn, tenant_id, [txs[n] for n in order], [hashes[n] for n in order]
+    )
+    unclaimed = [txs[n].id for n in order if txs[n].id not in claimed]
+    stored = await award_db.known(conn, tenant_id, unclaimed) if unclaimed else {}
+    for tx_id in unclaimed:
+        n = first[tx_id]
+        prior = stored.get(tx_id)
+        if prior is None or not prior.response:
+            # Claimed by a concurrent batch that rolled back between our insert and read.
+            results[n] = IdempotencyConflict(f"transaction {tx_id} is being processed; retry")
+        elif prior.body_hash != hashes[n]:
+            results[n] = _conflict(tx_id)
+        else:
+            results[n] = prior.response
+    work = [n for n in sorted(first.values()) if txs[n].id in claimed]
+
+    # 2. Load and lock what the batch touches, in a fixed order: members, originals,
+    #    rule budgets and caps, campaign budgets.
+    if work:
+        batch = [txs[n] for n in work]
+        await award_db.enroll(conn, tenant_id, [tx.member_id for tx in batch])
+        compiled = await compiled_for(conn, tenant_id)
+        members = await award_db.lock_members(conn, tenant_id, [tx.member_id for tx in batch])
+        originals = await award_db.lock_originals(
+            conn, tenant_id, [tx.original_id for tx in batch if tx.original_id]
+        )
+        originals_before = {k: (o.refunded_minor, o.reversed) for k, o in originals.items()}
+        campaigns = {
+            row.campaign.id: CampaignState(row.campaign, row.secret, row.total_used)
+            for row in compiled.campaigns
+        }
+        locks: LockPlan = lock_plan(
+            batch,
+            program=compiled.program,
+            rules=compiled.rules,
+            campaigns=campaigns,
+            members=members,
+            originals=originals,
+        )
+        budgets = await award_db.lock_rule_budgets(conn, tenant_id, locks.budget_rules)
+        usage = await award_db.load_usage(
+            conn,
+            tenant_id,
+            sorted({m for m, _ in locks.capped}),
+            sorted({r for _, r in locks.capped}),
+            locks.periods,
+        )
+        totals, daily = await award_db.lock_campaign_budgets(
+            conn, tenant_id, locks.campaigns, locks.days
+        )
+        for campaign_id, total in totals.items():
+            state = campaigns[campaign_id]
+            state.total_used = total
+            state.daily_used = {day: used for (c, day), used in daily.items() if c == campaign_id}
+
+        # 3. Decide (pure), 4. write (set-based).
+        plan = plan_batch(
+            batch,
+            program=compiled.program,
+            rules=compiled.rules,
+            campaigns=campaigns,
+            members=members,
+            originals=originals,
+            usage=Usage(usage, budgets),
+            now=now,
+        )
+        answered: dict[str, dict[str, Any]] = {}
+        failed: list[str] = []
+        for n, outcome in zip(work, plan.outcomes, strict=True):
+            results[n] = outcome
+            if isinstance(outcome, RewardsError):
+                failed.append(txs[n].id)
+            else:
+                answered[txs[n].id] = outcome
+        for tx_id in failed:
+            plan.originals.pop(tx_id, None)
+        await award_db.apply(
+            conn,
+            tenant_id,
+            plan,
+            answered=answered,
+            budget_rules=locks.budget_rules,
+            budget_campaigns=[c for c in locks.campaigns if c in totals],
+            originals_before=originals_before,
+        )
+        await award_db.forget(conn, tenant_id, failed)
+
+    # Later copies of an id within the batch answer like repeat deliveries.
+    for n, tx in enumerate(txs):
+        if results[n] is None:
+            head = first[tx.id]
+            head_result = results[head]
+            if hashes[n] != hashes[head]:
+                results[n] = _conflict(tx.id)
+            elif isinstance(head_result, RewardsError):
+                results[n] = head_result
+            else:
+                results[n] = head_result
+    return [r for r in results if r is not None]
+
+
+def _conflict(tx_id: str) -> IdempotencyConflict:
+    return IdempotencyConflict(f"transaction {tx_id} was already posted with a different body")
 
 
 async def get_record(conn: Conn, tenant_id: str, transaction_id: str) -> TransactionRecord:
@@ -84,3 +197,21 @@ async def get_record(conn: Conn, tenant_id: str, transaction_id: str) -> Transac
     if record is None:
         raise NotFound(f"no transaction {transaction_id}")
     return record
+
+
+class _Undo(Exception):
+    """Carries a simulated answer out of the savepoint that is rolled back."""
+
+    def __init__(self, outcome: dict[str, Any]) -> None:
+        super().__init__("simulation")
+        self.outcome = outcome
+
+
+async def simulate(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, Any]:
+    """What the hook would answer for this transaction, computed through the same path in a
+    savepoint that is then rolled back: nothing is written."""
+    try:
+        async with conn.transaction():
+            raise _Undo(await process(conn, tenant_id, tx))
+    except _Undo as done:
+        return done.outcome

@@ -75,27 +75,28 @@ class HooksController(Controller):
 
     @post("/transactions/batch", status_code=200, summary="Up to 1,000 transactions at once")
     async def batch(
-        self,
-        data: JSONBody[HookBatch],
-        caller: NamedDependency[HookCaller],
-        conn: DbConn,
+        self, data: JSONBody[HookBatch], caller: NamedDependency[HookCaller], conn: DbConn
     ) -> BatchResults:
-        results: list[Any] = []
-        for raw in data.transactions:
+        """Each item is processed as if posted alone: one bad item gets a problem object in
+        its place and does not fail the others."""
+        results: list[dict[str, Any] | None] = [None] * len(data.transactions)
+        valid: list[tuple[int, transactions.CardTransaction]] = []
+        for n, raw in enumerate(data.transactions):
             try:
                 item = decode_strict(bytes(raw), HookTransaction)
-                async with conn.transaction():
-                    outcome = await transactions.process(
-                        conn, caller.tenant_id, to_card_transaction(item)
-                    )
-                results.append(outcome)
             except RewardsError as exc:
-                problem = Problem(
-                    exc.type,
-                    exc.title,
-                    exc.status,
-                    exc.detail,
-                    [FieldError(f, m) for f, m in exc.errors] or None,
-                )
-                results.append(msgspec.to_builtins(problem))
-        return BatchResults(results)
+                results[n] = _problem(exc, n)
+                continue
+            valid.append((n, to_card_transaction(item)))
+        outcomes = await transactions.process_batch(conn, caller.tenant_id, [tx for _, tx in valid])
+        for (n, _), outcome in zip(valid, outcomes, strict=True):
+            results[n] = _problem(outcome, n) if isinstance(outcome, RewardsError) else outcome
+        return BatchResults([r for r in results if r is not None])
+
+
+def _problem(exc: RewardsError, index: int) -> dict[str, Any]:
+    errors = [FieldError(f"transactions[{index}].{f}", m) for f, m in exc.errors] or None
+    problem: dict[str, Any] = msgspec.to_builtins(
+        Problem(exc.type, exc.title, exc.status, exc.detail, errors)
+    )
+    return problem

@@ -1,0 +1,311 @@
+"""Loading what a batch of hook transactions touches (rows locked) and applying its plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from db.queries import sql
+from db.types import Conn
+from rewards.awarding import BatchPlan, CardTransaction, Original, TransferPlan
+from rewards.campaigns import DrawCampaign
+from rewards.earning import EarnRule
+from rewards.lots import Lot, MemberState
+from rewards.models import StoredTransaction
+from rewards.program import Program
+
+
+class CampaignRow(msgspec.Struct, frozen=True):
+    campaign: DrawCampaign
+    secret: bytes
+    commitment: str
+    total_used: int
+    created_at: datetime
+
+
+async def load_program(conn: Conn, tenant_id: str) -> tuple[Program | None, int]:
+    row = await conn.fetchrow(sql("program_get"), tenant_id)
+    if row is None:
+        return None, 0
+    return msgspec.convert(row["config"], Program), row["rules_version"]
+
+
+async def load_rules(conn: Conn, tenant_id: str) -> list[EarnRule]:
+    rows = await conn.fetch(sql("earn_rules_all"), tenant_id)
+    return [msgspec.convert(row["definition"], EarnRule) for row in rows]
+
+
+def campaign_row(row: Any) -> CampaignRow:
+    return CampaignRow(
+        msgspec.convert(row["definition"], DrawCampaign),
+        bytes(row["secret"]),
+        row["commitment"],
+        row["total_used"],
+        row["created_at"],
+    )
+
+
+async def load_campaigns(conn: Conn, tenant_id: str) -> list[CampaignRow]:
+    return [campaign_row(row) for row in await conn.fetch(sql("campaigns_all"), tenant_id)]
+
+
+async def claim(
+    conn: Conn, tenant_id: str, txs: list[CardTransaction], hashes: list[bytes]
+) -> set[str]:
+    """Record the transactions whose ids are new; the ids this call recorded."""
+    rows = await conn.fetch(
+        sql("transactions_claim_many"),
+        tenant_id,
+        [t.id for t in txs],
+        hashes,
+        [t.kind for t in txs],
+        [t.member_id for t in txs],
+        [t.original_id for t in txs],
+        [t.amount_minor for t in txs],
+        [t.currency for t in txs],
+        [t.occurred_at for t in txs],
+        [msgspec.to_builtins(t) for t in txs],
+    )
+    return {row["transaction_id"] for row in rows}
+
+
+async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredTransaction]:
+    rows = await conn.fetch(sql("transactions_known"), tenant_id, ids)
+    return {
+        row["transaction_id"]: StoredTransaction(
+            row["transaction_id"], bytes(row["body_hash"]), row["response"]
+        )
+        for row in rows
+    }
+
+
+async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
+    if ids:
+        await conn.execute(sql("transactions_forget"), tenant_id, ids)
+
+
+async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> None:
+    await conn.execute(sql("members_enroll_many"), tenant_id, sorted(set(member_ids)))
+
+
+async def lock_members(conn: Conn, tenant_id: str, member_ids: list[str]) -> dict[str, MemberState]:
+    """The members, locked in id order, with their open lots."""
+    ids = sorted(set(member_ids))
+    rows = await conn.fetch(sql("members_lock"), tenant_id, ids)
+    members = {
+        row["member_id"]: MemberState(
+            row["member_id"],
+            row["tier"],
+            list(row["segments"]),
+            list(row["card_products"]),
+            row["points_balance"],
+            row["lifetime_earned"],
+            [],
+        )
+        for row in rows
+    }
+    for row in await conn.fetch(sql("lots_open"), tenant_id, ids):
+        members[row["member_id"]].lots.append(
+            Lot(
+                row["lot_id"],
+                row["amount"],
+                row["remaining"],
+                row["expires_at"],
+                row["available_at"],
+            )
+        )
+    return members
+
+
+async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, Original]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(sql("transactions_lock_originals"), tenant_id, sorted(set(ids)))
+    return {
+        row["transaction_id"]: Original(
+            row["transaction_id"],
+            row["member_id"],
+            row["kind"],
+            row["amount_minor"],
+            row["currency"],
+            row["refunded_minor"],
+            row["reversed"],
+            row["occurred_at"],
+            row["response"],
+        )
+        for row in rows
+        if row["response"]  # a claim of a concurrent batch that has not answered yet
+    }
+
+
+async def lock_rule_budgets(conn: Conn, tenant_id: str, rule_ids: list[str]) -> dict[str, int]:
+    if not rule_ids:
+        return {}
+    rows = await conn.fetch(sql("earn_rules_lock_budgets"), tenant_id, rule_ids)
+    return {row["rule_id"]: row["budget_used"] for row in rows}
+
+
+async def load_usage(
+    conn: Conn, tenant_id: str, member_ids: list[str], rule_ids: list[str], periods: list[str]
+) -> dict[tuple[str, str, str], int]:
+    if not member_ids:
+        return {}
+    rows = await conn.fetch(sql("rule_usage_load"), tenant_id, member_ids, rule_ids, periods)
+    return {(r["member_id"], r["rule_id"], r["period"]): r["points"] for r in rows}
+
+
+async def lock_campaign_budgets(
+    conn: Conn, tenant_id: str, campaign_ids: list[str], days: list[date]
+) -> tuple[dict[str, int], dict[tuple[str, date], int]]:
+    if not campaign_ids:
+        return {}, {}
+    totals = {
+        row["campaign_id"]: row["total_used"]
+        for row in await conn.fetch(sql("campaigns_lock_budgets"), tenant_id, campaign_ids)
+    }
+    daily = {
+        (row["campaign_id"], row["day"]): row["used"]
+        for row in await conn.fetch(sql("campaign_daily_load"), tenant_id, campaign_ids, days)
+    }
+    return totals, daily
+
+
+async def apply(
+    conn: Conn,
+    tenant_id: str,
+    plan: BatchPlan,
+    *,
+    answered: dict[str, dict[str, Any]],
+    budget_rules: list[str],
+    budget_campaigns: list[str],
+    originals_before: dict[str, tuple[int, bool]],
+) -> None:
+    """Write a planned batch: transfers, lots, balances, caps, budgets, draws, answers."""
+    await write_ledger(conn, tenant_id, plan.transfers, list(plan.members.values()))
+    if plan.usage:
+        keys = list(plan.usage)
+        await conn.execute(
+            sql("rule_usage_save"),
+            tenant_id,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [plan.usage[k] for k in keys],
+        )
+    if budget_rules:
+        await conn.execute(
+            sql("earn_rules_set_budgets"),
+            tenant_id,
+            budget_rules,
+            [plan.rule_budget_used.get(r, 0) for r in budget_rules],
+        )
+    if budget_campaigns:
+        states = [plan.campaigns[c] for c in budget_campaigns]
+        await conn.execute(
+            sql("campaigns_set_totals"),
+            tenant_id,
+            budget_campaigns,
+            [s.total_used for s in states],
+        )
+        daily = [(s.id, day, s.daily_used[day]) for s in states for day in s.touched_days]
+        if daily:
+            await conn.execute(
+                sql("campaign_daily_save"),
+                tenant_id,
+                [d[0] for d in daily],
+                [d[1] for d in daily],
+                [d[2] for d in daily],
+            )
+    if plan.draws:
+        d = plan.draws
+        await conn.execute(
+            sql("draws_insert"),
+            tenant_id,
+            [x.campaign_id for x in d],
+            [x.transaction_id for x in d],
+            [x.member_id for x in d],
+            [x.drawn for x in d],
+            [x.paid for x in d],
+            [x.points for x in d],
+            [x.proof for x in d],
+            [x.day for x in d],
+        )
+    saves: dict[str, tuple[dict[str, Any] | None, int | None, bool | None]] = {
+        tx_id: (response, None, None) for tx_id, response in answered.items()
+    }
+    for tx_id, original in plan.originals.items():
+        if originals_before.get(tx_id) != (original.refunded_minor, original.reversed):
+            response = saves.get(tx_id, (None, None, None))[0]
+            saves[tx_id] = (response, original.refunded_minor, original.reversed)
+    if saves:
+        ids = list(saves)
+        await conn.execute(
+            sql("transactions_save"),
+            tenant_id,
+            ids,
+            [saves[i][0] for i in ids],
+            [saves[i][1] for i in ids],
+            [saves[i][2] for i in ids],
+        )
+
+
+async def write_ledger(
+    conn: Conn, tenant_id: str, t: list[TransferPlan], members: list[MemberState]
+) -> None:
+    """Insert the transfers and save the members' lots and balances (set-based)."""
+    if t:
+        await conn.execute(
+            sql("transfers_insert"),
+            tenant_id,
+            [x.debit for x in t],
+            [x.credit for x in t],
+            [x.amount for x in t],
+            [x.kind for x in t],
+            [x.member_id for x in t],
+            [x.transaction_id for x in t],
+            [x.detail for x in t],
+        )
+    changed: list[tuple[int, int, int]] = []
+    added: list[tuple[str, int, int, datetime, datetime | None]] = []
+    for member in members:
+        for lot in member.lots:
+            if lot.lot_id is None:
+                if lot.amount > 0:
+                    added.append(
+                        (
+                            member.member_id,
+                            lot.amount,
+                            lot.remaining,
+                            lot.available_at,
+                            lot.expires_at,
+                        )
+                    )
+            else:
+                changed.append((lot.lot_id, lot.amount, lot.remaining))
+    if changed:
+        await conn.execute(
+            sql("lots_set"),
+            tenant_id,
+            [c[0] for c in changed],
+            [c[1] for c in changed],
+            [c[2] for c in changed],
+        )
+    if added:
+        await conn.execute(
+            sql("lots_add"),
+            tenant_id,
+            [a[0] for a in added],
+            [a[1] for a in added],
+            [a[2] for a in added],
+            [a[3] for a in added],
+            [a[4] for a in added],
+        )
+    await conn.execute(
+        sql("members_set_balances"),
+        tenant_id,
+        [m.member_id for m in members],
+        [m.balance for m in members],
+        [m.lifetime_earned for m in members],
+    )

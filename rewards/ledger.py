@@ -1,0 +1,168 @@
+"""Use cases of the points ledger: adjustments, expiry, balances, activity, liability."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from db import audit
+from db import awards as award_db
+from db import ledger as ledger_db
+from db.types import Conn
+from rewards import lots
+from rewards.awarding import TransferPlan, balance_summary, member_account
+from rewards.errors import NotFound, ValidationFailed
+from rewards.program import IMMEDIATE, CompiledProgram
+from rewards.transactions import compiled_for
+
+_log = logging.getLogger("rewards.ledger")
+
+ADJUSTMENTS_ACCOUNT = "adjustments"
+EXPIRED_ACCOUNT = "expired"
+
+
+class Adjustment(msgspec.Struct, frozen=True):
+    member_id: str
+    points: int
+    reason: str
+    balance: dict[str, int]
+
+
+async def adjust(
+    conn: Conn, tenant_id: str, actor: str, member_id: str, points: int, reason: str
+) -> Adjustment:
+    """A goodwill credit (positive) or debit (negative), audited. A debit takes available
+    points, the soonest to expire first, and is refused when they do not cover it."""
+    if points == 0:
+        raise ValidationFailed("points must not be zero", errors=[("points", "must not be 0")])
+    compiled = await compiled_for(conn, tenant_id)
+    now = datetime.now(UTC)
+    members = await award_db.lock_members(conn, tenant_id, [member_id])
+    member = members.get(member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    before = member.balance
+    detail = {"reason": reason, "actor": actor}
+    if points > 0:
+        lots.credit(member, points, compiled.program.expiry_of(now), IMMEDIATE)
+        transfer = TransferPlan(
+            ADJUSTMENTS_ACCOUNT, member_account(member_id), points, "adjustment", member_id, None,
+            detail,
+        )  # fmt: skip
+    else:
+        lots.spend(member, -points, now)
+        transfer = TransferPlan(
+            member_account(member_id), ADJUSTMENTS_ACCOUNT, -points, "adjustment", member_id, None,
+            detail,
+        )  # fmt: skip
+    await award_db.write_ledger(conn, tenant_id, [transfer], [member])
+    await audit.record(
+        conn, tenant_id, actor, "member.adjust", "member", member_id,
+        {"balance": before}, {"balance": member.balance, "points": points, "reason": reason},
+    )  # fmt: skip
+    return Adjustment(member_id, points, reason, balance_summary(member, now))
+
+
+async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 500) -> int:
+    """Expire every lot of the tenant whose time has come; the points expired."""
+    total = 0
+    while True:
+        member_ids = await ledger_db.expired_members(conn, tenant_id, now, chunk)
+        if not member_ids:
+            return total
+        members = await award_db.lock_members(conn, tenant_id, member_ids)
+        transfers = []
+        for member in members.values():
+            points = lots.expire(member, now)
+            if points:
+                transfers.append(
+                    TransferPlan(
+                        member_account(member.member_id), EXPIRED_ACCOUNT, points, "expiry",
+                        member.member_id, None, {},
+                    )
+                )  # fmt: skip
+                total += points
+        await award_db.write_ledger(conn, tenant_id, transfers, list(members.values()))
+        if len(member_ids) < chunk:
+            return total
+
+
+async def tenants_to_expire(conn: Conn, now: datetime) -> list[str]:
+    return await ledger_db.tenants_with_expired(conn, now)
+
+
+class Balance(msgspec.Struct, frozen=True):
+    available: int
+    pending: int
+    expiring: list[dict[str, Any]]
+    lifetime_earned: int
+
+
+async def balance(conn: Conn, tenant_id: str, member_id: str) -> Balance:
+    """Available and pending points, what expires when, and points ever earned."""
+    now = datetime.now(UTC)
+    found = await ledger_db.member_balance(conn, tenant_id, member_id, now)
+    if found is None:
+        return Balance(0, 0, [], 0)
+    pending = sum(b.pending for b in found.buckets)
+    expiring = [
+        {"points": b.points, "expires_at": b.expires_at}
+        for b in found.buckets
+        if b.expires_at is not None
+    ]
+    return Balance(found.balance - pending, pending, expiring, found.lifetime_earned)
+
+
+class Movement(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    points: int
+    transaction_id: str | None
+    cause: dict[str, Any]
+    created_at: datetime
+
+
+async def activity(
+    conn: Conn, tenant_id: str, member_id: str, before: int | None, limit: int
+) -> list[Movement]:
+    """The member's ledger movements, newest first, each signed from the member's side and
+    with its cause (transaction, rules, draw, expiry, adjustment)."""
+    account = member_account(member_id)
+    rows = await ledger_db.activity(conn, tenant_id, member_id, before, limit)
+    return [
+        Movement(
+            r.transfer_id,
+            r.kind,
+            r.amount if r.credit_account == account else -r.amount,
+            r.transaction_id,
+            r.detail,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+class Liability(msgspec.Struct, frozen=True):
+    outstanding: int
+    ledger_outstanding: int
+    reconciled: bool
+    members_with_points: int
+    days: list[ledger_db.LiabilityDay]
+
+
+async def liability(conn: Conn, tenant_id: str, first: date | None, last: date | None) -> Liability:
+    """Outstanding points (by balances and by the ledger: they must agree) and what was
+    issued, redeemed, expired and clawed back per day (program time zone)."""
+    compiled: CompiledProgram = (await compiled_for(conn, tenant_id)).program
+    today = datetime.now(compiled.zone).date()
+    last = last or today
+    first = first or last - timedelta(days=30)
+    if first > last:
+        raise ValidationFailed("from must not be after to", errors=[("from", "after to")])
+    outstanding, holders, ledger, days = await ledger_db.liability(
+        conn, tenant_id, compiled.program.time_zone, first, last
+    )
+    return Liability(outstanding, ledger, outstanding == ledger, holders, days)

@@ -1,0 +1,182 @@
+"""Use cases of the operator: the program, earn rules and draw campaigns."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from db import audit
+from db import awards as award_db
+from db import programs as program_db
+from db.types import Conn
+from rewards.campaigns import DrawCampaign, validate_campaign
+from rewards.draw import commitment_of
+from rewards.earning import EarnRule, validate_rule
+from rewards.errors import AlreadyExists, Conflict, NotFound
+from rewards.program import Program, validate_program
+
+
+class CampaignNotEnded(Conflict):
+    type = "campaign_not_ended"
+    title = "The campaign has not ended"
+
+
+async def get_program(conn: Conn, tenant_id: str) -> Program:
+    """The program's settings (defaults until the operator sets them)."""
+    program, _ = await award_db.load_program(conn, tenant_id)
+    return program or Program()
+
+
+async def put_program(conn: Conn, tenant_id: str, actor: str, program: Program) -> Program:
+    validate_program(program)
+    before = await get_program(conn, tenant_id)
+    await program_db.put_program(conn, tenant_id, msgspec.to_builtins(program))
+    await audit.record(
+        conn, tenant_id, actor, "program.put", "program", tenant_id,
+        msgspec.to_builtins(before), msgspec.to_builtins(program),
+    )  # fmt: skip
+    return program
+
+
+async def _bump(conn: Conn, tenant_id: str) -> None:
+    await program_db.bump_rules_version(conn, tenant_id, msgspec.to_builtins(Program()))
+
+
+# --- earn rules ----------------------------------------------------------------------------
+
+
+class StoredRule(msgspec.Struct, frozen=True):
+    rule: EarnRule
+    budget_used: int
+
+
+async def create_rule(conn: Conn, tenant_id: str, actor: str, rule: EarnRule) -> StoredRule:
+    validate_rule(rule)
+    document = msgspec.to_builtins(rule)
+    if not await program_db.insert_rule(conn, tenant_id, rule.id, document, rule.active):
+        raise AlreadyExists(f"earn rule {rule.id} exists already")
+    await _bump(conn, tenant_id)
+    await audit.record(
+        conn, tenant_id, actor, "earn_rule.create", "earn_rule", rule.id, None, document
+    )
+    return StoredRule(rule, 0)
+
+
+async def get_rule(conn: Conn, tenant_id: str, rule_id: str) -> StoredRule:
+    found = await program_db.get_rule(conn, tenant_id, rule_id)
+    if found is None:
+        raise NotFound(f"no earn rule {rule_id}")
+    return StoredRule(*found)
+
+
+async def list_rules(conn: Conn, tenant_id: str, after: str | None, limit: int) -> list[StoredRule]:
+    return [StoredRule(*r) for r in await program_db.list_rules(conn, tenant_id, after, limit)]
+
+
+async def patch_rule(
+    conn: Conn, tenant_id: str, actor: str, rule_id: str, changes: dict[str, Any]
+) -> StoredRule:
+    current = await get_rule(conn, tenant_id, rule_id)
+    before = msgspec.to_builtins(current.rule)
+    rule = msgspec.convert(before | changes | {"id": rule_id}, EarnRule)
+    validate_rule(rule)
+    after = msgspec.to_builtins(rule)
+    await program_db.update_rule(conn, tenant_id, rule_id, after, rule.active)
+    await _bump(conn, tenant_id)
+    await audit.record(
+        conn, tenant_id, actor, "earn_rule.update", "earn_rule", rule_id, before, after
+    )
+    return StoredRule(rule, current.budget_used)
+
+
+async def delete_rule(conn: Conn, tenant_id: str, actor: str, rule_id: str) -> None:
+    current = await get_rule(conn, tenant_id, rule_id)
+    await program_db.delete_rule(conn, tenant_id, rule_id)
+    await _bump(conn, tenant_id)
+    await audit.record(
+        conn, tenant_id, actor, "earn_rule.delete", "earn_rule", rule_id,
+        msgspec.to_builtins(current.rule), None,
+    )  # fmt: skip
+
+
+# --- draw campaigns ------------------------------------------------------------------------
+
+
+class CampaignStats(msgspec.Struct, frozen=True):
+    draws: int
+    prize_counts: dict[str, int]
+    bonus_paid: int
+    budget_left: int | None
+
+
+class CampaignView(msgspec.Struct, frozen=True):
+    campaign: DrawCampaign
+    commitment: str
+    created_at: datetime
+    stats: CampaignStats | None = None
+
+
+async def create_campaign(
+    conn: Conn, tenant_id: str, actor: str, campaign: DrawCampaign
+) -> CampaignView:
+    """Create a campaign with a fresh random 32-byte secret; publish its commitment."""
+    validate_campaign(campaign)
+    secret = os.urandom(32)
+    commitment = commitment_of(secret)
+    document = msgspec.to_builtins(campaign)
+    created = await program_db.insert_campaign(
+        conn, tenant_id, campaign, document, secret, commitment
+    )
+    if not created:
+        raise AlreadyExists(f"draw campaign {campaign.id} exists already")
+    await _bump(conn, tenant_id)
+    await audit.record(
+        conn, tenant_id, actor, "draw_campaign.create", "draw_campaign", campaign.id, None,
+        document | {"commitment": commitment},
+    )  # fmt: skip
+    return CampaignView(campaign, commitment, datetime.now(UTC))
+
+
+async def _campaign(conn: Conn, tenant_id: str, campaign_id: str) -> award_db.CampaignRow:
+    row = await program_db.get_campaign(conn, tenant_id, campaign_id)
+    if row is None:
+        raise NotFound(f"no draw campaign {campaign_id}")
+    return row
+
+
+async def get_campaign(conn: Conn, tenant_id: str, campaign_id: str) -> CampaignView:
+    """A campaign with its stats: draws, prize counts, bonus paid, budget left."""
+    row = await _campaign(conn, tenant_id, campaign_id)
+    draws, paid, counts = await program_db.campaign_stats(conn, tenant_id, campaign_id)
+    total = row.campaign.budget.total_points
+    left = None if total is None else total - row.total_used
+    return CampaignView(
+        row.campaign, row.commitment, row.created_at, CampaignStats(draws, counts, paid, left)
+    )
+
+
+async def list_campaigns(
+    conn: Conn, tenant_id: str, after: str | None, limit: int
+) -> list[CampaignView]:
+    rows = await program_db.list_campaigns(conn, tenant_id, after, limit)
+    return [CampaignView(r.campaign, r.commitment, r.created_at) for r in rows]
+
+
+async def reveal_campaign(
+    conn: Conn, tenant_id: str, actor: str, campaign_id: str, now: datetime
+) -> tuple[CampaignView, bytes]:
+    """The campaign's secret, once it has ended, so that anyone can recompute every draw."""
+    row = await _campaign(conn, tenant_id, campaign_id)
+    ends = row.campaign.ends_at
+    if ends is None or now < ends:
+        raise CampaignNotEnded(
+            f"campaign {campaign_id} ends at {ends.isoformat() if ends else 'no set time'}; "
+            "its secret is revealed only after it ended"
+        )
+    await audit.record(
+        conn, tenant_id, actor, "draw_campaign.reveal", "draw_campaign", campaign_id, None, None
+    )
+    return CampaignView(row.campaign, row.commitment, row.created_at), row.secret
