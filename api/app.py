@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
+import asyncpg
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -27,6 +31,7 @@ from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
+from rewards.ledger import expire_all
 
 _log = logging.getLogger("rewards.api")
 
@@ -85,6 +90,20 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+async def _expire_periodically(pool: asyncpg.Pool, interval: float) -> None:
+    """The in-process expiry job: every ``interval`` seconds, in whichever worker gets the
+    advisory lock first."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with pool.acquire() as conn:
+                done = await expire_all(conn, datetime.now(UTC))
+            if done:
+                _log.info("expired points", extra={"fields": {"expired": done}})
+        except (OSError, asyncpg.PostgresError):
+            _log.exception("the expiry job failed; it runs again in %s s", interval)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application. With no database URL in the settings an embedded
     PostgreSQL is started under ``settings.data_dir``."""
@@ -108,9 +127,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         app.state.pool = pool
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
+        expiry = (
+            asyncio.create_task(_expire_periodically(pool, settings.expiry_interval_seconds))
+            if settings.expiry_interval_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if expiry is not None:
+                expiry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await expiry
             await pool.close()
             if embedded is not None:
                 embedded.stop()

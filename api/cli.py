@@ -39,12 +39,20 @@ class Database:
     def run(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         """Migrate, then run ``work`` in one transaction."""
 
+        async def in_transaction(conn: Conn) -> T:
+            async with conn.transaction():
+                return await work(conn)
+
+        return self.run_outside_transaction(in_transaction)
+
+    def run_outside_transaction(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """Migrate, then run ``work``, which manages its own transactions."""
+
         async def go() -> T:
             conn = await connect(self.dsn)
             try:
                 await migrate(conn)
-                async with conn.transaction():
-                    return await work(conn)
+                return await work(conn)
             finally:
                 await conn.close()
 
@@ -86,6 +94,28 @@ def cmd_tenant_rotate(args: argparse.Namespace) -> int:
     db = Database(_settings(args))
     secret = db.run(lambda conn: rotate_hook_secret(conn, args.tenant))
     print(f"new hook secret: {secret} (the previous one stays valid until the next rotation)")
+    return 0
+
+
+def cmd_expire(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from rewards.ledger import expire_all
+
+    db = Database(_settings(args))
+    at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
+    if at.tzinfo is None:
+        print("--at needs a UTC offset, e.g. 2027-01-01T00:00:00+08:00", file=sys.stderr)
+        return 2
+
+    async def work(conn: Conn) -> dict[str, int] | None:
+        return await expire_all(conn, at)
+
+    done = db.run_outside_transaction(work)
+    if done is None:
+        print("another process is running the expiry job; nothing done")
+        return 1
+    print(msgspec.json.encode({"expired_points_by_tenant": done, "at": at}).decode())
     return 0
 
 
@@ -196,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = with_data_dir(sub.add_parser("demo", help="create or refresh the demo tenant"))
     demo.add_argument("--port", type=int, default=8000, help="port used in the example calls")
     demo.set_defaults(func=cmd_demo)
+
+    expire = with_data_dir(sub.add_parser("expire", help="expire points whose time has come"))
+    expire.add_argument("--at", help="as of this time (RFC 3339; default now)")
+    expire.set_defaults(func=cmd_expire)
 
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)

@@ -38,5 +38,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a worker keeps tenant secrets and API keys it looked up.",
     )
+    expiry_interval_seconds: float = Field(
+        default=3600,
+        ge=0,
+        description="How often a worker runs the points-expiry job (0: never; one process at "
+        "a time runs it, guarded by an advisory lock).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     access_log: bool = Field(default=True, description="One JSON log line per request.")

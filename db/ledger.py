@@ -84,3 +84,11 @@ async def liability(
     rows = await conn.fetch(sql("liability_daily"), tenant_id, zone, first, last)
     days = [msgspec.convert(dict(r.items()), LiabilityDay) for r in rows]
     return totals["outstanding"], totals["members_with_points"], ledger, days
+
+
+async def try_job_lock(conn: Conn, key: int) -> bool:
+    return bool(await conn.fetchval(sql("job_try_lock"), key))
+
+
+async def job_unlock(conn: Conn, key: int) -> None:
+    await conn.execute(sql("job_unlock"), key)

@@ -90,10 +90,6 @@ async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 
             return total
 
 
-async def tenants_to_expire(conn: Conn, now: datetime) -> list[str]:
-    return await ledger_db.tenants_with_expired(conn, now)
-
-
 class Balance(msgspec.Struct, frozen=True):
     available: int
     pending: int
@@ -166,3 +162,21 @@ async def liability(conn: Conn, tenant_id: str, first: date | None, last: date |
         conn, tenant_id, compiled.program.time_zone, first, last
     )
     return Liability(outstanding, ledger, outstanding == ledger, holders, days)
+
+
+EXPIRY_JOB_LOCK = 0x45585052  # "EXPR"
+
+
+async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
+    """Expire due lots of every tenant, one transaction per tenant. Returns the points
+    expired per tenant, or None when another process is running the job right now."""
+    if not await ledger_db.try_job_lock(conn, EXPIRY_JOB_LOCK):
+        return None
+    try:
+        done: dict[str, int] = {}
+        for tenant_id in await ledger_db.tenants_with_expired(conn, now):
+            async with conn.transaction():
+                done[tenant_id] = await expire_tenant(conn, tenant_id, now)
+        return done
+    finally:
+        await ledger_db.job_unlock(conn, EXPIRY_JOB_LOCK)

@@ -57,3 +57,10 @@ WHERE tenant_id = $1::text
   AND created_at >= ($3::date::timestamp AT TIME ZONE $2::text)
   AND created_at < (($4::date + 1)::timestamp AT TIME ZONE $2::text)
 GROUP BY 1 ORDER BY 1;
+
+-- name: job_try_lock
+-- Only one process runs a periodic job at a time; the others skip that round.
+SELECT pg_try_advisory_lock($1::bigint);
+
+-- name: job_unlock
+SELECT pg_advisory_unlock($1::bigint);
