@@ -1,0 +1,114 @@
+"""The ledger: immutable transfers, adjustments, expiry, and a liability that reconciles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from rewards.ledger import expire_all
+from tests.integration.conftest import Tenant, purchase
+from tests.integration.invariants import check_ledger
+from tests.integration.test_points_hook import FUEL_3X, setup
+
+
+async def test_the_database_refuses_to_change_or_delete_transfers(tenant: Tenant, conn) -> None:
+    await setup(tenant)
+    await tenant.hook(purchase())
+    with pytest.raises(asyncpg.RestrictViolationError):
+        await conn.execute("UPDATE transfers SET amount = amount + 1")
+    with pytest.raises(asyncpg.RestrictViolationError):
+        await conn.execute("DELETE FROM transfers")
+    with pytest.raises(asyncpg.RestrictViolationError):
+        await conn.execute("TRUNCATE transfers")
+
+
+async def test_adjustments_credit_debit_and_are_audited(tenant: Tenant, conn) -> None:
+    await setup(tenant)
+    await tenant.hook(purchase(mcc="5812"))  # 350
+    up = await tenant.client.post(
+        "/v1/admin/members/m-1/adjustments", json={"points": 50, "reason": "goodwill"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    assert up.status_code == 201
+    assert up.json()["balance"] == {"available": 400, "pending": 0}
+    too_much = await tenant.client.post(
+        "/v1/admin/members/m-1/adjustments", json={"points": -401, "reason": "x"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    assert too_much.status_code == 409
+    assert too_much.json()["type"] == "insufficient_points"
+    down = await tenant.client.post(
+        "/v1/admin/members/m-1/adjustments", json={"points": -400, "reason": "fraud"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    assert down.json()["balance"]["available"] == 0
+    for bad in ({"points": 0, "reason": "x"}, {"points": 5}, {"points": 5, "reason": ""}):
+        response = await tenant.client.post(
+            "/v1/admin/members/m-1/adjustments", json=bad, headers=tenant.admin
+        )
+        assert response.status_code == 422
+    missing = await tenant.client.post(
+        "/v1/admin/members/nobody/adjustments", json={"points": 5, "reason": "x"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    assert missing.status_code == 404
+    log = (await tenant.client.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"]
+    adjustments = [e for e in log if e["action"] == "member.adjust"]
+    assert [e["after"]["points"] for e in adjustments] == [-400, 50]
+    assert adjustments[0]["before"] == {"balance": 400}
+    await check_ledger(conn)
+
+
+async def test_points_expire_at_the_end_of_the_month_oldest_first(tenant: Tenant, conn) -> None:
+    await setup(tenant, {"expiry_months": 1})
+    await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-09-10T10:00:00+08:00"))
+    await tenant.hook(purchase("p2", mcc="5812", occurred_at="2026-10-10T10:00:00+08:00"))
+    balance = (await tenant.client.get("/v1/me/balance", headers=tenant.member("m-1"))).json()
+    assert balance["expiring"] == [
+        {"points": 350, "expires_at": "2026-10-31T16:00:00Z"},
+        {"points": 350, "expires_at": "2026-11-30T16:00:00Z"},
+    ]
+    done = await expire_all(conn, datetime(2026, 11, 22, tzinfo=UTC))
+    assert done == {tenant.id: 350}
+    assert await conn.fetchval("SELECT points_balance FROM members") == 350
+    assert await expire_all(conn, datetime(2026, 11, 22, tzinfo=UTC)) == {}
+    assert await expire_all(conn, datetime(2026, 12, 1, tzinfo=UTC)) == {tenant.id: 350}
+    items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()["items"]
+    assert [i["kind"] for i in items[:2]] == ["expiry", "expiry"]
+    await check_ledger(conn)
+
+
+async def test_spending_takes_the_soonest_to_expire_first(tenant: Tenant, conn) -> None:
+    await setup(tenant, {"expiry_months": 1})
+    await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-10-10T10:00:00+08:00"))
+    await tenant.hook(purchase("p2", mcc="5812", occurred_at="2026-09-10T10:00:00+08:00"))
+    await tenant.client.post(
+        "/v1/admin/members/m-1/adjustments", json={"points": -300, "reason": "spend"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    remaining = await conn.fetch("SELECT expires_at, remaining FROM lots ORDER BY expires_at")
+    assert [r["remaining"] for r in remaining] == [50, 350]
+
+
+async def test_the_liability_report_reconciles_with_the_ledger(tenant: Tenant, conn) -> None:
+    await setup(tenant, None, FUEL_3X)
+    await tenant.hook(purchase("p1"))
+    await tenant.hook(purchase("p2", "m-2", mcc="5812"))
+    await tenant.hook(purchase("r1", kind="refund", original_id="p1", amount_minor=10000))
+    await tenant.client.post(
+        "/v1/admin/members/m-2/adjustments", json={"points": -50, "reason": "x"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    report = (await tenant.client.get("/v1/admin/reports/liability", headers=tenant.admin)).json()
+    assert report["reconciled"] is True
+    assert report["outstanding"] == report["ledger_outstanding"] == 525 - 150 + 350 - 50
+    (day,) = report["days"]
+    assert day["issued"] - day["clawed_back"] - day["adjusted_down"] == report["outstanding"]
+    bad = await tenant.client.get(
+        "/v1/admin/reports/liability", params={"from": "2026-12-01", "to": "2026-11-01"},
+        headers=tenant.admin,
+    )  # fmt: skip
+    assert bad.status_code == 422
+    await check_ledger(conn)
