@@ -17,7 +17,7 @@ from litestar.types import Empty
 
 from rewards.errors import Malformed, ValidationFailed
 
-_LOCATION = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_LOCATION = re.compile(r" - at (?:`key` in )?`\$(?P<path>[^`]*)`$")
 _FIELD_IN_MESSAGE = re.compile(r"field `(?P<name>[^`]+)`")
 
 
