@@ -17,7 +17,7 @@ from rewards import lots
 from rewards.campaigns import CampaignState, DrawBudget
 from rewards.conditions import Facts
 from rewards.draw import affordable_multiplier, draw_proof, prize_index
-from rewards.earning import CapRoom, RuleSet, capped_bonus, choose_bonuses
+from rewards.earning import NO_ROOM_LIMIT, CapRoom, RuleSet, capped_bonus, choose_bonuses
 from rewards.errors import RewardsError, ValidationFailed
 from rewards.lots import MemberState
 from rewards.program import CompiledProgram
@@ -251,9 +251,13 @@ class _Planner:
         return f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"
 
     def _rules(self, tx: CardTransaction, facts: Facts, base: int) -> list[tuple[str, int]]:
-        day_key, month_key = self._periods(tx.occurred_at)
+        periods = self._periods(tx.occurred_at)
+        day_key, month_key = periods
         candidates = []
         for rule in self.rules.matching(facts):
+            if not rule.tracked:
+                candidates.append((rule, capped_bonus(rule, base, NO_ROOM_LIMIT)))
+                continue
             caps = rule.caps
             room = CapRoom(
                 per_day=None
@@ -270,15 +274,17 @@ class _Planner:
             candidates.append((rule, capped_bonus(rule, base, room)))
         paying = choose_bonuses(candidates)
         for rule_id, points in paying:
-            self._count_rule(tx.member_id, rule_id, tx.occurred_at, points)
+            self._count_rule(tx.member_id, rule_id, periods, points)
         return paying
 
-    def _count_rule(self, member_id: str, rule_id: str, occurred_at: datetime, points: int) -> None:
+    def _count_rule(
+        self, member_id: str, rule_id: str, periods: tuple[str, str], points: int
+    ) -> None:
         """Track what a rule paid (negative: released) where one of its caps needs it."""
         rule = self.rules.by_id.get(rule_id)
-        if rule is None:
+        if rule is None or not rule.tracked:
             return
-        day_key, month_key = self._periods(occurred_at)
+        day_key, month_key = periods
         if rule.caps.per_member_per_day is not None:
             key = (member_id, rule_id, day_key)
             self.usage[key] = max(self.usage.get(key, 0) + points, 0)
@@ -368,7 +374,7 @@ class _Planner:
         lots.claw_back(member, clawed)
         self._clawback_transfers(tx, base + sum(p for _, p in rules), draws, clawed)
         for rule_id, points in rules:
-            self._count_rule(tx.member_id, rule_id, original.occurred_at, -points)
+            self._count_rule(tx.member_id, rule_id, self._periods(original.occurred_at), -points)
         day = self.program.local_date(original.occurred_at)
         for d in draws:
             state = self.campaigns.get(d["campaign_id"])

@@ -187,7 +187,11 @@ class Matcher:
         self._checks = checks
 
     def __call__(self, facts: Facts) -> bool:
-        return all(check(facts) for check in self._checks)
+        # A plain loop: measurably faster than all() over a generator on this hot path.
+        for check in self._checks:  # noqa: SIM110
+            if not check(facts):
+                return False
+        return True
 
     @cached_property
     def index_keys(self) -> tuple[str, frozenset[str]] | None:

@@ -60,13 +60,19 @@ def validate_rule(rule: EarnRule) -> None:
 class CompiledRule:
     """A rule with its conditions compiled and its multiplier parsed."""
 
-    __slots__ = ("caps", "fixed", "id", "matcher", "multiplier", "rule", "stacking")
+    __slots__ = ("caps", "fixed", "id", "matcher", "multiplier", "rule", "stacking", "tracked")
 
     def __init__(self, rule: EarnRule) -> None:
         self.rule = rule
         self.id = rule.id
         self.stacking = rule.stacking
         self.caps = rule.caps
+        # Whether a cap needs what the rule paid before (per member, or its budget).
+        self.tracked = (
+            rule.caps.per_member_per_day is not None
+            or rule.caps.per_member_per_month is not None
+            or rule.caps.budget_points is not None
+        )
         self.matcher = Matcher(rule.conditions)
         self.multiplier: Fraction | None = None
         self.fixed = 0
@@ -132,6 +138,9 @@ class CapRoom(msgspec.Struct, frozen=True):
     per_day: int | None = None
     per_month: int | None = None
     budget: int | None = None
+
+
+NO_ROOM_LIMIT = CapRoom()
 
 
 def capped_bonus(rule: CompiledRule, base: int, room: CapRoom) -> int:

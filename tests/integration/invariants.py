@@ -36,7 +36,8 @@ async def check_ledger(conn: asyncpg.Connection) -> None:
         SELECT campaign_id FROM draw_campaigns
         WHERE (definition #>> '{budget,total_points}')::bigint < total_used
         UNION ALL
-        SELECT d.campaign_id FROM draw_daily_usage d JOIN draw_campaigns c USING (tenant_id, campaign_id)
+        SELECT d.campaign_id
+        FROM draw_daily_usage d JOIN draw_campaigns c USING (tenant_id, campaign_id)
         WHERE (c.definition #>> '{budget,daily_points}')::bigint < d.used
         UNION ALL
         SELECT rule_id FROM earn_rules

@@ -34,7 +34,9 @@ async def campaign(tenant: Tenant, **changes: Any) -> dict[str, Any]:
     return body
 
 
-def recompute(secret: bytes, campaign_id: str, tx_id: str, prizes: list[dict[str, int]]) -> tuple[int, str]:
+def recompute(
+    secret: bytes, campaign_id: str, tx_id: str, prizes: list[dict[str, int]]
+) -> tuple[int, str]:
     h = hmac.new(secret, f"{campaign_id}:{tx_id}".encode(), hashlib.sha256).digest()
     u = int.from_bytes(h[:8], "big") / 2**64
     total = sum(p["weight"] for p in prizes)
@@ -51,8 +53,7 @@ async def test_every_draw_can_be_recomputed_from_the_revealed_secret(tenant: Ten
     # The campaign ended yesterday evening; the purchases happened before its end.
     created = await campaign(tenant, ends_at="2026-11-21T23:59:59+08:00")
     answers = [
-        (await tenant.hook(purchase(f"t{n}", f"m-{n % 7}", mcc="5812"))).json()
-        for n in range(60)
+        (await tenant.hook(purchase(f"t{n}", f"m-{n % 7}", mcc="5812"))).json() for n in range(60)
     ]
     revealed = await tenant.client.post(
         "/v1/admin/draw-campaigns/every-swipe/reveal", headers=tenant.admin
@@ -61,11 +62,15 @@ async def test_every_draw_can_be_recomputed_from_the_revealed_secret(tenant: Ten
     secret = bytes.fromhex(revealed.json()["secret"])
     assert hashlib.sha256(secret).hexdigest() == created["commitment"]
     for body in answers:
-        multiplier, proof = recompute(secret, "every-swipe", body["transaction_id"], EVERY_SWIPE["prizes"])
+        multiplier, proof = recompute(
+            secret, "every-swipe", body["transaction_id"], EVERY_SWIPE["prizes"]
+        )
         assert body["draw"]["proof"] == proof
         assert body["draw"]["multiplier"] == multiplier
         assert body["points"]["draw"] == body["points"]["base"] * (multiplier - 1)
-    stats = (await tenant.client.get("/v1/admin/draw-campaigns/every-swipe", headers=tenant.admin)).json()["stats"]
+    stats = (
+        await tenant.client.get("/v1/admin/draw-campaigns/every-swipe", headers=tenant.admin)
+    ).json()["stats"]
     assert stats["draws"] == 60
     assert stats["bonus_paid"] == sum(b["points"]["draw"] for b in answers)
     assert sum(stats["prize_counts"].values()) == 60
@@ -81,7 +86,9 @@ async def test_reveal_before_the_end_is_refused(tenant: Tenant) -> None:
     assert response.json()["type"] == "campaign_not_ended"
 
 
-async def test_200_concurrent_hooks_spend_the_budget_to_the_last_point(tenant: Tenant, conn) -> None:
+async def test_200_concurrent_hooks_spend_the_budget_to_the_last_point(
+    tenant: Tenant, conn
+) -> None:
     await setup(tenant)
     # Every draw wins 2x: each purchase of 100.00 asks for 100 bonus points; 5,000 pays 50.
     await campaign(
@@ -90,7 +97,10 @@ async def test_200_concurrent_hooks_spend_the_budget_to_the_last_point(tenant: T
         budget={"daily_points": 5000, "total_points": 1_000_000},
     )
     responses = await asyncio.gather(
-        *(tenant.hook(purchase(f"t{n}", f"m-{n}", mcc="5812", amount_minor=10000)) for n in range(200))
+        *(
+            tenant.hook(purchase(f"t{n}", f"m-{n}", mcc="5812", amount_minor=10000))
+            for n in range(200)
+        )
     )
     assert {r.status_code for r in responses} == {200}
     paid = [r.json()["draw"]["multiplier"] for r in responses]
@@ -105,7 +115,11 @@ async def test_overflow_draws_pay_the_largest_prize_that_still_fits(tenant: Tena
     await setup(tenant)
     await campaign(
         tenant,
-        prizes=[{"multiplier": 1, "weight": 1}, {"multiplier": 3, "weight": 1}, {"multiplier": 10, "weight": 1000000}],
+        prizes=[
+            {"multiplier": 1, "weight": 1},
+            {"multiplier": 3, "weight": 1},
+            {"multiplier": 10, "weight": 1000000},
+        ],
         budget={"total_points": 950},
     )
     # Base 100 each: the first 10x costs 900, leaving 50: then 3x (200) does not fit either.

@@ -75,7 +75,9 @@ async def test_points_expire_at_the_end_of_the_month_oldest_first(tenant: Tenant
     assert await conn.fetchval("SELECT points_balance FROM members") == 350
     assert await expire_all(conn, datetime(2026, 11, 22, tzinfo=UTC)) == {}
     assert await expire_all(conn, datetime(2026, 12, 1, tzinfo=UTC)) == {tenant.id: 350}
-    items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()["items"]
+    items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()[
+        "items"
+    ]
     assert [i["kind"] for i in items[:2]] == ["expiry", "expiry"]
     await check_ledger(conn)
 

@@ -10,7 +10,13 @@ from typing import Any
 import msgspec
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from db.pool import connect
 from rewards import ledger, programs
@@ -47,16 +53,28 @@ class LedgerMachine(RuleBasedStateMachine):
     async def _setup(self) -> str:
         async with self.conn.transaction():
             tenant = (await create_tenant(self.conn, "state machine")).tenant_id
-            program = Program(expiry_months=1, refund_policy="allow_negative", mcc_rates={"5541": "0.5"}, excluded_mccs=["6011"])
+            program = Program(
+                expiry_months=1,
+                refund_policy="allow_negative",
+                mcc_rates={"5541": "0.5"},
+                excluded_mccs=["6011"],
+            )
             await programs.put_program(self.conn, tenant, "test", program)
-            await programs.create_rule(
-                self.conn, tenant, "test",
-                EarnRule("fuel", "fuel", Effect("multiplier", "3"), Conditions(mcc_in=["5541"]), caps=Caps(per_member_per_day=700)),
-            )  # fmt: skip
-            await programs.create_campaign(
-                self.conn, tenant, "test",
-                DrawCampaign("swipe", "swipe", [Prize(1, 3), Prize(2, 2), Prize(5, 1)], budget=DrawBudget(total_points=20000)),
-            )  # fmt: skip
+            fuel = EarnRule(
+                "fuel",
+                "fuel",
+                Effect("multiplier", "3"),
+                Conditions(mcc_in=["5541"]),
+                caps=Caps(per_member_per_day=700),
+            )
+            await programs.create_rule(self.conn, tenant, "test", fuel)
+            swipe = DrawCampaign(
+                "swipe",
+                "swipe",
+                [Prize(1, 3), Prize(2, 2), Prize(5, 1)],
+                budget=DrawBudget(total_points=20000),
+            )
+            await programs.create_campaign(self.conn, tenant, "test", swipe)
         return tenant
 
     def send(self, tx: CardTransaction) -> Any:
@@ -77,7 +95,11 @@ class LedgerMachine(RuleBasedStateMachine):
         base = {"id": f"t{self.n}", "currency": "CNY", "occurred_at": self.clock}
         return msgspec.convert(base | fields, CardTransaction)
 
-    @rule(member=st.sampled_from(MEMBERS), amount=st.integers(0, 200_000), mcc=st.sampled_from(["5812", "5541", "6011"]))
+    @rule(
+        member=st.sampled_from(MEMBERS),
+        amount=st.integers(0, 200_000),
+        mcc=st.sampled_from(["5812", "5541", "6011"]),
+    )
     def purchase(self, member: str, amount: int, mcc: str) -> None:
         tx = self.tx(kind="purchase", member_id=member, amount_minor=amount, mcc=mcc)
         answer = self.send(tx)
@@ -95,7 +117,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def reversal(self, data: st.DataObject) -> None:
         original, member, amount = data.draw(st.sampled_from(self.purchases))
-        self.send(self.tx(kind="reversal", member_id=member, amount_minor=amount, original_id=original))
+        self.send(
+            self.tx(kind="reversal", member_id=member, amount_minor=amount, original_id=original)
+        )
 
     @rule(days=st.integers(1, 70))
     def expire(self, days: int) -> None:
@@ -112,7 +136,9 @@ class LedgerMachine(RuleBasedStateMachine):
         async def go() -> None:
             try:
                 async with self.conn.transaction():
-                    await ledger.adjust(self.conn, self.tenant, "test", member, points, "state machine")
+                    await ledger.adjust(
+                        self.conn, self.tenant, "test", member, points, "state machine"
+                    )
             except RewardsError:
                 pass  # not enough points, or a member not enrolled yet: refused, nothing written
 

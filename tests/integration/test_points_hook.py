@@ -29,7 +29,9 @@ FUEL_3X = {
 }
 
 
-async def setup(tenant: Tenant, program: dict[str, Any] | None = None, *rules: dict[str, Any]) -> None:
+async def setup(
+    tenant: Tenant, program: dict[str, Any] | None = None, *rules: dict[str, Any]
+) -> None:
     response = await tenant.client.put(
         "/v1/admin/program", json=PROGRAM | (program or {}), headers=tenant.admin
     )
@@ -80,9 +82,7 @@ async def test_a_daily_cap_partly_used_pays_what_is_left(tenant: Tenant, conn) -
 
 async def test_a_rule_budget_is_never_exceeded_by_concurrent_hooks(tenant: Tenant, conn) -> None:
     await setup(tenant, None, {**FUEL_3X, "caps": {"budget_points": 5000}})
-    responses = await asyncio.gather(
-        *(tenant.hook(purchase(f"t{n}", f"m-{n}")) for n in range(40))
-    )
+    responses = await asyncio.gather(*(tenant.hook(purchase(f"t{n}", f"m-{n}")) for n in range(40)))
     assert {r.status_code for r in responses} == {200}
     paid = sum(r.json()["points"]["rules"] for r in responses)
     assert paid == 5000  # 14 × 350 + 100: spent to the last point
@@ -133,13 +133,17 @@ async def test_simulate_answers_like_the_hook_and_writes_nothing(tenant: Tenant,
 async def test_activity_shows_each_movement_with_its_cause(tenant: Tenant) -> None:
     await setup(tenant, None, FUEL_3X)
     await tenant.hook(purchase("t1"))
-    await tenant.hook({**purchase("r1"), "kind": "refund", "original_id": "t1", "amount_minor": 3500})
+    await tenant.hook(
+        {**purchase("r1"), "kind": "refund", "original_id": "t1", "amount_minor": 3500}
+    )
     await tenant.client.post(
         "/v1/admin/members/m-1/adjustments",
         json={"points": 10, "reason": "sorry"},
         headers=tenant.admin,
     )
-    items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()["items"]
+    items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()[
+        "items"
+    ]
     assert [(i["kind"], i["points"], i["transaction_id"]) for i in items] == [
         ("adjustment", 10, None),
         ("clawback", -52, "r1"),

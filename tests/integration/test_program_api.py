@@ -33,7 +33,15 @@ async def test_the_program_round_trips_and_is_audited(tenant: Tenant) -> None:
         ({"expiry_months": 0}, "expiry_months"),
         ({"pending_days": -1}, "pending_days"),
         ({"refund_policy": "sometimes"}, "refund_policy"),
-        ({"tiers": [{"name": "gold", "min_spend_minor_12m": 1}, {"name": "gold", "min_spend_minor_12m": 2}]}, "tiers"),
+        (
+            {
+                "tiers": [
+                    {"name": "gold", "min_spend_minor_12m": 1},
+                    {"name": "gold", "min_spend_minor_12m": 2},
+                ]
+            },
+            "tiers",
+        ),
         ({"colour": "red"}, "colour"),
     ],
 )
@@ -52,7 +60,9 @@ async def test_earn_rules_are_created_listed_changed_and_deleted(tenant: Tenant)
     created = await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)
     assert created.status_code == 201
     assert created.json()["budget_used"] == 0
-    assert (await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)).status_code == 409
+    assert (
+        await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)
+    ).status_code == 409
     patched = await c.patch(
         "/v1/admin/earn-rules/fuel-3x", json={"stacking": False, "caps": {"per_transaction": 9}},
         headers=tenant.admin,
@@ -63,9 +73,19 @@ async def test_earn_rules_are_created_listed_changed_and_deleted(tenant: Tenant)
     assert [r["id"] for r in listed] == ["fuel-3x"]
     assert (await c.delete("/v1/admin/earn-rules/fuel-3x", headers=tenant.admin)).status_code == 204
     assert (await c.get("/v1/admin/earn-rules/fuel-3x", headers=tenant.admin)).status_code == 404
-    assert (await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)).status_code == 201
-    actions = [e["action"] for e in (await c.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"]]
-    assert actions[:4] == ["earn_rule.create", "earn_rule.delete", "earn_rule.update", "earn_rule.create"]
+    assert (
+        await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)
+    ).status_code == 201
+    actions = [
+        e["action"]
+        for e in (await c.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"]
+    ]
+    assert actions[:4] == [
+        "earn_rule.create",
+        "earn_rule.delete",
+        "earn_rule.update",
+        "earn_rule.create",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +104,9 @@ async def test_earn_rules_are_created_listed_changed_and_deleted(tenant: Tenant)
         {"id": "has space"},
     ],
 )
-async def test_an_earn_rule_that_cannot_apply_is_a_422(tenant: Tenant, change: dict[str, Any]) -> None:
+async def test_an_earn_rule_that_cannot_apply_is_a_422(
+    tenant: Tenant, change: dict[str, Any]
+) -> None:
     response = await tenant.client.post(
         "/v1/admin/earn-rules", json=FUEL_3X | change, headers=tenant.admin
     )

@@ -122,19 +122,22 @@ async def test_within_balance_claws_back_only_what_is_there(tenant: Tenant, conn
 async def test_concurrent_refunds_of_one_purchase_never_exceed_it(tenant: Tenant, conn) -> None:
     await setup(tenant, None, FUEL_3X)
     await tenant.hook(purchase("p1"))
-    responses = await asyncio.gather(
-        *(tenant.hook(refund(f"r{n}", "p1", 5000)) for n in range(20))
-    )
+    responses = await asyncio.gather(*(tenant.hook(refund(f"r{n}", "p1", 5000)) for n in range(20)))
     ok = [r for r in responses if r.status_code == 200]
     assert len(ok) == 7  # 7 × 50.00 = 350.00, the whole purchase
     assert {r.status_code for r in responses} == {200, 422}
     assert sum(r.json()["points"]["total"] for r in ok) == -525
-    assert await conn.fetchval("SELECT refunded_minor FROM transactions WHERE transaction_id = 'p1'") == 35000
+    assert (
+        await conn.fetchval("SELECT refunded_minor FROM transactions WHERE transaction_id = 'p1'")
+        == 35000
+    )
     await check_ledger(conn)
 
 
 async def test_a_refund_releases_the_rule_budget_and_caps(tenant: Tenant, conn) -> None:
-    await setup(tenant, None, {**FUEL_3X, "caps": {"budget_points": 350, "per_member_per_day": 350}})
+    await setup(
+        tenant, None, {**FUEL_3X, "caps": {"budget_points": 350, "per_member_per_day": 350}}
+    )
     await tenant.hook(purchase("p1"))
     assert (await tenant.hook(purchase("p2"))).json()["points"]["rules"] == 0
     await tenant.hook(purchase("v1", kind="reversal", original_id="p1"))

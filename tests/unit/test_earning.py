@@ -11,8 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewards.conditions import Conditions, Facts, LocalTime, Matcher
-from rewards.earning import Caps, CapRoom, CompiledRule, EarnRule, Effect, RuleSet
-from rewards.earning import capped_bonus, choose_bonuses
+from rewards.earning import (
+    CapRoom,
+    Caps,
+    CompiledRule,
+    EarnRule,
+    Effect,
+    RuleSet,
+    capped_bonus,
+    choose_bonuses,
+)
 from rewards.program import CompiledProgram, Program
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -83,7 +91,11 @@ def rule(
         (Conditions(mcc_in=["5541"]), {"mcc": "5812"}, False),
         (Conditions(merchant_in=["shell"]), {"merchant_id": "shell"}, True),
         (Conditions(channel="online"), {"channel": "offline"}, False),
-        (Conditions(card_product_in=["car-owner"]), {"card_products": frozenset({"car-owner"})}, True),
+        (
+            Conditions(card_product_in=["car-owner"]),
+            {"card_products": frozenset({"car-owner"})},
+            True,
+        ),
         (Conditions(tier_in=["gold"]), {"tier": "silver"}, False),
         (Conditions(segment_in=["vip", "new"]), {"segments": frozenset({"new"})}, True),
         (Conditions(min_amount_minor=35001), {}, False),
@@ -148,9 +160,7 @@ def test_equal_exclusive_bonuses_pick_the_lowest_id() -> None:
         (Caps(), CapRoom(per_day=-5), 0),  # over-used never pays negative
     ],
 )
-def test_a_capped_rule_adds_what_is_left_never_more(
-    caps: Caps, room: CapRoom, bonus: int
-) -> None:
+def test_a_capped_rule_adds_what_is_left_never_more(caps: Caps, room: CapRoom, bonus: int) -> None:
     assert capped_bonus(rule("r", value="3", caps=caps), 175, room) == bonus
 
 
