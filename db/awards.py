@@ -140,10 +140,14 @@ async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str
     }
 
 
-async def lock_rule_budgets(conn: Conn, tenant_id: str, rule_ids: list[str]) -> dict[str, int]:
+async def rule_budgets(
+    conn: Conn, tenant_id: str, rule_ids: list[str], *, lock: bool
+) -> dict[str, int]:
+    """What each budgeted rule has paid: read as of now, or locked until commit."""
     if not rule_ids:
         return {}
-    rows = await conn.fetch(sql("earn_rules_lock_budgets"), tenant_id, rule_ids)
+    name = "earn_rules_lock_budgets" if lock else "earn_rules_read_budgets"
+    rows = await conn.fetch(sql(name), tenant_id, rule_ids)
     return {row["rule_id"]: row["budget_used"] for row in rows}
 
 
@@ -156,14 +160,16 @@ async def load_usage(
     return {(r["member_id"], r["rule_id"], r["period"]): r["points"] for r in rows}
 
 
-async def lock_campaign_budgets(
-    conn: Conn, tenant_id: str, campaign_ids: list[str], days: list[date]
+async def campaign_budgets(
+    conn: Conn, tenant_id: str, campaign_ids: list[str], days: list[date], *, lock: bool
 ) -> tuple[dict[str, int], dict[tuple[str, date], int]]:
+    """What each budgeted campaign has paid in all and per day: read, or locked."""
     if not campaign_ids:
         return {}, {}
+    name = "campaigns_lock_budgets" if lock else "campaigns_read_budgets"
     totals = {
         row["campaign_id"]: row["total_used"]
-        for row in await conn.fetch(sql("campaigns_lock_budgets"), tenant_id, campaign_ids)
+        for row in await conn.fetch(sql(name), tenant_id, campaign_ids)
     }
     daily = {
         (row["campaign_id"], row["day"]): row["used"]
@@ -172,17 +178,55 @@ async def lock_campaign_budgets(
     return totals, daily
 
 
+async def reserve_budgets(
+    conn: Conn,
+    tenant_id: str,
+    rule_deltas: dict[str, int],
+    campaign_deltas: dict[str, int],
+    daily_deltas: dict[tuple[str, date], int],
+) -> bool:
+    """Add what the batch paid to the budgets, each only if it still fits; False when one
+    did not (another batch took the room since it was read)."""
+    if rule_deltas:
+        ids = list(rule_deltas)
+        done = await conn.fetch(
+            sql("earn_rules_reserve_budgets"), tenant_id, ids, [rule_deltas[i] for i in ids]
+        )
+        if len(done) != len(ids):
+            return False
+    if campaign_deltas:
+        ids = list(campaign_deltas)
+        done = await conn.fetch(
+            sql("campaigns_reserve_totals"), tenant_id, ids, [campaign_deltas[i] for i in ids]
+        )
+        if len(done) != len(ids):
+            return False
+    if daily_deltas:
+        keys = list(daily_deltas)
+        campaigns, days = [k[0] for k in keys], [k[1] for k in keys]
+        await conn.execute(sql("campaign_daily_open"), tenant_id, campaigns, days)
+        done = await conn.fetch(
+            sql("campaign_daily_reserve"),
+            tenant_id,
+            campaigns,
+            days,
+            [daily_deltas[k] for k in keys],
+        )
+        if len(done) != len(keys):
+            return False
+    return True
+
+
 async def apply(
     conn: Conn,
     tenant_id: str,
     plan: BatchPlan,
     *,
     answered: dict[str, dict[str, Any]],
-    budget_rules: list[str],
-    budget_campaigns: list[str],
     originals_before: dict[str, tuple[int, bool]],
 ) -> None:
-    """Write a planned batch: transfers, lots, balances, caps, budgets, draws, answers."""
+    """Write a planned batch: transfers, lots, balances, caps, draws, answers (the budgets
+    are reserved separately, last)."""
     await write_ledger(conn, tenant_id, plan.transfers, list(plan.members.values()))
     if plan.usage:
         keys = list(plan.usage)
@@ -194,30 +238,6 @@ async def apply(
             [k[2] for k in keys],
             [plan.usage[k] for k in keys],
         )
-    if budget_rules:
-        await conn.execute(
-            sql("earn_rules_set_budgets"),
-            tenant_id,
-            budget_rules,
-            [plan.rule_budget_used.get(r, 0) for r in budget_rules],
-        )
-    if budget_campaigns:
-        states = [plan.campaigns[c] for c in budget_campaigns]
-        await conn.execute(
-            sql("campaigns_set_totals"),
-            tenant_id,
-            budget_campaigns,
-            [s.total_used for s in states],
-        )
-        daily = [(s.id, day, s.daily_used[day]) for s in states for day in s.touched_days]
-        if daily:
-            await conn.execute(
-                sql("campaign_daily_save"),
-                tenant_id,
-                [d[0] for d in daily],
-                [d[1] for d in daily],
-                [d[2] for d in daily],
-            )
     if plan.draws:
         d = plan.draws
         await conn.execute(

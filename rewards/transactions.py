@@ -6,7 +6,7 @@ A single hook is a batch of one: both go through the same set-based path.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -17,7 +17,7 @@ from db.types import Conn
 from rewards.awarding import CardTransaction, LockPlan, Usage, lock_plan, plan_batch
 from rewards.campaigns import CampaignState
 from rewards.earning import RuleSet
-from rewards.errors import IdempotencyConflict, NotFound, RewardsError
+from rewards.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.models import TransactionRecord
 from rewards.program import CompiledProgram, Program
 
@@ -70,13 +70,45 @@ async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, 
     return outcome
 
 
+class _BudgetRace(Exception):
+    """Another batch took budget room this one had read; retry with the rows locked."""
+
+
+class BudgetContention(Conflict):
+    type = "budget_contention"
+    title = "Budget contention"
+
+
 async def process_batch(
     conn: Conn, tenant_id: str, txs: list[CardTransaction]
 ) -> list[dict[str, Any] | RewardsError]:
     """Award a batch in one transaction with set-based statements; each item is answered as
-    if posted alone (a bad one gets its problem and changes nothing)."""
-    now = datetime.now(UTC)
+    if posted alone (a bad one gets its problem and changes nothing).
+
+    Budgets (rule budgets, draw campaigns) are read without locks and reserved by
+    conditional updates at the very end, so that hot budget rows are held only for the
+    commit. If another batch took the room in the meantime, the attempt is rolled back to
+    its savepoint and made again with those rows locked from the start.
+    """
     hashes = [body_hash(tx) for tx in txs]
+    for lock_budgets in (False, True, True, True):
+        try:
+            async with conn.transaction():
+                return await _attempt(conn, tenant_id, txs, hashes, lock_budgets=lock_budgets)
+        except _BudgetRace:
+            continue
+    raise BudgetContention("budgets were too contended to reserve; retry the request")
+
+
+async def _attempt(
+    conn: Conn,
+    tenant_id: str,
+    txs: list[CardTransaction],
+    hashes: list[bytes],
+    *,
+    lock_budgets: bool,
+) -> list[dict[str, Any] | RewardsError]:
+    now = datetime.now(UTC)
     results: list[dict[str, Any] | RewardsError | None] = [None] * len(txs)
 
     # 1. Claim the ids (sorted, so concurrent batches lock in the same order). A repeated id
@@ -94,7 +126,6 @@ async def process_batch(
         n = first[tx_id]
         prior = stored.get(tx_id)
         if prior is None or not prior.response:
-            # Claimed by a concurrent batch that rolled back between our insert and read.
             results[n] = IdempotencyConflict(f"transaction {tx_id} is being processed; retry")
         elif prior.body_hash != hashes[n]:
             results[n] = _conflict(tx_id)
@@ -102,9 +133,8 @@ async def process_batch(
             results[n] = prior.response
     work = [n for n in sorted(first.values()) if txs[n].id in claimed]
 
-    # 2. Load and lock what the batch touches, in a fixed order: members, originals,
-    #    rule budgets and caps, campaign budgets.
     if work:
+        # 2. Load what the batch touches, members and originals locked in id order.
         batch = [txs[n] for n in work]
         await award_db.enroll(conn, tenant_id, [tx.member_id for tx in batch])
         compiled = await compiled_for(conn, tenant_id)
@@ -125,7 +155,9 @@ async def process_batch(
             members=members,
             originals=originals,
         )
-        budgets = await award_db.lock_rule_budgets(conn, tenant_id, locks.budget_rules)
+        budgets = await award_db.rule_budgets(
+            conn, tenant_id, locks.budget_rules, lock=lock_budgets
+        )
         usage = await award_db.load_usage(
             conn,
             tenant_id,
@@ -133,15 +165,18 @@ async def process_batch(
             sorted({r for _, r in locks.capped}),
             locks.periods,
         )
-        totals, daily = await award_db.lock_campaign_budgets(
-            conn, tenant_id, locks.campaigns, locks.days
+        totals, daily = await award_db.campaign_budgets(
+            conn, tenant_id, locks.campaigns, locks.days, lock=lock_budgets
         )
+        daily_before: dict[tuple[str, date], int] = {}
         for campaign_id, total in totals.items():
             state = campaigns[campaign_id]
             state.total_used = total
             state.daily_used = {day: used for (c, day), used in daily.items() if c == campaign_id}
+            for day in locks.days:
+                daily_before[(campaign_id, day)] = state.daily_used.get(day, 0)
 
-        # 3. Decide (pure), 4. write (set-based).
+        # 3. Decide (pure).
         plan = plan_batch(
             batch,
             program=compiled.program,
@@ -162,28 +197,38 @@ async def process_batch(
                 answered[txs[n].id] = outcome
         for tx_id in failed:
             plan.originals.pop(tx_id, None)
+
+        # 4. Write (set-based), then reserve the budgets last.
         await award_db.apply(
-            conn,
-            tenant_id,
-            plan,
-            answered=answered,
-            budget_rules=locks.budget_rules,
-            budget_campaigns=[c for c in locks.campaigns if c in totals],
-            originals_before=originals_before,
+            conn, tenant_id, plan, answered=answered, originals_before=originals_before
         )
         await award_db.forget(conn, tenant_id, failed)
+        rule_deltas = {
+            r: plan.rule_budget_used.get(r, 0) - budgets.get(r, 0)
+            for r in locks.budget_rules
+            if plan.rule_budget_used.get(r, 0) != budgets.get(r, 0)
+        }
+        campaign_deltas = {
+            c: campaigns[c].total_used - totals[c]
+            for c in totals
+            if campaigns[c].total_used != totals[c]
+        }
+        daily_deltas = {
+            (c, day): campaigns[c].daily_used.get(day, 0) - before
+            for (c, day), before in daily_before.items()
+            if campaigns[c].daily_used.get(day, 0) != before
+        }
+        reserved = await award_db.reserve_budgets(
+            conn, tenant_id, rule_deltas, campaign_deltas, daily_deltas
+        )
+        if not reserved:
+            raise _BudgetRace
 
     # Later copies of an id within the batch answer like repeat deliveries.
     for n, tx in enumerate(txs):
         if results[n] is None:
             head = first[tx.id]
-            head_result = results[head]
-            if hashes[n] != hashes[head]:
-                results[n] = _conflict(tx.id)
-            elif isinstance(head_result, RewardsError):
-                results[n] = head_result
-            else:
-                results[n] = head_result
+            results[n] = _conflict(tx.id) if hashes[n] != hashes[head] else results[head]
     return [r for r in results if r is not None]
 
 

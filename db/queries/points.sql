@@ -48,11 +48,6 @@ SELECT rule_id, budget_used FROM earn_rules
 WHERE tenant_id = $1::text AND rule_id = ANY($2::text[])
 ORDER BY rule_id FOR UPDATE;
 
--- name: earn_rules_set_budgets
-UPDATE earn_rules r SET budget_used = u.used
-FROM unnest($2::text[], $3::bigint[]) AS u(rule_id, used)
-WHERE r.tenant_id = $1::text AND r.rule_id = u.rule_id;
-
 -- name: rule_usage_load
 SELECT member_id, rule_id, period, points FROM rule_usage
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND rule_id = ANY($3::text[])
@@ -92,17 +87,6 @@ ORDER BY campaign_id FOR UPDATE;
 -- name: campaign_daily_load
 SELECT campaign_id, day, used FROM draw_daily_usage
 WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::date[]);
-
--- name: campaigns_set_totals
-UPDATE draw_campaigns c SET total_used = u.used
-FROM unnest($2::text[], $3::bigint[]) AS u(campaign_id, used)
-WHERE c.tenant_id = $1::text AND c.campaign_id = u.campaign_id;
-
--- name: campaign_daily_save
-INSERT INTO draw_daily_usage (tenant_id, campaign_id, day, used)
-SELECT $1::text, u.campaign_id, u.day, u.used
-FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(campaign_id, day, used)
-ON CONFLICT (tenant_id, campaign_id, day) DO UPDATE SET used = EXCLUDED.used;
 
 -- name: campaign_stats
 SELECT coalesce(sum(n), 0)::bigint AS draws, coalesce(sum(paid_points), 0)::bigint AS bonus_paid,
@@ -204,3 +188,49 @@ INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, m
 SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id, t.detail
 FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
             $8::jsonb[]) AS t(debit, credit, amount, kind, member_id, transaction_id, detail);
+
+-- name: earn_rules_read_budgets
+SELECT rule_id, budget_used FROM earn_rules
+WHERE tenant_id = $1::text AND rule_id = ANY($2::text[]);
+
+-- name: earn_rules_reserve_budgets
+-- Adds what a batch paid (or released) to each rule's budget unless that passes the cap;
+-- returns the rules it could add to. Evaluated on the latest committed row, so two batches
+-- can never both take the last points.
+UPDATE earn_rules r SET budget_used = greatest(r.budget_used + u.delta, 0)
+FROM unnest($2::text[], $3::bigint[]) AS u(rule_id, delta)
+WHERE r.tenant_id = $1::text AND r.rule_id = u.rule_id
+  AND (u.delta <= 0
+       OR r.definition #>> '{caps,budget_points}' IS NULL
+       OR r.budget_used + u.delta <= (r.definition #>> '{caps,budget_points}')::bigint)
+RETURNING r.rule_id;
+
+-- name: campaigns_read_budgets
+SELECT campaign_id, total_used FROM draw_campaigns
+WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]);
+
+-- name: campaigns_reserve_totals
+UPDATE draw_campaigns c SET total_used = greatest(c.total_used + u.delta, 0)
+FROM unnest($2::text[], $3::bigint[]) AS u(campaign_id, delta)
+WHERE c.tenant_id = $1::text AND c.campaign_id = u.campaign_id
+  AND (u.delta <= 0
+       OR c.definition #>> '{budget,total_points}' IS NULL
+       OR c.total_used + u.delta <= (c.definition #>> '{budget,total_points}')::bigint)
+RETURNING c.campaign_id;
+
+-- name: campaign_daily_open
+INSERT INTO draw_daily_usage (tenant_id, campaign_id, day, used)
+SELECT $1::text, u.campaign_id, u.day, 0
+FROM unnest($2::text[], $3::date[]) AS u(campaign_id, day)
+ON CONFLICT (tenant_id, campaign_id, day) DO NOTHING;
+
+-- name: campaign_daily_reserve
+UPDATE draw_daily_usage d SET used = greatest(d.used + u.delta, 0)
+FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(campaign_id, day, delta),
+     draw_campaigns c
+WHERE d.tenant_id = $1::text AND d.campaign_id = u.campaign_id AND d.day = u.day
+  AND c.tenant_id = d.tenant_id AND c.campaign_id = d.campaign_id
+  AND (u.delta <= 0
+       OR c.definition #>> '{budget,daily_points}' IS NULL
+       OR d.used + u.delta <= (c.definition #>> '{budget,daily_points}')::bigint)
+RETURNING d.campaign_id;

@@ -1,0 +1,231 @@
+"""Hook throughput against the real service: `rewards serve --workers N` over PostgreSQL,
+driven over loopback by signed single and batch hook calls.
+
+Run: .venv/bin/python -m loadtest.hook_load [--seconds 20] [--workers 2] [--connections 32]
+
+It starts its own server on a free port (embedded PostgreSQL in a temporary folder unless
+DATABASE_URL is set), sets up a program with a fuel rule and a draw campaign, and prints
+throughput and latency percentiles. The load generator runs on the same machine and takes
+part of its CPU: the figures are what this machine does end to end, generator included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from loadtest.machine import describe
+from loadtest.wire import Connection
+from rewards.credentials import hook_signature
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """`rewards serve` in a child process, with a tenant set up for the load."""
+
+    def __init__(self, workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.folder = tempfile.mkdtemp(prefix="rewards-load-")
+        env = os.environ | {
+            "REWARDS_ACCESS_LOG": os.environ.get("LOAD_ACCESS_LOG", "false"),
+            "REWARDS_LOG_LEVEL": "INFO",
+        }
+        data = ["--data-dir", self.folder]
+        cli = [sys.executable, "-m", "api.cli"]
+        created = subprocess.run(
+            [*cli, "tenant", "create", "--name", "Load Bank", "--json", *data],
+            capture_output=True, text=True, check=True, env=env,
+        )  # fmt: skip
+        self.tenant = json.loads(created.stdout)
+        self.log = Path(os.environ.get("LOAD_SERVER_LOG", os.devnull)).open("wb")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [*cli, "serve", "--port", str(self.port), "--workers", str(workers), *data],
+            env=env, stdout=subprocess.DEVNULL, stderr=self.log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        admin = {"Authorization": f"Bearer {self.tenant['admin_api_key']}"}
+        with httpx.Client(base_url=self.url, headers=admin) as client:
+            client.put(
+                "/v1/admin/program",
+                json={"base_rate": "1", "mcc_rates": {"5541": "0.5"}, "excluded_mccs": ["6011"]},
+            ).raise_for_status()
+            client.post(
+                "/v1/admin/earn-rules",
+                json={
+                    "id": "fuel-3x", "name": "fuel", "effect": {"kind": "multiplier", "value": "3"},
+                    "conditions": {"mcc_in": ["5541"], "card_product_in": ["car-owner"]},
+                    "caps": {"per_member_per_day": 5000},
+                },
+            ).raise_for_status()  # fmt: skip
+            client.post(
+                "/v1/admin/draw-campaigns",
+                json={
+                    "id": "every-swipe", "name": "every swipe",
+                    "prizes": [{"multiplier": 1, "weight": 700}, {"multiplier": 2, "weight": 200},
+                               {"multiplier": 5, "weight": 80}, {"multiplier": 10, "weight": 20}],
+                    "budget": {"daily_points": 10**11, "total_points": 10**12},
+                },
+            ).raise_for_status()  # fmt: skip
+        time.sleep(6)  # let every worker's credential cache see the tenant
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def transaction(n: int, rng: random.Random, run: str) -> dict[str, Any]:
+    # Skewed members: the busiest cardholder makes ~0.2 % of all swipes, most swipe rarely.
+    member = int(200_000 * rng.random() ** 2)
+    mcc = rng.choices(["5541", "5812", "5411", "5311", "6011"], [3, 3, 4, 2, 1])[0]
+    return {
+        "id": f"{run}-{n}", "kind": "purchase", "member_id": f"m-{member}",
+        "card_product": rng.choice(["car-owner", "classic", "platinum"]),
+        "amount_minor": rng.randint(500, 80000), "currency": "CNY", "mcc": mcc,
+        "merchant_id": f"merchant-{rng.randint(1, 2000)}", "channel": "offline",
+        "occurred_at": "2026-11-21T08:30:00+08:00",
+    }  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def drive(
+    server: Server, bodies: list[bytes], path: str, connections: int, seconds: float
+) -> tuple[int, int, list[float], float]:
+    """Post the bodies (freshly signed) over `connections` keep-alive connections until
+    time is up or the bodies run out."""
+    secret, tenant = server.tenant["hook_secret"], server.tenant["tenant_id"]
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    queue = iter(bodies)
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors, sent
+        conn = Connection(server.url)
+        try:
+            while time.perf_counter() < stop_at:
+                body = next(queue, None)
+                if body is None:
+                    return
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Rewards-Tenant": tenant,
+                    "X-Rewards-Signature": hook_signature(secret, int(time.time()), body),
+                }
+                started = time.perf_counter()
+                try:
+                    status, _ = await conn.request("POST", path, headers, body)
+                    if status != 200:
+                        errors += 1
+                except (OSError, ValueError, asyncio.IncompleteReadError):
+                    errors += 1
+                    conn = Connection(server.url)
+                latencies.append(time.perf_counter() - started)
+                sent += 1
+        finally:
+            await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return sent, errors, latencies, time.perf_counter() - began
+
+
+def report(
+    label: str, sent: int, errors: int, latencies: list[float], elapsed: float, per: int
+) -> dict[str, Any]:
+    row = {
+        "scenario": label,
+        "requests": sent,
+        "awards_per_s": round(sent * per / elapsed, 1),
+        "requests_per_s": round(sent / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "errors": errors,
+    }
+    print(
+        f"| {label} | {row['requests']} | {row['awards_per_s']:,} | {row['p50_ms']} "
+        f"| {row['p95_ms']} | {row['p99_ms']} | {errors} |",
+        flush=True,
+    )
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"machine: {describe()}")
+    print(
+        f"command: python -m loadtest.hook_load --seconds {args.seconds:g} --workers "
+        f"{args.workers} --connections {args.connections} --batch-size {args.batch_size}"
+    )
+    server = Server(args.workers)
+    rng = random.Random(7)
+    try:
+        print()
+        print("| scenario | requests | awards/s | p50 ms | p95 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        singles = [msgspec.json.encode(transaction(n, rng, "s")) for n in range(400_000)]
+        result = asyncio.run(
+            drive(server, singles, "/v1/hooks/transactions", args.connections, args.seconds)
+        )
+        report(f"single hook, {args.connections} connections", *result, per=1)
+        batches = [
+            msgspec.json.encode(
+                {
+                    "transactions": [
+                        transaction(b * args.batch_size + n, rng, "b")
+                        for n in range(args.batch_size)
+                    ]
+                }
+            )
+            for b in range(int(args.seconds * 30 / args.batch_size * 100) + 10)
+        ]
+        result = asyncio.run(
+            drive(server, batches, "/v1/hooks/transactions/batch", 2, args.seconds)
+        )
+        report(
+            f"batch hook ({args.batch_size} per call), 2 connections", *result, per=args.batch_size
+        )
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
