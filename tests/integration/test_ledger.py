@@ -114,3 +114,28 @@ async def test_the_liability_report_reconciles_with_the_ledger(tenant: Tenant, c
     )  # fmt: skip
     assert bad.status_code == 422
     await check_ledger(conn)
+
+
+async def test_the_service_expires_points_by_itself(database: str, conn) -> None:
+    """The in-process job runs on its interval in whichever worker gets the lock."""
+    import asyncio
+
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from rewards.tenants import create_tenant
+    from tests.integration.conftest import Tenant
+
+    app = create_app(Settings(database_url=database, access_log=False, expiry_interval_seconds=0.2))
+    async with AsyncTestClient(app, base_url="http://rewards.local") as client:
+        async with conn.transaction():
+            tenant = Tenant(client, await create_tenant(conn, "Bank E"))
+        await setup(tenant, {"expiry_months": 1})
+        await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-01-10T10:00:00+08:00"))
+        for _ in range(50):
+            if await conn.fetchval("SELECT count(*) FROM transfers WHERE kind = 'expiry'"):
+                break
+            await asyncio.sleep(0.1)
+    assert await conn.fetchval("SELECT points_balance FROM members") == 0
+    await check_ledger(conn)
