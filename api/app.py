@@ -19,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.auth import CredentialCache
 from api.controllers.admin import AdminController
+from api.controllers.catalog import CatalogAdminController, CatalogMemberController
 from api.controllers.hooks import HooksController
 from api.controllers.me import MeController
 from api.controllers.merchant import MerchantController
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OpsController,
             PrometheusController,
             AdminController,
+            CatalogAdminController,
+            CatalogMemberController,
             MerchantController,
             MeController,
             HooksController,

@@ -162,6 +162,12 @@ T=$(date +%s)
 SIG=$(printf '%s' "$T.$BODY" | openssl dgst -sha256 -hmac "$HOOK_SECRET" | sed 's/^.* //')
 curl -s "$REWARDS/v1/hooks/transactions" -H "Content-Type: application/json" \\
   -H "X-Rewards-Tenant: $TENANT" -H "X-Rewards-Signature: t=$T,v1=$SIG" -d "$BODY"
+
+# mobile app: the benefits catalog, and a redemption
+curl -s "$REWARDS/v1/me/catalog?category=video" -H "Authorization: Bearer $MEMBER_TOKEN"
+curl -s "$REWARDS/v1/me/redemptions" -H "Authorization: Bearer $MEMBER_TOKEN" \\
+  -H "Content-Type: application/json" -H "Idempotency-Key: demo-$(date +%s%N)" \\
+  -d '{{"sku":"youku-vip-month","quantity":1}}'
 """
 
 

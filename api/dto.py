@@ -445,3 +445,130 @@ class AuditOut(Output):
 class AuditPage(Output):
     items: list[AuditOut]
     next_cursor: str | None
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+Code = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class MemberLimitIn(Input):
+    count: Annotated[int, Meta(ge=1, le=10**6)]
+    per: Literal["day", "month", "year", "lifetime"] = "lifetime"
+
+
+class EligibilityIn(Input):
+    """Who may redeem: the shared condition language (tier, card product, segment, window)."""
+
+    card_product_in: Tags | None = None
+    tier_in: Tags | None = None
+    segment_in: Tags | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+
+
+class CatalogItemIn(Input):
+    sku: Id
+    title: Name
+    category: Label
+    points_price: Points
+    cash_price_minor: AmountMinor = 0
+    description: Annotated[str, Meta(max_length=2000)] = ""
+    stock: Annotated[int, Meta(ge=0, le=10**9)] | None = None
+    per_member_limit: MemberLimitIn | None = None
+    eligibility: EligibilityIn = msgspec.field(default_factory=EligibilityIn)
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    cancel_window_hours: Annotated[int, Meta(ge=0, le=24 * 365)] = 0
+    fulfilment: Literal["generated", "pool"] = "generated"
+    active: bool = True
+    codes: Annotated[list[Code], Meta(max_length=100_000)] = []
+
+
+class CatalogItemPatch(Input):
+    title: Name | msgspec.UnsetType = msgspec.UNSET
+    category: Label | msgspec.UnsetType = msgspec.UNSET
+    points_price: Points | msgspec.UnsetType = msgspec.UNSET
+    cash_price_minor: AmountMinor | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
+    stock: Annotated[int, Meta(ge=0, le=10**9)] | msgspec.UnsetType | None = msgspec.UNSET
+    per_member_limit: MemberLimitIn | msgspec.UnsetType | None = msgspec.UNSET
+    eligibility: EligibilityIn | msgspec.UnsetType = msgspec.UNSET
+    starts_at: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    ends_at: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    cancel_window_hours: Annotated[int, Meta(ge=0, le=24 * 365)] | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class CatalogItemOut(Output):
+    sku: str
+    title: str
+    category: str
+    description: str
+    points_price: int
+    cash_price_minor: int
+    stock_left: int | None
+    redeemed: int
+    per_member_limit: dict[str, object] | None
+    eligibility: dict[str, object]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    cancel_window_hours: int
+    fulfilment: str
+    active: bool
+    created_at: datetime
+
+
+class CatalogItemPage(Output):
+    items: list[CatalogItemOut]
+    next_cursor: str | None
+
+
+class CodesIn(Input):
+    codes: Annotated[list[Code], Meta(min_length=1, max_length=100_000)]
+
+
+class CodesAdded(Output):
+    sku: str
+    added: int
+    stock_left: int
+
+
+class MemberCatalogItem(Output):
+    sku: str
+    title: str
+    category: str
+    description: str
+    points_price: int
+    cash_price_minor: int
+    stock: Literal["in_stock", "out_of_stock", "unlimited"]
+    stock_left: int | None
+    redeemable: bool
+    reason: str | None
+
+
+class MemberCatalog(Output):
+    items: list[MemberCatalogItem]
+
+
+class RedemptionIn(Input):
+    sku: Id
+    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+
+
+class RedemptionOut(Output):
+    id: str
+    sku: str
+    quantity: int
+    points_spent: int
+    cash_due_minor: int
+    codes: list[str]
+    status: str
+    created_at: datetime
+    cancel_until: datetime | None
+    cancelled_at: datetime | None = None
+
+
+class RedemptionPage(Output):
+    items: list[RedemptionOut]
+    next_cursor: str | None

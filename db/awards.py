@@ -90,10 +90,12 @@ async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> None:
     await conn.execute(sql("members_enroll_many"), tenant_id, sorted(set(member_ids)))
 
 
-async def lock_members(conn: Conn, tenant_id: str, member_ids: list[str]) -> dict[str, MemberState]:
-    """The members, locked in id order, with their open lots."""
+async def lock_members(
+    conn: Conn, tenant_id: str, member_ids: list[str], *, lock: bool = True
+) -> dict[str, MemberState]:
+    """The members with their open lots, locked in id order (or only read)."""
     ids = sorted(set(member_ids))
-    rows = await conn.fetch(sql("members_lock"), tenant_id, ids)
+    rows = await conn.fetch(sql("members_lock" if lock else "members_read"), tenant_id, ids)
     members = {
         row["member_id"]: MemberState(
             row["member_id"],

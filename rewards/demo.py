@@ -11,8 +11,9 @@ from db import merchants as merchant_db
 from db import tenants as tenant_db
 from db.types import Conn
 from offers import merchants
-from rewards import programs
+from rewards import ledger, members, programs, redemptions
 from rewards.campaigns import DrawBudget, DrawCampaign
+from rewards.catalog import CatalogItem, MemberLimit
 from rewards.conditions import Conditions
 from rewards.credentials import encode_member_token
 from rewards.draw import Prize
@@ -63,6 +64,8 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
                 conn, DEMO_TENANT_ID, "demo", merchant_id, name, category
             )
     await _points_program(conn)
+    await _catalog(conn)
+    await _welcome_points(conn)
     merchant_key = await merchants.issue_merchant_key(
         conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], "demo"
     )
@@ -134,3 +137,55 @@ async def _points_program(conn: Conn) -> None:
         await programs.get_campaign(conn, DEMO_TENANT_ID, DEMO_CAMPAIGN.id)
     except NotFound:
         await programs.create_campaign(conn, DEMO_TENANT_ID, "demo", DEMO_CAMPAIGN)
+
+
+# (sku, title, category, points, cash fen, stock)
+DEMO_CATALOG = [
+    ("iqiyi-vip-month", "iQIYI VIP, 1 month", "video", 2500, 0, None),
+    ("tencent-video-month", "Tencent Video VIP, 1 month", "video", 2500, 0, None),
+    ("youku-vip-month", "Youku VIP, 1 month", "video", 800, 800, None),
+    ("mango-tv-month", "Mango TV, 1 month", "video", 2200, 0, None),
+    ("bilibili-big-member", "bilibili Big Member, 1 month", "video", 800, 800, None),
+    ("qq-music-green", "QQ Music Green Diamond, 1 month", "audio", 1500, 0, None),
+    ("netease-music-vinyl", "NetEase Cloud Music Vinyl VIP, 1 month", "audio", 600, 800, None),
+    ("ximalaya-vip", "Ximalaya VIP, 1 month", "audio", 1800, 0, None),
+    ("kugou-music-vip", "Kugou Music VIP, 1 month", "audio", 1200, 0, None),
+    ("starbucks-latte", "Starbucks tall latte", "dining", 3000, 0, None),
+    ("luckin-coffee", "Luckin coffee voucher", "dining", 900, 800, None),
+    ("heytea-voucher", "HEYTEA 20-yuan voucher", "dining", 1800, 0, None),
+    ("kfc-breakfast", "KFC breakfast set", "dining", 1000, 800, None),
+    ("haidilao-100", "Haidilao 100-yuan voucher", "dining", 9000, 0, 3),
+    ("meituan-red-packet", "Meituan 15-yuan red packet", "dining", 1300, 0, None),
+    ("keep-premium-month", "Keep Premium, 1 month", "fitness", 1500, 0, None),
+    ("supermonkey-class", "Supermonkey group class", "fitness", 2000, 800, None),
+    ("pure-yoga-day", "Pure Yoga day pass", "fitness", 6000, 0, None),
+    ("lefit-week", "LeFit gym, 1 week", "fitness", 1600, 800, None),
+    ("decathlon-50", "Decathlon 50-yuan voucher", "fitness", 4500, 0, None),
+]
+
+
+async def _catalog(conn: Conn) -> None:
+    """About twenty benefits in four categories; one with a tiny stock."""
+    for sku, title, category, points, cash, stock in DEMO_CATALOG:
+        try:
+            await redemptions.get_item(conn, DEMO_TENANT_ID, sku)
+        except NotFound:
+            item = CatalogItem(
+                sku=sku,
+                title=title,
+                category=category,
+                points_price=points,
+                cash_price_minor=cash,
+                stock=stock,
+                per_member_limit=MemberLimit(2, "month"),
+                cancel_window_hours=24,
+            )
+            await redemptions.create_item(conn, DEMO_TENANT_ID, "demo", item, [])
+
+
+async def _welcome_points(conn: Conn) -> None:
+    """The demo member starts with 3,000 points, once, so that redemptions work at once."""
+    await members.enroll(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
+    found = await ledger.balance(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
+    if found.lifetime_earned == 0:
+        await ledger.adjust(conn, DEMO_TENANT_ID, "demo", DEMO_MEMBER_ID, 3000, "welcome points")

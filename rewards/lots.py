@@ -71,8 +71,9 @@ def _expiry_key(lot: Lot) -> tuple[int, datetime, datetime, int]:
     )
 
 
-def spend(member: MemberState, points: int, now: datetime) -> None:
-    """Take points from available lots, the soonest to expire first.
+def spend(member: MemberState, points: int, now: datetime) -> list[tuple[int, int]]:
+    """Take points from available lots, the soonest to expire first; (lot id, points) of
+    each lot taken from.
 
     Raises:
         InsufficientPoints: the available points do not cover it (nothing is changed).
@@ -83,13 +84,17 @@ def spend(member: MemberState, points: int, now: datetime) -> None:
             f"{points} points needed, {max(sum(lot.remaining for lot in usable), 0)} available"
         )
     left = points
+    taken: list[tuple[int, int]] = []
     for lot in sorted(usable, key=_expiry_key):
-        take = min(lot.remaining, left)
-        lot.remaining -= take
-        left -= take
         if left == 0:
             break
+        take = min(lot.remaining, left)
+        if take:
+            lot.remaining -= take
+            left -= take
+            taken.append((lot.lot_id or 0, take))
     member.balance -= points
+    return taken
 
 
 def claw_back(member: MemberState, points: int) -> None:

@@ -159,6 +159,11 @@ FROM members
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[])
 ORDER BY member_id FOR UPDATE;
 
+-- name: members_read
+SELECT member_id, tier, segments, card_products, points_balance, lifetime_earned
+FROM members
+WHERE tenant_id = $1::text AND member_id = ANY($2::text[]);
+
 -- name: members_set_balances
 UPDATE members m SET points_balance = u.balance, lifetime_earned = u.lifetime
 FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(member_id, balance, lifetime)

@@ -1,0 +1,65 @@
+"""Idempotency-Key for the mobile app's writes: the first answer, replayed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from db import catalog as catalog_db
+from db.types import Conn
+from rewards.errors import IdempotencyConflict, RewardsError
+
+Answer = tuple[int, Any]
+
+
+def problem_document(exc: RewardsError) -> dict[str, Any]:
+    """The problem body of a refusal, as stored for replays."""
+    document: dict[str, Any] = {
+        "type": exc.type,
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+    }
+    if exc.errors:
+        document["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+    return document
+
+
+async def once(
+    conn: Conn,
+    tenant_id: str,
+    scope: str,
+    key: str | None,
+    request: bytes,
+    action: Callable[[], Awaitable[Answer]],
+) -> Answer:
+    """Run ``action`` once per (scope, key): the same key with the same request answers the
+    first answer again (same status, same body) and does nothing; with another request, 409.
+
+    Refusals (4xx) are answers too: they are stored and replayed like successes. The action
+    runs in a savepoint, so a refusal leaves nothing behind but the stored answer.
+    """
+
+    async def attempt() -> Answer:
+        try:
+            async with conn.transaction():
+                return await action()
+        except RewardsError as exc:
+            return exc.status, problem_document(exc)
+
+    if key is None:
+        status, body = await attempt()
+        return status, body
+    digest = hashlib.sha256(request).digest()
+    if not await catalog_db.claim_key(conn, tenant_id, scope, key, digest):
+        # A concurrent twin waited on our insert until it committed: its answer is there.
+        stored = await catalog_db.get_key(conn, tenant_id, scope, key)
+        if stored is None or stored.status is None:
+            raise IdempotencyConflict(f"a request with Idempotency-Key {key} is in progress")
+        if stored.request_hash != digest:
+            raise IdempotencyConflict(f"Idempotency-Key {key} was used with a different request")
+        return stored.status, stored.response
+    status, body = await attempt()
+    await catalog_db.save_key(conn, tenant_id, scope, key, status, body)
+    return status, body
