@@ -194,5 +194,5 @@ async def save_key(
     await conn.execute(sql("idempotency_save"), tenant_id, scope, key, status, response)
 
 
-async def forget_old_keys(conn: Conn, tenant_id: str, before: datetime) -> None:
-    await conn.execute(sql("idempotency_forget_old"), tenant_id, before)
+async def forget_old_keys(conn: Conn, before: datetime) -> None:
+    await conn.execute(sql("job_forget_old_idempotency_keys"), before)

@@ -10,6 +10,7 @@ import msgspec
 
 from db import audit
 from db import awards as award_db
+from db import catalog as catalog_db
 from db import ledger as ledger_db
 from db.types import Conn
 from rewards import lots
@@ -165,6 +166,7 @@ async def liability(conn: Conn, tenant_id: str, first: date | None, last: date |
 
 
 EXPIRY_JOB_LOCK = 0x45585052  # "EXPR"
+IDEMPOTENCY_KEEP = timedelta(hours=48)
 
 
 async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
@@ -177,6 +179,7 @@ async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
         for tenant_id in await ledger_db.tenants_with_expired(conn, now):
             async with conn.transaction():
                 done[tenant_id] = await expire_tenant(conn, tenant_id, now)
+        await catalog_db.forget_old_keys(conn, now - IDEMPOTENCY_KEEP)
         return done
     finally:
         await ledger_db.job_unlock(conn, EXPIRY_JOB_LOCK)

@@ -27,7 +27,7 @@ from api.dto import (
     RedemptionPage,
 )
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, Problem
 from rewards import redemptions
 from rewards.catalog import CatalogItem
 from rewards.errors import ValidationFailed
@@ -131,7 +131,10 @@ class CatalogAdminController(Controller):
 
 
 def _answer(status: int, body: Any) -> Response[Any]:
-    return Response(body, status_code=status, media_type=None if status < 400 else PROBLEM_JSON)
+    """A stored or fresh answer, re-typed so that a replay is byte for byte the first."""
+    if status < 400:
+        return Response(msgspec.convert(body, RedemptionOut), status_code=status)
+    return Response(msgspec.convert(body, Problem), status_code=status, media_type=PROBLEM_JSON)
 
 
 class CatalogMemberController(Controller):

@@ -128,6 +128,7 @@ WHERE tenant_id = $1::text AND scope = $2::text AND key = $3::text;
 UPDATE idempotency_keys SET status = $4::int, response = $5::jsonb
 WHERE tenant_id = $1::text AND scope = $2::text AND key = $3::text;
 
--- name: idempotency_forget_old
--- Keys are kept at least 24 hours; the expiry job removes those older than two days.
-DELETE FROM idempotency_keys WHERE tenant_id = $1::text AND created_at < $2::timestamptz;
+-- name: job_forget_old_idempotency_keys
+-- Keys are kept at least 24 hours; the periodic job removes those older than two days
+-- (across tenants, like the other periodic work).
+DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz;
