@@ -23,6 +23,11 @@ from api.controllers.catalog import CatalogAdminController, CatalogMemberControl
 from api.controllers.hooks import HooksController
 from api.controllers.me import MeController
 from api.controllers.merchant import MerchantController
+from api.controllers.offers import (
+    AdminOffersController,
+    MemberOffersController,
+    MerchantOffersController,
+)
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
 from api.logs import AccessLog, configure_logging
@@ -152,6 +157,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogAdminController,
             CatalogMemberController,
             MerchantController,
+            MerchantOffersController,
+            AdminOffersController,
+            MemberOffersController,
             MeController,
             HooksController,
         ],

@@ -572,3 +572,156 @@ class RedemptionOut(Output):
 class RedemptionPage(Output):
     items: list[RedemptionOut]
     next_cursor: str | None
+
+
+# --- stores and offers ---------------------------------------------------------------------
+
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class StoreIn(Input):
+    name: Name
+    lat: Latitude
+    lng: Longitude
+    id: Id | None = None
+    address: Annotated[str, Meta(max_length=500)] = ""
+
+
+class StorePatch(Input):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    lat: Latitude | msgspec.UnsetType = msgspec.UNSET
+    lng: Longitude | msgspec.UnsetType = msgspec.UNSET
+    address: Annotated[str, Meta(max_length=500)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class StoreOut(Output):
+    id: str
+    name: str
+    lat: float
+    lng: float
+    address: str
+
+
+class StorePage(Output):
+    items: list[StoreOut]
+    next_cursor: str | None
+
+
+class OfferRewardIn(Input):
+    kind: Literal["percent_off", "amount_off", "points_multiplier", "bonus_points"]
+    value: Decimal | Points
+    max_reward_minor: AmountMinor | None = None
+
+
+class OfferScheduleIn(Input):
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    days_of_week: (
+        Annotated[list[Annotated[int, Meta(ge=1, le=7)]], Meta(min_length=1, max_length=7)] | None
+    ) = None
+
+
+class OfferBudgetIn(Input):
+    max_redemptions: Annotated[int, Meta(ge=1, le=10**9)] | None = None
+    max_reward_minor: Annotated[int, Meta(ge=1, le=10**13)] | None = None
+
+
+class OfferIn(Input):
+    id: Id
+    title: Name
+    category: Label
+    reward: OfferRewardIn
+    min_spend_minor: AmountMinor = 0
+    store_ids: Annotated[list[Id], Meta(max_length=10_000)] = []
+    geofence_radius_m: Annotated[int, Meta(ge=10, le=5000)] = 500
+    targeting: ConditionsIn = msgspec.field(default_factory=ConditionsIn)
+    schedule: OfferScheduleIn = msgspec.field(default_factory=OfferScheduleIn)
+    budget: OfferBudgetIn = msgspec.field(default_factory=OfferBudgetIn)
+    per_member_limit: Annotated[int, Meta(ge=1, le=10**6)] | None = None
+    activation: Literal["claim", "auto"] = "claim"
+    description: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class OfferPatch(Input):
+    title: Name | msgspec.UnsetType = msgspec.UNSET
+    category: Label | msgspec.UnsetType = msgspec.UNSET
+    reward: OfferRewardIn | msgspec.UnsetType = msgspec.UNSET
+    min_spend_minor: AmountMinor | msgspec.UnsetType = msgspec.UNSET
+    store_ids: Annotated[list[Id], Meta(max_length=10_000)] | msgspec.UnsetType = msgspec.UNSET
+    geofence_radius_m: Annotated[int, Meta(ge=10, le=5000)] | msgspec.UnsetType = msgspec.UNSET
+    targeting: ConditionsIn | msgspec.UnsetType = msgspec.UNSET
+    schedule: OfferScheduleIn | msgspec.UnsetType = msgspec.UNSET
+    budget: OfferBudgetIn | msgspec.UnsetType = msgspec.UNSET
+    per_member_limit: Annotated[int, Meta(ge=1, le=10**6)] | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )
+    activation: Literal["claim", "auto"] | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class OfferOut(Output):
+    id: str
+    merchant_id: str
+    title: str
+    category: str
+    description: str
+    reward: dict[str, object]
+    min_spend_minor: int
+    store_ids: list[str]
+    geofence_radius_m: int
+    targeting: dict[str, object]
+    schedule: dict[str, object]
+    budget: dict[str, object]
+    per_member_limit: int | None
+    activation: str
+    status: str
+    redemptions_used: int
+    reward_used_minor: int
+    reject_reason: str | None
+    created_at: datetime
+
+
+class OfferPage(Output):
+    items: list[OfferOut]
+    next_cursor: str | None
+
+
+class RejectIn(Input):
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class OfferDayOut(Output):
+    day: str
+    claims: int
+    redemptions: int
+    reward_minor: int
+    points: int
+    spend_minor: int
+
+
+class OfferStatsOut(Output):
+    offer_id: str
+    days: list[OfferDayOut]
+
+
+class NearbyItem(Output):
+    offer: OfferOut
+    store: StoreOut
+    distance_m: int
+    inside_geofence: bool
+    claimed: bool
+
+
+class NearbyPage(Output):
+    items: list[NearbyItem]
+
+
+class ClaimOut(Output):
+    offer: OfferOut
+    claimed_at: datetime
+    uses: int = 0
+
+
+class ClaimedPage(Output):
+    items: list[ClaimOut]

@@ -331,3 +331,14 @@ async def write_ledger(
         [m.balance for m in members],
         [m.lifetime_earned for m in members],
     )
+
+
+async def add_card_products(conn: Conn, tenant_id: str, pairs: list[tuple[str, str]]) -> None:
+    """Record (member, card product) pairs the members were seen paying with."""
+    if pairs:
+        await conn.execute(
+            sql("members_add_card_products"),
+            tenant_id,
+            [p[0] for p in pairs],
+            [p[1] for p in pairs],
+        )

@@ -57,17 +57,31 @@ def _redemption(row: Any) -> RedemptionRow:
 
 async def insert_item(conn: Conn, tenant_id: str, item: CatalogItem, stock: int | None) -> bool:
     created = await conn.fetchval(
-        sql("catalog_item_insert"), tenant_id, item.sku, msgspec.to_builtins(item),
-        item.category, item.points_price, item.cash_price_minor, stock, item.active,
-    )  # fmt: skip
+        sql("catalog_item_insert"),
+        tenant_id,
+        item.sku,
+        msgspec.to_builtins(item),
+        item.category,
+        item.points_price,
+        item.cash_price_minor,
+        stock,
+        item.active,
+    )
     return created is not None
 
 
 async def update_item(conn: Conn, tenant_id: str, item: CatalogItem, stock: int | None) -> None:
     await conn.execute(
-        sql("catalog_item_update"), tenant_id, item.sku, msgspec.to_builtins(item),
-        item.category, item.points_price, item.cash_price_minor, stock, item.active,
-    )  # fmt: skip
+        sql("catalog_item_update"),
+        tenant_id,
+        item.sku,
+        msgspec.to_builtins(item),
+        item.category,
+        item.points_price,
+        item.cash_price_minor,
+        stock,
+        item.active,
+    )
 
 
 async def get_item(conn: Conn, tenant_id: str, sku: str) -> StoredItem | None:
@@ -143,9 +157,19 @@ async def insert_redemption(
     cancel_until: datetime | None,
 ) -> datetime:
     created: datetime = await conn.fetchval(
-        sql("redemption_insert"), tenant_id, redemption_id, member_id, sku, quantity, points,
-        cash, codes, [list(t) for t in lots_taken], device_id, cancel_until,
-    )  # fmt: skip
+        sql("redemption_insert"),
+        tenant_id,
+        redemption_id,
+        member_id,
+        sku,
+        quantity,
+        points,
+        cash,
+        codes,
+        [list(t) for t in lots_taken],
+        device_id,
+        cancel_until,
+    )
     return created
 
 
@@ -160,9 +184,13 @@ async def list_redemptions(
     conn: Conn, tenant_id: str, member_id: str, after: tuple[datetime, str] | None, limit: int
 ) -> list[RedemptionRow]:
     rows = await conn.fetch(
-        sql("redemption_list"), tenant_id, member_id,
-        after[0] if after else None, after[1] if after else None, limit,
-    )  # fmt: skip
+        sql("redemption_list"),
+        tenant_id,
+        member_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
     return [_redemption(r) for r in rows]
 
 

@@ -54,14 +54,19 @@ class Server:
         cli = [sys.executable, "-m", "api.cli"]
         created = subprocess.run(
             [*cli, "tenant", "create", "--name", "Load Bank", "--json", *data],
-            capture_output=True, text=True, check=True, env=env,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
         self.tenant = json.loads(created.stdout)
         self.log = Path(os.environ.get("LOAD_SERVER_LOG", os.devnull)).open("wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [*cli, "serve", "--port", str(self.port), "--workers", str(workers), *data],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.log,
-        )  # fmt: skip
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -78,20 +83,27 @@ class Server:
             client.post(
                 "/v1/admin/earn-rules",
                 json={
-                    "id": "fuel-3x", "name": "fuel", "effect": {"kind": "multiplier", "value": "3"},
+                    "id": "fuel-3x",
+                    "name": "fuel",
+                    "effect": {"kind": "multiplier", "value": "3"},
                     "conditions": {"mcc_in": ["5541"], "card_product_in": ["car-owner"]},
                     "caps": {"per_member_per_day": 5000},
                 },
-            ).raise_for_status()  # fmt: skip
+            ).raise_for_status()
             client.post(
                 "/v1/admin/draw-campaigns",
                 json={
-                    "id": "every-swipe", "name": "every swipe",
-                    "prizes": [{"multiplier": 1, "weight": 700}, {"multiplier": 2, "weight": 200},
-                               {"multiplier": 5, "weight": 80}, {"multiplier": 10, "weight": 20}],
+                    "id": "every-swipe",
+                    "name": "every swipe",
+                    "prizes": [
+                        {"multiplier": 1, "weight": 700},
+                        {"multiplier": 2, "weight": 200},
+                        {"multiplier": 5, "weight": 80},
+                        {"multiplier": 10, "weight": 20},
+                    ],
                     "budget": {"daily_points": 10**11, "total_points": 10**12},
                 },
-            ).raise_for_status()  # fmt: skip
+            ).raise_for_status()
         time.sleep(6)  # let every worker's credential cache see the tenant
 
     def stop(self) -> None:
@@ -105,12 +117,17 @@ def transaction(n: int, rng: random.Random, run: str) -> dict[str, Any]:
     member = int(200_000 * rng.random() ** 2)
     mcc = rng.choices(["5541", "5812", "5411", "5311", "6011"], [3, 3, 4, 2, 1])[0]
     return {
-        "id": f"{run}-{n}", "kind": "purchase", "member_id": f"m-{member}",
+        "id": f"{run}-{n}",
+        "kind": "purchase",
+        "member_id": f"m-{member}",
         "card_product": rng.choice(["car-owner", "classic", "platinum"]),
-        "amount_minor": rng.randint(500, 80000), "currency": "CNY", "mcc": mcc,
-        "merchant_id": f"merchant-{rng.randint(1, 2000)}", "channel": "offline",
+        "amount_minor": rng.randint(500, 80000),
+        "currency": "CNY",
+        "mcc": mcc,
+        "merchant_id": f"merchant-{rng.randint(1, 2000)}",
+        "channel": "offline",
         "occurred_at": "2026-11-21T08:30:00+08:00",
-    }  # fmt: skip
+    }
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -31,10 +31,13 @@ def fund(server: Server) -> None:
             "/v1/admin/catalog/items",
             headers=admin,
             json={
-                "sku": "hot-item", "title": "Hot item", "category": "video",
-                "points_price": 10, "stock": STOCK,
+                "sku": "hot-item",
+                "title": "Hot item",
+                "category": "video",
+                "points_price": 10,
+                "stock": STOCK,
             },
-        ).raise_for_status()  # fmt: skip
+        ).raise_for_status()
         txs = [
             {
                 "id": f"fund-{n}",

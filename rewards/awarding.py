@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from offers.model import OfferState, reward_of, value_of
 from rewards import lots
 from rewards.campaigns import CampaignState, DrawBudget
 from rewards.conditions import Facts
@@ -99,6 +100,52 @@ class Usage(msgspec.Struct, frozen=True):
     rule_budget_used: dict[str, int]
 
 
+class OfferUse(msgspec.Struct):
+    """A member's standing with one offer: claimed or not, and uses so far (net)."""
+
+    claimed: bool
+    uses: int
+    changed: bool = False
+
+
+class OfferRecord(msgspec.Struct, frozen=True):
+    """One offer redemption (or its release by a refund: negative figures)."""
+
+    offer_id: str
+    transaction_id: str
+    member_id: str
+    original_id: str | None
+    uses: int
+    reward_minor: int
+    points: int
+    spend_minor: int
+    day: date
+
+
+class OfferBook:
+    """The offers a batch may apply or release, with members' claims and uses."""
+
+    def __init__(
+        self,
+        offers: dict[str, OfferState] | None = None,
+        store_merchants: dict[str, str] | None = None,
+        uses: dict[tuple[str, str], OfferUse] | None = None,
+    ) -> None:
+        self.offers = offers or {}
+        self.store_merchants = store_merchants or {}
+        self.uses = uses or {}
+        self.by_merchant: dict[str, list[OfferState]] = {}
+        for state in self.offers.values():
+            self.by_merchant.setdefault(state.merchant_id, []).append(state)
+        self.loaded = {k: (v.redemptions_used, v.reward_used) for k, v in self.offers.items()}
+
+    def use(self, member_id: str, offer_id: str) -> OfferUse:
+        found = self.uses.get((member_id, offer_id))
+        if found is None:
+            found = self.uses[(member_id, offer_id)] = OfferUse(False, 0)
+        return found
+
+
 class BatchPlan(msgspec.Struct):
     """Answers and writes of one batch."""
 
@@ -110,6 +157,7 @@ class BatchPlan(msgspec.Struct):
     rule_budget_used: dict[str, int]
     campaigns: dict[str, CampaignState]
     originals: dict[str, Original]
+    offer_records: list[OfferRecord] = []
 
 
 def member_account(member_id: str) -> str:
@@ -118,6 +166,10 @@ def member_account(member_id: str) -> str:
 
 def campaign_account(campaign_id: str) -> str:
     return f"campaign:{campaign_id}"
+
+
+def merchant_account(merchant_id: str) -> str:
+    return f"merchant:{merchant_id}"
 
 
 def facts_of(tx: CardTransaction, member: MemberState, program: CompiledProgram) -> Facts:
@@ -175,8 +227,11 @@ class _Planner:
         originals: dict[str, Original],
         usage: Usage,
         now: datetime,
+        book: OfferBook | None = None,
     ) -> None:
         self.program = program
+        self.book = book or OfferBook()
+        self.offer_records: list[OfferRecord] = []
         self.rules = rules
         self.campaigns = campaigns
         self.members = members
@@ -203,6 +258,8 @@ class _Planner:
             facts = self.facts(tx, member)
             rule_points = self._rules(tx, facts, base)
             draws = self._draws(tx, facts, base)
+        applied = [] if excluded else self._offers(tx, member, base)
+        offer_points = sum(a["points"] for a in applied)
         rules_total = sum(p for _, p in rule_points)
         draw_total = sum(d["points"] for d in draws)
         earned = base + rules_total
@@ -231,20 +288,99 @@ class _Planner:
                         {"campaign_id": d["campaign_id"], "multiplier": d["multiplier"]},
                     )
                 )
-        total = earned + draw_total
+        for a in applied:
+            if a["points"] > 0:
+                self.transfers.append(
+                    TransferPlan(
+                        merchant_account(a["merchant_id"]),
+                        member_account(tx.member_id),
+                        a["points"],
+                        "offer",
+                        tx.member_id,
+                        tx.id,
+                        {"offer_id": a["offer_id"]},
+                    )
+                )
+        total = earned + draw_total + offer_points
         self._credit(member, total, tx.occurred_at)
         outcome["points"] = {
             "base": base,
             "rules": rules_total,
             "draw": draw_total,
-            "offers": 0,
+            "offers": offer_points,
             "total": total,
         }
+        outcome["offers_applied"] = applied
         outcome["rules_applied"] = [{"rule_id": r, "points": p} for r, p in rule_points]
         outcome["draw"] = draws[0] if draws else None
         outcome["draws"] = draws
         outcome["balance"] = balance_summary(member, self.now)
         return outcome
+
+    def _offers(self, tx: CardTransaction, member: MemberState, base: int) -> list[dict[str, Any]]:
+        """The most valuable offer that applies to the purchase, if any, within its budget
+        and the member's limit (claimed first, for card-linked offers)."""
+        merchant_id = tx.merchant_id
+        if tx.store_id is not None:
+            merchant_id = self.book.store_merchants.get(tx.store_id, merchant_id)
+        candidates = self.book.by_merchant.get(merchant_id or "", [])
+        if not candidates:
+            return []
+        facts = self.facts(tx, member)
+        best: tuple[int, str, OfferState, int, int] | None = None
+        for state in candidates:
+            offer = state.offer
+            if not state.at(tx.store_id, merchant_id) or not state.in_schedule(facts):
+                continue
+            if tx.amount_minor < offer.min_spend_minor or not state.matcher(facts):
+                continue
+            standing = self.book.uses.get((tx.member_id, offer.id))
+            if offer.activation == "claim" and (standing is None or not standing.claimed):
+                continue
+            used = standing.uses if standing else 0
+            if offer.per_member_limit is not None and used >= offer.per_member_limit:
+                continue
+            left, room = state.room()
+            if not left:
+                continue
+            money, points = reward_of(offer, tx.amount_minor, base)
+            if room is not None:
+                money = min(money, room)
+                points = min(points, room - money)
+            if money + points <= 0:
+                continue
+            key = (value_of(money, points), offer.id)
+            if best is None or key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
+                best = (key[0], offer.id, state, money, points)
+        if best is None:
+            return []
+        _, offer_id, state, money, points = best
+        standing = self.book.use(tx.member_id, offer_id)
+        standing.uses += 1
+        standing.changed = True
+        state.redemptions_used += 1
+        state.reward_used += money + points
+        self.offer_records.append(
+            OfferRecord(
+                offer_id,
+                tx.id,
+                tx.member_id,
+                None,
+                1,
+                money,
+                points,
+                tx.amount_minor,
+                self.program.local_date(tx.occurred_at),
+            )
+        )
+        return [
+            {
+                "offer_id": offer_id,
+                "reward_minor": money,
+                "points": points,
+                "merchant_id": state.merchant_id,
+            }
+        ]
 
     def _periods(self, occurred_at: datetime) -> tuple[str, str]:
         day = self.program.local_date(occurred_at)
@@ -365,14 +501,26 @@ class _Planner:
             d | {"points": _share(d["points"], before, after, total)}
             for d in original.response.get("draws") or []
         ]
-        planned = base + sum(p for _, p in rules) + sum(d["points"] for d in draws)
+        offers = [
+            o
+            | {
+                "reward_minor": _share(o["reward_minor"], before, after, total),
+                "points": _share(o["points"], before, after, total),
+            }
+            for o in original.response.get("offers_applied") or []
+        ]
+        offer_points = sum(o["points"] for o in offers)
+        planned = base + sum(p for _, p in rules) + sum(d["points"] for d in draws) + offer_points
         member = self.members[tx.member_id]
         if self.program.program.refund_policy == "within_balance":
             clawed = min(planned, max(member.balance, 0))
         else:
             clawed = planned
         lots.claw_back(member, clawed)
-        self._clawback_transfers(tx, base + sum(p for _, p in rules), draws, clawed)
+        self._clawback_transfers(tx, base + sum(p for _, p in rules), draws, offers, clawed)
+        fully = after == total
+        for o in offers:
+            self._release_offer(tx, original, o, fully, amount)
         for rule_id, points in rules:
             self._count_rule(tx.member_id, rule_id, self._periods(original.occurred_at), -points)
         day = self.program.local_date(original.occurred_at)
@@ -389,9 +537,12 @@ class _Planner:
             "base": -base,
             "rules": -sum(p for _, p in rules),
             "draw": -draw_total,
-            "offers": 0,
+            "offers": -offer_points,
             "total": -clawed,
         }
+        outcome["offers_applied"] = [
+            o | {"reward_minor": -o["reward_minor"], "points": -o["points"]} for o in offers
+        ]
         outcome["forgiven"] = planned - clawed
         outcome["rules_applied"] = [{"rule_id": r, "points": -p} for r, p in rules]
         negative_draws = [d | {"points": -d["points"]} for d in draws]
@@ -400,13 +551,58 @@ class _Planner:
         outcome["balance"] = balance_summary(member, self.now)
         return outcome
 
+    def _release_offer(
+        self,
+        tx: CardTransaction,
+        original: Original,
+        released: dict[str, Any],
+        fully: bool,
+        amount: int,
+    ) -> None:
+        """A refund gives back to the offer's budget what it claws back, and the member's
+        use (and the offer's redemption) once the purchase is refunded in full."""
+        offer_id = released["offer_id"]
+        uses = 1 if fully else 0
+        state = self.book.offers.get(offer_id)
+        if state is not None:
+            state.redemptions_used = max(state.redemptions_used - uses, 0)
+            state.reward_used = max(
+                state.reward_used - released["reward_minor"] - released["points"], 0
+            )
+        if uses:
+            standing = self.book.use(tx.member_id, offer_id)
+            standing.uses = max(standing.uses - 1, 0)
+            standing.changed = True
+        self.offer_records.append(
+            OfferRecord(
+                offer_id,
+                tx.id,
+                tx.member_id,
+                original.transaction_id,
+                -uses,
+                -released["reward_minor"],
+                -released["points"],
+                -amount,
+                self.program.local_date(original.occurred_at),
+            )
+        )
+
     def _clawback_transfers(
-        self, tx: CardTransaction, program_part: int, draws: list[dict[str, Any]], clawed: int
+        self,
+        tx: CardTransaction,
+        program_part: int,
+        draws: list[dict[str, Any]],
+        offers: list[dict[str, Any]],
+        clawed: int,
     ) -> None:
         left = clawed
         legs: list[tuple[str, int, dict[str, Any]]] = [(PROGRAM_ACCOUNT, program_part, {})] + [
             (campaign_account(d["campaign_id"]), d["points"], {"campaign_id": d["campaign_id"]})
             for d in draws
+        ]
+        legs += [
+            (merchant_account(o["merchant_id"]), o["points"], {"offer_id": o["offer_id"]})
+            for o in offers
         ]
         for account, planned, detail in legs:
             amount = min(planned, left)
@@ -435,11 +631,12 @@ def plan_batch(
     originals: dict[str, Original],
     usage: Usage,
     now: datetime,
+    book: OfferBook | None = None,
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
     error as outcome and changes nothing."""
-    planner = _Planner(program, rules, campaigns, members, originals, usage, now)
+    planner = _Planner(program, rules, campaigns, members, originals, usage, now, book)
     outcomes: list[dict[str, Any] | RewardsError] = []
     for tx in transactions:
         if tx.currency != program.program.currency:
@@ -479,6 +676,7 @@ def plan_batch(
         rule_budget_used=planner.budget_used,
         campaigns=campaigns,
         originals=originals,
+        offer_records=planner.offer_records,
     )
 
 

@@ -50,20 +50,36 @@ async def adjust(
     if points > 0:
         lots.credit(member, points, compiled.program.expiry_of(now), IMMEDIATE)
         transfer = TransferPlan(
-            ADJUSTMENTS_ACCOUNT, member_account(member_id), points, "adjustment", member_id, None,
+            ADJUSTMENTS_ACCOUNT,
+            member_account(member_id),
+            points,
+            "adjustment",
+            member_id,
+            None,
             detail,
-        )  # fmt: skip
+        )
     else:
         lots.spend(member, -points, now)
         transfer = TransferPlan(
-            member_account(member_id), ADJUSTMENTS_ACCOUNT, -points, "adjustment", member_id, None,
+            member_account(member_id),
+            ADJUSTMENTS_ACCOUNT,
+            -points,
+            "adjustment",
+            member_id,
+            None,
             detail,
-        )  # fmt: skip
+        )
     await award_db.write_ledger(conn, tenant_id, [transfer], [member])
     await audit.record(
-        conn, tenant_id, actor, "member.adjust", "member", member_id,
-        {"balance": before}, {"balance": member.balance, "points": points, "reason": reason},
-    )  # fmt: skip
+        conn,
+        tenant_id,
+        actor,
+        "member.adjust",
+        "member",
+        member_id,
+        {"balance": before},
+        {"balance": member.balance, "points": points, "reason": reason},
+    )
     return Adjustment(member_id, points, reason, balance_summary(member, now))
 
 
@@ -81,10 +97,15 @@ async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 
             if points:
                 transfers.append(
                     TransferPlan(
-                        member_account(member.member_id), EXPIRED_ACCOUNT, points, "expiry",
-                        member.member_id, None, {},
+                        member_account(member.member_id),
+                        EXPIRED_ACCOUNT,
+                        points,
+                        "expiry",
+                        member.member_id,
+                        None,
+                        {},
                     )
-                )  # fmt: skip
+                )
                 total += points
         await award_db.write_ledger(conn, tenant_id, transfers, list(members.values()))
         if len(member_ids) < chunk:

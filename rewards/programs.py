@@ -35,9 +35,15 @@ async def put_program(conn: Conn, tenant_id: str, actor: str, program: Program) 
     before = await get_program(conn, tenant_id)
     await program_db.put_program(conn, tenant_id, msgspec.to_builtins(program))
     await audit.record(
-        conn, tenant_id, actor, "program.put", "program", tenant_id,
-        msgspec.to_builtins(before), msgspec.to_builtins(program),
-    )  # fmt: skip
+        conn,
+        tenant_id,
+        actor,
+        "program.put",
+        "program",
+        tenant_id,
+        msgspec.to_builtins(before),
+        msgspec.to_builtins(program),
+    )
     return program
 
 
@@ -97,9 +103,15 @@ async def delete_rule(conn: Conn, tenant_id: str, actor: str, rule_id: str) -> N
     await program_db.delete_rule(conn, tenant_id, rule_id)
     await _bump(conn, tenant_id)
     await audit.record(
-        conn, tenant_id, actor, "earn_rule.delete", "earn_rule", rule_id,
-        msgspec.to_builtins(current.rule), None,
-    )  # fmt: skip
+        conn,
+        tenant_id,
+        actor,
+        "earn_rule.delete",
+        "earn_rule",
+        rule_id,
+        msgspec.to_builtins(current.rule),
+        None,
+    )
 
 
 # --- draw campaigns ------------------------------------------------------------------------
@@ -134,9 +146,15 @@ async def create_campaign(
         raise AlreadyExists(f"draw campaign {campaign.id} exists already")
     await _bump(conn, tenant_id)
     await audit.record(
-        conn, tenant_id, actor, "draw_campaign.create", "draw_campaign", campaign.id, None,
+        conn,
+        tenant_id,
+        actor,
+        "draw_campaign.create",
+        "draw_campaign",
+        campaign.id,
+        None,
         document | {"commitment": commitment},
-    )  # fmt: skip
+    )
     return CampaignView(campaign, commitment, datetime.now(UTC))
 
 

@@ -48,9 +48,15 @@ async def create_item(
     if codes:
         await catalog_db.add_codes(conn, tenant_id, item.sku, codes)
     await audit.record(
-        conn, tenant_id, actor, "catalog_item.create", "catalog_item", item.sku, None,
+        conn,
+        tenant_id,
+        actor,
+        "catalog_item.create",
+        "catalog_item",
+        item.sku,
+        None,
         msgspec.to_builtins(item) | {"codes_added": len(set(codes))},
-    )  # fmt: skip
+    )
     return await get_item(conn, tenant_id, item.sku)
 
 
@@ -87,9 +93,15 @@ async def patch_item(
     )
     await catalog_db.update_item(conn, tenant_id, item, stock)
     await audit.record(
-        conn, tenant_id, actor, "catalog_item.update", "catalog_item", sku, before,
+        conn,
+        tenant_id,
+        actor,
+        "catalog_item.update",
+        "catalog_item",
+        sku,
+        before,
         msgspec.to_builtins(item),
-    )  # fmt: skip
+    )
     return await get_item(conn, tenant_id, sku)
 
 
@@ -107,9 +119,15 @@ async def add_codes(
         )
     added, left = await catalog_db.add_codes(conn, tenant_id, sku, codes)
     await audit.record(
-        conn, tenant_id, actor, "catalog_item.codes_added", "catalog_item", sku, None,
+        conn,
+        tenant_id,
+        actor,
+        "catalog_item.codes_added",
+        "catalog_item",
+        sku,
+        None,
         {"added": added, "stock_left": left},
-    )  # fmt: skip
+    )
     return added, left
 
 
@@ -138,9 +156,15 @@ async def member_catalog(
     result = []
     for v in views:
         refused = refusal(
-            v.item, active=v.item.active, stock_left=v.stock_left, member=member,
-            used=used.get(v.item.sku, 0), quantity=1, now=now, zone=zone,
-        )  # fmt: skip
+            v.item,
+            active=v.item.active,
+            stock_left=v.stock_left,
+            member=member,
+            used=used.get(v.item.sku, 0),
+            quantity=1,
+            now=now,
+            zone=zone,
+        )
         result.append(MemberItem(v, refused is None, None if refused is None else refused.type))
     return result
 
@@ -191,9 +215,15 @@ async def redeem(
         else 0
     )
     refused = refusal(
-        item, active=stored.active and item.active, stock_left=stored.stock_left,
-        member=member, used=used, quantity=quantity, now=now, zone=zone,
-    )  # fmt: skip
+        item,
+        active=stored.active and item.active,
+        stock_left=stored.stock_left,
+        member=member,
+        used=used,
+        quantity=quantity,
+        now=now,
+        zone=zone,
+    )
     if refused is not None:
         raise refused
     points = item.points_price * quantity
@@ -209,22 +239,44 @@ async def redeem(
     if points:
         transfers.append(
             TransferPlan(
-                member_account(member_id), REDEEMED_ACCOUNT, points, "redemption", member_id,
-                None, {"redemption_id": redemption_id, "sku": sku, "quantity": quantity},
+                member_account(member_id),
+                REDEEMED_ACCOUNT,
+                points,
+                "redemption",
+                member_id,
+                None,
+                {"redemption_id": redemption_id, "sku": sku, "quantity": quantity},
             )
-        )  # fmt: skip
+        )
     await award_db.write_ledger(conn, tenant_id, transfers, [member])
     cancel_until = cancel_deadline(item, now)
     created = await catalog_db.insert_redemption(
-        conn, tenant_id, redemption_id, member_id, sku, quantity, points,
-        item.cash_price_minor * quantity, codes, taken, device_id, cancel_until,
-    )  # fmt: skip
+        conn,
+        tenant_id,
+        redemption_id,
+        member_id,
+        sku,
+        quantity,
+        points,
+        item.cash_price_minor * quantity,
+        codes,
+        taken,
+        device_id,
+        cancel_until,
+    )
     if not await catalog_db.take_stock(conn, tenant_id, sku, quantity):
         raise OutOfStock(f"{sku} is out of stock")
     return Redemption(
-        redemption_id, sku, quantity, points, item.cash_price_minor * quantity, codes,
-        "completed", created, cancel_until,
-    )  # fmt: skip
+        redemption_id,
+        sku,
+        quantity,
+        points,
+        item.cash_price_minor * quantity,
+        codes,
+        "completed",
+        created,
+        cancel_until,
+    )
 
 
 async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str) -> Redemption:
@@ -260,11 +312,15 @@ async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str)
     if found.points_spent:
         transfers.append(
             TransferPlan(
-                REDEEMED_ACCOUNT, member_account(member_id), found.points_spent,
-                "redemption_cancel", member_id, None,
+                REDEEMED_ACCOUNT,
+                member_account(member_id),
+                found.points_spent,
+                "redemption_cancel",
+                member_id,
+                None,
                 {"redemption_id": redemption_id, "sku": found.sku},
             )
-        )  # fmt: skip
+        )
     await award_db.write_ledger(conn, tenant_id, transfers, [member])
     # Lots emptied by the redemption were not loaded as open ones: restore them directly.
     closed = [(lot_id, points) for lot_id, points in back if lot_id not in by_id]
@@ -274,10 +330,17 @@ async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str)
     await catalog_db.mark_cancelled(conn, tenant_id, redemption_id)
     await catalog_db.return_stock(conn, tenant_id, found.sku, found.quantity, pool=pool)
     return Redemption(
-        found.redemption_id, found.sku, found.quantity, found.points_spent,
-        found.cash_due_minor, found.codes, "cancelled", found.created_at, found.cancel_until,
+        found.redemption_id,
+        found.sku,
+        found.quantity,
+        found.points_spent,
+        found.cash_due_minor,
+        found.codes,
+        "cancelled",
+        found.created_at,
+        found.cancel_until,
         now,
-    )  # fmt: skip
+    )
 
 
 async def list_redemptions(

@@ -12,9 +12,18 @@ from typing import Any
 import msgspec
 
 from db import awards as award_db
+from db import offers as offer_db
 from db import transactions as tx_db
 from db.types import Conn
-from rewards.awarding import CardTransaction, LockPlan, Usage, lock_plan, plan_batch
+from rewards.awarding import (
+    CardTransaction,
+    LockPlan,
+    OfferBook,
+    Original,
+    Usage,
+    lock_plan,
+    plan_batch,
+)
 from rewards.campaigns import CampaignState
 from rewards.earning import RuleSet
 from rewards.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
@@ -139,6 +148,17 @@ async def _attempt(
         await award_db.enroll(conn, tenant_id, [tx.member_id for tx in batch])
         compiled = await compiled_for(conn, tenant_id)
         members = await award_db.lock_members(conn, tenant_id, [tx.member_id for tx in batch])
+        seen = sorted(
+            {
+                (tx.member_id, tx.card_product)
+                for tx in batch
+                if tx.card_product and tx.card_product not in members[tx.member_id].card_products
+            }
+        )
+        if seen:
+            await award_db.add_card_products(conn, tenant_id, seen)
+            for member_id, product in seen:
+                members[member_id].card_products.append(product)
         originals = await award_db.lock_originals(
             conn, tenant_id, [tx.original_id for tx in batch if tx.original_id]
         )
@@ -176,6 +196,8 @@ async def _attempt(
             for day in locks.days:
                 daily_before[(campaign_id, day)] = state.daily_used.get(day, 0)
 
+        book = await _offer_book(conn, tenant_id, batch, originals, lock=lock_budgets)
+
         # 3. Decide (pure).
         plan = plan_batch(
             batch,
@@ -186,6 +208,7 @@ async def _attempt(
             originals=originals,
             usage=Usage(usage, budgets),
             now=now,
+            book=book,
         )
         answered: dict[str, dict[str, Any]] = {}
         failed: list[str] = []
@@ -218,9 +241,19 @@ async def _attempt(
             for (c, day), before in daily_before.items()
             if campaigns[c].daily_used.get(day, 0) != before
         }
+        await offer_db.save_uses(conn, tenant_id, book.uses)
+        await offer_db.insert_records(conn, tenant_id, plan.offer_records)
+        offer_deltas = {
+            offer_id: (
+                state.redemptions_used - book.loaded[offer_id][0],
+                state.reward_used - book.loaded[offer_id][1],
+            )
+            for offer_id, state in book.offers.items()
+            if (state.redemptions_used, state.reward_used) != book.loaded[offer_id]
+        }
         reserved = await award_db.reserve_budgets(
             conn, tenant_id, rule_deltas, campaign_deltas, daily_deltas
-        )
+        ) and await offer_db.reserve_budgets(conn, tenant_id, offer_deltas)
         if not reserved:
             raise _BudgetRace
 
@@ -230,6 +263,48 @@ async def _attempt(
             head = first[tx.id]
             results[n] = _conflict(tx.id) if hashes[n] != hashes[head] else results[head]
     return [r for r in results if r is not None]
+
+
+async def _offer_book(
+    conn: Conn,
+    tenant_id: str,
+    batch: list[CardTransaction],
+    originals: dict[str, Original],
+    *,
+    lock: bool,
+) -> OfferBook:
+    """The offers the batch's purchases may get and its refunds may release, with the
+    members' claims and uses (members are locked already) and the budgets as read."""
+    purchases = [tx for tx in batch if tx.kind == "purchase"]
+    stores = await offer_db.store_merchants(
+        conn, tenant_id, sorted({tx.store_id for tx in purchases if tx.store_id})
+    )
+    merchants = sorted(
+        {stores.get(tx.store_id or "", tx.merchant_id or "") for tx in purchases} - {""}
+    )
+    offers = await offer_db.active_offers_of_merchants(conn, tenant_id, merchants)
+    released = sorted(
+        {
+            o["offer_id"]
+            for tx in batch
+            if tx.kind != "purchase" and tx.original_id in originals
+            for o in originals[tx.original_id or ""].response.get("offers_applied") or []
+        }
+        - set(offers)
+    )
+    offers |= await offer_db.offers_by_id(conn, tenant_id, released)
+    if not offers:
+        return OfferBook({}, stores, {})
+    if lock:
+        for offer_id, (used, reward) in (
+            await offer_db.lock_offers(conn, tenant_id, list(offers))
+        ).items():
+            offers[offer_id].redemptions_used = used
+            offers[offer_id].reward_used = reward
+    uses = await offer_db.member_uses(
+        conn, tenant_id, sorted({tx.member_id for tx in batch}), sorted(offers)
+    )
+    return OfferBook(offers, stores, uses)
 
 
 def _conflict(tx_id: str) -> IdempotencyConflict:

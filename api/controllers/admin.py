@@ -334,13 +334,19 @@ class AdminController(Controller):
         return AuditPage(
             [
                 AuditOut(
-                    str(e.audit_id), e.actor, e.action, e.entity_type, e.entity_id, e.before,
-                    e.after, e.at,
+                    str(e.audit_id),
+                    e.actor,
+                    e.action,
+                    e.entity_type,
+                    e.entity_id,
+                    e.before,
+                    e.after,
+                    e.at,
                 )
                 for e in entries
             ],
             next_cursor([e.audit_id for e in entries], limit),
-        )  # fmt: skip
+        )
 
 
 def rule_out(stored: programs.StoredRule) -> EarnRuleOut:

@@ -47,19 +47,38 @@ IdempotencyKey = Annotated[
 def item_out(view: redemptions.ItemView) -> CatalogItemOut:
     i = view.item
     return CatalogItemOut(
-        i.sku, i.title, i.category, i.description, i.points_price, i.cash_price_minor,
-        view.stock_left, view.redeemed,
+        i.sku,
+        i.title,
+        i.category,
+        i.description,
+        i.points_price,
+        i.cash_price_minor,
+        view.stock_left,
+        view.redeemed,
         None if i.per_member_limit is None else msgspec.to_builtins(i.per_member_limit),
-        msgspec.to_builtins(i.eligibility), i.starts_at, i.ends_at, i.cancel_window_hours,
-        i.fulfilment, i.active, view.created_at,
-    )  # fmt: skip
+        msgspec.to_builtins(i.eligibility),
+        i.starts_at,
+        i.ends_at,
+        i.cancel_window_hours,
+        i.fulfilment,
+        i.active,
+        view.created_at,
+    )
 
 
 def redemption_out(r: redemptions.Redemption) -> RedemptionOut:
     return RedemptionOut(
-        r.id, r.sku, r.quantity, r.points_spent, r.cash_due_minor, r.codes, r.status,
-        r.created_at, r.cancel_until, r.cancelled_at,
-    )  # fmt: skip
+        r.id,
+        r.sku,
+        r.quantity,
+        r.points_spent,
+        r.cash_due_minor,
+        r.codes,
+        r.status,
+        r.created_at,
+        r.cancel_until,
+        r.cancelled_at,
+    )
 
 
 class CatalogAdminController(Controller):
@@ -197,15 +216,23 @@ class CatalogMemberController(Controller):
     ) -> Response[RedemptionOut]:
         async def action() -> tuple[int, Any]:
             made = await redemptions.redeem(
-                conn, caller.tenant_id, caller.member_id, caller.device_id, data.sku,
+                conn,
+                caller.tenant_id,
+                caller.member_id,
+                caller.device_id,
+                data.sku,
                 data.quantity,
-            )  # fmt: skip
+            )
             return 201, msgspec.to_builtins(redemption_out(made))
 
         status, body = await once(
-            conn, caller.tenant_id, f"member:{caller.member_id}:redemptions",
-            idempotency_key, await request.body(), action,
-        )  # fmt: skip
+            conn,
+            caller.tenant_id,
+            f"member:{caller.member_id}:redemptions",
+            idempotency_key,
+            await request.body(),
+            action,
+        )
         return _answer(status, body)
 
     @get("/redemptions", summary="The member's redemptions, newest first")

@@ -239,3 +239,14 @@ WHERE d.tenant_id = $1::text AND d.campaign_id = u.campaign_id AND d.day = u.day
        OR c.definition #>> '{budget,daily_points}' IS NULL
        OR d.used + u.delta <= (c.definition #>> '{budget,daily_points}')::bigint)
 RETURNING d.campaign_id;
+
+-- name: members_add_card_products
+-- Members learn the card products they are seen paying with.
+UPDATE members m
+SET card_products = (SELECT array_agg(DISTINCT p ORDER BY p)
+                     FROM unnest(m.card_products || u.products) AS p),
+    updated_at = now()
+FROM (SELECT member_id, array_agg(product) AS products
+      FROM unnest($2::text[], $3::text[]) AS x(member_id, product)
+      GROUP BY member_id) u
+WHERE m.tenant_id = $1::text AND m.member_id = u.member_id;

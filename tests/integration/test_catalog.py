@@ -160,9 +160,10 @@ async def test_the_same_idempotency_key_answers_the_first_answer(tenant: Tenant,
     assert len({r.text for r in responses}) == 1
     assert await conn.fetchval("SELECT count(*) FROM redemptions") == 1
     other = await tenant.client.post(
-        "/v1/me/redemptions", json={"sku": "video-month", "quantity": 2},
+        "/v1/me/redemptions",
+        json={"sku": "video-month", "quantity": 2},
         headers=tenant.member("m-1") | {"Idempotency-Key": "k-1"},
-    )  # fmt: skip
+    )
     assert other.status_code == 409
     assert other.json()["type"] == "idempotency_conflict"
     # A refusal is an answer too: replayed with its status, even after the cause is gone.
@@ -226,9 +227,10 @@ async def test_a_pool_of_5_codes_never_hands_out_a_code_twice(tenant: Tenant, co
     assert [r.status_code for r in responses].count(409) == 25
     await stock_check(conn, "video-month", 5)
     more = await tenant.client.post(
-        "/v1/admin/catalog/items/video-month/codes", json={"codes": ["CODE-9", "CODE-0"]},
+        "/v1/admin/catalog/items/video-month/codes",
+        json={"codes": ["CODE-9", "CODE-0"]},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert more.json() == {"sku": "video-month", "added": 1, "stock_left": 1}
     await check_ledger(conn)
 

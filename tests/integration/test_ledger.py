@@ -28,21 +28,24 @@ async def test_adjustments_credit_debit_and_are_audited(tenant: Tenant, conn) ->
     await setup(tenant)
     await tenant.hook(purchase(mcc="5812"))  # 350
     up = await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": 50, "reason": "goodwill"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": 50, "reason": "goodwill"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert up.status_code == 201
     assert up.json()["balance"] == {"available": 400, "pending": 0}
     too_much = await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": -401, "reason": "x"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": -401, "reason": "x"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert too_much.status_code == 409
     assert too_much.json()["type"] == "insufficient_points"
     down = await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": -400, "reason": "fraud"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": -400, "reason": "fraud"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert down.json()["balance"]["available"] == 0
     for bad in ({"points": 0, "reason": "x"}, {"points": 5}, {"points": 5, "reason": ""}):
         response = await tenant.client.post(
@@ -50,9 +53,10 @@ async def test_adjustments_credit_debit_and_are_audited(tenant: Tenant, conn) ->
         )
         assert response.status_code == 422
     missing = await tenant.client.post(
-        "/v1/admin/members/nobody/adjustments", json={"points": 5, "reason": "x"},
+        "/v1/admin/members/nobody/adjustments",
+        json={"points": 5, "reason": "x"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert missing.status_code == 404
     log = (await tenant.client.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"]
     adjustments = [e for e in log if e["action"] == "member.adjust"]
@@ -87,9 +91,10 @@ async def test_spending_takes_the_soonest_to_expire_first(tenant: Tenant, conn) 
     await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-10-10T10:00:00+08:00"))
     await tenant.hook(purchase("p2", mcc="5812", occurred_at="2026-09-10T10:00:00+08:00"))
     await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": -300, "reason": "spend"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": -300, "reason": "spend"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     remaining = await conn.fetch("SELECT expires_at, remaining FROM lots ORDER BY expires_at")
     assert [r["remaining"] for r in remaining] == [50, 350]
 
@@ -100,18 +105,20 @@ async def test_the_liability_report_reconciles_with_the_ledger(tenant: Tenant, c
     await tenant.hook(purchase("p2", "m-2", mcc="5812"))
     await tenant.hook(purchase("r1", kind="refund", original_id="p1", amount_minor=10000))
     await tenant.client.post(
-        "/v1/admin/members/m-2/adjustments", json={"points": -50, "reason": "x"},
+        "/v1/admin/members/m-2/adjustments",
+        json={"points": -50, "reason": "x"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     report = (await tenant.client.get("/v1/admin/reports/liability", headers=tenant.admin)).json()
     assert report["reconciled"] is True
     assert report["outstanding"] == report["ledger_outstanding"] == 525 - 150 + 350 - 50
     (day,) = report["days"]
     assert day["issued"] - day["clawed_back"] - day["adjusted_down"] == report["outstanding"]
     bad = await tenant.client.get(
-        "/v1/admin/reports/liability", params={"from": "2026-12-01", "to": "2026-11-01"},
+        "/v1/admin/reports/liability",
+        params={"from": "2026-12-01", "to": "2026-11-01"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert bad.status_code == 422
     await check_ledger(conn)
 

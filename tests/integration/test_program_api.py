@@ -64,9 +64,10 @@ async def test_earn_rules_are_created_listed_changed_and_deleted(tenant: Tenant)
         await c.post("/v1/admin/earn-rules", json=FUEL_3X, headers=tenant.admin)
     ).status_code == 409
     patched = await c.patch(
-        "/v1/admin/earn-rules/fuel-3x", json={"stacking": False, "caps": {"per_transaction": 9}},
+        "/v1/admin/earn-rules/fuel-3x",
+        json={"stacking": False, "caps": {"per_transaction": 9}},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     assert patched.json()["stacking"] is False
     assert patched.json()["caps"] == {"per_transaction": 9}
     listed = (await c.get("/v1/admin/earn-rules", headers=tenant.admin)).json()["items"]

@@ -93,9 +93,10 @@ async def test_allow_negative_takes_spent_points_below_zero(tenant: Tenant, conn
     await setup(tenant, {"refund_policy": "allow_negative"})
     await tenant.hook(purchase("p1", mcc="5812"))  # 350
     await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": -300, "reason": "spent"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": -300, "reason": "spent"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     body = (await tenant.hook(purchase("v1", kind="reversal", original_id="p1"))).json()
     assert body["points"]["total"] == -350
     assert await balance(tenant) == -300
@@ -109,9 +110,10 @@ async def test_within_balance_claws_back_only_what_is_there(tenant: Tenant, conn
     await setup(tenant, {"refund_policy": "within_balance"})
     await tenant.hook(purchase("p1", mcc="5812"))
     await tenant.client.post(
-        "/v1/admin/members/m-1/adjustments", json={"points": -300, "reason": "spent"},
+        "/v1/admin/members/m-1/adjustments",
+        json={"points": -300, "reason": "spent"},
         headers=tenant.admin,
-    )  # fmt: skip
+    )
     body = (await tenant.hook(purchase("v1", kind="reversal", original_id="p1"))).json()
     assert body["points"]["total"] == -50
     assert body["forgiven"] == 300

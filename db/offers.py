@@ -1,0 +1,346 @@
+"""Stores, offers, claims and offer redemptions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from db.queries import sql
+from db.types import Conn
+from offers.geo import store_cells
+from offers.model import Offer, OfferState
+from rewards.awarding import OfferRecord, OfferUse
+
+
+class Store(msgspec.Struct, frozen=True):
+    store_id: str
+    merchant_id: str
+    name: str
+    address: str
+    lat: float
+    lng: float
+
+
+class StoredOffer(msgspec.Struct, frozen=True):
+    offer: Offer
+    merchant_id: str
+    status: str
+    redemptions_used: int
+    reward_used_minor: int
+    reject_reason: str | None
+    created_at: datetime
+
+
+def _store(row: Any) -> Store:
+    return Store(
+        row["store_id"], row["merchant_id"], row["name"], row["address"], row["lat"], row["lng"]
+    )
+
+
+def _offer(row: Any) -> StoredOffer:
+    return StoredOffer(
+        msgspec.convert(row["definition"], Offer),
+        row["merchant_id"],
+        row["status"],
+        row["redemptions_used"],
+        row["reward_used_minor"],
+        row["reject_reason"],
+        row["created_at"],
+    )
+
+
+def _cells(lat: float, lng: float) -> list[int]:
+    cells = store_cells(lat, lng)
+    return [cells[r] for r in (6, 7, 8, 9, 10)]
+
+
+async def insert_store(conn: Conn, tenant_id: str, store: Store) -> bool:
+    created = await conn.fetchval(
+        sql("store_insert"),
+        tenant_id,
+        store.store_id,
+        store.merchant_id,
+        store.name,
+        store.address,
+        store.lat,
+        store.lng,
+        *_cells(store.lat, store.lng),
+    )
+    return created is not None
+
+
+async def insert_stores(conn: Conn, tenant_id: str, stores: list[Store]) -> None:
+    """Many stores in one statement (the demo's city)."""
+    cells = [_cells(s.lat, s.lng) for s in stores]
+    await conn.execute(
+        sql("stores_insert_many"),
+        tenant_id,
+        [s.store_id for s in stores],
+        [s.merchant_id for s in stores],
+        [s.name for s in stores],
+        [s.address for s in stores],
+        [s.lat for s in stores],
+        [s.lng for s in stores],
+        *[[c[i] for c in cells] for i in range(5)],
+    )
+
+
+async def update_store(conn: Conn, tenant_id: str, store: Store) -> None:
+    await conn.execute(
+        sql("store_update"),
+        tenant_id,
+        store.store_id,
+        store.merchant_id,
+        store.name,
+        store.address,
+        store.lat,
+        store.lng,
+        *_cells(store.lat, store.lng),
+    )
+
+
+async def delete_store(conn: Conn, tenant_id: str, merchant_id: str, store_id: str) -> bool:
+    return await conn.fetchval(sql("store_delete"), tenant_id, store_id, merchant_id) is not None
+
+
+async def get_store(conn: Conn, tenant_id: str, merchant_id: str, store_id: str) -> Store | None:
+    row = await conn.fetchrow(sql("store_get"), tenant_id, store_id, merchant_id)
+    return None if row is None else _store(row)
+
+
+async def list_stores(
+    conn: Conn, tenant_id: str, merchant_id: str, after: str | None, limit: int
+) -> list[Store]:
+    rows = await conn.fetch(sql("store_list"), tenant_id, merchant_id, after, limit)
+    return [_store(r) for r in rows]
+
+
+async def stores_of_merchant(
+    conn: Conn, tenant_id: str, merchant_id: str, store_ids: list[str]
+) -> set[str]:
+    rows = await conn.fetch(sql("stores_of_merchant_among"), tenant_id, merchant_id, store_ids)
+    return {r["store_id"] for r in rows}
+
+
+async def store_merchants(conn: Conn, tenant_id: str, store_ids: list[str]) -> dict[str, str]:
+    if not store_ids:
+        return {}
+    rows = await conn.fetch(sql("store_merchants"), tenant_id, store_ids)
+    return {r["store_id"]: r["merchant_id"] for r in rows}
+
+
+async def stores_in_cells(
+    conn: Conn, tenant_id: str, resolution: int, cells: list[int]
+) -> list[Store]:
+    rows = await conn.fetch(sql(f"stores_in_cells_r{resolution}"), tenant_id, cells)
+    return [_store(r) for r in rows]
+
+
+async def insert_offer(conn: Conn, tenant_id: str, merchant_id: str, offer: Offer) -> bool:
+    created = await conn.fetchval(
+        sql("offer_insert"),
+        tenant_id,
+        offer.id,
+        merchant_id,
+        msgspec.to_builtins(offer),
+        offer.category,
+        not offer.store_ids,
+    )
+    if created is None:
+        return False
+    await set_offer_stores(conn, tenant_id, offer)
+    return True
+
+
+async def set_offer_stores(conn: Conn, tenant_id: str, offer: Offer) -> None:
+    await conn.execute(sql("offer_stores_clear"), tenant_id, offer.id)
+    if offer.store_ids:
+        await conn.execute(sql("offer_stores_add"), tenant_id, offer.id, offer.store_ids)
+
+
+async def update_offer(conn: Conn, tenant_id: str, offer: Offer) -> None:
+    await conn.execute(
+        sql("offer_update"),
+        tenant_id,
+        offer.id,
+        msgspec.to_builtins(offer),
+        offer.category,
+        not offer.store_ids,
+    )
+    await set_offer_stores(conn, tenant_id, offer)
+
+
+async def get_offer(conn: Conn, tenant_id: str, offer_id: str) -> StoredOffer | None:
+    row = await conn.fetchrow(sql("offer_get"), tenant_id, offer_id)
+    return None if row is None else _offer(row)
+
+
+async def list_offers_of_merchant(
+    conn: Conn, tenant_id: str, merchant_id: str, after: str | None, limit: int
+) -> list[StoredOffer]:
+    rows = await conn.fetch(sql("offer_list_by_merchant"), tenant_id, merchant_id, after, limit)
+    return [_offer(r) for r in rows]
+
+
+async def list_offers_by_status(
+    conn: Conn, tenant_id: str, status: str | None, after: str | None, limit: int
+) -> list[StoredOffer]:
+    rows = await conn.fetch(sql("offer_list_by_status"), tenant_id, status, after, limit)
+    return [_offer(r) for r in rows]
+
+
+async def set_status(
+    conn: Conn, tenant_id: str, offer_id: str, status: str, reason: str | None, allowed: list[str]
+) -> bool:
+    done = await conn.fetchval(
+        sql("offer_set_status"), tenant_id, offer_id, status, reason, allowed
+    )
+    return done is not None
+
+
+def _state(row: Any) -> OfferState:
+    return OfferState(
+        msgspec.convert(row["definition"], Offer),
+        row["merchant_id"],
+        frozenset(row["stores"]),
+        row["redemptions_used"],
+        row["reward_used_minor"],
+    )
+
+
+async def active_offers_of_merchants(
+    conn: Conn, tenant_id: str, merchant_ids: list[str]
+) -> dict[str, OfferState]:
+    if not merchant_ids:
+        return {}
+    rows = await conn.fetch(sql("offers_active_of_merchants"), tenant_id, merchant_ids)
+    return {r["offer_id"]: _state(r) for r in rows}
+
+
+async def offers_by_id(conn: Conn, tenant_id: str, offer_ids: list[str]) -> dict[str, OfferState]:
+    if not offer_ids:
+        return {}
+    rows = await conn.fetch(sql("offers_by_id"), tenant_id, offer_ids)
+    return {r["offer_id"]: _state(r) for r in rows}
+
+
+async def offers_of_stores(
+    conn: Conn, tenant_id: str, store_ids: list[str], merchant_ids: list[str]
+) -> dict[str, OfferState]:
+    rows = await conn.fetch(sql("offers_of_stores"), tenant_id, store_ids, merchant_ids)
+    return {r["offer_id"]: _state(r) for r in rows}
+
+
+async def lock_offers(
+    conn: Conn, tenant_id: str, offer_ids: list[str]
+) -> dict[str, tuple[int, int]]:
+    rows = await conn.fetch(sql("offers_lock"), tenant_id, sorted(offer_ids))
+    return {r["offer_id"]: (r["redemptions_used"], r["reward_used_minor"]) for r in rows}
+
+
+async def member_uses(
+    conn: Conn, tenant_id: str, member_ids: list[str], offer_ids: list[str]
+) -> dict[tuple[str, str], OfferUse]:
+    if not member_ids or not offer_ids:
+        return {}
+    rows = await conn.fetch(sql("offer_members_load"), tenant_id, member_ids, offer_ids)
+    return {(r["member_id"], r["offer_id"]): OfferUse(r["claimed"], r["uses"]) for r in rows}
+
+
+async def save_uses(conn: Conn, tenant_id: str, uses: dict[tuple[str, str], OfferUse]) -> None:
+    changed = [(k, v) for k, v in uses.items() if v.changed]
+    if changed:
+        await conn.execute(
+            sql("offer_members_save"),
+            tenant_id,
+            [k[0] for k, _ in changed],
+            [k[1] for k, _ in changed],
+            [v.uses for _, v in changed],
+        )
+
+
+async def insert_records(conn: Conn, tenant_id: str, records: list[OfferRecord]) -> None:
+    if records:
+        r = records
+        await conn.execute(
+            sql("offer_redemptions_insert"),
+            tenant_id,
+            [x.offer_id for x in r],
+            [x.transaction_id for x in r],
+            [x.member_id for x in r],
+            [x.original_id for x in r],
+            [x.uses for x in r],
+            [x.reward_minor for x in r],
+            [x.points for x in r],
+            [x.spend_minor for x in r],
+            [x.day for x in r],
+        )
+
+
+async def reserve_budgets(conn: Conn, tenant_id: str, deltas: dict[str, tuple[int, int]]) -> bool:
+    if not deltas:
+        return True
+    ids = list(deltas)
+    done = await conn.fetch(
+        sql("offers_reserve_budgets"),
+        tenant_id,
+        ids,
+        [deltas[i][0] for i in ids],
+        [deltas[i][1] for i in ids],
+    )
+    return len(done) == len(ids)
+
+
+async def claim(conn: Conn, tenant_id: str, member_id: str, offer_id: str) -> tuple[datetime, int]:
+    row = await conn.fetchrow(sql("offer_claim"), tenant_id, member_id, offer_id)
+    assert row is not None
+    return row["claimed_at"], row["uses"]
+
+
+async def claims_of_member(
+    conn: Conn, tenant_id: str, member_id: str, limit: int
+) -> list[tuple[str, datetime, int]]:
+    rows = await conn.fetch(sql("offer_claims_of_member"), tenant_id, member_id, limit)
+    return [(r["offer_id"], r["claimed_at"], r["uses"]) for r in rows]
+
+
+async def standing(
+    conn: Conn, tenant_id: str, member_id: str, offer_ids: list[str]
+) -> dict[str, OfferUse]:
+    if not offer_ids:
+        return {}
+    rows = await conn.fetch(sql("offer_member_standing"), tenant_id, member_id, offer_ids)
+    return {r["offer_id"]: OfferUse(r["claimed"], r["uses"]) for r in rows}
+
+
+class DayStats(msgspec.Struct, frozen=True):
+    day: date
+    claims: int
+    redemptions: int
+    reward_minor: int
+    points: int
+    spend_minor: int
+
+
+async def stats(
+    conn: Conn, tenant_id: str, offer_id: str, first: date, last: date, zone: str
+) -> list[DayStats]:
+    rows = await conn.fetch(sql("offer_stats"), tenant_id, offer_id, first, last)
+    claims = {
+        r["day"]: r["claims"]
+        for r in await conn.fetch(sql("offer_claim_stats"), tenant_id, offer_id, first, last, zone)
+    }
+    days = {r["day"]: r for r in rows}
+    return [
+        DayStats(
+            day,
+            claims.get(day, 0),
+            days[day]["redemptions"] if day in days else 0,
+            days[day]["reward_minor"] if day in days else 0,
+            days[day]["points"] if day in days else 0,
+            days[day]["spend_minor"] if day in days else 0,
+        )
+        for day in sorted(set(days) | set(claims))
+    ]

@@ -1,0 +1,221 @@
+-- name: store_insert
+INSERT INTO stores (tenant_id, store_id, merchant_id, name, address, lat, lng,
+                    h3_r6, h3_r7, h3_r8, h3_r9, h3_r10)
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::float8, $7::float8,
+        $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint)
+ON CONFLICT (tenant_id, store_id) DO NOTHING
+RETURNING store_id;
+
+-- name: stores_insert_many
+INSERT INTO stores (tenant_id, store_id, merchant_id, name, address, lat, lng,
+                    h3_r6, h3_r7, h3_r8, h3_r9, h3_r10)
+SELECT $1::text, s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng,
+       s.r6, s.r7, s.r8, s.r9, s.r10
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[],
+            $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+     AS s(store_id, merchant_id, name, address, lat, lng, r6, r7, r8, r9, r10)
+ON CONFLICT (tenant_id, store_id) DO NOTHING;
+
+-- name: store_update
+UPDATE stores SET name = $4::text, address = $5::text, lat = $6::float8, lng = $7::float8,
+       h3_r6 = $8::bigint, h3_r7 = $9::bigint, h3_r8 = $10::bigint, h3_r9 = $11::bigint,
+       h3_r10 = $12::bigint
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted;
+
+-- name: store_delete
+UPDATE stores SET deleted = true
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted
+RETURNING store_id;
+
+-- name: store_get
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted;
+
+-- name: store_list
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND merchant_id = $2::text AND NOT deleted
+  AND ($3::text IS NULL OR store_id > $3::text)
+ORDER BY store_id LIMIT $4::int;
+
+-- name: stores_of_merchant_among
+SELECT store_id FROM stores
+WHERE tenant_id = $1::text AND merchant_id = $2::text AND store_id = ANY($3::text[])
+  AND NOT deleted;
+
+-- name: store_merchants
+SELECT store_id, merchant_id FROM stores
+WHERE tenant_id = $1::text AND store_id = ANY($2::text[]);
+
+-- name: stores_in_cells_r6
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted;
+
+-- name: stores_in_cells_r7
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted;
+
+-- name: stores_in_cells_r8
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted;
+
+-- name: stores_in_cells_r9
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted;
+
+-- name: stores_in_cells_r10
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted;
+
+-- name: offer_insert
+INSERT INTO offers (tenant_id, offer_id, merchant_id, definition, category, status, all_stores)
+VALUES ($1::text, $2::text, $3::text, $4::jsonb, $5::text, 'pending_review', $6::boolean)
+ON CONFLICT (tenant_id, offer_id) DO NOTHING
+RETURNING offer_id;
+
+-- name: offer_stores_clear
+DELETE FROM offer_stores WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_stores_add
+INSERT INTO offer_stores (tenant_id, store_id, offer_id)
+SELECT $1::text, s, $2::text FROM unnest($3::text[]) AS s;
+
+-- name: offer_update
+UPDATE offers SET definition = $3::jsonb, category = $4::text, all_stores = $5::boolean,
+       updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_get
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_list_by_merchant
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers
+WHERE tenant_id = $1::text AND merchant_id = $2::text
+  AND ($3::text IS NULL OR offer_id > $3::text)
+ORDER BY offer_id LIMIT $4::int;
+
+-- name: offer_list_by_status
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers
+WHERE tenant_id = $1::text AND ($2::text IS NULL OR status = $2::text)
+  AND ($3::text IS NULL OR offer_id > $3::text)
+ORDER BY offer_id LIMIT $4::int;
+
+-- name: offer_set_status
+UPDATE offers SET status = $3::text, reject_reason = $4::text, updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = $2::text AND status = ANY($5::text[])
+RETURNING offer_id;
+
+-- name: offers_active_of_merchants
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
+FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
+WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active'
+GROUP BY o.tenant_id, o.offer_id;
+
+-- name: offers_by_id
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
+FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[])
+GROUP BY o.tenant_id, o.offer_id;
+
+-- name: offers_of_stores
+-- Active offers that reach any of these stores: listed for them, or for all of their
+-- merchant's stores.
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.status = 'active'
+  AND (o.offer_id IN (SELECT offer_id FROM offer_stores
+                      WHERE tenant_id = $1::text AND store_id = ANY($2::text[]))
+       OR (o.all_stores AND o.merchant_id = ANY($3::text[])));
+
+-- name: offer_members_load
+SELECT member_id, offer_id, claimed_at IS NOT NULL AS claimed, uses FROM offer_members
+WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND offer_id = ANY($3::text[]);
+
+-- name: offer_members_save
+INSERT INTO offer_members (tenant_id, member_id, offer_id, uses)
+SELECT $1::text, u.member_id, u.offer_id, u.uses
+FROM unnest($2::text[], $3::text[], $4::int[]) AS u(member_id, offer_id, uses)
+ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE SET uses = EXCLUDED.uses;
+
+-- name: offer_claim
+INSERT INTO offer_members (tenant_id, member_id, offer_id, claimed_at)
+VALUES ($1::text, $2::text, $3::text, now())
+ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE
+SET claimed_at = coalesce(offer_members.claimed_at, now())
+RETURNING claimed_at, uses;
+
+-- name: offer_claims_of_member
+SELECT m.offer_id, m.claimed_at, m.uses FROM offer_members m
+WHERE m.tenant_id = $1::text AND m.member_id = $2::text AND m.claimed_at IS NOT NULL
+ORDER BY m.claimed_at DESC, m.offer_id LIMIT $3::int;
+
+-- name: offer_member_standing
+SELECT member_id, offer_id, claimed_at IS NOT NULL AS claimed, uses FROM offer_members
+WHERE tenant_id = $1::text AND member_id = $2::text AND offer_id = ANY($3::text[]);
+
+-- name: offer_redemptions_insert
+INSERT INTO offer_redemptions (tenant_id, offer_id, transaction_id, member_id, original_id,
+                               uses, reward_minor, points, spend_minor, day)
+SELECT $1::text, r.offer_id, r.transaction_id, r.member_id, r.original_id, r.uses,
+       r.reward_minor, r.points, r.spend_minor, r.day
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+            $8::bigint[], $9::bigint[], $10::date[])
+     AS r(offer_id, transaction_id, member_id, original_id, uses, reward_minor, points,
+          spend_minor, day);
+
+-- name: offers_reserve_budgets
+-- Adds a batch's redemptions and rewards (or releases) to each offer's budget unless that
+-- passes it, and marks an offer exhausted when its budget is spent (active again when a
+-- refund frees some). Returns the offers it could add to.
+UPDATE offers o
+SET redemptions_used = greatest(o.redemptions_used + u.uses, 0),
+    reward_used_minor = greatest(o.reward_used_minor + u.reward, 0),
+    status = CASE
+        WHEN o.status NOT IN ('active', 'exhausted') THEN o.status
+        WHEN (o.definition #>> '{budget,max_redemptions}')::bigint
+                 <= greatest(o.redemptions_used + u.uses, 0)
+          OR (o.definition #>> '{budget,max_reward_minor}')::bigint
+                 <= greatest(o.reward_used_minor + u.reward, 0) THEN 'exhausted'
+        ELSE 'active' END,
+    updated_at = now()
+FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(offer_id, uses, reward)
+WHERE o.tenant_id = $1::text AND o.offer_id = u.offer_id
+  AND ((u.uses <= 0 AND u.reward <= 0)
+       OR ((o.definition #>> '{budget,max_redemptions}' IS NULL
+            OR o.redemptions_used + u.uses
+               <= (o.definition #>> '{budget,max_redemptions}')::bigint)
+           AND (o.definition #>> '{budget,max_reward_minor}' IS NULL
+                OR o.reward_used_minor + u.reward
+                   <= (o.definition #>> '{budget,max_reward_minor}')::bigint)))
+RETURNING o.offer_id;
+
+-- name: offers_lock
+SELECT offer_id, redemptions_used, reward_used_minor FROM offers
+WHERE tenant_id = $1::text AND offer_id = ANY($2::text[])
+ORDER BY offer_id FOR UPDATE;
+
+-- name: offer_stats
+SELECT day,
+       coalesce(sum(uses), 0)::bigint AS redemptions,
+       coalesce(sum(reward_minor), 0)::bigint AS reward_minor,
+       coalesce(sum(points), 0)::bigint AS points,
+       coalesce(sum(spend_minor), 0)::bigint AS spend_minor
+FROM offer_redemptions
+WHERE tenant_id = $1::text AND offer_id = $2::text AND day BETWEEN $3::date AND $4::date
+GROUP BY day ORDER BY day;
+
+-- name: offer_claim_stats
+SELECT (claimed_at AT TIME ZONE $5::text)::date AS day, count(*) AS claims
+FROM offer_members
+WHERE tenant_id = $1::text AND offer_id = $2::text AND claimed_at IS NOT NULL
+  AND (claimed_at AT TIME ZONE $5::text)::date BETWEEN $3::date AND $4::date
+GROUP BY 1 ORDER BY 1;
