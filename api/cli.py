@@ -156,7 +156,12 @@ curl -s "$REWARDS/v1/merchant/profile" -H "Authorization: Bearer $MERCHANT_KEY"
 # mobile app: the member's profile and balance
 curl -s "$REWARDS/v1/me" -H "Authorization: Bearer $MEMBER_TOKEN"
 
-# card processor: a signed purchase (fuel, car-owner card)
+# mobile app: offers near a Futian street corner, and claim the fuel offer (card-linked)
+curl -s "$REWARDS/v1/me/offers/nearby?lat=22.5431&lng=114.0579&radius_m=1000&limit=5" \\
+  -H "Authorization: Bearer $MEMBER_TOKEN"
+curl -s -X POST "$REWARDS/v1/me/offers/fuel-88/claim" -H "Authorization: Bearer $MEMBER_TOKEN"
+
+# card processor: a signed purchase at that station (fuel, car-owner card): points and 12% off
 BODY={body}
 T=$(date +%s)
 SIG=$(printf '%s' "$T.$BODY" | openssl dgst -sha256 -hmac "$HOOK_SECRET" | sed 's/^.* //')

@@ -24,3 +24,19 @@ async def list_merchants(
     conn: Conn, tenant_id: str, after: str | None, limit: int
 ) -> list[Merchant]:
     return many(await conn.fetch(sql("merchant_list"), tenant_id, after, limit), Merchant)
+
+
+async def insert_merchants(conn: Conn, tenant_id: str, rows: list[tuple[str, str, str]]) -> None:
+    """Many merchants at once (id, name, category); existing ids are left alone."""
+    await conn.execute(
+        sql("merchants_insert_many"),
+        tenant_id,
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+    )
+
+
+async def count_merchants(conn: Conn, tenant_id: str) -> int:
+    value: int = await conn.fetchval(sql("merchant_count"), tenant_id)
+    return value

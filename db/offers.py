@@ -344,3 +344,8 @@ async def stats(
         )
         for day in sorted(set(days) | set(claims))
     ]
+
+
+async def activate_all(conn: Conn, tenant_id: str, offer_ids: list[str]) -> None:
+    """Approve many offers at once (the demo city)."""
+    await conn.execute(sql("offers_activate_many"), tenant_id, offer_ids)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime
 
 import msgspec
 
 from db import merchants as merchant_db
+from db import offers as offer_db
 from db import tenants as tenant_db
+from db.offers import Store
 from db.types import Conn
 from offers import merchants
+from offers.model import Offer, OfferBudget, OfferReward
 from rewards import ledger, members, programs, redemptions
 from rewards.campaigns import DrawBudget, DrawCampaign
 from rewards.catalog import CatalogItem, MemberLimit
@@ -66,6 +70,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
     await _points_program(conn)
     await _catalog(conn)
     await _welcome_points(conn)
+    await _city(conn)
     merchant_key = await merchants.issue_merchant_key(
         conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], "demo"
     )
@@ -185,7 +190,133 @@ async def _catalog(conn: Conn) -> None:
 
 async def _welcome_points(conn: Conn) -> None:
     """The demo member starts with 3,000 points, once, so that redemptions work at once."""
-    await members.enroll(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
+    member = await members.enroll(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
+    if "car-owner" not in member.card_products:
+        await members.update(
+            conn,
+            DEMO_TENANT_ID,
+            "demo",
+            DEMO_MEMBER_ID,
+            member.tier,
+            member.segments,
+            [*member.card_products, "car-owner"],
+            member.referral_code_used,
+        )
     found = await ledger.balance(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
     if found.lifetime_earned == 0:
         await ledger.adjust(conn, DEMO_TENANT_ID, "demo", DEMO_MEMBER_ID, 3000, "welcome points")
+
+
+# Shenzhen districts where the demo city's merchants are spread (lat, lng boxes).
+FUTIAN = ((22.515, 22.565), (114.010, 114.095))
+NANSHAN = ((22.485, 22.560), (113.895, 113.990))
+CITY_CATEGORIES = [
+    # (category, name, mcc-ish reward)
+    ("fuel", "Fuel station", OfferReward("percent_off", 12, max_reward_minor=5000)),
+    ("dining", "Restaurant", OfferReward("amount_off", 1500)),
+    ("car_wash", "Car wash", OfferReward("percent_off", 30, max_reward_minor=3000)),
+    ("parking", "Parking", OfferReward("amount_off", 500)),
+    ("cinema", "Cinema", OfferReward("bonus_points", 300)),
+    ("coffee", "Coffee", OfferReward("points_multiplier", "3")),
+]
+CITY_SIZE = 2000
+
+
+def city_plan(size: int = CITY_SIZE) -> tuple[list[Store], list[tuple[str, str, str]], list[Offer]]:
+    """A deterministic city: merchants with one or two stores in Futian and Nanshan, each
+    with one offer (fuel 12% off for car-owner cards, dining, car wash, parking, cinema,
+    coffee)."""
+    rng = random.Random(2026)
+    stores: list[Store] = []
+    merchants: list[tuple[str, str, str]] = []
+    offers: list[Offer] = []
+    for n in range(size):
+        category, label, reward = CITY_CATEGORIES[n % len(CITY_CATEGORIES)]
+        merchant_id = f"city-{category}-{n:04d}"
+        merchants.append((merchant_id, f"{label} {n:04d}", category))
+        for k in range(1 + (n % 5 == 0)):
+            (lat0, lat1), (lng0, lng1) = FUTIAN if rng.random() < 0.55 else NANSHAN
+            stores.append(
+                Store(
+                    f"{merchant_id}-{k + 1:02d}",
+                    merchant_id,
+                    f"{label} {n:04d}/{k + 1}",
+                    "",
+                    round(rng.uniform(lat0, lat1), 6),
+                    round(rng.uniform(lng0, lng1), 6),
+                )
+            )
+        offers.append(
+            Offer(
+                id=f"{merchant_id}-offer",
+                title=f"{label}: {_reward_text(reward)}",
+                category=category,
+                reward=reward,
+                min_spend_minor=20000 if category == "fuel" else 0,
+                geofence_radius_m=500,
+                targeting=Conditions(card_product_in=["car-owner"])
+                if category == "fuel"
+                else Conditions(),
+                budget=OfferBudget(max_redemptions=10000, max_reward_minor=5_000_000),
+                per_member_limit=4,
+                activation="claim" if category in ("fuel", "car_wash") else "auto",
+            )
+        )
+    return stores, merchants, offers
+
+
+def _reward_text(reward: OfferReward) -> str:
+    if reward.kind == "percent_off":
+        return f"{reward.value}% off"
+    if reward.kind == "amount_off":
+        return f"{int(reward.value) / 100:.0f} yuan off"
+    if reward.kind == "bonus_points":
+        return f"{reward.value} bonus points"
+    return f"{reward.value}x points"
+
+
+FUEL_88 = Offer(
+    id="fuel-88",
+    title="12% off fuel",
+    category="fuel",
+    reward=OfferReward("percent_off", 12, max_reward_minor=5000),
+    min_spend_minor=20000,
+    store_ids=["shell-futian-01"],
+    geofence_radius_m=500,
+    targeting=Conditions(card_product_in=["car-owner"]),
+    budget=OfferBudget(max_redemptions=10000, max_reward_minor=5_000_000),
+    per_member_limit=4,
+    activation="claim",
+)
+
+
+async def _city(conn: Conn) -> None:
+    """Shell Futian's store and fuel-88, and about 2,000 merchants across Futian and
+    Nanshan with a live offer each (created once)."""
+    if await offer_db.get_offer(conn, DEMO_TENANT_ID, FUEL_88.id) is None:
+        await offer_db.insert_stores(
+            conn,
+            DEMO_TENANT_ID,
+            [
+                Store(
+                    "shell-futian-01",
+                    "shell-futian",
+                    "Shell Futian 01",
+                    "Shennan Blvd",
+                    22.5431,
+                    114.0579,
+                )
+            ],
+        )
+        await offer_db.insert_offer(conn, DEMO_TENANT_ID, "shell-futian", FUEL_88)
+        await offer_db.set_status(
+            conn, DEMO_TENANT_ID, FUEL_88.id, "active", None, ["pending_review"]
+        )
+    if await merchant_db.count_merchants(conn, DEMO_TENANT_ID) >= CITY_SIZE:
+        return
+    stores, city_merchants, offers = city_plan()
+    await merchant_db.insert_merchants(conn, DEMO_TENANT_ID, city_merchants)
+    await offer_db.insert_stores(conn, DEMO_TENANT_ID, stores)
+    for offer, (merchant_id, _, _) in zip(offers, city_merchants, strict=True):
+        await offer_db.insert_offer(conn, DEMO_TENANT_ID, merchant_id, offer)
+    await offer_db.activate_all(conn, DEMO_TENANT_ID, [o.id for o in offers])

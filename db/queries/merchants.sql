@@ -14,3 +14,12 @@ FROM merchants
 WHERE tenant_id = $1::text AND ($2::text IS NULL OR merchant_id > $2::text)
 ORDER BY merchant_id
 LIMIT $3::int;
+
+-- name: merchants_insert_many
+INSERT INTO merchants (tenant_id, merchant_id, name, category)
+SELECT $1::text, m.id, m.name, m.category
+FROM unnest($2::text[], $3::text[], $4::text[]) AS m(id, name, category)
+ON CONFLICT (tenant_id, merchant_id) DO NOTHING;
+
+-- name: merchant_count
+SELECT count(*) FROM merchants WHERE tenant_id = $1::text;

@@ -219,3 +219,7 @@ FROM offer_members
 WHERE tenant_id = $1::text AND offer_id = $2::text AND claimed_at IS NOT NULL
   AND (claimed_at AT TIME ZONE $5::text)::date BETWEEN $3::date AND $4::date
 GROUP BY 1 ORDER BY 1;
+
+-- name: offers_activate_many
+UPDATE offers SET status = 'active', updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = ANY($2::text[]) AND status = 'pending_review';

@@ -74,6 +74,9 @@ def test_the_printed_example_calls_work_when_pasted(
     assert '"transaction_id":"txn-demo-' in result.stdout
     assert '"member_id":"m-42"' in result.stdout
     assert '"id":"shell-futian"' in result.stdout
+    assert '"distance_m":' in result.stdout  # offers near the Futian corner
+    assert '"offers_applied":[{"offer_id":"fuel-88","reward_minor":4200' in result.stdout
+    assert '"sku":"youku-vip-month"' in result.stdout
 
 
 def test_the_served_api_answers_over_a_socket(served_demo: tuple[str, str]) -> None:
