@@ -131,11 +131,20 @@ async def store_merchants(conn: Conn, tenant_id: str, store_ids: list[str]) -> d
     return {r["store_id"]: r["merchant_id"] for r in rows}
 
 
-async def stores_in_cells(
-    conn: Conn, tenant_id: str, resolution: int, cells: list[int]
-) -> list[Store]:
-    rows = await conn.fetch(sql(f"stores_in_cells_r{resolution}"), tenant_id, cells)
-    return [_store(r) for r in rows]
+async def stores_within(
+    conn: Conn,
+    tenant_id: str,
+    resolution: int,
+    cells: list[int],
+    lat: float,
+    lng: float,
+    radius_m: float,
+) -> list[tuple[float, Store]]:
+    """(distance, store) of the stores in these cells within the radius of the point."""
+    rows = await conn.fetch(
+        sql(f"stores_in_cells_r{resolution}"), tenant_id, cells, lat, lng, radius_m
+    )
+    return [(r["distance"], _store(r)) for r in rows]
 
 
 async def insert_offer(conn: Conn, tenant_id: str, merchant_id: str, offer: Offer) -> bool:

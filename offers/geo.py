@@ -30,26 +30,35 @@ def store_cells(lat: float, lng: float) -> dict[int, int]:
 
 
 def rings_for(radius_m: float, resolution: int) -> int:
-    """Grid rings around the centre cell that contain every point within ``radius_m``.
-
-    Crossing one cell moves at least twice its inradius (√3 × edge); with the smallest
-    possible edge and one ring for the centre cell's own extent this never misses a cell.
-    """
+    """Grid rings around the centre cell that contain every point within ``radius_m``,
+    from a conservative bound of the cell size (half the average edge; crossing a cell
+    moves at least √3 × its edge). Used to pick a resolution; :func:`covering` then trims."""
     edge = h3.average_hexagon_edge_length(resolution, "m") * _EDGE_SAFETY
     rings: int = math.ceil(radius_m / (math.sqrt(3) * edge)) + 1
     return rings
 
 
-MAX_RINGS = 7  # 169 cells: one indexed look-up each
+def _circumradius_m(cell: str) -> float:
+    lat, lng = h3.cell_to_latlng(cell)
+    return max(haversine_m(lat, lng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(cell))
+
+
+def _ring_is_outside(lat: float, lng: float, radius_m: float, ring: list[str]) -> bool:
+    """Whether no point of these cells is within ``radius_m``: every point of a cell lies
+    within its circumradius of its centre, so its distance from the query point is at
+    least (distance to the centre − circumradius)."""
+    for cell in ring:
+        clat, clng = h3.cell_to_latlng(cell)
+        if haversine_m(lat, lng, clat, clng) - _circumradius_m(cell) <= radius_m:
+            return False
+    return True
+
+
+MAX_RINGS = 7  # at most 169 cells: one indexed look-up each
 
 
 def choose_resolution(radius_m: float) -> int:
-    """The finest resolution whose covering needs at most seven rings (169 cells).
-
-    Finer cells hug the circle more closely (fewer stores to measure) but need more cells to
-    cover it; seven rings keeps the index look-ups bounded while the covered area stays a
-    small multiple of the circle's.
-    """
+    """The finest resolution whose conservative covering needs at most seven rings."""
     for res in sorted(RESOLUTIONS, reverse=True):
         if rings_for(radius_m, res) <= MAX_RINGS:
             return res
@@ -57,8 +66,18 @@ def choose_resolution(radius_m: float) -> int:
 
 
 def covering(lat: float, lng: float, radius_m: float) -> tuple[int, list[int]]:
-    """(resolution, cells) whose union contains the whole circle around the point."""
+    """(resolution, cells) whose union contains the whole circle around the point.
+
+    Starts from the centre cell and adds rings until the next ring lies wholly outside the
+    circle (a proof per query, so the disk is as small as the cells around this point
+    allow). Since the disk of k rings holds every cell within k steps, and any path from
+    the centre to a cell beyond it crosses ring k + 1, no cell beyond can reach the circle.
+    """
     res = choose_resolution(radius_m)
     centre = h3.latlng_to_cell(lat, lng, res)
-    cells = h3.grid_disk(centre, rings_for(radius_m, res))
+    limit = rings_for(radius_m, res)
+    k = 0
+    while k < limit and not _ring_is_outside(lat, lng, radius_m, h3.grid_ring(centre, k + 1)):
+        k += 1
+    cells = h3.grid_disk(centre, k)
     return res, sorted(h3.str_to_int(c) for c in cells)

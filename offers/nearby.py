@@ -10,7 +10,7 @@ from db import awards as award_db
 from db import offers as offer_db
 from db.offers import Store
 from db.types import Conn
-from offers.geo import MAX_RADIUS_M, covering, haversine_m
+from offers.geo import MAX_RADIUS_M, covering
 from offers.model import Offer, OfferState
 from rewards.conditions import Facts
 from rewards.errors import Conflict, NotFound, ValidationFailed
@@ -49,11 +49,7 @@ async def stores_within(
     """Exactly the stores whose haversine distance is at most ``radius_m``, nearest first:
     the H3 cells covering the circle narrow the search, the distance decides."""
     resolution, cells = covering(lat, lng, radius_m)
-    found = []
-    for store in await offer_db.stores_in_cells(conn, tenant_id, resolution, cells):
-        distance = haversine_m(lat, lng, store.lat, store.lng)
-        if distance <= radius_m:
-            found.append((distance, store))
+    found = await offer_db.stores_within(conn, tenant_id, resolution, cells, lat, lng, radius_m)
     found.sort(key=lambda item: (item[0], item[1].store_id))
     return found
 

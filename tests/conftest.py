@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,13 +25,15 @@ def with_database(dsn: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """A URL of the server's maintenance database."""
     url = os.environ.get("DATABASE_URL")
     if url:
         yield with_database(url, "postgres")
         return
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), delete=True)
+    # Not under pytest's basetemp: pytest prunes old basetemps, which would pull the data
+    # folder from under a live server if another pytest run starts meanwhile.
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="rewards-test-pg-")), delete=True)
     try:
         yield server.dsn("postgres")
     finally:

@@ -47,24 +47,74 @@ SELECT store_id, merchant_id FROM stores
 WHERE tenant_id = $1::text AND store_id = ANY($2::text[]);
 
 -- name: stores_in_cells_r6
-SELECT store_id, merchant_id, name, address, lat, lng FROM stores
-WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted;
+-- Stores of the covering cells within the radius: haversine on the sphere of 6,371,008.8 m.
+SELECT store_id, merchant_id, name, address, lat, lng, distance
+FROM (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted
+) s
+WHERE distance <= $5::float8;
 
 -- name: stores_in_cells_r7
-SELECT store_id, merchant_id, name, address, lat, lng FROM stores
-WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted;
+-- Stores of the covering cells within the radius: haversine on the sphere of 6,371,008.8 m.
+SELECT store_id, merchant_id, name, address, lat, lng, distance
+FROM (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted
+) s
+WHERE distance <= $5::float8;
 
 -- name: stores_in_cells_r8
-SELECT store_id, merchant_id, name, address, lat, lng FROM stores
-WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted;
+-- Stores of the covering cells within the radius: haversine on the sphere of 6,371,008.8 m.
+SELECT store_id, merchant_id, name, address, lat, lng, distance
+FROM (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted
+) s
+WHERE distance <= $5::float8;
 
 -- name: stores_in_cells_r9
-SELECT store_id, merchant_id, name, address, lat, lng FROM stores
-WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted;
+-- Stores of the covering cells within the radius: haversine on the sphere of 6,371,008.8 m.
+SELECT store_id, merchant_id, name, address, lat, lng, distance
+FROM (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted
+) s
+WHERE distance <= $5::float8;
 
 -- name: stores_in_cells_r10
-SELECT store_id, merchant_id, name, address, lat, lng FROM stores
-WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted;
+-- Stores of the covering cells within the radius: haversine on the sphere of 6,371,008.8 m.
+SELECT store_id, merchant_id, name, address, lat, lng, distance
+FROM (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted
+) s
+WHERE distance <= $5::float8;
 
 -- name: offer_insert
 INSERT INTO offers (tenant_id, offer_id, merchant_id, definition, category, status, all_stores)

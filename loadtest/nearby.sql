@@ -1,0 +1,28 @@
+-- Queries of the nearby benchmark only (PostgreSQL's own alternatives to the H3 path).
+
+-- name: bench_earthdistance_setup
+CREATE EXTENSION IF NOT EXISTS cube;
+CREATE EXTENSION IF NOT EXISTS earthdistance;
+CREATE INDEX IF NOT EXISTS stores_earth ON stores USING gist (ll_to_earth(lat, lng));
+
+-- name: bench_vacuum
+-- What autovacuum does in time: the visibility map that index-only scans rely on.
+VACUUM ANALYZE stores;
+
+-- name: bench_earthdistance
+-- Candidates from the GiST index on a box of the radius (scaled from the sphere of
+-- 6,371,008.8 m to earthdistance's own 6,378,168 m, plus a margin), then the same exact
+-- haversine as the service.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       2 * 6371008.8 * asin(least(1, sqrt(
+           sin(radians(lat - $2::float8) / 2) ^ 2
+           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
+       ))) AS distance
+FROM stores
+WHERE tenant_id = $1::text AND NOT deleted
+  AND earth_box(ll_to_earth($2::float8, $3::float8), $4::float8 * 1.0012 + 1)
+      @> ll_to_earth(lat, lng)
+  AND 2 * 6371008.8 * asin(least(1, sqrt(
+           sin(radians(lat - $2::float8) / 2) ^ 2
+           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
+       ))) <= $4::float8;
