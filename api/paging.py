@@ -7,15 +7,15 @@ import binascii
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from rewards.errors import ValidationFailed
 
 K = TypeVar("K", str, int)
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (default 50, max 500).")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size (default 50, max 500).")]
 CursorParam = Annotated[
-    str | None, Parameter(description="Opaque cursor from next_cursor of the previous page.")
+    str | None, QueryParameter(description="Opaque cursor from next_cursor of the previous page.")
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.auth import Admin, admin_guard
 from api.controllers.hooks import to_card_transaction
@@ -115,7 +115,7 @@ class AdminController(Controller):
     @put("/members/{member_id:str}", summary="Create or update a member's attributes")
     async def put_member(
         self,
-        member_id: Annotated[str, Parameter(pattern=ID_PATTERN)],
+        member_id: Annotated[str, PathParameter(pattern=ID_PATTERN)],
         data: JSONBody[MemberPut],
         caller: NamedDependency[Admin],
         conn: DbConn,
@@ -307,8 +307,8 @@ class AdminController(Controller):
         self,
         caller: NamedDependency[Admin],
         conn: DbConn,
-        from_: Annotated[date | None, Parameter(query="from")] = None,
-        to: date | None = None,
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
     ) -> LiabilityOut:
         report = await ledger.liability(conn, caller.tenant_id, from_, to)
         return LiabilityOut(

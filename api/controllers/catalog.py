@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from api.auth import Admin, MemberCaller, admin_guard, member_guard
 from api.deps import DbConn
@@ -35,8 +35,8 @@ from rewards.idempotency import once
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         max_length=255,
         description="The same key with the same body answers the first answer again "
         "(status and body) and does nothing twice; with another body, 409. Kept 48 hours.",
@@ -105,7 +105,7 @@ class CatalogAdminController(Controller):
         self,
         caller: NamedDependency[Admin],
         conn: DbConn,
-        category: str | None = None,
+        category: FromQuery[str | None] = None,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> CatalogItemPage:
@@ -169,7 +169,7 @@ class CatalogMemberController(Controller):
         self,
         caller: NamedDependency[MemberCaller],
         conn: DbConn,
-        category: str | None = None,
+        category: FromQuery[str | None] = None,
     ) -> MemberCatalog:
         found = await redemptions.member_catalog(
             conn, caller.tenant_id, caller.member_id, category, 500

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import Admin, MemberCaller, MerchantCaller, admin_guard, member_guard, merchant_guard
 from api.deps import DbConn
@@ -224,8 +224,8 @@ class MerchantOffersController(Controller):
         offer_id: FromPath[str],
         caller: NamedDependency[MerchantCaller],
         conn: DbConn,
-        from_: Annotated[date | None, Parameter(query="from")] = None,
-        to: date | None = None,
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
     ) -> OfferStatsOut:
         days = await publishing.stats(
             conn, caller.tenant_id, caller.merchant_id, offer_id, from_, to
@@ -259,7 +259,7 @@ class AdminOffersController(Controller):
         self,
         caller: NamedDependency[Admin],
         conn: DbConn,
-        status: str | None = None,
+        status: FromQuery[str | None] = None,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> OfferPage:
@@ -306,10 +306,10 @@ class MemberOffersController(Controller):
         self,
         caller: NamedDependency[MemberCaller],
         conn: DbConn,
-        lat: float,
-        lng: float,
-        radius_m: float = 1000,
-        category: str | None = None,
+        lat: FromQuery[float],
+        lng: FromQuery[float],
+        radius_m: FromQuery[float] = 1000,
+        category: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> NearbyPage:
         found = await nearby_offers.nearby(
