@@ -31,6 +31,7 @@ from api.controllers.offers import (
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
 from api.logs import AccessLog, configure_logging
+from api.openapi import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.request import StrictRequest
 from api.settings import Settings
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    document_problems(app.openapi_schema)
     return app
 
 

@@ -36,6 +36,10 @@ async def test_every_route_is_documented_with_types_and_auth(
                 names = {name for req in operation.get("security", []) for name in req}
                 assert scheme in names, (method, path)
             assert {"200", "201", "204"} & set(operation["responses"]), path
+            problems = {"422", "500"} | ({"401", "403"} if path.startswith("/v1/") else set())
+            for code in problems:
+                content = operation["responses"][code]["content"]
+                assert "application/problem+json" in content, (method, path, code)
             actions = ("/reveal", "/cancel", "/pause", "/resume", "/approve", "/claim")
             if method in ("post", "put", "patch") and not path.endswith(actions):
                 assert "requestBody" in operation, (method, path)
