@@ -8,17 +8,20 @@ import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import msgspec
 
+from api.logs import configure_logging
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, ensure_database
 from db.types import Conn
 from rewards.demo import DemoCredentials, create_or_refresh_demo
+from rewards.ledger import expire_all
 from rewards.tenants import create_tenant, rotate_hook_secret
 
 T = TypeVar("T")
@@ -98,10 +101,6 @@ def cmd_tenant_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_expire(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from rewards.ledger import expire_all
-
     db = Database(_settings(args))
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     if at.tzinfo is None:
@@ -184,9 +183,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.logs import configure_logging
+    import uvicorn  # imported here: the other commands do not need the server
 
     settings = _settings(args)
     configure_logging(settings.log_level)
@@ -212,7 +209,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rewards", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="rewards", description="Rewards engine: serve, migrate, tenants, demo, expiry."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_data_dir(p: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from db.offers import Store
 from db.types import Conn
 from offers.geo import MAX_RADIUS_M, covering
 from offers.model import Offer, OfferState
+from offers.publishing import status_of
 from rewards.conditions import Facts
 from rewards.errors import Conflict, NotFound, ValidationFailed
 from rewards.transactions import compiled_for
@@ -172,7 +173,5 @@ async def claimed(
     for offer_id, at, uses in await offer_db.claims_of_member(conn, tenant_id, member_id, limit):
         found = await offer_db.get_offer(conn, tenant_id, offer_id)
         if found is not None:
-            from offers.publishing import status_of
-
             result.append((found.offer, status_of(found), at, uses))
     return result

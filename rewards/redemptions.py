@@ -24,7 +24,7 @@ from rewards.catalog import (
     refusal,
     validate_item,
 )
-from rewards.errors import AlreadyExists, NotFound
+from rewards.errors import AlreadyExists, NotFound, ValidationFailed
 from rewards.lots import MemberState
 from rewards.transactions import compiled_for
 
@@ -112,8 +112,6 @@ async def add_codes(
     if current is None:
         raise NotFound(f"no catalog item {sku}")
     if current.item.fulfilment != "pool":
-        from rewards.errors import ValidationFailed
-
         raise ValidationFailed(
             f"{sku} makes its own codes", errors=[("codes", "only pool items take codes")]
         )
