@@ -4,6 +4,7 @@ haversine distances."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import h3
 
@@ -38,7 +39,9 @@ def rings_for(radius_m: float, resolution: int) -> int:
     return rings
 
 
+@lru_cache(maxsize=262_144)
 def _circumradius_m(cell: str) -> float:
+    """Largest distance from the cell's centre to its boundary (cells never change)."""
     lat, lng = h3.cell_to_latlng(cell)
     return max(haversine_m(lat, lng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(cell))
 

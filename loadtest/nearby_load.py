@@ -1,0 +1,146 @@
+"""The nearby endpoint under load: `rewards serve --workers 2` over 100,000 stores with an
+offer each, 32 connections asking for offers near random points of the city.
+
+Run: .venv/bin/python -m loadtest.nearby_load [--seconds 15] [--stores 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from pathlib import Path
+
+from db import offers as offer_db
+from db.embedded import EmbeddedPostgres
+from db.merchants import insert_merchants
+from db.offers import Store
+from db.pool import connect
+from loadtest.hook_load import Server, percentile
+from loadtest.machine import describe
+from loadtest.wire import Connection
+from offers.model import Offer, OfferReward
+from rewards.credentials import encode_member_token
+
+BOX = ((22.45, 22.80), (113.75, 114.35))
+
+
+async def seed(server: Server, count: int) -> None:
+    """Stores (five per merchant) and one live offer per merchant, written directly."""
+    embedded = EmbeddedPostgres(Path(server.folder))
+    conn = await connect(embedded.dsn())
+    tenant = server.tenant["tenant_id"]
+    rng = random.Random(1)
+    try:
+        merchants = count // 5
+        async with conn.transaction():
+            await insert_merchants(
+                conn, tenant, [(f"m{n}", f"merchant {n}", "dining") for n in range(merchants)]
+            )
+            for start in range(0, count, 10_000):
+                await offer_db.insert_stores(
+                    conn,
+                    tenant,
+                    [
+                        Store(
+                            f"s{n}",
+                            f"m{n // 5}",
+                            f"store {n}",
+                            "",
+                            rng.uniform(*BOX[0]),
+                            rng.uniform(*BOX[1]),
+                        )
+                        for n in range(start, min(count, start + 10_000))
+                    ],
+                )
+            ids = []
+            for n in range(merchants):
+                offer = Offer(
+                    f"o{n}",
+                    f"offer {n}",
+                    "dining",
+                    OfferReward("bonus_points", 100),
+                    activation="auto",
+                )
+                await offer_db.insert_offer(conn, tenant, f"m{n}", offer)
+                ids.append(offer.id)
+            await offer_db.activate_all(conn, tenant, ids)
+        await conn.execute("VACUUM ANALYZE stores")
+    finally:
+        await conn.close()
+
+
+async def drive(
+    server: Server, connections: int, seconds: float
+) -> tuple[int, int, list[float], float]:
+    token = encode_member_token(
+        server.tenant["member_token_secret"],
+        sub="m-1",
+        tid=server.tenant["tenant_id"],
+        exp=int(time.time()) + 3600,
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(2)
+    latencies: list[float] = []
+    errors = sent = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors, sent
+        conn = Connection(server.url)
+        while time.perf_counter() < stop_at:
+            lat, lng = rng.uniform(22.50, 22.75), rng.uniform(113.85, 114.25)
+            path = f"/v1/me/offers/nearby?lat={lat:.6f}&lng={lng:.6f}&radius_m=1000&limit=20"
+            started = time.perf_counter()
+            try:
+                status, _ = await conn.request("GET", path, headers)
+                if status != 200:
+                    errors += 1
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                errors += 1
+                conn = Connection(server.url)
+            latencies.append(time.perf_counter() - started)
+            sent += 1
+        await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return sent, errors, latencies, time.perf_counter() - began
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--stores", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"machine: {describe()}")
+    print(
+        f"command: python -m loadtest.nearby_load --seconds {args.seconds:g} --workers "
+        f"{args.workers} --connections {args.connections} --stores {args.stores}"
+    )
+    server = Server(args.workers)
+    try:
+        asyncio.run(seed(server, args.stores))
+        sent, errors, latencies, elapsed = asyncio.run(
+            drive(server, args.connections, args.seconds)
+        )
+    finally:
+        server.stop()
+    print()
+    print("| scenario | requests | per second | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| nearby, 1 km, {args.stores:,} stores, {args.connections} connections | {sent} "
+        f"| {sent / elapsed:,.1f} | {percentile(latencies, 0.5) * 1000:.1f} "
+        f"| {percentile(latencies, 0.95) * 1000:.1f} | {percentile(latencies, 0.99) * 1000:.1f} "
+        f"| {errors} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
