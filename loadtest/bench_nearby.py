@@ -3,9 +3,10 @@ PostgreSQL's own earthdistance (GiST) doing the same queries on the same data, t
 endpoint under 32 concurrent requests.
 
 Run: .venv/bin/python -m loadtest.bench_nearby [--stores 100000] [--queries 2000]
+     [--dsn postgresql://…]   (a server with PostGIS: then PostGIS is measured too)
 
-PostGIS is not measured here: it is not packaged for the embedded PostgreSQL, and a
-comparison against another server would not be like for like.
+PostGIS is not packaged for the embedded PostgreSQL; with --dsn the three paths run on that
+one server, on the same data, so they compare like with like.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ async def seed(dsn: str, count: int) -> str:
             async with conn.transaction():
                 await insert_stores(conn, tenant, chunk)
         await conn.execute(QUERIES["bench_earthdistance_setup"])
+        if await conn.fetchval(QUERIES["bench_postgis_available"]):
+            await conn.execute(QUERIES["bench_postgis_setup"])
         await conn.execute(QUERIES["bench_vacuum"])
         return tenant
     finally:
@@ -97,11 +100,15 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    folder = Path(tempfile.mkdtemp(prefix="rewards-nearby-"))
-    server = EmbeddedPostgres(folder, delete=True)
-    try:
+    server = None
+    if args.dsn:
+        await ensure_database(args.dsn, "rewards_nearby_bench")
+        dsn = args.dsn.rsplit("/", 1)[0] + "/rewards_nearby_bench"
+    else:
+        server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="rewards-nearby-")), delete=True)
         await ensure_database(server.dsn("postgres"), "rewards")
         dsn = server.dsn()
+    try:
         tenant = await seed(dsn, args.stores)
         pool = await create_pool(dsn, min_size=args.concurrency, max_size=args.concurrency)
         work = points(args.queries)
@@ -109,8 +116,13 @@ async def main_async(args: argparse.Namespace) -> int:
         async def h3_path(conn: asyncpg.Connection, lat: float, lng: float, r: float) -> set[str]:
             return {s.store_id for _, s in await stores_within(conn, tenant, lat, lng, r)}
 
-        async def earth(conn: asyncpg.Connection, lat: float, lng: float, r: float) -> set[str]:
-            rows = await conn.fetch(QUERIES["bench_earthdistance"], tenant, lat, lng, r)
+        def by_sql(query: str) -> object:
+            async def one(conn: asyncpg.Connection, lat: float, lng: float, r: float) -> set[str]:
+                return await typed(await conn.fetch(QUERIES[query], tenant, lat, lng, r))
+
+            return one
+
+        async def typed(rows: list[asyncpg.Record]) -> set[str]:
             # The same work as the service does with its rows: typed stores, nearest first.
             found = [
                 (
@@ -129,9 +141,17 @@ async def main_async(args: argparse.Namespace) -> int:
             found.sort(key=lambda item: (item[0], item[1].store_id))
             return {s.store_id for _, s in found}
 
+        paths: list[tuple[str, object]] = [
+            ("H3 cells + haversine", h3_path),
+            ("earthdistance GiST", by_sql("bench_earthdistance")),
+        ]
+        async with pool.acquire() as conn:
+            version = await conn.fetchval(QUERIES["bench_version"])
+            if await conn.fetchval(QUERIES["bench_postgis_available"]):
+                paths.append(("PostGIS ST_DWithin GiST", by_sql("bench_postgis")))
         figures = {}
         answers = {}
-        for name, one in (("H3 cells + haversine", h3_path), ("earthdistance GiST", earth)):
+        for name, one in paths:
             await run(pool, work[:200], one, args.concurrency)  # warm up
             elapsed, latencies, results = await run(pool, work, one, args.concurrency)
             figures[name] = (
@@ -140,17 +160,19 @@ async def main_async(args: argparse.Namespace) -> int:
                 pct(latencies, 0.99),
             )
             answers[name] = results
-        identical = answers["H3 cells + haversine"] == answers["earthdistance GiST"]
+        identical = all(a == answers["H3 cells + haversine"] for a in answers.values())
         found = statistics.mean(len(r) for r in answers["H3 cells + haversine"])
         await pool.close()
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
     best = max(f[0] for f in figures.values())
     print(f"machine: {describe()}")
     print(
         f"command: python -m loadtest.bench_nearby --stores {args.stores} --queries "
-        f"{args.queries} --concurrency {args.concurrency}"
+        f"{args.queries} --concurrency {args.concurrency}" + (" --dsn …" if args.dsn else "")
     )
+    print(f"PostgreSQL {version}")
     print(
         f"{args.stores:,} stores over ~2,000 km²; radii 200 m to 5 km; "
         f"{found:.0f} stores found per query on average"
@@ -170,6 +192,7 @@ def main() -> int:
     parser.add_argument("--stores", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--dsn", help="a PostgreSQL server to use (e.g. one with PostGIS)")
     return asyncio.run(main_async(parser.parse_args()))
 
 

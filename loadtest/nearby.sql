@@ -26,3 +26,32 @@ WHERE tenant_id = $1::text AND NOT deleted
            sin(radians(lat - $2::float8) / 2) ^ 2
            + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
        ))) <= $4::float8;
+
+-- name: bench_postgis_available
+SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis');
+
+-- name: bench_postgis_setup
+CREATE EXTENSION IF NOT EXISTS postgis;
+ALTER TABLE stores ADD COLUMN IF NOT EXISTS geog geography(Point, 4326)
+    GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lng, lat), 4326)::geography) STORED;
+CREATE INDEX IF NOT EXISTS stores_geog ON stores USING gist (geog);
+
+-- name: bench_postgis
+-- Candidates from the GiST index with ST_DWithin on PostGIS's sphere (plus a margin), then
+-- the same exact haversine as the service.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       2 * 6371008.8 * asin(least(1, sqrt(
+           sin(radians(lat - $2::float8) / 2) ^ 2
+           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
+       ))) AS distance
+FROM stores
+WHERE tenant_id = $1::text AND NOT deleted
+  AND ST_DWithin(geog, ST_SetSRID(ST_MakePoint($3::float8, $2::float8), 4326)::geography,
+                 $4::float8 * 1.001 + 1, false)
+  AND 2 * 6371008.8 * asin(least(1, sqrt(
+           sin(radians(lat - $2::float8) / 2) ^ 2
+           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
+       ))) <= $4::float8;
+
+-- name: bench_version
+SHOW server_version;
