@@ -4,12 +4,12 @@ member's catalog and redemptions (/v1/me/catalog, /v1/me/redemptions)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import Admin, MemberCaller, admin_guard, member_guard
 from api.deps import DbConn
@@ -26,22 +26,11 @@ from api.dto import (
     RedemptionOut,
     RedemptionPage,
 )
+from api.idempotent import IdempotencyKey, respond_once
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from api.problems import PROBLEM_JSON, Problem
 from rewards import redemptions
 from rewards.catalog import CatalogItem
 from rewards.errors import ValidationFailed
-from rewards.idempotency import once
-
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        max_length=255,
-        description="The same key with the same body answers the first answer again "
-        "(status and body) and does nothing twice; with another body, 409. Kept 48 hours.",
-    ),
-]
 
 
 def item_out(view: redemptions.ItemView) -> CatalogItemOut:
@@ -149,13 +138,6 @@ class CatalogAdminController(Controller):
         return CodesAdded(sku, added, left)
 
 
-def _answer(status: int, body: Any) -> Response[Any]:
-    """A stored or fresh answer, re-typed so that a replay is byte for byte the first."""
-    if status < 400:
-        return Response(msgspec.convert(body, RedemptionOut), status_code=status)
-    return Response(msgspec.convert(body, Problem), status_code=status, media_type=PROBLEM_JSON)
-
-
 class CatalogMemberController(Controller):
     """The member's benefits: catalog, redemptions, cancels."""
 
@@ -214,7 +196,7 @@ class CatalogMemberController(Controller):
         conn: DbConn,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:
-        async def action() -> tuple[int, Any]:
+        async def action() -> RedemptionOut:
             made = await redemptions.redeem(
                 conn,
                 caller.tenant_id,
@@ -223,17 +205,18 @@ class CatalogMemberController(Controller):
                 data.sku,
                 data.quantity,
             )
-            return 201, msgspec.to_builtins(redemption_out(made))
+            return redemption_out(made)
 
-        status, body = await once(
+        return await respond_once(
+            request,
             conn,
             caller.tenant_id,
-            f"member:{caller.member_id}:redemptions",
+            caller.member_id,
             idempotency_key,
-            await request.body(),
+            201,
+            RedemptionOut,
             action,
         )
-        return _answer(status, body)
 
     @get("/redemptions", summary="The member's redemptions, newest first")
     async def list_redemptions(
@@ -267,9 +250,23 @@ class CatalogMemberController(Controller):
     )
     async def cancel(
         self,
+        request: Request[Any, Any, Any],
         redemption_id: FromPath[str],
         caller: NamedDependency[MemberCaller],
         conn: DbConn,
-    ) -> RedemptionOut:
-        done = await redemptions.cancel(conn, caller.tenant_id, caller.member_id, redemption_id)
-        return redemption_out(done)
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RedemptionOut]:
+        async def action() -> RedemptionOut:
+            done = await redemptions.cancel(conn, caller.tenant_id, caller.member_id, redemption_id)
+            return redemption_out(done)
+
+        return await respond_once(
+            request,
+            conn,
+            caller.tenant_id,
+            caller.member_id,
+            idempotency_key,
+            200,
+            RedemptionOut,
+            action,
+        )

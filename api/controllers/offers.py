@@ -4,10 +4,10 @@ operator's review (/v1/admin/offers) and the mobile app (/v1/me/offers/…)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -30,6 +30,7 @@ from api.dto import (
     StorePage,
     StorePatch,
 )
+from api.idempotent import IdempotencyKey, respond_once
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from db.offers import Store, StoredOffer
 from offers import nearby as nearby_offers
@@ -330,11 +331,28 @@ class MemberOffersController(Controller):
 
     @post("/{offer_id:str}/claim", status_code=200, summary="Claim an offer (idempotent)")
     async def claim(
-        self, offer_id: FromPath[str], caller: NamedDependency[MemberCaller], conn: DbConn
-    ) -> ClaimOut:
-        _, at = await nearby_offers.claim(conn, caller.tenant_id, caller.member_id, offer_id)
-        stored = await publishing.get_offer(conn, caller.tenant_id, offer_id)
-        return ClaimOut(offer_out(stored), at)
+        self,
+        request: Request[Any, Any, Any],
+        offer_id: FromPath[str],
+        caller: NamedDependency[MemberCaller],
+        conn: DbConn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ClaimOut]:
+        async def action() -> ClaimOut:
+            _, at = await nearby_offers.claim(conn, caller.tenant_id, caller.member_id, offer_id)
+            stored = await publishing.get_offer(conn, caller.tenant_id, offer_id)
+            return ClaimOut(offer_out(stored), at)
+
+        return await respond_once(
+            request,
+            conn,
+            caller.tenant_id,
+            caller.member_id,
+            idempotency_key,
+            200,
+            ClaimOut,
+            action,
+        )
 
     @get("/claimed", summary="The member's claimed offers")
     async def claimed(

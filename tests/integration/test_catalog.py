@@ -272,3 +272,25 @@ async def test_cancel_after_the_window_is_refused(tenant: Tenant, conn) -> None:
     assert response.status_code == 409
     assert response.json()["type"] == "cancel_refused"
     await check_ledger(conn)
+
+
+async def test_a_cancel_with_an_idempotency_key_answers_the_same_twice(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    await fund(tenant, ["m-1"], 100)
+    await item(tenant)
+    made = (await redeem(tenant, "m-1", key="buy-1")).json()
+    headers = tenant.member("m-1") | {"Idempotency-Key": "cancel-1"}
+    path = f"/v1/me/redemptions/{made['id']}/cancel"
+    first = await tenant.client.post(path, headers=headers)
+    again = await tenant.client.post(path, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    # Without the key a second cancel is refused; a key reused on another write conflicts.
+    assert (await tenant.client.post(path, headers=tenant.member("m-1"))).status_code == 409
+    reused = await redeem(tenant, "m-1", key="cancel-1")
+    assert reused.status_code == 409
+    assert reused.json()["type"] == "idempotency_conflict"
+    assert await conn.fetchval("SELECT points_balance FROM members") == 100
+    await check_ledger(conn)

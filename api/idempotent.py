@@ -1,0 +1,49 @@
+"""Idempotency-Key on the mobile app's writes: the first answer, replayed byte for byte."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.params import HeaderParameter
+
+from api.problems import PROBLEM_JSON, Problem
+from db.types import Conn
+from rewards.idempotency import once
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        max_length=255,
+        description="The same key with the same request answers the first answer again "
+        "(status and body) and does nothing twice; with another request, 409. Kept 48 hours.",
+    ),
+]
+
+
+async def respond_once(
+    request: Request[Any, Any, Any],
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    key: str | None,
+    status: int,
+    kind: type[T],
+    action: Callable[[], Awaitable[T]],
+) -> Response[Any]:
+    """Run a member's write once per Idempotency-Key. The request is identified by its path
+    and body, so a key reused on another write is a conflict too."""
+
+    async def run() -> tuple[int, Any]:
+        return status, msgspec.to_builtins(await action())
+
+    request_bytes = request.url.path.encode() + b"\n" + await request.body()
+    code, body = await once(conn, tenant_id, f"member:{member_id}", key, request_bytes, run)
+    if code < 400:
+        return Response(msgspec.convert(body, kind), status_code=code)
+    return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)
