@@ -358,3 +358,48 @@ async def stats(
 async def activate_all(conn: Conn, tenant_id: str, offer_ids: list[str]) -> None:
     """Approve many offers at once (the demo city)."""
     await conn.execute(sql("offers_activate_many"), tenant_id, offer_ids)
+
+
+class OfferAtStore(msgspec.Struct, frozen=True):
+    distance: float
+    store: Store
+    offer_id: str
+    definition: dict[str, Any]
+    redemptions_used: int
+    reward_used_minor: int
+
+
+async def offers_at_stores_within(
+    conn: Conn,
+    tenant_id: str,
+    resolution: int,
+    cells: list[int],
+    lat: float,
+    lng: float,
+    radius_m: float,
+    category: str | None,
+    limit: int,
+) -> list[OfferAtStore]:
+    """Up to ``limit`` (offer, store) pairs of active offers within the radius, nearest
+    first (ties by store, then offer id)."""
+    rows = await conn.fetch(
+        sql(f"nearby_offer_stores_r{resolution}"),
+        tenant_id,
+        cells,
+        lat,
+        lng,
+        radius_m,
+        category,
+        limit,
+    )
+    return [
+        OfferAtStore(
+            r["distance"],
+            _store(r),
+            r["offer_id"],
+            r["definition"],
+            r["redemptions_used"],
+            r["reward_used_minor"],
+        )
+        for r in rows
+    ]

@@ -66,19 +66,15 @@ async def nearby(
     limit: int,
 ) -> list[Nearby]:
     """Active offers this member may use with a store within the radius, one item per
-    (offer, store), nearest first."""
+    (offer, store), nearest first.
+
+    The database returns the nearest (offer, store) pairs of active offers in order; the
+    member-specific checks (targeting, schedule days, their own limit, budget room) keep or
+    drop each pair here. When too many are dropped to fill ``limit``, it asks for more.
+    """
     _validate_point(lat, lng, radius_m)
-    stores = await stores_within(conn, tenant_id, lat, lng, radius_m)
-    if not stores:
-        return []
     program = (await compiled_for(conn, tenant_id)).program
     now = datetime.now(UTC)
-    offers = await offer_db.offers_of_stores(
-        conn,
-        tenant_id,
-        [s.store_id for _, s in stores],
-        sorted({s.merchant_id for _, s in stores}),
-    )
     members = await award_db.lock_members(conn, tenant_id, [member_id], lock=False)
     member = members.get(member_id)
     facts = Facts(
@@ -89,39 +85,54 @@ async def nearby(
         tier=member.tier if member else None,
         segments=frozenset(member.segments) if member else frozenset(),
     )
-    standing = await offer_db.standing(conn, tenant_id, member_id, sorted(offers))
-    usable: list[OfferState] = []
-    for state in offers.values():
-        offer = state.offer
-        if category is not None and offer.category != category:
-            continue
-        if not state.in_schedule(facts) or not state.matcher(facts) or not state.room()[0]:
-            continue
-        used = standing[offer.id].uses if offer.id in standing else 0
-        if offer.per_member_limit is not None and used >= offer.per_member_limit:
-            continue
-        usable.append(state)
-    items: list[Nearby] = []
-    for distance, store in stores:
-        for state in sorted(usable, key=lambda s: s.offer.id):
-            if state.merchant_id != store.merchant_id or not state.at(
-                store.store_id, store.merchant_id
-            ):
+    resolution, cells = covering(lat, lng, radius_m)
+    wanted = limit * 2
+    while True:
+        pairs = await offer_db.offers_at_stores_within(
+            conn, tenant_id, resolution, cells, lat, lng, radius_m, category, wanted
+        )
+        standing = await offer_db.standing(
+            conn, tenant_id, member_id, sorted({p.offer_id for p in pairs})
+        )
+        usable: dict[str, bool] = {}
+        offers: dict[str, Offer] = {}
+        items: list[Nearby] = []
+        for pair in pairs:
+            if pair.offer_id not in usable:
+                offer = msgspec.convert(pair.definition, Offer)
+                state = OfferState(
+                    offer,
+                    pair.store.merchant_id,
+                    frozenset(offer.store_ids),
+                    pair.redemptions_used,
+                    pair.reward_used_minor,
+                )
+                used = standing[offer.id].uses if offer.id in standing else 0
+                usable[pair.offer_id] = (
+                    state.in_schedule(facts)
+                    and state.matcher(facts)
+                    and state.room()[0]
+                    and (offer.per_member_limit is None or used < offer.per_member_limit)
+                )
+                offers[pair.offer_id] = offer
+            if not usable[pair.offer_id]:
                 continue
-            claimed = state.offer.id in standing and standing[state.offer.id].claimed
+            offer = offers[pair.offer_id]
             items.append(
                 Nearby(
-                    state.offer,
-                    state.merchant_id,
-                    store,
-                    round(distance),
-                    distance <= state.offer.geofence_radius_m,
-                    claimed,
+                    offer,
+                    pair.store.merchant_id,
+                    pair.store,
+                    round(pair.distance),
+                    pair.distance <= offer.geofence_radius_m,
+                    offer.id in standing and standing[offer.id].claimed,
                 )
             )
-            if len(items) >= limit:
+            if len(items) == limit:
                 return items
-    return items
+        if len(pairs) < wanted:
+            return items
+        wanted *= 4
 
 
 async def claim(

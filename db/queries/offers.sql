@@ -273,3 +273,128 @@ GROUP BY 1 ORDER BY 1;
 -- name: offers_activate_many
 UPDATE offers SET status = 'active', updated_at = now()
 WHERE tenant_id = $1::text AND offer_id = ANY($2::text[]) AND status = 'pending_review';
+
+-- name: nearby_offer_stores_r6
+-- (offer, store) pairs of active offers with a store within the radius, nearest first:
+-- the stores of the covering cells (index-only), their distance, the offers that reach them.
+WITH s AS (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted
+)
+SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
+       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
+FROM s
+JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
+             AND o.status = 'active'
+WHERE s.distance <= $5::float8
+  AND ($6::text IS NULL OR o.category = $6::text)
+  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
+                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
+                                 AND x.store_id = s.store_id))
+ORDER BY s.distance, s.store_id, o.offer_id
+LIMIT $7::int;
+
+-- name: nearby_offer_stores_r7
+-- (offer, store) pairs of active offers with a store within the radius, nearest first:
+-- the stores of the covering cells (index-only), their distance, the offers that reach them.
+WITH s AS (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted
+)
+SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
+       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
+FROM s
+JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
+             AND o.status = 'active'
+WHERE s.distance <= $5::float8
+  AND ($6::text IS NULL OR o.category = $6::text)
+  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
+                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
+                                 AND x.store_id = s.store_id))
+ORDER BY s.distance, s.store_id, o.offer_id
+LIMIT $7::int;
+
+-- name: nearby_offer_stores_r8
+-- (offer, store) pairs of active offers with a store within the radius, nearest first:
+-- the stores of the covering cells (index-only), their distance, the offers that reach them.
+WITH s AS (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted
+)
+SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
+       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
+FROM s
+JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
+             AND o.status = 'active'
+WHERE s.distance <= $5::float8
+  AND ($6::text IS NULL OR o.category = $6::text)
+  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
+                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
+                                 AND x.store_id = s.store_id))
+ORDER BY s.distance, s.store_id, o.offer_id
+LIMIT $7::int;
+
+-- name: nearby_offer_stores_r9
+-- (offer, store) pairs of active offers with a store within the radius, nearest first:
+-- the stores of the covering cells (index-only), their distance, the offers that reach them.
+WITH s AS (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted
+)
+SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
+       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
+FROM s
+JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
+             AND o.status = 'active'
+WHERE s.distance <= $5::float8
+  AND ($6::text IS NULL OR o.category = $6::text)
+  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
+                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
+                                 AND x.store_id = s.store_id))
+ORDER BY s.distance, s.store_id, o.offer_id
+LIMIT $7::int;
+
+-- name: nearby_offer_stores_r10
+-- (offer, store) pairs of active offers with a store within the radius, nearest first:
+-- the stores of the covering cells (index-only), their distance, the offers that reach them.
+WITH s AS (
+    SELECT store_id, merchant_id, name, address, lat, lng,
+           2 * 6371008.8 * asin(least(1, sqrt(
+               sin(radians(lat - $3::float8) / 2) ^ 2
+               + cos(radians($3::float8)) * cos(radians(lat))
+                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
+    FROM stores
+    WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted
+)
+SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
+       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
+FROM s
+JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
+             AND o.status = 'active'
+WHERE s.distance <= $5::float8
+  AND ($6::text IS NULL OR o.category = $6::text)
+  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
+                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
+                                 AND x.store_id = s.store_id))
+ORDER BY s.distance, s.store_id, o.offer_id
+LIMIT $7::int;
