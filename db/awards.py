@@ -342,3 +342,41 @@ async def add_card_products(conn: Conn, tenant_id: str, pairs: list[tuple[str, s
             [p[0] for p in pairs],
             [p[1] for p in pairs],
         )
+
+
+async def add_spend(conn: Conn, tenant_id: str, rows: list[tuple[str, date, int]]) -> None:
+    """Add (member, month, amount) to the members' monthly spend (negative for refunds)."""
+    if rows:
+        await conn.execute(
+            sql("member_spend_add"),
+            tenant_id,
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+        )
+
+
+async def set_tiers(
+    conn: Conn,
+    tenant_id: str,
+    member_ids: list[str],
+    since: date,
+    tiers: list[tuple[str, int]],
+) -> dict[str, str | None]:
+    """Recompute the members' tiers from their spend since ``since``; the ones that moved."""
+    if not member_ids or not tiers:
+        return {}
+    rows = await conn.fetch(
+        sql("members_set_tiers"),
+        tenant_id,
+        sorted(set(member_ids)),
+        since,
+        [t[0] for t in tiers],
+        [t[1] for t in tiers],
+    )
+    return {r["member_id"]: r["tier"] for r in rows}
+
+
+async def members_with_spend_since(conn: Conn, tenant_id: str, since: date) -> list[str]:
+    rows = await conn.fetch(sql("member_spend_members_since"), tenant_id, since)
+    return [r["member_id"] for r in rows]

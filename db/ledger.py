@@ -92,3 +92,7 @@ async def try_job_lock(conn: Conn, key: int) -> bool:
 
 async def job_unlock(conn: Conn, key: int) -> None:
     await conn.execute(sql("job_unlock"), key)
+
+
+async def tenants_with_tiers(conn: Conn) -> list[str]:
+    return [r["tenant_id"] for r in await conn.fetch(sql("job_tenants_with_tiers"))]

@@ -533,6 +533,7 @@ class _Planner:
         outcome = empty_outcome(tx)
         draw_total = sum(d["points"] for d in draws)
         outcome["original_id"] = original.transaction_id
+        outcome["refunded_minor"] = amount
         outcome["points"] = {
             "base": -base,
             "rules": -sum(p for _, p in rules),

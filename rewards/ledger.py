@@ -16,7 +16,7 @@ from db.types import Conn
 from rewards import lots
 from rewards.awarding import TransferPlan, balance_summary, member_account
 from rewards.errors import NotFound, ValidationFailed
-from rewards.program import IMMEDIATE, CompiledProgram
+from rewards.program import IMMEDIATE, CompiledProgram, tier_window_start
 from rewards.transactions import compiled_for
 
 _log = logging.getLogger("rewards.ledger")
@@ -201,6 +201,22 @@ async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
             async with conn.transaction():
                 done[tenant_id] = await expire_tenant(conn, tenant_id, now)
         await catalog_db.forget_old_keys(conn, now - IDEMPOTENCY_KEEP)
+        for tenant_id in await ledger_db.tenants_with_tiers(conn):
+            async with conn.transaction():
+                await recompute_tiers(conn, tenant_id, now)
         return done
     finally:
         await ledger_db.job_unlock(conn, EXPIRY_JOB_LOCK)
+
+
+async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str, str | None]:
+    """Tiers of every member with spend in the last 13 months, from the last 12 (spend that
+    left the window lowers a tier even without a new purchase). The members that moved."""
+    program = (await compiled_for(conn, tenant_id)).program
+    tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
+    if not tiers:
+        return {}
+    since = tier_window_start(now.astimezone(program.zone).date())
+    before = tier_window_start(since - timedelta(days=1))
+    members = await award_db.members_with_spend_since(conn, tenant_id, before)
+    return await award_db.set_tiers(conn, tenant_id, members, since, tiers)

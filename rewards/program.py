@@ -172,3 +172,13 @@ class CompiledProgram(msgspec.Struct, frozen=True):
 
 
 IMMEDIATE = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def tier_window_start(today: date) -> date:
+    """First day of the 12-month window that ends with ``today``'s month."""
+    index = today.year * 12 + (today.month - 1) - 11
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)

@@ -16,6 +16,7 @@ from db import offers as offer_db
 from db import transactions as tx_db
 from db.types import Conn
 from rewards.awarding import (
+    BatchPlan,
     CardTransaction,
     LockPlan,
     OfferBook,
@@ -28,7 +29,7 @@ from rewards.campaigns import CampaignState
 from rewards.earning import RuleSet
 from rewards.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.models import TransactionRecord
-from rewards.program import CompiledProgram, Program
+from rewards.program import CompiledProgram, Program, month_of, tier_window_start
 
 __all__ = ["CardTransaction", "get_record", "process", "process_batch"]
 
@@ -226,6 +227,7 @@ async def _attempt(
             conn, tenant_id, plan, answered=answered, originals_before=originals_before
         )
         await award_db.forget(conn, tenant_id, failed)
+        await _follow_spend(conn, tenant_id, compiled.program, batch, plan, now)
         rule_deltas = {
             r: plan.rule_budget_used.get(r, 0) - budgets.get(r, 0)
             for r in locks.budget_rules
@@ -263,6 +265,35 @@ async def _attempt(
             head = first[tx.id]
             results[n] = _conflict(tx.id) if hashes[n] != hashes[head] else results[head]
     return [r for r in results if r is not None]
+
+
+async def _follow_spend(
+    conn: Conn,
+    tenant_id: str,
+    program: CompiledProgram,
+    batch: list[CardTransaction],
+    plan: BatchPlan,
+    now: datetime,
+) -> None:
+    """Monthly spend (purchases in, refunds out, in the month of the purchase) and, when the
+    program has tiers, each member's tier from the last 12 months."""
+    rows: list[tuple[str, date, int]] = []
+    for tx, outcome in zip(batch, plan.outcomes, strict=True):
+        if isinstance(outcome, RewardsError):
+            continue
+        if tx.kind == "purchase":
+            month = month_of(program.local_date(tx.occurred_at))
+            rows.append((tx.member_id, month, tx.amount_minor))
+            continue
+        original = plan.originals.get(tx.original_id or "")
+        if original is not None:
+            month = month_of(program.local_date(original.occurred_at))
+            rows.append((tx.member_id, month, -int(outcome.get("refunded_minor", 0))))
+    await award_db.add_spend(conn, tenant_id, rows)
+    tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
+    if tiers and rows:
+        since = tier_window_start(now.astimezone(program.zone).date())
+        await award_db.set_tiers(conn, tenant_id, [r[0] for r in rows], since, tiers)
 
 
 async def _offer_book(

@@ -64,3 +64,6 @@ SELECT pg_try_advisory_lock($1::bigint);
 
 -- name: job_unlock
 SELECT pg_advisory_unlock($1::bigint);
+
+-- name: job_tenants_with_tiers
+SELECT tenant_id FROM programs WHERE jsonb_array_length(config -> 'tiers') > 0;

@@ -250,3 +250,37 @@ FROM (SELECT member_id, array_agg(product) AS products
       FROM unnest($2::text[], $3::text[]) AS x(member_id, product)
       GROUP BY member_id) u
 WHERE m.tenant_id = $1::text AND m.member_id = u.member_id;
+
+-- name: member_spend_add
+INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
+SELECT $1::text, u.member_id, u.month, sum(u.amount)
+FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(member_id, month, amount)
+GROUP BY u.member_id, u.month
+ON CONFLICT (tenant_id, member_id, month) DO UPDATE
+SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor;
+
+-- name: members_set_tiers
+-- Each member's tier: the highest whose threshold their spend since $3 reaches (none below
+-- the lowest). Members whose tier does not change are left alone.
+WITH spend AS (
+    SELECT m.member_id, coalesce(sum(s.spend_minor), 0) AS total
+    FROM unnest($2::text[]) AS m(member_id)
+    LEFT JOIN member_spend s ON s.tenant_id = $1::text AND s.member_id = m.member_id
+                            AND s.month >= $3::date
+    GROUP BY m.member_id
+), tiers AS (
+    SELECT spend.member_id,
+           (SELECT t.name FROM unnest($4::text[], $5::bigint[]) AS t(name, threshold)
+            WHERE t.threshold <= spend.total ORDER BY t.threshold DESC LIMIT 1) AS tier
+    FROM spend
+)
+UPDATE members m SET tier = tiers.tier, updated_at = now()
+FROM tiers
+WHERE m.tenant_id = $1::text AND m.member_id = tiers.member_id
+  AND m.tier IS DISTINCT FROM tiers.tier
+RETURNING m.member_id, m.tier;
+
+-- name: member_spend_members_since
+-- Members with spend in the window or just before it (whose tier may fall).
+SELECT DISTINCT member_id FROM member_spend
+WHERE tenant_id = $1::text AND month >= $2::date;
