@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 from litestar import Litestar
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -169,7 +168,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=StrictRequest,
         request_max_body_size=settings.max_body_bytes,
         middleware=[
-            DefineMiddleware(AccessLog, enabled=settings.access_log),
             PrometheusConfig(app_name="rewards", prefix="rewards", group_path=True).middleware,
         ],
         openapi_config=_openapi(),
@@ -178,6 +176,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    # Outermost, around the router itself, so that unmatched routes (404, 405) get a request
+    # id and a log line too.
+    app.asgi_handler = AccessLog(app.asgi_handler, enabled=settings.access_log)
     document_problems(app.openapi_schema)
     return app
 
