@@ -116,6 +116,7 @@ async def lock_members(
                 row["remaining"],
                 row["expires_at"],
                 row["available_at"],
+                (row["amount"], row["remaining"]),
             )
         )
     return members
@@ -304,7 +305,7 @@ async def write_ledger(
                             lot.expires_at,
                         )
                     )
-            else:
+            elif lot.changed:
                 changed.append((lot.lot_id, lot.amount, lot.remaining))
     if changed:
         await conn.execute(

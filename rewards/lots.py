@@ -17,6 +17,12 @@ class Lot(msgspec.Struct):
     remaining: int
     expires_at: datetime | None
     available_at: datetime
+    # (amount, remaining) as loaded, so that only the lots a batch changed are written back.
+    saved: tuple[int, int] | None = None
+
+    @property
+    def changed(self) -> bool:
+        return (self.amount, self.remaining) != self.saved
 
 
 class MemberState(msgspec.Struct):
