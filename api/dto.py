@@ -549,6 +549,7 @@ class MemberCatalogItem(Output):
 
 class MemberCatalog(Output):
     items: list[MemberCatalogItem]
+    next_cursor: str | None
 
 
 class RedemptionIn(Input):

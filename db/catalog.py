@@ -90,9 +90,17 @@ async def get_item(conn: Conn, tenant_id: str, sku: str) -> StoredItem | None:
 
 
 async def list_items(
-    conn: Conn, tenant_id: str, category: str | None, after: str | None, limit: int
+    conn: Conn,
+    tenant_id: str,
+    category: str | None,
+    after: str | None,
+    limit: int,
+    *,
+    active_only: bool = False,
 ) -> list[StoredItem]:
-    rows = await conn.fetch(sql("catalog_item_list"), tenant_id, category, after, limit)
+    rows = await conn.fetch(
+        sql("catalog_item_list"), tenant_id, category, after, limit, active_only
+    )
     return [_item(r) for r in rows]
 
 

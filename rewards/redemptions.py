@@ -68,9 +68,17 @@ async def get_item(conn: Conn, tenant_id: str, sku: str) -> ItemView:
 
 
 async def list_items(
-    conn: Conn, tenant_id: str, category: str | None, after: str | None, limit: int
+    conn: Conn,
+    tenant_id: str,
+    category: str | None,
+    after: str | None,
+    limit: int,
+    *,
+    active_only: bool = False,
 ) -> list[ItemView]:
-    rows = await catalog_db.list_items(conn, tenant_id, category, after, limit)
+    rows = await catalog_db.list_items(
+        conn, tenant_id, category, after, limit, active_only=active_only
+    )
     return [ItemView(r.item, r.stock_left, r.redeemed, r.created_at) for r in rows]
 
 
@@ -136,13 +144,19 @@ class MemberItem(msgspec.Struct, frozen=True):
 
 
 async def member_catalog(
-    conn: Conn, tenant_id: str, member_id: str, category: str | None, limit: int
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    category: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[MemberItem]:
-    """Every active item with whether this member may redeem one now, and if not why."""
+    """Active items, in sku order, with whether this member may redeem one now, and if not
+    why."""
     compiled = await compiled_for(conn, tenant_id)
     zone = compiled.program.zone
     now = datetime.now(UTC)
-    views = await list_items(conn, tenant_id, category, None, limit)
+    views = await list_items(conn, tenant_id, category, after, limit, active_only=True)
     members = await award_db.lock_members(conn, tenant_id, [member_id], lock=False)
     member = members.get(member_id)
     periods = [

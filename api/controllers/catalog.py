@@ -152,15 +152,15 @@ class CatalogMemberController(Controller):
         caller: NamedDependency[MemberCaller],
         conn: DbConn,
         category: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
     ) -> MemberCatalog:
         found = await redemptions.member_catalog(
-            conn, caller.tenant_id, caller.member_id, category, 500
+            conn, caller.tenant_id, caller.member_id, category, decode_cursor(cursor, str), limit
         )
         items = []
         for entry in found:
             v = entry.view
-            if not v.item.active:
-                continue
             state: Literal["in_stock", "out_of_stock", "unlimited"] = (
                 "unlimited"
                 if v.stock_left is None
@@ -180,7 +180,7 @@ class CatalogMemberController(Controller):
                     entry.reason,
                 )
             )
-        return MemberCatalog(items)
+        return MemberCatalog(items, next_cursor([e.view.item.sku for e in found], limit))
 
     @post(
         "/redemptions",

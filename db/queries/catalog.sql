@@ -20,7 +20,7 @@ WHERE tenant_id = $1::text AND sku = $2::text;
 -- name: catalog_item_list
 SELECT definition, stock_left, redeemed, active, created_at FROM catalog_items
 WHERE tenant_id = $1::text AND ($2::text IS NULL OR category = $2::text)
-  AND ($3::text IS NULL OR sku > $3::text)
+  AND ($3::text IS NULL OR sku > $3::text) AND (NOT $5::boolean OR active)
 ORDER BY sku LIMIT $4::int;
 
 -- name: catalog_codes_add

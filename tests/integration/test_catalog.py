@@ -294,3 +294,22 @@ async def test_a_cancel_with_an_idempotency_key_answers_the_same_twice(
     assert reused.json()["type"] == "idempotency_conflict"
     assert await conn.fetchval("SELECT points_balance FROM members") == 100
     await check_ledger(conn)
+
+
+async def test_the_member_catalog_pages_and_leaves_inactive_items_out(tenant: Tenant) -> None:
+    await setup(tenant)
+    for sku in ("a", "b", "c"):
+        await item(tenant, sku=sku)
+    await item(tenant, sku="b2", active=False)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (
+            await tenant.client.get("/v1/me/catalog", params=params, headers=tenant.member("m-1"))
+        ).json()
+        seen += [i["sku"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["a", "b", "c"]
