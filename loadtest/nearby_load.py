@@ -16,15 +16,14 @@ from pathlib import Path
 from db import offers as offer_db
 from db.embedded import EmbeddedPostgres
 from db.merchants import insert_merchants
-from db.offers import Store
 from db.pool import connect
-from loadtest.hook_load import Server, percentile
+from loadtest import wire
+from loadtest.city import QUERIES, STORES_PER_MERCHANT, city_stores
+from loadtest.hook_load import Server
 from loadtest.machine import describe
-from loadtest.wire import Connection
+from loadtest.wire import Request, Run, percentile
 from offers.model import Offer, OfferReward
 from rewards.credentials import encode_member_token
-
-BOX = ((22.45, 22.80), (113.75, 114.35))
 
 
 async def seed(server: Server, count: int) -> None:
@@ -32,29 +31,14 @@ async def seed(server: Server, count: int) -> None:
     embedded = EmbeddedPostgres(Path(server.folder))
     conn = await connect(embedded.dsn())
     tenant = server.tenant["tenant_id"]
-    rng = random.Random(1)
     try:
-        merchants = count // 5
+        merchants = count // STORES_PER_MERCHANT
         async with conn.transaction():
             await insert_merchants(
                 conn, tenant, [(f"m{n}", f"merchant {n}", "dining") for n in range(merchants)]
             )
-            for start in range(0, count, 10_000):
-                await offer_db.insert_stores(
-                    conn,
-                    tenant,
-                    [
-                        Store(
-                            f"s{n}",
-                            f"m{n // 5}",
-                            f"store {n}",
-                            "",
-                            rng.uniform(*BOX[0]),
-                            rng.uniform(*BOX[1]),
-                        )
-                        for n in range(start, min(count, start + 10_000))
-                    ],
-                )
+            for chunk in city_stores(count):
+                await offer_db.insert_stores(conn, tenant, chunk)
             ids = []
             for n in range(merchants):
                 offer = Offer(
@@ -67,14 +51,13 @@ async def seed(server: Server, count: int) -> None:
                 await offer_db.insert_offer(conn, tenant, f"m{n}", offer)
                 ids.append(offer.id)
             await offer_db.activate_all(conn, tenant, ids)
-        await conn.execute("VACUUM ANALYZE stores")
+        await conn.execute(QUERIES["bench_vacuum"])
     finally:
         await conn.close()
 
 
-async def drive(
-    server: Server, connections: int, seconds: float
-) -> tuple[int, int, list[float], float]:
+async def drive(server: Server, connections: int, seconds: float) -> Run:
+    """Search within 1 km of random points of the city, as one member."""
     token = encode_member_token(
         server.tenant["member_token_secret"],
         sub="m-1",
@@ -83,31 +66,13 @@ async def drive(
     )
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(2)
-    latencies: list[float] = []
-    errors = sent = 0
-    stop_at = time.perf_counter() + seconds
 
-    async def worker() -> None:
-        nonlocal errors, sent
-        conn = Connection(server.url)
-        while time.perf_counter() < stop_at:
-            lat, lng = rng.uniform(22.50, 22.75), rng.uniform(113.85, 114.25)
-            path = f"/v1/me/offers/nearby?lat={lat:.6f}&lng={lng:.6f}&radius_m=1000&limit=20"
-            started = time.perf_counter()
-            try:
-                status, _ = await conn.request("GET", path, headers)
-                if status != 200:
-                    errors += 1
-            except (OSError, ValueError, asyncio.IncompleteReadError):
-                errors += 1
-                conn = Connection(server.url)
-            latencies.append(time.perf_counter() - started)
-            sent += 1
-        await conn.close()
+    def search(_: int) -> Request:
+        lat, lng = rng.uniform(22.50, 22.75), rng.uniform(113.85, 114.25)
+        path = f"/v1/me/offers/nearby?lat={lat:.6f}&lng={lng:.6f}&radius_m=1000&limit=20"
+        return "GET", path, headers, b""
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return sent, errors, latencies, time.perf_counter() - began
+    return await wire.drive(server.url, connections, seconds, search)
 
 
 def main() -> int:

@@ -13,9 +13,10 @@ import time
 import httpx
 import msgspec
 
-from loadtest.hook_load import Server, percentile
+from loadtest import wire
+from loadtest.hook_load import Server
 from loadtest.machine import describe
-from loadtest.wire import Connection
+from loadtest.wire import Request, Run, percentile
 from rewards.credentials import encode_member_token, hook_signature
 
 MEMBERS = 2000
@@ -60,44 +61,23 @@ def fund(server: Server) -> None:
             client.post("/v1/hooks/transactions/batch", content=body, headers=headers)
 
 
-async def drive(
-    server: Server, connections: int, seconds: float
-) -> tuple[int, int, list[float], float]:
+async def drive(server: Server, connections: int, seconds: float) -> Run:
+    """Redeem the hot item, one member after another, over ``connections`` connections."""
     secret, tenant = server.tenant["member_token_secret"], server.tenant["tenant_id"]
     tokens = [
         encode_member_token(secret, sub=f"m-{n}", tid=tenant, exp=int(time.time()) + 3600)
         for n in range(MEMBERS)
     ]
     body = b'{"sku":"hot-item","quantity":1}'
-    latencies: list[float] = []
-    errors = sent = 0
-    stop_at = time.perf_counter() + seconds
 
-    async def worker(w: int) -> None:
-        nonlocal errors, sent
-        conn = Connection(server.url)
-        n = w
-        while time.perf_counter() < stop_at:
-            headers = {
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {tokens[n % MEMBERS]}",
-            }
-            n += connections
-            started = time.perf_counter()
-            try:
-                status, _ = await conn.request("POST", "/v1/me/redemptions", headers, body)
-                if status != 201:
-                    errors += 1
-            except (OSError, ValueError, asyncio.IncompleteReadError):
-                errors += 1
-                conn = Connection(server.url)
-            latencies.append(time.perf_counter() - started)
-            sent += 1
-        await conn.close()
+    def redemption(n: int) -> Request:
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {tokens[n % MEMBERS]}",
+        }
+        return "POST", "/v1/me/redemptions", headers, body
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(w) for w in range(connections)))
-    return sent, errors, latencies, time.perf_counter() - began
+    return await wire.drive(server.url, connections, seconds, redemption, ok=201)
 
 
 def main() -> int:

@@ -42,7 +42,7 @@ def tables(text: str) -> list[list[dict[str, str]]]:
             block.append(line)
             continue
         if len(block) >= 3:
-            head = []
+            head: list[str] = []
             for cell in (c.strip() for c in block[0].strip("|").split("|")):
                 # Repeated headers (two "µs per tx" columns) stay apart: "µs per tx (2)".
                 head.append(cell if cell not in head else f"{cell} ({head.count(cell) + 1})")

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import time
+from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -67,3 +71,68 @@ class Connection:
             self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
+
+
+Request = tuple[str, str, dict[str, str], bytes]  # method, path, headers, body
+
+
+class Run(NamedTuple):
+    """What a load run did: requests sent, errors, each latency, seconds it took."""
+
+    sent: int
+    errors: int
+    latencies: list[float]
+    elapsed: float
+
+
+async def drive(
+    url: str,
+    connections: int,
+    seconds: float,
+    next_request: Callable[[int], Request | None],
+    ok: int = 200,
+) -> Run:
+    """Send requests over ``connections`` keep-alive connections until time is up or
+    ``next_request`` (called with the request's number) returns None. An answer other than
+    ``ok``, or a broken connection, counts as an error."""
+    latencies: list[float] = []
+    errors = sent = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors, sent
+        conn = Connection(url)
+        try:
+            while time.perf_counter() < stop_at:
+                request = next_request(sent)
+                if request is None:
+                    return
+                method, path, headers, body = request
+                started = time.perf_counter()
+                sent += 1
+                try:
+                    status, _ = await conn.request(method, path, headers, body)
+                    errors += status != ok
+                except (OSError, ValueError, asyncio.IncompleteReadError):
+                    errors += 1
+                    conn = Connection(url)
+                latencies.append(time.perf_counter() - started)
+        finally:
+            await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return Run(sent, errors, latencies, time.perf_counter() - began)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
