@@ -37,6 +37,7 @@ from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
+from offers.nearby import Indexes
 from rewards.ledger import expire_all
 
 _log = logging.getLogger("rewards.api")
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         app.state.pool = pool
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
+        app.state.offer_indexes = Indexes()
         expiry = (
             asyncio.create_task(_expire_periodically(pool, settings.expiry_interval_seconds))
             if settings.expiry_interval_seconds > 0

@@ -183,8 +183,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn  # imported here: the other commands do not need the server
-
     settings = _settings(args)
     configure_logging(settings.log_level)
     db = Database(settings)
@@ -195,6 +193,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         db.run(migrate)
     # Workers are separate processes: they find the database through the environment.
     os.environ["DATABASE_URL"] = db.dsn
+    if args.server == "granian":
+        from granian import Granian  # imported here: the other commands need no server
+        from granian.constants import Interfaces
+
+        Granian(
+            "api.app:create_app_from_env",
+            factory=True,
+            address=args.host,
+            port=args.port,
+            workers=args.workers,
+            interface=Interfaces.ASGI,
+            log_enabled=False,
+            workers_kill_timeout=10,
+        ).serve()
+        return 0
+    import uvicorn
+
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,
@@ -225,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--server",
+        choices=["uvicorn", "granian"],
+        default="uvicorn",
+        help="HTTP server running the workers (see the README for how they compare)",
+    )
     serve.add_argument(
         "--demo", action="store_true", help="create or refresh the demo tenant first"
     )

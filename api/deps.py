@@ -26,6 +26,14 @@ async def provide_transaction(state: State) -> AsyncGenerator[Conn, None]:
         yield conn
 
 
+async def provide_connection(state: State) -> AsyncGenerator[Conn, None]:
+    """A pooled connection with no transaction around it, for a use case that reads with a
+    single statement or opens its own transactions (injected as ``read_conn``)."""
+    pool: asyncpg.Pool = state.pool
+    async with pool.acquire() as conn:
+        yield conn
+
+
 async def provide_caller(request: Request[Any, Any, Any]) -> Any:
     """Who the route's guard authenticated."""
     return caller_of(request)
@@ -33,5 +41,6 @@ async def provide_caller(request: Request[Any, Any, Any]) -> Any:
 
 DEPENDENCIES = {
     "conn": Provide(provide_transaction),
+    "read_conn": Provide(provide_connection),
     "caller": Provide(provide_caller),
 }

@@ -10,17 +10,9 @@ import msgspec
 from db.queries import sql
 from db.types import Conn
 from offers.geo import store_cells
-from offers.model import Offer, OfferState
+from offers.index import StoreRow
+from offers.model import Offer, OfferState, Store
 from rewards.awarding import OfferRecord, OfferUse
-
-
-class Store(msgspec.Struct, frozen=True):
-    store_id: str
-    merchant_id: str
-    name: str
-    address: str
-    lat: float
-    lng: float
 
 
 class StoredOffer(msgspec.Struct, frozen=True):
@@ -360,46 +352,64 @@ async def activate_all(conn: Conn, tenant_id: str, offer_ids: list[str]) -> None
     await conn.execute(sql("offers_activate_many"), tenant_id, offer_ids)
 
 
-class OfferAtStore(msgspec.Struct, frozen=True):
-    distance: float
-    store: Store
-    offer_id: str
-    definition: dict[str, Any]
-    redemptions_used: int
-    reward_used_minor: int
+class MemberStanding(msgspec.Struct, frozen=True):
+    """What a nearby search reads: versions to check the in-memory index against, and the
+    member's targeting facts, claims and uses."""
+
+    offers_version: int
+    pruned_below: int
+    program_version: int
+    tier: str | None
+    segments: list[str]
+    card_products: list[str]
+    claimed: frozenset[str]
+    uses: dict[str, int]
 
 
-async def offers_at_stores_within(
-    conn: Conn,
-    tenant_id: str,
-    resolution: int,
-    cells: list[int],
-    lat: float,
-    lng: float,
-    radius_m: float,
-    category: str | None,
-    limit: int,
-) -> list[OfferAtStore]:
-    """Up to ``limit`` (offer, store) pairs of active offers within the radius, nearest
-    first (ties by store, then offer id)."""
-    rows = await conn.fetch(
-        sql(f"nearby_offer_stores_r{resolution}"),
-        tenant_id,
-        cells,
-        lat,
-        lng,
-        radius_m,
-        category,
-        limit,
+async def nearby_member(conn: Conn, tenant_id: str, member_id: str) -> MemberStanding:
+    r = await conn.fetchrow(sql("nearby_member"), tenant_id, member_id)
+    assert r is not None  # one row always
+    return MemberStanding(
+        r["offers_version"],
+        r["pruned_below"],
+        r["program_version"],
+        r["tier"],
+        list(r["segments"]),
+        list(r["card_products"]),
+        frozenset(r["claimed"]),
+        dict(zip(r["used_offers"], r["uses"], strict=True)),
     )
+
+
+async def offer_version(conn: Conn, tenant_id: str) -> int:
+    version: int = await conn.fetchval(sql("offer_version"), tenant_id)
+    return version
+
+
+async def changed_merchants(conn: Conn, tenant_id: str, after: int, upto: int) -> list[str]:
+    """Merchants whose offers or stores changed in versions (after, upto]."""
+    rows = await conn.fetch(sql("offer_changes_since"), tenant_id, after, upto)
+    return [r["merchant_id"] for r in rows]
+
+
+async def all_active_offers(conn: Conn, tenant_id: str) -> dict[str, OfferState]:
+    rows = await conn.fetch(sql("offers_active_all"), tenant_id)
+    return {r["offer_id"]: _state(r) for r in rows}
+
+
+async def stores_of_merchants(
+    conn: Conn, tenant_id: str, merchant_ids: list[str]
+) -> list[StoreRow]:
+    """The live stores of these merchants, with their cells."""
+    if not merchant_ids:
+        return []
+    rows = await conn.fetch(sql("stores_of_merchants"), tenant_id, merchant_ids)
     return [
-        OfferAtStore(
-            r["distance"],
-            _store(r),
-            r["offer_id"],
-            r["definition"],
-            r["redemptions_used"],
-            r["reward_used_minor"],
-        )
+        StoreRow(_store(r), (r["h3_r6"], r["h3_r7"], r["h3_r8"], r["h3_r9"], r["h3_r10"]))
         for r in rows
     ]
+
+
+async def prune_offer_changes(conn: Conn, before: datetime) -> None:
+    """Forget offer changes made before ``before`` (all tenants: the periodic job)."""
+    await conn.execute(sql("offer_changes_prune"), before)

@@ -24,10 +24,11 @@ import asyncpg
 
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
-from db.offers import Store, insert_stores
+from db.offers import insert_stores
 from db.pool import connect, create_pool, ensure_database
 from loadtest.city import QUERIES, city_stores
 from loadtest.machine import describe
+from offers.model import Store
 from offers.nearby import stores_within
 from rewards.tenants import create_tenant
 

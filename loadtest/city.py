@@ -6,8 +6,8 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from db.offers import Store
 from db.queries import parse_queries
+from offers.model import Store
 
 QUERIES = parse_queries((Path(__file__).parent / "nearby.sql").read_text(), "nearby.sql")
 # Shenzhen, roughly: about 2,000 km².

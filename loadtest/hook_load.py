@@ -35,7 +35,7 @@ from rewards.credentials import hook_signature
 class Server:
     """`rewards serve` in a child process, with a tenant set up for the load."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, http_server: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.folder = tempfile.mkdtemp(prefix="rewards-load-")
@@ -44,6 +44,8 @@ class Server:
             "REWARDS_LOG_LEVEL": "INFO",
         }
         data = ["--data-dir", self.folder]
+        http_server = http_server or os.environ.get("LOAD_HTTP_SERVER")
+        server = ["--server", http_server] if http_server else []
         cli = [sys.executable, "-m", "api.cli"]
         created = subprocess.run(
             [*cli, "tenant", "create", "--name", "Load Bank", "--json", *data],
@@ -55,7 +57,7 @@ class Server:
         self.tenant = json.loads(created.stdout)
         self.log = Path(os.environ.get("LOAD_SERVER_LOG", os.devnull)).open("wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [*cli, "serve", "--port", str(self.port), "--workers", str(workers), *data],
+            [*cli, "serve", "--port", str(self.port), "--workers", str(workers), *server, *data],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self.log,

@@ -7,6 +7,7 @@ import math
 from functools import lru_cache
 
 import h3
+import h3.api.basic_int as h3i
 
 EARTH_RADIUS_M = 6_371_008.8
 RESOLUTIONS = (6, 7, 8, 9, 10)
@@ -84,3 +85,25 @@ def covering(lat: float, lng: float, radius_m: float) -> tuple[int, list[int]]:
         k += 1
     cells = h3.grid_disk(centre, k)
     return res, sorted(h3.str_to_int(c) for c in cells)
+
+
+@lru_cache(maxsize=262_144)
+def cell_disc(cell: int) -> tuple[float, float, float]:
+    """(latitude, longitude, circumradius in metres) of a cell given as an integer: every
+    point of the cell is within the circumradius of that centre."""
+    lat, lng = h3i.cell_to_latlng(cell)
+    radius = max(haversine_m(lat, lng, vlat, vlng) for vlat, vlng in h3i.cell_to_boundary(cell))
+    return lat, lng, radius
+
+
+SEARCH_RINGS = 10
+
+
+def search_resolution(radius_m: float) -> int:
+    """The finest resolution that reaches ``radius_m`` within ten rings: fine cells let a
+    nearest-first search stop after a few of them in a dense city, and ten rings bound
+    the cells a sparse one enumerates."""
+    for res in sorted(RESOLUTIONS, reverse=True):
+        if rings_for(radius_m, res) <= SEARCH_RINGS:
+            return res
+    return min(RESOLUTIONS)

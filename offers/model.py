@@ -15,6 +15,15 @@ RewardKind = Literal["percent_off", "amount_off", "points_multiplier", "bonus_po
 Status = Literal["pending_review", "active", "paused", "exhausted", "rejected", "ended"]
 
 
+class Store(msgspec.Struct, frozen=True):
+    store_id: str
+    merchant_id: str
+    name: str
+    address: str
+    lat: float
+    lng: float
+
+
 class OfferReward(msgspec.Struct, frozen=True, omit_defaults=True):
     kind: RewardKind
     value: int | str  # percent, minor units, multiplier (decimal string or int), points

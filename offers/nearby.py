@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import msgspec
 
 from db import awards as award_db
 from db import offers as offer_db
-from db.offers import Store
+from db.offers import MemberStanding
 from db.types import Conn
 from offers.geo import MAX_RADIUS_M, covering
-from offers.model import Offer, OfferState
+from offers.index import OfferIndex
+from offers.model import Offer, OfferState, Store
 from offers.publishing import status_of
 from rewards.conditions import Facts
 from rewards.errors import Conflict, NotFound, ValidationFailed
-from rewards.transactions import compiled_for
+from rewards.transactions import compiled_at, compiled_for
 
 
 class Nearby(msgspec.Struct, frozen=True):
@@ -55,8 +57,44 @@ async def stores_within(
     return found
 
 
+class Indexes:
+    """This process's indexes of each tenant's active offers, checked against the tenant's
+    offer version on every search and patched merchant by merchant when it moved."""
+
+    def __init__(self) -> None:
+        self._indexes: dict[str, OfferIndex] = {}
+        self._refreshing: dict[str, asyncio.Lock] = {}
+
+    async def at_least(self, conn: Conn, tenant_id: str, standing: MemberStanding) -> OfferIndex:
+        """The tenant's index, at least as new as the version the search read."""
+        index = self._indexes.get(tenant_id)
+        if index is not None and index.version >= standing.offers_version:
+            return index
+        async with self._refreshing.setdefault(tenant_id, asyncio.Lock()):
+            index = self._indexes.get(tenant_id)
+            if index is not None and index.version >= standing.offers_version:
+                return index
+            # One snapshot: the version and the rows it describes.
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                version = await offer_db.offer_version(conn, tenant_id)
+                if index is None or index.version + 1 < standing.pruned_below:
+                    offers = await offer_db.all_active_offers(conn, tenant_id)
+                    merchants = sorted({o.merchant_id for o in offers.values()})
+                    index = OfferIndex(version)
+                else:
+                    merchants = await offer_db.changed_merchants(
+                        conn, tenant_id, index.version, version
+                    )
+                    offers = await offer_db.active_offers_of_merchants(conn, tenant_id, merchants)
+                stores = await offer_db.stores_of_merchants(conn, tenant_id, merchants)
+            index.replace(merchants, offers.values(), stores, version)
+            self._indexes[tenant_id] = index
+            return index
+
+
 async def nearby(
     conn: Conn,
+    indexes: Indexes,
     tenant_id: str,
     member_id: str,
     lat: float,
@@ -68,71 +106,43 @@ async def nearby(
     """Active offers this member may use with a store within the radius, one item per
     (offer, store), nearest first.
 
-    The database returns the nearest (offer, store) pairs of active offers in order; the
-    member-specific checks (targeting, schedule days, their own limit, budget room) keep or
-    drop each pair here. When too many are dropped to fill ``limit``, it asks for more.
+    One statement reads the member's standing and the tenant's offer version; the search
+    itself runs over this process's index of active offers (refreshed first when the
+    version moved). ``conn`` must not be inside a transaction.
     """
     _validate_point(lat, lng, radius_m)
-    program = (await compiled_for(conn, tenant_id)).program
+    standing = await offer_db.nearby_member(conn, tenant_id, member_id)
+    program = (await compiled_at(conn, tenant_id, standing.program_version)).program
+    index = await indexes.at_least(conn, tenant_id, standing)
     now = datetime.now(UTC)
-    members = await award_db.lock_members(conn, tenant_id, [member_id], lock=False)
-    member = members.get(member_id)
     facts = Facts(
         amount_minor=2**62,  # min-spend is for the purchase, not the listing
         occurred_at=now,
         local=now.astimezone(program.zone),
-        card_products=frozenset(member.card_products) if member else frozenset(),
-        tier=member.tier if member else None,
-        segments=frozenset(member.segments) if member else frozenset(),
+        card_products=frozenset(standing.card_products),
+        tier=standing.tier,
+        segments=frozenset(standing.segments),
     )
-    resolution, cells = covering(lat, lng, radius_m)
-    wanted = limit * 2
-    while True:
-        pairs = await offer_db.offers_at_stores_within(
-            conn, tenant_id, resolution, cells, lat, lng, radius_m, category, wanted
+
+    def usable(state: OfferState) -> bool:
+        limit = state.offer.per_member_limit
+        return (
+            state.in_schedule(facts)
+            and state.matcher(facts)
+            and (limit is None or standing.uses.get(state.offer.id, 0) < limit)
         )
-        standing = await offer_db.standing(
-            conn, tenant_id, member_id, sorted({p.offer_id for p in pairs})
+
+    return [
+        Nearby(
+            hit.offer.offer,
+            hit.store.merchant_id,
+            hit.store,
+            round(hit.distance),
+            hit.distance <= hit.offer.offer.geofence_radius_m,
+            hit.offer.offer.id in standing.claimed,
         )
-        usable: dict[str, bool] = {}
-        offers: dict[str, Offer] = {}
-        items: list[Nearby] = []
-        for pair in pairs:
-            if pair.offer_id not in usable:
-                offer = msgspec.convert(pair.definition, Offer)
-                state = OfferState(
-                    offer,
-                    pair.store.merchant_id,
-                    frozenset(offer.store_ids),
-                    pair.redemptions_used,
-                    pair.reward_used_minor,
-                )
-                used = standing[offer.id].uses if offer.id in standing else 0
-                usable[pair.offer_id] = (
-                    state.in_schedule(facts)
-                    and state.matcher(facts)
-                    and state.room()[0]
-                    and (offer.per_member_limit is None or used < offer.per_member_limit)
-                )
-                offers[pair.offer_id] = offer
-            if not usable[pair.offer_id]:
-                continue
-            offer = offers[pair.offer_id]
-            items.append(
-                Nearby(
-                    offer,
-                    pair.store.merchant_id,
-                    pair.store,
-                    round(pair.distance),
-                    pair.distance <= offer.geofence_radius_m,
-                    offer.id in standing and standing[offer.id].claimed,
-                )
-            )
-            if len(items) == limit:
-                return items
-        if len(pairs) < wanted:
-            return items
-        wanted *= 4
+        for hit in index.search(lat, lng, radius_m, category, usable, limit)
+    ]
 
 
 async def claim(

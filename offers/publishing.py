@@ -10,9 +10,9 @@ import msgspec
 
 from db import audit
 from db import offers as offer_db
-from db.offers import Store, StoredOffer
+from db.offers import StoredOffer
 from db.types import Conn
-from offers.model import Offer, effective_status, validate_offer
+from offers.model import Offer, Store, effective_status, validate_offer
 from rewards.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from rewards.transactions import compiled_for
 

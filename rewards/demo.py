@@ -11,10 +11,9 @@ import msgspec
 from db import merchants as merchant_db
 from db import offers as offer_db
 from db import tenants as tenant_db
-from db.offers import Store
 from db.types import Conn
 from offers import merchants
-from offers.model import Offer, OfferBudget, OfferReward
+from offers.model import Offer, OfferBudget, OfferReward, Store
 from rewards import ledger, members, programs, redemptions
 from rewards.campaigns import DrawBudget, DrawCampaign
 from rewards.catalog import CatalogItem, MemberLimit

@@ -12,6 +12,7 @@ from db import audit
 from db import awards as award_db
 from db import catalog as catalog_db
 from db import ledger as ledger_db
+from db import offers as offer_db
 from db.types import Conn
 from rewards import lots
 from rewards.awarding import TransferPlan, balance_summary, member_account
@@ -188,6 +189,7 @@ async def liability(conn: Conn, tenant_id: str, first: date | None, last: date |
 
 EXPIRY_JOB_LOCK = 0x45585052  # "EXPR"
 IDEMPOTENCY_KEEP = timedelta(hours=48)
+OFFER_CHANGES_KEEP = timedelta(days=1)  # every process refreshes far more often than this
 
 
 async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
@@ -201,6 +203,7 @@ async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
             async with conn.transaction():
                 done[tenant_id] = await expire_tenant(conn, tenant_id, now)
         await catalog_db.forget_old_keys(conn, now - IDEMPOTENCY_KEEP)
+        await offer_db.prune_offer_changes(conn, now - OFFER_CHANGES_KEEP)
         for tenant_id in await ledger_db.tenants_with_tiers(conn):
             async with conn.transaction():
                 await recompute_tiers(conn, tenant_id, now)

@@ -67,6 +67,14 @@ async def compiled_for(conn: Conn, tenant_id: str) -> Compiled:
     return fresh
 
 
+async def compiled_at(conn: Conn, tenant_id: str, version: int) -> Compiled:
+    """The compiled program, when the caller has already read its version."""
+    cached = _compiled.get(tenant_id)
+    if cached is not None and cached.version == version and version > 0:
+        return cached
+    return await compiled_for(conn, tenant_id)
+
+
 async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, Any]:
     """Award one transaction once; a repeat gets the first answer again.
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -32,10 +33,10 @@ from api.dto import (
 )
 from api.idempotent import IdempotencyKey, respond_once
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from db.offers import Store, StoredOffer
+from db.offers import StoredOffer
 from offers import nearby as nearby_offers
 from offers import publishing
-from offers.model import Offer
+from offers.model import Offer, Store
 
 
 def store_out(s: Store) -> StoreOut:
@@ -69,6 +70,20 @@ def offer_out(stored: StoredOffer) -> OfferOut:
 
 def _bare(offer: Offer, merchant_id: str, status: str = "active") -> OfferOut:
     return offer_out(StoredOffer(offer, merchant_id, status, 0, 0, None, datetime.now(UTC)))
+
+
+# The wire form of each offer nearby search returns, built once per offer definition: the
+# search hands back the same Offer object until the offer changes.
+_listings: dict[str, tuple[Offer, OfferOut]] = {}
+
+
+def _listed(offer: Offer, merchant_id: str) -> OfferOut:
+    cached = _listings.get(offer.id)
+    if cached is not None and cached[0] is offer:
+        return cached[1]
+    out = _bare(offer, merchant_id)
+    _listings[offer.id] = (offer, out)
+    return out
 
 
 class MerchantOffersController(Controller):
@@ -306,7 +321,8 @@ class MemberOffersController(Controller):
     async def nearby(
         self,
         caller: NamedDependency[MemberCaller],
-        conn: DbConn,
+        read_conn: DbConn,
+        state: State,
         lat: FromQuery[float],
         lng: FromQuery[float],
         radius_m: FromQuery[float] = 1000,
@@ -314,12 +330,20 @@ class MemberOffersController(Controller):
         limit: Limit = 50,
     ) -> NearbyPage:
         found = await nearby_offers.nearby(
-            conn, caller.tenant_id, caller.member_id, lat, lng, radius_m, category, limit
+            read_conn,
+            state.offer_indexes,
+            caller.tenant_id,
+            caller.member_id,
+            lat,
+            lng,
+            radius_m,
+            category,
+            limit,
         )
         return NearbyPage(
             [
                 NearbyItem(
-                    _bare(n.offer, n.merchant_id),
+                    _listed(n.offer, n.merchant_id),
                     store_out(n.store),
                     n.distance_m,
                     n.inside_geofence,

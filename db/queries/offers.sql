@@ -274,127 +274,54 @@ GROUP BY 1 ORDER BY 1;
 UPDATE offers SET status = 'active', updated_at = now()
 WHERE tenant_id = $1::text AND offer_id = ANY($2::text[]) AND status = 'pending_review';
 
--- name: nearby_offer_stores_r6
--- (offer, store) pairs of active offers with a store within the radius, nearest first:
--- the stores of the covering cells (index-only), their distance, the offers that reach them.
-WITH s AS (
-    SELECT store_id, merchant_id, name, address, lat, lng,
-           2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(lat - $3::float8) / 2) ^ 2
-               + cos(radians($3::float8)) * cos(radians(lat))
-                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
-    FROM stores
-    WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted
-)
-SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
-       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
-FROM s
-JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
-             AND o.status = 'active'
-WHERE s.distance <= $5::float8
-  AND ($6::text IS NULL OR o.category = $6::text)
-  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
-                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
-                                 AND x.store_id = s.store_id))
-ORDER BY s.distance, s.store_id, o.offer_id
-LIMIT $7::int;
+-- name: nearby_member
+-- Everything a nearby search reads from the database, in one statement: the tenant's offer
+-- and program versions (to check the in-memory index), the member's targeting facts, and
+-- the member's claims and uses.
+SELECT coalesce(v.version, 0) AS offers_version, coalesce(v.pruned_below, 0) AS pruned_below,
+       coalesce(p.rules_version, 0) AS program_version,
+       m.tier, coalesce(m.segments, '{}') AS segments,
+       coalesce(m.card_products, '{}') AS card_products,
+       ARRAY(SELECT u.offer_id FROM offer_members u
+             WHERE u.tenant_id = $1::text AND u.member_id = $2::text
+               AND u.claimed_at IS NOT NULL) AS claimed,
+       ARRAY(SELECT u.offer_id FROM offer_members u
+             WHERE u.tenant_id = $1::text AND u.member_id = $2::text AND u.uses > 0
+             ORDER BY u.offer_id) AS used_offers,
+       ARRAY(SELECT u.uses FROM offer_members u
+             WHERE u.tenant_id = $1::text AND u.member_id = $2::text AND u.uses > 0
+             ORDER BY u.offer_id) AS uses
+FROM (SELECT 1) AS one
+LEFT JOIN offer_versions v ON v.tenant_id = $1::text
+LEFT JOIN programs p ON p.tenant_id = $1::text
+LEFT JOIN members m ON m.tenant_id = $1::text AND m.member_id = $2::text;
 
--- name: nearby_offer_stores_r7
--- (offer, store) pairs of active offers with a store within the radius, nearest first:
--- the stores of the covering cells (index-only), their distance, the offers that reach them.
-WITH s AS (
-    SELECT store_id, merchant_id, name, address, lat, lng,
-           2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(lat - $3::float8) / 2) ^ 2
-               + cos(radians($3::float8)) * cos(radians(lat))
-                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
-    FROM stores
-    WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted
-)
-SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
-       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
-FROM s
-JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
-             AND o.status = 'active'
-WHERE s.distance <= $5::float8
-  AND ($6::text IS NULL OR o.category = $6::text)
-  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
-                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
-                                 AND x.store_id = s.store_id))
-ORDER BY s.distance, s.store_id, o.offer_id
-LIMIT $7::int;
+-- name: offer_version
+SELECT coalesce((SELECT version FROM offer_versions WHERE tenant_id = $1::text), 0);
 
--- name: nearby_offer_stores_r8
--- (offer, store) pairs of active offers with a store within the radius, nearest first:
--- the stores of the covering cells (index-only), their distance, the offers that reach them.
-WITH s AS (
-    SELECT store_id, merchant_id, name, address, lat, lng,
-           2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(lat - $3::float8) / 2) ^ 2
-               + cos(radians($3::float8)) * cos(radians(lat))
-                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
-    FROM stores
-    WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted
-)
-SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
-       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
-FROM s
-JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
-             AND o.status = 'active'
-WHERE s.distance <= $5::float8
-  AND ($6::text IS NULL OR o.category = $6::text)
-  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
-                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
-                                 AND x.store_id = s.store_id))
-ORDER BY s.distance, s.store_id, o.offer_id
-LIMIT $7::int;
+-- name: offer_changes_since
+SELECT DISTINCT merchant_id FROM offer_changes
+WHERE tenant_id = $1::text AND version > $2::bigint AND version <= $3::bigint;
 
--- name: nearby_offer_stores_r9
--- (offer, store) pairs of active offers with a store within the radius, nearest first:
--- the stores of the covering cells (index-only), their distance, the offers that reach them.
-WITH s AS (
-    SELECT store_id, merchant_id, name, address, lat, lng,
-           2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(lat - $3::float8) / 2) ^ 2
-               + cos(radians($3::float8)) * cos(radians(lat))
-                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
-    FROM stores
-    WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted
-)
-SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
-       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
-FROM s
-JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
-             AND o.status = 'active'
-WHERE s.distance <= $5::float8
-  AND ($6::text IS NULL OR o.category = $6::text)
-  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
-                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
-                                 AND x.store_id = s.store_id))
-ORDER BY s.distance, s.store_id, o.offer_id
-LIMIT $7::int;
+-- name: offers_active_all
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
+FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
+WHERE o.tenant_id = $1::text AND o.status = 'active'
+GROUP BY o.tenant_id, o.offer_id;
 
--- name: nearby_offer_stores_r10
--- (offer, store) pairs of active offers with a store within the radius, nearest first:
--- the stores of the covering cells (index-only), their distance, the offers that reach them.
-WITH s AS (
-    SELECT store_id, merchant_id, name, address, lat, lng,
-           2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(lat - $3::float8) / 2) ^ 2
-               + cos(radians($3::float8)) * cos(radians(lat))
-                 * sin(radians(lng - $4::float8) / 2) ^ 2))) AS distance
-    FROM stores
-    WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted
+-- name: stores_of_merchants
+SELECT store_id, merchant_id, name, address, lat, lng, h3_r6, h3_r7, h3_r8, h3_r9, h3_r10
+FROM stores
+WHERE tenant_id = $1::text AND merchant_id = ANY($2::text[]) AND NOT deleted;
+
+-- name: offer_changes_prune
+-- Forget changes older than $1 (every process has long caught up); a process still behind
+-- them reloads its whole index.
+WITH gone AS (
+    DELETE FROM offer_changes WHERE changed_at < $1::timestamptz
+    RETURNING tenant_id, version
 )
-SELECT s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng, s.distance,
-       o.offer_id, o.definition, o.redemptions_used, o.reward_used_minor
-FROM s
-JOIN offers o ON o.tenant_id = $1::text AND o.merchant_id = s.merchant_id
-             AND o.status = 'active'
-WHERE s.distance <= $5::float8
-  AND ($6::text IS NULL OR o.category = $6::text)
-  AND (o.all_stores OR EXISTS (SELECT 1 FROM offer_stores x
-                               WHERE x.tenant_id = $1::text AND x.offer_id = o.offer_id
-                                 AND x.store_id = s.store_id))
-ORDER BY s.distance, s.store_id, o.offer_id
-LIMIT $7::int;
+UPDATE offer_versions v SET pruned_below = greatest(v.pruned_below, g.top + 1)
+FROM (SELECT tenant_id, max(version) AS top FROM gone GROUP BY tenant_id) AS g
+WHERE v.tenant_id = g.tenant_id;

@@ -16,9 +16,8 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.settings import Settings
 from db import offers as offer_db
-from db.offers import Store
 from db.pool import connect
-from offers.model import Offer, OfferReward
+from offers.model import Offer, OfferReward, Store
 from rewards.credentials import encode_member_token
 from rewards.tenants import create_tenant
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from db import offers as offer_db
+from offers.nearby import Indexes, nearby
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -313,3 +316,67 @@ async def test_stats_reconcile_with_the_hook(tenant: Tenant, conn) -> None:
     claims = sum(d["claims"] for d in stats["days"])
     assert claims == 1
     await check_ledger(conn)
+
+
+async def _nearby(tenant: Tenant, member: str = "m-1") -> list[tuple[str, str]]:
+    response = await tenant.client.get(
+        "/v1/me/offers/nearby",
+        params={"lat": FUTIAN[0], "lng": FUTIAN[1], "radius_m": 2000},
+        headers=tenant.member(member),
+    )
+    assert response.status_code == 200, response.text
+    return [(i["offer"]["id"], i["store"]["id"]) for i in response.json()["items"]]
+
+
+async def test_nearby_follows_every_change_at_once(tenant: Tenant) -> None:
+    """Each process searches an in-memory index; every change must show on the very next
+    search: review, pause, resume, store moves and new stores, edits, exhaustion and the
+    member's own limit."""
+    await setup(tenant)
+    merchant = await shell(tenant)
+    auto = FUEL_12 | {"activation": "auto", "targeting": {}, "store_ids": [], "min_spend_minor": 0}
+    await merchant.offer(auto | {"per_member_limit": 1, "budget": {"max_redemptions": 2}})
+    assert await _nearby(tenant) == []  # pending review
+    await tenant.client.post("/v1/admin/offers/fuel-12/approve", headers=tenant.admin)
+    assert await _nearby(tenant) == [("fuel-12", "shell-01")]
+    await merchant.post("/v1/merchant/offers/fuel-12/pause")
+    assert await _nearby(tenant) == []
+    await merchant.post("/v1/merchant/offers/fuel-12/resume")
+    assert await _nearby(tenant) == [("fuel-12", "shell-01")]
+    await merchant.store("shell-02", FUTIAN[0] + 0.001, FUTIAN[1])
+    assert await _nearby(tenant) == [("fuel-12", "shell-01"), ("fuel-12", "shell-02")]
+    moved = await tenant.client.patch(
+        "/v1/merchant/stores/shell-01", json={"lat": 23.5}, headers=merchant.headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert await _nearby(tenant) == [("fuel-12", "shell-02")]
+    deleted = await tenant.client.delete("/v1/merchant/stores/shell-02", headers=merchant.headers)
+    assert deleted.status_code == 204
+    assert await _nearby(tenant) == []
+    await merchant.store("shell-03", *FUTIAN)
+    assert await _nearby(tenant) == [("fuel-12", "shell-03")]
+    # The member's own limit hides it from them only; the budget's end from everyone.
+    await tenant.hook(fuel_purchase("t1", "m-1", store_id="shell-03"))
+    assert await _nearby(tenant, "m-1") == []
+    assert await _nearby(tenant, "m-2") == [("fuel-12", "shell-03")]
+    await tenant.hook(fuel_purchase("t2", "m-2", store_id="shell-03"))
+    assert await _nearby(tenant, "m-3") == []  # exhausted
+
+
+async def test_a_process_behind_pruned_changes_reloads_its_whole_index(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    merchant = await shell(tenant)
+    auto = FUEL_12 | {"activation": "auto", "targeting": {}, "store_ids": []}
+    await merchant.offer(auto, approve=tenant)
+    behind = Indexes()  # another process, which searched once and then stayed idle
+
+    async def search() -> list[str]:
+        found = await nearby(conn, behind, tenant.id, "m-1", *FUTIAN, 2000, None, 50)
+        return [n.store.store_id for n in found]
+
+    assert await search() == ["shell-01"]
+    await merchant.store("shell-02", FUTIAN[0] + 0.001, FUTIAN[1])
+    await offer_db.prune_offer_changes(conn, datetime.now(UTC) + timedelta(days=1))
+    assert await search() == ["shell-01", "shell-02"]
