@@ -28,7 +28,7 @@ async def provide_transaction(state: State) -> AsyncGenerator[Conn, None]:
 
 async def provide_connection(state: State) -> AsyncGenerator[Conn, None]:
     """A pooled connection with no transaction around it, for a use case that reads with a
-    single statement or opens its own transactions (injected as ``read_conn``)."""
+    single statement or opens its own transactions (injected as ``plain_conn``)."""
     pool: asyncpg.Pool = state.pool
     async with pool.acquire() as conn:
         yield conn
@@ -41,6 +41,6 @@ async def provide_caller(request: Request[Any, Any, Any]) -> Any:
 
 DEPENDENCIES = {
     "conn": Provide(provide_transaction),
-    "read_conn": Provide(provide_connection),
+    "plain_conn": Provide(provide_connection),
     "caller": Provide(provide_caller),
 }

@@ -1,6 +1,6 @@
-"""Nearby search at city scale: 100,000 stores, the H3 path of the service against
-PostgreSQL's own earthdistance (GiST) doing the same queries on the same data, then the real
-endpoint under 32 concurrent requests.
+"""Nearby search at city scale: 100,000 stores, the service's H3 paths (its in-memory index,
+and the same search as one SQL statement over the cell indexes) against PostgreSQL's own
+earthdistance (GiST) and PostGIS doing the same queries on the same data.
 
 Run: .venv/bin/python -m loadtest.bench_nearby [--stores 100000] [--queries 2000]
      [--dsn postgresql://…]   (a server with PostGIS: then PostGIS is measured too)
@@ -24,11 +24,12 @@ import asyncpg
 
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
-from db.offers import insert_stores
+from db.offers import insert_stores, stores_of_merchants
 from db.pool import connect, create_pool, ensure_database
 from loadtest.city import QUERIES, city_stores
 from loadtest.machine import describe
-from offers.model import Store
+from offers.index import OfferIndex
+from offers.model import Offer, OfferReward, OfferState, Store
 from offers.nearby import stores_within
 from rewards.tenants import create_tenant
 
@@ -126,7 +127,32 @@ async def main_async(args: argparse.Namespace) -> int:
             found.sort(key=lambda item: (item[0], item[1].store_id))
             return {s.store_id for _, s in found}
 
+        # The endpoint's own path: the process's in-memory index of the same stores, loaded
+        # by the service's loader (one offer per merchant, so one answer per store).
+        merchants = sorted({s.merchant_id for chunk in city_stores(args.stores) for s in chunk})
+        async with pool.acquire() as conn:
+            rows = await stores_of_merchants(conn, tenant, merchants)
+        index = OfferIndex(1)
+        index.replace(
+            [],
+            [
+                OfferState(
+                    Offer(f"o-{m}", m, "misc", OfferReward("bonus_points", 1)), m, frozenset(), 0, 0
+                )
+                for m in merchants
+            ],
+            rows,
+            1,
+        )
+
+        async def in_memory(_: asyncpg.Connection, lat: float, lng: float, r: float) -> set[str]:
+            return {
+                hit.store.store_id
+                for hit in index.search(lat, lng, r, None, lambda _: True, len(rows) + 1)
+            }
+
         paths: list[tuple[str, object]] = [
+            ("H3 in-memory index (the endpoint's path)", in_memory),
             ("H3 cells + haversine", h3_path),
             ("earthdistance GiST", by_sql("bench_earthdistance")),
         ]

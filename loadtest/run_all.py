@@ -1,10 +1,12 @@
 """Every benchmark in one command; the report as Markdown and JSON.
 
-Run: .venv/bin/python -m loadtest.run_all [--out loadtest/results] [--seconds 15]
+Run: .venv/bin/python -m loadtest.run_all [--out loadtest/results] [--seconds 10]
 
 Runs, one after the other (each starts and stops its own servers on loopback): rule
 evaluation, single and batch hooks, the baselines, redemptions of one hot item, the nearby
-comparison and the nearby endpoint. Each section keeps the figures its script printed.
+comparison, the nearby endpoint, mixed mobile traffic with worker memory, and uvicorn against
+granian. Each section keeps the figures its script printed; a last section sets the
+load-test targets against this run's figures and says which are met and which missed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,75 @@ def scenarios(seconds: float) -> list[tuple[str, list[str]]]:
         ("Redemptions of one hot item", ["loadtest.redeem_load", "--seconds", s]),
         ("Nearby: H3 against earthdistance", ["loadtest.bench_nearby", "--queries", "1000"]),
         ("Nearby endpoint", ["loadtest.nearby_load", "--seconds", s]),
+        ("Mixed mobile traffic and worker memory", ["loadtest.mobile_load", "--seconds", s]),
+        (
+            "uvicorn against granian",
+            ["loadtest.servers", "--seconds", f"{seconds / 2:g}", "--rounds", "1"],
+        ),
     ]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").split()[0])
+
+
+def targets(sections: list[dict[str, object]]) -> list[tuple[str, str, str]]:
+    """The load-test targets against what this run measured: (target, measured, verdict)."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for section in sections:
+        tables_ = section["tables"]
+        assert isinstance(tables_, list)
+        rows[str(section["title"])] = [row for table in tables_ for row in table]
+
+    def find(title: str, column: str, starts: str) -> dict[str, str] | None:
+        return next((r for r in rows.get(title, []) if r.get(column, "").startswith(starts)), None)
+
+    found: list[tuple[str, str, str]] = []
+    bare = find("Baselines", "path", "(b)")
+    engine = find("Baselines", "path", "engine")
+    if bare and engine:
+        share = _number(engine["per second"]) / _number(bare["per second"])
+        p99 = _number(engine["p99 ms"])
+        met = share >= 0.5 and p99 <= 50
+        found.append(
+            (
+                "single hook ≥ 50% of bare Litestar + asyncpg, p99 ≤ 50 ms",
+                f"{share:.0%} of (b), p99 {p99:.0f} ms",
+                "met" if met else "**missed**",
+            )
+        )
+    batch = find("Hook throughput", "scenario", "batch")
+    if batch:
+        rate = _number(batch["awards/s"])
+        found.append(
+            (
+                "batch hook ≥ 11,600 awards/s for a minute",
+                f"{rate:,.0f} awards/s",
+                "met" if rate >= 11_600 else "**missed**",
+            )
+        )
+    nearby = find("Nearby endpoint", "scenario", "nearby")
+    if nearby:
+        p99 = _number(nearby["p99 ms"])
+        found.append(
+            (
+                "nearby p99 < 20 ms, 100,000 stores, 32 connections",
+                f"p99 {p99:.1f} ms at {_number(nearby['per second']):,.0f} req/s",
+                "met" if p99 < 20 else "**missed**",
+            )
+        )
+    redeem = find("Redemptions of one hot item", "scenario", "one hot item")
+    if redeem:
+        rate = _number(redeem["per second"])
+        exact = redeem.get("stock exact") == "yes"
+        found.append(
+            (
+                "redemptions of one hot item ≥ 500/s, stock exact",
+                f"{rate:,.0f}/s, stock exact: {'yes' if exact else 'NO'}",
+                "met" if rate >= 500 and exact else "**missed**",
+            )
+        )
+    return found
 
 
 def tables(text: str) -> list[list[dict[str, str]]]:
@@ -59,7 +129,7 @@ def tables(text: str) -> list[list[dict[str, str]]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="loadtest/results")
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,6 +188,13 @@ def main() -> int:
             ]
         markdown.append("")
         print(f"{title}: {elapsed:.0f} s, exit {result.returncode}", flush=True)
+    sections = report["sections"]
+    assert isinstance(sections, list)
+    verdicts = targets(sections)
+    report["targets"] = [{"target": t, "measured": m, "met": v == "met"} for t, m, v in verdicts]
+    markdown += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    markdown += [f"| {t} | {m} | {v} |" for t, m, v in verdicts]
+    markdown.append("")
     report["seconds"] = round(time.monotonic() - began, 1)
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / "report.md").write_text("\n".join(markdown) + "\n")

@@ -105,8 +105,9 @@ async def process_batch(
 
     Budgets (rule budgets, draw campaigns) are read without locks and reserved by
     conditional updates at the very end, so that hot budget rows are held only for the
-    commit. If another batch took the room in the meantime, the attempt is rolled back to
-    its savepoint and made again with those rows locked from the start.
+    commit. If another batch took the room in the meantime, the attempt is rolled back and
+    made again with those rows locked from the start. Each attempt is a transaction of its
+    own (a savepoint when ``conn`` is already inside one).
     """
     hashes = [body_hash(tx) for tx in txs]
     for lock_budgets in (False, True, True, True):

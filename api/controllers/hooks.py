@@ -68,14 +68,20 @@ class HooksController(Controller):
         self,
         data: JSONBody[HookTransaction],
         caller: NamedDependency[HookCaller],
-        conn: DbConn,
+        plain_conn: DbConn,
     ) -> TransactionResult:
-        outcome = await transactions.process(conn, caller.tenant_id, to_card_transaction(data))
+        # The use case opens its own transaction (retried on a budget race).
+        outcome = await transactions.process(
+            plain_conn, caller.tenant_id, to_card_transaction(data)
+        )
         return msgspec.convert(outcome, TransactionResult)
 
     @post("/transactions/batch", status_code=200, summary="Up to 1,000 transactions at once")
     async def batch(
-        self, data: JSONBody[HookBatch], caller: NamedDependency[HookCaller], conn: DbConn
+        self,
+        data: JSONBody[HookBatch],
+        caller: NamedDependency[HookCaller],
+        plain_conn: DbConn,
     ) -> BatchResults:
         """Each item is processed as if posted alone: one bad item gets a problem object in
         its place and does not fail the others."""
@@ -88,7 +94,9 @@ class HooksController(Controller):
                 results[n] = _problem(exc, n)
                 continue
             valid.append((n, to_card_transaction(item)))
-        outcomes = await transactions.process_batch(conn, caller.tenant_id, [tx for _, tx in valid])
+        outcomes = await transactions.process_batch(
+            plain_conn, caller.tenant_id, [tx for _, tx in valid]
+        )
         for (n, _), outcome in zip(valid, outcomes, strict=True):
             results[n] = _problem(outcome, n) if isinstance(outcome, RewardsError) else outcome
         return BatchResults([r for r in results if r is not None])

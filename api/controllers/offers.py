@@ -321,7 +321,7 @@ class MemberOffersController(Controller):
     async def nearby(
         self,
         caller: NamedDependency[MemberCaller],
-        read_conn: DbConn,
+        plain_conn: DbConn,
         state: State,
         lat: FromQuery[float],
         lng: FromQuery[float],
@@ -330,7 +330,7 @@ class MemberOffersController(Controller):
         limit: Limit = 50,
     ) -> NearbyPage:
         found = await nearby_offers.nearby(
-            read_conn,
+            plain_conn,
             state.offer_indexes,
             caller.tenant_id,
             caller.member_id,

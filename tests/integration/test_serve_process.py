@@ -121,3 +121,25 @@ def test_serve_starts_the_embedded_database_when_no_url_is_given(tmp_path: Path)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_serve_runs_under_granian_too(tmp_path: Path, database: str) -> None:
+    """`--server granian` serves the same application (the README compares the two)."""
+    port = _free_port()
+    env = os.environ | {"DATABASE_URL": database}
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*_rewards(), "serve", "--server", "granian", "--port", str(port), "--workers", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        missing = httpx.get(f"{url}/v1/nowhere", timeout=5)
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
