@@ -1,5 +1,6 @@
 """Baseline (b): a bare Litestar endpoint doing the minimal SQL of one award through
-asyncpg in one transaction — what the engine's single hook is compared against."""
+asyncpg in one transaction — what the engine's single hook is compared against; and (c) one
+indexed read, the floor of any endpoint that reads the database once per request."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import msgspec
-from litestar import Litestar, post
+from litestar import Litestar, get, post
 
 from db.queries import parse_queries
 
@@ -39,4 +40,12 @@ async def award(data: Award) -> dict[str, int]:
     return {"member": data.member, "amount": data.amount}
 
 
-app = Litestar([award], lifespan=[lifespan], logging_config=None)
+@get("/balance/{member:int}")
+async def balance(member: int) -> dict[str, int]:
+    pool: asyncpg.Pool = app.state.pool
+    async with pool.acquire() as conn:
+        found: int = await conn.fetchval(SQL["baseline_balance"], f"member:{member}")
+    return {"member": member, "balance": found}
+
+
+app = Litestar([award, balance], lifespan=[lifespan], logging_config=None)

@@ -20,3 +20,6 @@ WITH legs AS (
     VALUES ('program', -$2::bigint), ($1::text, $2::bigint)
 )
 UPDATE baseline_balances SET balance = balance + $2::bigint WHERE account_id = $1::text;
+
+-- name: baseline_balance
+SELECT balance FROM baseline_balances WHERE account_id = $1::text;

@@ -76,6 +76,14 @@ async def drive_bare(url: str, connections: int, seconds: float) -> Run:
     return await wire.drive(url, connections, seconds, award)
 
 
+async def drive_reads(url: str, connections: int, seconds: float) -> Run:
+    """Balance reads of random members on the bare endpoint (one indexed SELECT each)."""
+    rng = random.Random(4)
+    return await wire.drive(
+        url, connections, seconds, lambda _: ("GET", f"/balance/{rng.randrange(200_000)}", {}, b"")
+    )
+
+
 async def prepare(dsn: str) -> None:
     conn = await connect(dsn)
     try:
@@ -141,6 +149,18 @@ def main() -> int:
                     errors,
                 )
             )
+            sent, errors, latencies, elapsed = asyncio.run(
+                drive_reads(url, args.connections, args.seconds)
+            )
+            rows.append(
+                (
+                    "(c) bare Litestar + asyncpg, one indexed read",
+                    sent / elapsed,
+                    percentile(latencies, 0.5) * 1000,
+                    percentile(latencies, 0.99) * 1000,
+                    errors,
+                )
+            )
         finally:
             bare.terminate()
             bare.wait(timeout=30)
@@ -170,13 +190,14 @@ def main() -> int:
     print()
     print("| path | per second | p50 ms | p99 ms | errors | engine as a share |")
     print("|---|---:|---:|---:|---:|---:|")
-    engine_rate = rows[2][1]
+    engine_rate, engine_p99 = rows[3][1], rows[3][3]
     for name, rate, p50, p99, errors in rows:
-        share = f"{engine_rate / rate:.0%}" if name.startswith("(") else "—"
+        # (c) reads instead of writing: a floor for read endpoints, not the hook's yardstick
+        share = f"{engine_rate / rate:.0%}" if name.startswith(("(a)", "(b)")) else "—"
         p50_text = f"{p50:.1f} (mean)" if name.startswith("(a)") else f"{p50:.1f}"
         p99_text = "—" if p99 != p99 else f"{p99:.1f}"
         print(f"| {name} | {rate:,.0f} | {p50_text} | {p99_text} | {errors} | {share} |")
-    target = "met" if engine_rate >= bare_rate / 2 and rows[2][3] <= 50 else "NOT met"
+    target = "met" if engine_rate >= bare_rate / 2 and engine_p99 <= 50 else "NOT met"
     print()
     print(f"target (single hook at ≥ 50% of (b) with p99 ≤ 50 ms): {target}")
     return 0

@@ -260,14 +260,14 @@ def main() -> int:
         for pid, mib in sorted(after.items()):
             print(f"| {pid} | {mib:.1f} |")
         if args.soak:
-            samples: list[dict[int, float]] = []
+            samples: list[dict[int, float]] = [after]
             step = max(args.soak / 10, 5)
             ends = time.monotonic() + args.soak
             while time.monotonic() < ends:
                 asyncio.run(drive(server, args.stores, args.connections, step))
                 samples.append(worker_rss_mib(server))
             print()
-            print(f"| worker | MiB at start of soak | MiB after {args.soak:g} s | growth |")
+            print(f"| worker | MiB before the soak | MiB after {args.soak:g} s more | growth |")
             print("|---|---:|---:|---:|")
             for pid in sorted(samples[0]):
                 first, last = samples[0][pid], samples[-1].get(pid, float("nan"))
