@@ -51,6 +51,11 @@ async def load_campaigns(conn: Conn, tenant_id: str) -> list[CampaignRow]:
     return [campaign_row(row) for row in await conn.fetch(sql("campaigns_all"), tenant_id)]
 
 
+async def plan_each_call(conn: Conn) -> None:
+    """Plan this transaction's statements for their actual parameters (see db.pool)."""
+    await conn.execute(sql("database_plan_each_call"))
+
+
 async def claim(
     conn: Conn, tenant_id: str, txs: list[CardTransaction], hashes: list[bytes]
 ) -> set[str]:

@@ -93,6 +93,11 @@ class BudgetContention(Conflict):
     title = "Budget contention"
 
 
+# From this many transactions on, a batch's statements are planned for its own arrays (the
+# pool's generic plans suit single hooks, whose planning would cost more than the work).
+_PLAN_EACH_CALL = 50
+
+
 async def process_batch(
     conn: Conn, tenant_id: str, txs: list[CardTransaction]
 ) -> list[dict[str, Any] | RewardsError]:
@@ -111,6 +116,8 @@ async def process_batch(
     for lock_budgets in (False, True, True, True):
         try:
             async with conn.transaction():
+                if len(txs) >= _PLAN_EACH_CALL:
+                    await award_db.plan_each_call(conn)
                 return await _attempt(conn, tenant_id, txs, hashes, lock_budgets=lock_budgets)
         except BudgetTaken:
             continue
