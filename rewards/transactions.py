@@ -234,7 +234,7 @@ async def _attempt(
         for tx_id in failed:
             plan.originals.pop(tx_id, None)
 
-        # 4. Write it all in one statement, the budgets reserved with it.
+        # 4. Write it all in one statement; its budget claims are added at COMMIT.
         await award_db.forget(conn, tenant_id, failed)
         rule_deltas = {
             r: plan.rule_budget_used.get(r, 0) - budgets.get(r, 0)
