@@ -23,8 +23,3 @@ SELECT pg_advisory_unlock($1::bigint);
 
 -- name: database_exists
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1::text);
-
--- name: database_plan_each_call
--- For this transaction only: plan each statement for its actual arrays. Large batches get
--- better plans that way, and the planning is spread over their many transactions.
-SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
