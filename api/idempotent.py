@@ -11,7 +11,7 @@ from litestar.params import HeaderParameter
 
 from api.problems import PROBLEM_JSON, Problem
 from db.types import Conn
-from rewards.idempotency import once
+from rewards.idempotency import once, once_committed
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -44,6 +44,31 @@ async def respond_once(
 
     request_bytes = request.url.path.encode() + b"\n" + await request.body()
     code, body = await once(conn, tenant_id, f"member:{member_id}", key, request_bytes, run)
+    if code < 400:
+        return Response(msgspec.convert(body, kind), status_code=code)
+    return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)
+
+
+async def respond_once_committed(
+    request: Request[Any, Any, Any],
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    key: str | None,
+    status: int,
+    kind: type[T],
+    action: Callable[[bool], Awaitable[T]],
+) -> Response[Any]:
+    """``respond_once`` for a write that opens and commits its own transaction on a plain
+    connection (``once_committed``); ``action`` is told whether to lock what it claims."""
+
+    async def run(locked: bool) -> tuple[int, Any]:
+        return status, msgspec.to_builtins(await action(locked))
+
+    request_bytes = request.url.path.encode() + b"\n" + await request.body()
+    code, body = await once_committed(
+        conn, tenant_id, f"member:{member_id}", key, request_bytes, run
+    )
     if code < 400:
         return Response(msgspec.convert(body, kind), status_code=code)
     return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)

@@ -91,8 +91,18 @@ async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
         await conn.execute(sql("transactions_forget"), tenant_id, ids)
 
 
-async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> None:
-    await conn.execute(sql("members_enroll_many"), tenant_id, sorted(set(member_ids)))
+async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
+    """Enroll the members not known yet; the program's version (0: none yet)."""
+    version: int = await conn.fetchval(
+        sql("members_enroll_many"), tenant_id, sorted(set(member_ids))
+    )
+    return version
+
+
+async def program_version(conn: Conn, tenant_id: str) -> int:
+    """The program's version (0: none yet), which moves with every change of its rules."""
+    version: int = await conn.fetchval(sql("program_version"), tenant_id)
+    return version
 
 
 async def lock_members(
@@ -101,30 +111,31 @@ async def lock_members(
     """The members with their open lots, locked in id order (or only read)."""
     ids = sorted(set(member_ids))
     rows = await conn.fetch(sql("members_lock" if lock else "members_read"), tenant_id, ids)
-    members = {
-        row["member_id"]: MemberState(
-            row["member_id"],
-            row["tier"],
-            list(row["segments"]),
-            list(row["card_products"]),
-            row["points_balance"],
-            row["lifetime_earned"],
-            [],
+    return {row["member_id"]: _member(row) for row in rows}
+
+
+def _member(row: Any) -> MemberState:
+    """A member's row with its open lots (NULL arrays when it has none)."""
+    lots = [
+        Lot(lot_id, amount, remaining, expires_at, available_at, (amount, remaining))
+        for lot_id, amount, remaining, expires_at, available_at in zip(
+            row["lot_ids"] or (),
+            row["amounts"] or (),
+            row["remaining"] or (),
+            row["expires"] or (),
+            row["available"] or (),
+            strict=True,
         )
-        for row in rows
-    }
-    for row in await conn.fetch(sql("lots_open"), tenant_id, ids):
-        members[row["member_id"]].lots.append(
-            Lot(
-                row["lot_id"],
-                row["amount"],
-                row["remaining"],
-                row["expires_at"],
-                row["available_at"],
-                (row["amount"], row["remaining"]),
-            )
-        )
-    return members
+    ]
+    return MemberState(
+        row["member_id"],
+        row["tier"],
+        list(row["segments"]),
+        list(row["card_products"]),
+        row["points_balance"],
+        row["lifetime_earned"],
+        lots,
+    )
 
 
 async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, Original]:

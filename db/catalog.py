@@ -9,6 +9,7 @@ import msgspec
 
 from db.queries import sql
 from db.types import Conn
+from rewards.awarding import TransferPlan
 from rewards.catalog import CatalogItem
 
 
@@ -84,9 +85,22 @@ async def update_item(conn: Conn, tenant_id: str, item: CatalogItem, stock: int 
     )
 
 
-async def get_item(conn: Conn, tenant_id: str, sku: str) -> StoredItem | None:
-    row = await conn.fetchrow(sql("catalog_item_get"), tenant_id, sku)
+async def get_item(
+    conn: Conn, tenant_id: str, sku: str, *, lock: bool = False
+) -> StoredItem | None:
+    row = await conn.fetchrow(
+        sql("catalog_item_get_for_update" if lock else "catalog_item_get"), tenant_id, sku
+    )
     return None if row is None else _item(row)
+
+
+async def start_redemption(
+    conn: Conn, tenant_id: str, member_id: str, sku: str
+) -> tuple[StoredItem, int] | None:
+    """Enroll the member if new; the item as read (None: no such item) and the program's
+    version."""
+    row = await conn.fetchrow(sql("redemption_start"), tenant_id, member_id, sku)
+    return None if row is None else (_item(row), row["program_version"])
 
 
 async def list_items(
@@ -122,12 +136,9 @@ async def void_codes(conn: Conn, tenant_id: str, redemption_id: str) -> None:
     await conn.execute(sql("catalog_codes_void"), tenant_id, redemption_id)
 
 
-async def take_stock(conn: Conn, tenant_id: str, sku: str, quantity: int) -> bool:
-    return await conn.fetchval(sql("catalog_stock_take"), tenant_id, sku, quantity) is not None
-
-
-async def return_stock(conn: Conn, tenant_id: str, sku: str, quantity: int, *, pool: bool) -> None:
-    await conn.execute(sql("catalog_stock_return"), tenant_id, sku, quantity, pool)
+async def give_back_stock(conn: Conn, tenant_id: str, sku: str, stock: int, redeemed: int) -> None:
+    """Claim ``stock`` back into the item and ``redeemed`` off its count, at COMMIT."""
+    await conn.execute(sql("catalog_stock_give_back"), tenant_id, sku, stock, redeemed)
 
 
 async def used(conn: Conn, tenant_id: str, member_id: str, sku: str, since: datetime | None) -> int:
@@ -150,33 +161,40 @@ async def used_by_sku(
     return {r["sku"]: r["used"] for r in rows}
 
 
-async def insert_redemption(
+async def write_redemption(
     conn: Conn,
     tenant_id: str,
     redemption_id: str,
     member_id: str,
     sku: str,
     quantity: int,
-    points: int,
     cash: int,
     codes: list[str],
-    lots_taken: list[tuple[int, int]],
     device_id: str | None,
     cancel_until: datetime | None,
+    spent: TransferPlan | None,
+    lots_taken: list[tuple[int, int]],
 ) -> datetime:
+    """Record a redemption with the points it spends (``spent``, taken from the lots as
+    ``lots_taken`` says) and claim its stock; when it was made."""
     created: datetime = await conn.fetchval(
-        sql("redemption_insert"),
+        sql("redemption_write"),
         tenant_id,
         redemption_id,
         member_id,
         sku,
         quantity,
-        points,
+        0 if spent is None else spent.amount,
         cash,
         codes,
         [list(t) for t in lots_taken],
         device_id,
         cancel_until,
+        None if spent is None else spent.debit,
+        None if spent is None else spent.credit,
+        None if spent is None else spent.detail,
+        [t[0] for t in lots_taken],
+        [t[1] for t in lots_taken],
     )
     return created
 

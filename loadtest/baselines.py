@@ -178,8 +178,8 @@ def main() -> int:
         server.stop()
 
     engine = Server(args.workers)
-    engine_db: EmbeddedPostgres | None = None
     try:
+        engine.populate()
         rng = random.Random(7)
         bodies = [msgspec.json.encode(transaction(n, rng, "s")) for n in range(200_000)]
         sent, errors, latencies, elapsed = asyncio.run(
@@ -195,12 +195,8 @@ def main() -> int:
             )
         )
         # (d) PostgreSQL alone doing one hook's reads and writes, on the engine's database.
-        url = os.environ.get("DATABASE_URL")
-        if url is None:
-            engine_db = EmbeddedPostgres(Path(engine.folder))
-            url = engine_db.dsn()
         tps, latency = pgbench(
-            url,
+            engine.dsn(),
             args.connections,
             args.seconds,
             "pgbench_hook.sql",
@@ -209,8 +205,6 @@ def main() -> int:
         rows.append(("(d) pgbench, one hook's own SQL", tps, latency, float("nan"), 0))
     finally:
         engine.stop()
-    if engine_db is not None:
-        engine_db.stop()
 
     bare_rate = rows[1][1]
     print()

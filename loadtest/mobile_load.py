@@ -249,6 +249,7 @@ def main() -> int:
     try:
         asyncio.run(seed_city(server, args.stores))
         prepare(server)
+        server.settle()
         asyncio.run(drive(server, args.stores, args.connections, 3))  # warm-up, not counted
         traffic = asyncio.run(drive(server, args.stores, args.connections, args.seconds))
         print()

@@ -10,10 +10,8 @@
 \set prize random(1, 10)
 BEGIN;
 INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id, amount_minor, currency, occurred_at, body, response) VALUES (:tenant::text, 'pgbench-' || :tx::bigint, '\x00', 'purchase', 'm-' || :m::int, :amount::bigint, 'CNY', now(), '{"kind": "purchase"}', '{}') ON CONFLICT DO NOTHING;
-INSERT INTO members (tenant_id, member_id) VALUES (:tenant::text, 'm-' || :m::int) ON CONFLICT DO NOTHING;
-SELECT config, rules_version FROM programs WHERE tenant_id = :tenant::text;
-SELECT tier, segments, card_products, points_balance, lifetime_earned FROM members WHERE tenant_id = :tenant::text AND member_id = 'm-' || :m::int FOR UPDATE;
-SELECT lot_id, amount, remaining, expires_at, available_at FROM lots WHERE tenant_id = :tenant::text AND member_id = 'm-' || :m::int AND remaining > 0;
+WITH enrolled AS (INSERT INTO members (tenant_id, member_id) VALUES (:tenant::text, 'm-' || :m::int) ON CONFLICT DO NOTHING) SELECT (SELECT rules_version FROM programs WHERE tenant_id = :tenant::text);
+SELECT m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned, l.ids, l.amounts FROM members m CROSS JOIN LATERAL (SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS ids, array_agg(x.remaining ORDER BY x.lot_id) AS amounts FROM lots x WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0) l WHERE m.tenant_id = :tenant::text AND m.member_id = 'm-' || :m::int FOR UPDATE OF m;
 SELECT campaign_id, total_used FROM draw_campaigns WHERE tenant_id = :tenant::text;
 SELECT used FROM draw_daily_usage WHERE tenant_id = :tenant::text AND day = current_date;
 SELECT offer_id FROM offers WHERE tenant_id = :tenant::text AND merchant_id = 'merchant-' || :m::int AND status = 'active';

@@ -94,6 +94,7 @@ def main() -> int:
     server = Server(args.workers)
     try:
         fund(server)
+        server.settle()
         sent, errors, latencies, elapsed = asyncio.run(
             drive(server, args.connections, args.seconds)
         )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from db import catalog as catalog_db
-from db.types import Conn
-from rewards.errors import IdempotencyConflict, RewardsError
+from db.types import BudgetTaken, Conn
+from rewards.errors import Conflict, IdempotencyConflict, RewardsError
 
 Answer = tuple[int, Any]
+
+
+class StockContention(Conflict):
+    type = "stock_contention"
+    title = "Stock contention"
 
 
 def problem_document(exc: RewardsError) -> dict[str, Any]:
@@ -63,3 +69,36 @@ async def once(
     status, body = await attempt()
     await catalog_db.save_key(conn, tenant_id, scope, key, status, body)
     return status, body
+
+
+async def once_committed(
+    conn: Conn,
+    tenant_id: str,
+    scope: str,
+    key: str | None,
+    request: bytes,
+    action: Callable[[bool], Awaitable[Answer]],
+) -> Answer:
+    """``once`` in a transaction of its own, committed before the answer is given.
+
+    The action claims what it takes from shared rows (an item's stock) and the database
+    takes it during COMMIT (migrations 0008, 0009). If a concurrent transaction took it
+    first, the COMMIT fails and rolls everything back, key included; the action then runs
+    again with ``locked=True``: it locks those rows before it reads them, so its checks are
+    exact and its claim fits.
+    """
+    for locked in (False, True):
+        try:
+            if key is None:
+                # No answer to keep: a refusal rolls the whole transaction back.
+                try:
+                    async with conn.transaction():
+                        return await action(locked)
+                except RewardsError as exc:
+                    return exc.status, problem_document(exc)
+            async with conn.transaction():
+                attempt = functools.partial(action, locked)
+                return await once(conn, tenant_id, scope, key, request, attempt)
+        except BudgetTaken:
+            continue
+    raise StockContention("the item was too contended to redeem; retry the request")

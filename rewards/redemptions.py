@@ -26,7 +26,7 @@ from rewards.catalog import (
 )
 from rewards.errors import AlreadyExists, NotFound, ValidationFailed
 from rewards.lots import MemberState
-from rewards.transactions import compiled_for
+from rewards.transactions import compiled_at, compiled_for
 
 REDEEMED_ACCOUNT = "redeemed"
 
@@ -201,23 +201,33 @@ async def redeem(
     device_id: str | None,
     sku: str,
     quantity: int,
+    *,
+    locked: bool = False,
 ) -> Redemption:
     """Spend points (oldest lots first) for ``quantity`` of an item and hand out its codes.
 
     Stock never oversells and points never go below zero: the member is locked for the
-    checks and the spend, codes are taken with SKIP LOCKED, and the item's stock is taken
-    last by a conditional update, so the hot row is held only until the commit.
+    checks and the spend, codes are taken with SKIP LOCKED, and the item's stock is claimed
+    and taken at COMMIT (migration 0009), so a popular item's row is locked only while a
+    redemption commits. A COMMIT that finds the stock gone fails (``BudgetTaken``); the
+    redemption is then made again ``locked``: the item's row is locked before its stock is
+    read, which makes the out-of-stock answer exact.
     """
-    compiled = await compiled_for(conn, tenant_id)
-    zone = compiled.program.zone
     now = datetime.now(UTC)
-    stored = await catalog_db.get_item(conn, tenant_id, sku)
-    if stored is None:
+    started = await catalog_db.start_redemption(conn, tenant_id, member_id, sku)
+    if started is None:
         raise NotFound(f"no catalog item {sku}")
-    item = stored.item
-    await award_db.enroll(conn, tenant_id, [member_id])
+    stored, version = started
+    zone = (await compiled_at(conn, tenant_id, version)).program.zone
     members = await award_db.lock_members(conn, tenant_id, [member_id])
     member: MemberState = members[member_id]
+    if locked:
+        # Members first, then the item: the order in which an unlocked redemption's COMMIT
+        # takes them, so the two never wait on each other.
+        relocked = await catalog_db.get_item(conn, tenant_id, sku, lock=True)
+        assert relocked is not None
+        stored = relocked
+    item = stored.item
     since = None
     if item.per_member_limit is not None:
         since = period_start(item.per_member_limit.per, now, zone)
@@ -247,37 +257,32 @@ async def redeem(
             raise OutOfStock(f"{sku} is out of stock")
     else:
         codes = [generated_code() for _ in range(quantity)]
-    transfers = []
+    spent = None
     if points:
-        transfers.append(
-            TransferPlan(
-                member_account(member_id),
-                REDEEMED_ACCOUNT,
-                points,
-                "redemption",
-                member_id,
-                None,
-                {"redemption_id": redemption_id, "sku": sku, "quantity": quantity},
-            )
+        spent = TransferPlan(
+            member_account(member_id),
+            REDEEMED_ACCOUNT,
+            points,
+            "redemption",
+            member_id,
+            None,
+            {"redemption_id": redemption_id, "sku": sku, "quantity": quantity},
         )
-    await award_db.write_ledger(conn, tenant_id, transfers, [member])
     cancel_until = cancel_deadline(item, now)
-    created = await catalog_db.insert_redemption(
+    created = await catalog_db.write_redemption(
         conn,
         tenant_id,
         redemption_id,
         member_id,
         sku,
         quantity,
-        points,
         item.cash_price_minor * quantity,
         codes,
-        taken,
         device_id,
         cancel_until,
+        spent,
+        taken,
     )
-    if not await catalog_db.take_stock(conn, tenant_id, sku, quantity):
-        raise OutOfStock(f"{sku} is out of stock")
     return Redemption(
         redemption_id,
         sku,
@@ -340,7 +345,10 @@ async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str)
         await catalog_db.restore_lots(conn, tenant_id, closed)
     await catalog_db.void_codes(conn, tenant_id, redemption_id)
     await catalog_db.mark_cancelled(conn, tenant_id, redemption_id)
-    await catalog_db.return_stock(conn, tenant_id, found.sku, found.quantity, pool=pool)
+    # Codes of a pool are void, not handed out again: only generated-code stock comes back.
+    await catalog_db.give_back_stock(
+        conn, tenant_id, found.sku, 0 if pool else found.quantity, found.quantity
+    )
     return Redemption(
         found.redemption_id,
         found.sku,

@@ -56,15 +56,7 @@ _compiled: dict[str, Compiled] = {}
 
 async def compiled_for(conn: Conn, tenant_id: str) -> Compiled:
     """The tenant's compiled program, rebuilt when its version moved."""
-    program, version = await award_db.load_program(conn, tenant_id)
-    cached = _compiled.get(tenant_id)
-    if cached is not None and cached.version == version and version > 0:
-        return cached
-    rules = await award_db.load_rules(conn, tenant_id)
-    campaigns = await award_db.load_campaigns(conn, tenant_id)
-    fresh = Compiled(version, CompiledProgram.of(program or Program()), RuleSet(rules), campaigns)
-    _compiled[tenant_id] = fresh
-    return fresh
+    return await compiled_at(conn, tenant_id, await award_db.program_version(conn, tenant_id))
 
 
 async def compiled_at(conn: Conn, tenant_id: str, version: int) -> Compiled:
@@ -72,7 +64,12 @@ async def compiled_at(conn: Conn, tenant_id: str, version: int) -> Compiled:
     cached = _compiled.get(tenant_id)
     if cached is not None and cached.version == version and version > 0:
         return cached
-    return await compiled_for(conn, tenant_id)
+    program, version = await award_db.load_program(conn, tenant_id)
+    rules = await award_db.load_rules(conn, tenant_id)
+    campaigns = await award_db.load_campaigns(conn, tenant_id)
+    fresh = Compiled(version, CompiledProgram.of(program or Program()), RuleSet(rules), campaigns)
+    _compiled[tenant_id] = fresh
+    return fresh
 
 
 async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> dict[str, Any]:
@@ -160,8 +157,8 @@ async def _attempt(
     if work:
         # 2. Load what the batch touches, members and originals locked in id order.
         batch = [txs[n] for n in work]
-        await award_db.enroll(conn, tenant_id, [tx.member_id for tx in batch])
-        compiled = await compiled_for(conn, tenant_id)
+        version = await award_db.enroll(conn, tenant_id, [tx.member_id for tx in batch])
+        compiled = await compiled_at(conn, tenant_id, version)
         members = await award_db.lock_members(conn, tenant_id, [tx.member_id for tx in batch])
         seen = sorted(
             {

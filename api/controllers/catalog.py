@@ -26,7 +26,7 @@ from api.dto import (
     RedemptionOut,
     RedemptionPage,
 )
-from api.idempotent import IdempotencyKey, respond_once
+from api.idempotent import IdempotencyKey, respond_once, respond_once_committed
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from rewards import redemptions
 from rewards.catalog import CatalogItem
@@ -193,23 +193,24 @@ class CatalogMemberController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[RedemptionIn],
         caller: NamedDependency[MemberCaller],
-        conn: DbConn,
+        plain_conn: DbConn,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:
-        async def action() -> RedemptionOut:
+        async def action(locked: bool) -> RedemptionOut:
             made = await redemptions.redeem(
-                conn,
+                plain_conn,
                 caller.tenant_id,
                 caller.member_id,
                 caller.device_id,
                 data.sku,
                 data.quantity,
+                locked=locked,
             )
             return redemption_out(made)
 
-        return await respond_once(
+        return await respond_once_committed(
             request,
-            conn,
+            plain_conn,
             caller.tenant_id,
             caller.member_id,
             idempotency_key,

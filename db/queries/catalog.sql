@@ -17,6 +17,23 @@ WHERE tenant_id = $1::text AND sku = $2::text;
 SELECT definition, stock_left, redeemed, active, created_at FROM catalog_items
 WHERE tenant_id = $1::text AND sku = $2::text;
 
+-- name: redemption_start
+-- Enrolls the member if new; the item (no row: no such item) and the program's version.
+WITH enrolled AS (
+    INSERT INTO members (tenant_id, member_id) VALUES ($1::text, $2::text)
+    ON CONFLICT (tenant_id, member_id) DO NOTHING
+)
+SELECT i.definition, i.stock_left, i.redeemed, i.active, i.created_at,
+       coalesce((SELECT p.rules_version FROM programs p WHERE p.tenant_id = $1::text), 0)
+           AS program_version
+FROM catalog_items i
+WHERE i.tenant_id = $1::text AND i.sku = $3::text;
+
+-- name: catalog_item_get_for_update
+SELECT definition, stock_left, redeemed, active, created_at FROM catalog_items
+WHERE tenant_id = $1::text AND sku = $2::text
+FOR UPDATE;
+
 -- name: catalog_item_list
 SELECT definition, stock_left, redeemed, active, created_at FROM catalog_items
 WHERE tenant_id = $1::text AND ($2::text IS NULL OR category = $2::text)
@@ -51,21 +68,10 @@ RETURNING code;
 UPDATE catalog_codes SET status = 'void'
 WHERE tenant_id = $1::text AND redemption_id = $2::text;
 
--- name: catalog_stock_take
--- Last statement of a redemption: the hot row is held only until the commit.
-UPDATE catalog_items
-SET stock_left = CASE WHEN stock_left IS NULL THEN NULL ELSE stock_left - $3::bigint END,
-    redeemed = redeemed + $3::bigint
-WHERE tenant_id = $1::text AND sku = $2::text
-  AND (stock_left IS NULL OR stock_left >= $3::bigint)
-RETURNING sku;
-
--- name: catalog_stock_return
-UPDATE catalog_items
-SET stock_left = CASE WHEN stock_left IS NULL OR $4::boolean THEN stock_left
-                      ELSE stock_left + $3::bigint END,
-    redeemed = redeemed - $3::bigint
-WHERE tenant_id = $1::text AND sku = $2::text;
+-- name: catalog_stock_give_back
+-- A cancelled redemption's stock and count, given back at COMMIT (migration 0009).
+INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2)
+VALUES ($1::text, 'stock', $2::text, -$3::bigint, -$4::bigint);
 
 -- name: redemptions_used
 SELECT coalesce(sum(quantity), 0)::bigint FROM redemptions
@@ -81,7 +87,27 @@ LEFT JOIN redemptions r
       AND (p.period_start IS NULL OR r.created_at >= p.period_start)
 GROUP BY p.sku;
 
--- name: redemption_insert
+-- name: redemption_write
+-- A redemption in one statement: the points it spends (a transfer from the member, the lots
+-- they come from, the member's balance; the member is locked), the redemption itself, and
+-- its stock claim, which COMMIT takes (migration 0009) or refuses with 40001 when the item
+-- no longer has that much left.
+WITH spent AS (
+    INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
+                           detail)
+    SELECT $1::text, $12::text, $13::text, $6::bigint, 'redemption', $3::text, $14::jsonb
+    WHERE $6::bigint > 0
+), lots_spent AS (
+    UPDATE lots l SET remaining = l.remaining - u.points
+    FROM unnest($15::bigint[], $16::bigint[]) AS u(lot_id, points)
+    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND l.lot_id = ANY($15::bigint[])
+), balance AS (
+    UPDATE members SET points_balance = points_balance - $6::bigint
+    WHERE tenant_id = $1::text AND member_id = $3::text AND $6::bigint > 0
+), stock_claimed AS (
+    INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2)
+    VALUES ($1::text, 'stock', $4::text, $5::int, $5::int)
+)
 INSERT INTO redemptions (tenant_id, redemption_id, member_id, sku, quantity, points_spent,
                          cash_due_minor, codes, lots_taken, status, device_id, cancel_until)
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::int, $6::bigint, $7::bigint, $8::text[],
@@ -112,7 +138,7 @@ WHERE tenant_id = $1::text AND redemption_id = $2::text;
 -- A cancelled redemption's points go back to the lots they came from (same expiry).
 UPDATE lots l SET remaining = l.remaining + u.points
 FROM unnest($2::bigint[], $3::bigint[]) AS u(lot_id, points)
-WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id;
+WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND l.lot_id = ANY($2::bigint[]);
 
 -- name: idempotency_claim
 INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash)

@@ -162,17 +162,17 @@ RETURNING offer_id;
 
 -- name: offers_active_of_merchants
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
-FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
-WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active'
-GROUP BY o.tenant_id, o.offer_id;
+       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active';
 
 -- name: offers_by_id
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
-FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
-WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[])
-GROUP BY o.tenant_id, o.offer_id;
+       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[]);
 
 -- name: offers_of_stores
 -- Active offers that reach any of these stores: listed for them, or for all of their
@@ -229,7 +229,8 @@ SELECT o.offer_id
 FROM offers o
 JOIN unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(offer_id, uses, reward)
   ON u.offer_id = o.offer_id
-WHERE o.tenant_id = $1::text AND reserve_offer_budget(o.tenant_id, o.offer_id, u.uses, u.reward);
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[])
+  AND reserve_offer_budget(o.tenant_id, o.offer_id, u.uses, u.reward);
 
 -- name: offers_lock
 SELECT offer_id, redemptions_used, reward_used_minor FROM offers

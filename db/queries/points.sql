@@ -1,6 +1,9 @@
 -- name: program_get
 SELECT config, rules_version FROM programs WHERE tenant_id = $1::text;
 
+-- name: program_version
+SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0);
+
 -- name: program_put
 INSERT INTO programs (tenant_id, config) VALUES ($1::text, $2::jsonb)
 ON CONFLICT (tenant_id) DO UPDATE
@@ -125,24 +128,45 @@ ORDER BY transaction_id FOR UPDATE;
 DELETE FROM transactions WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
 -- name: members_enroll_many
-INSERT INTO members (tenant_id, member_id)
-SELECT $1::text, m FROM unnest($2::text[]) AS m
-ON CONFLICT (tenant_id, member_id) DO NOTHING;
+-- Enrolls the members not known yet; returns the program's version (0: no program yet).
+WITH enrolled AS (
+    INSERT INTO members (tenant_id, member_id)
+    SELECT $1::text, m FROM unnest($2::text[]) AS m
+    ON CONFLICT (tenant_id, member_id) DO NOTHING
+)
+SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0);
 
 -- name: members_lock
-SELECT member_id, tier, segments, card_products, points_balance, lifetime_earned
-FROM members
-WHERE tenant_id = $1::text AND member_id = ANY($2::text[])
-ORDER BY member_id FOR UPDATE;
+-- The members, locked in id order, each with its open lots (as arrays, in lot order).
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
+       l.lot_ids, l.amounts, l.remaining, l.expires, l.available
+FROM members m
+CROSS JOIN LATERAL (
+    SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS lot_ids,
+           array_agg(x.amount ORDER BY x.lot_id) AS amounts,
+           array_agg(x.remaining ORDER BY x.lot_id) AS remaining,
+           array_agg(x.expires_at ORDER BY x.lot_id) AS expires,
+           array_agg(x.available_at ORDER BY x.lot_id) AS available
+    FROM lots x
+    WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0
+) l
+WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[])
+ORDER BY m.member_id FOR UPDATE OF m;
 
 -- name: members_read
-SELECT member_id, tier, segments, card_products, points_balance, lifetime_earned
-FROM members
-WHERE tenant_id = $1::text AND member_id = ANY($2::text[]);
-
--- name: lots_open
-SELECT lot_id, member_id, amount, remaining, expires_at, available_at FROM lots
-WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND remaining > 0;
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
+       l.lot_ids, l.amounts, l.remaining, l.expires, l.available
+FROM members m
+CROSS JOIN LATERAL (
+    SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS lot_ids,
+           array_agg(x.amount ORDER BY x.lot_id) AS amounts,
+           array_agg(x.remaining ORDER BY x.lot_id) AS remaining,
+           array_agg(x.expires_at ORDER BY x.lot_id) AS expires,
+           array_agg(x.available_at ORDER BY x.lot_id) AS available
+    FROM lots x
+    WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0
+) l
+WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[]);
 
 -- name: earn_rules_read_budgets
 SELECT rule_id, budget_used FROM earn_rules
@@ -159,7 +183,7 @@ WITH spend AS (
     SELECT m.member_id, coalesce(sum(s.spend_minor), 0) AS total
     FROM unnest($2::text[]) AS m(member_id)
     LEFT JOIN member_spend s ON s.tenant_id = $1::text AND s.member_id = m.member_id
-                            AND s.month >= $3::date
+                            AND s.member_id = ANY($2::text[]) AND s.month >= $3::date
     GROUP BY m.member_id
 ), tiers AS (
     SELECT spend.member_id,
@@ -169,7 +193,7 @@ WITH spend AS (
 )
 UPDATE members m SET tier = tiers.tier, updated_at = now()
 FROM tiers
-WHERE m.tenant_id = $1::text AND m.member_id = tiers.member_id
+WHERE m.tenant_id = $1::text AND m.member_id = tiers.member_id AND m.member_id = ANY($2::text[])
   AND m.tier IS DISTINCT FROM tiers.tier
 RETURNING m.member_id, m.tier;
 
@@ -203,7 +227,7 @@ WITH transfer_rows AS (
 ), lots_changed AS (
     UPDATE lots l SET amount = u.amount, remaining = u.remaining
     FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS u(lot_id, amount, remaining)
-    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id
+    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND l.lot_id = ANY($9::bigint[])
 ), lots_added AS (
     INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
                       expires_at)
@@ -226,7 +250,7 @@ WITH transfer_rows AS (
         updated_at = CASE WHEN learned.products IS NULL THEN m.updated_at ELSE now() END
     FROM unnest($17::text[], $18::bigint[], $19::bigint[]) AS u(member_id, balance, lifetime)
          LEFT JOIN learned ON learned.member_id = u.member_id
-    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id
+    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id AND m.member_id = ANY($17::text[])
 ), usage_saved AS (
     INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
     SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
@@ -249,6 +273,7 @@ WITH transfer_rows AS (
     FROM unnest($34::text[], $35::jsonb[], $36::bigint[], $37::boolean[])
          AS u(transaction_id, response, refunded_minor, reversed)
     WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
+      AND t.transaction_id = ANY($34::text[])
 ), spend_added AS (
     INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
     SELECT $1::text, u.member_id, u.month, sum(u.amount)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 
+from db import catalog as catalog_db
+from db.pool import connect
+from rewards import redemptions
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -187,6 +191,71 @@ async def test_stock_of_17_and_200_members_at_once_gives_exactly_17(tenant: Tena
     assert statuses.count(409) == 183
     assert {r.json()["type"] for r in responses if r.status_code == 409} == {"out_of_stock"}
     await stock_check(conn, "video-month", 17)
+    await check_ledger(conn)
+
+
+async def test_stock_is_taken_at_commit_or_the_commit_is_refused_whole(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    await fund(tenant, ["m-1"], 100)
+    await item(tenant, stock=1)
+    claim = (
+        "INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2) "
+        "VALUES ($1, 'stock', 'video-month', 1, 1)"
+    )
+    late = conn.transaction()
+    await late.start()
+    await conn.execute(claim, tenant.id)
+    # Deferred: the item's row is untouched (and not locked) until COMMIT ...
+    row = await conn.fetchrow("SELECT stock_left, redeemed FROM catalog_items")
+    assert (row["stock_left"], row["redeemed"]) == (1, 0)
+    # ... so a redemption can take the last one meanwhile,
+    assert (await redeem(tenant, "m-1")).status_code == 201
+    # and this COMMIT, which finds no stock left, is refused and rolled back whole.
+    with pytest.raises(asyncpg.SerializationError, match="stock budget video-month"):
+        await late.commit()
+    row = await conn.fetchrow("SELECT stock_left, redeemed FROM catalog_items")
+    assert (row["stock_left"], row["redeemed"]) == (0, 1)
+    assert await conn.fetchval("SELECT count(*) FROM budget_claims") == 0
+    await stock_check(conn, "video-month", 1)
+    await check_ledger(conn)
+
+
+async def test_a_redemption_refused_at_commit_is_made_again_with_the_item_locked(
+    tenant: Tenant, conn, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(tenant)
+    await fund(tenant, ["m-1", "m-2"], 100)
+    await item(tenant, stock=1)
+    # m-2 took the last one after m-1's redemption read the stock: m-1's first attempt sees
+    # a stale 1, is refused at COMMIT, and is made again with the item locked, which reads
+    # 0 and answers out of stock. Nothing of the first attempt stays.
+    real = catalog_db.start_redemption
+    attempts: list[str] = []
+
+    async def stale(conn_: Any, tenant_id: str, member_id: str, sku: str) -> Any:
+        started = await real(conn_, tenant_id, member_id, sku)
+        attempts.append(member_id)
+        if member_id == "m-1" and len(attempts) == 1:
+            other = await connect(database)
+            try:
+                async with other.transaction():
+                    await redemptions.redeem(other, tenant_id, "m-2", None, sku, 1)
+            finally:
+                await other.close()
+        return started
+
+    monkeypatch.setattr(catalog_db, "start_redemption", stale)
+    response = await redeem(tenant, "m-1", key="k-1")
+    assert attempts == ["m-1", "m-2", "m-1"]
+    assert response.status_code == 409, response.text
+    assert response.json()["type"] == "out_of_stock"
+    again = await redeem(tenant, "m-1", key="k-1")
+    assert (again.status_code, again.json()) == (409, response.json())
+    assert await conn.fetchval("SELECT count(*) FROM redemptions WHERE member_id = 'm-1'") == 0
+    assert await conn.fetchval("SELECT points_balance FROM members WHERE member_id = 'm-1'") == 100
+    await stock_check(conn, "video-month", 1)
     await check_ledger(conn)
 
 
