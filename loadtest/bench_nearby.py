@@ -7,12 +7,17 @@ Run: .venv/bin/python -m loadtest.bench_nearby [--stores 100000] [--queries 2000
 
 PostGIS is not packaged for the embedded PostgreSQL; with --dsn the three paths run on that
 one server, on the same data, so they compare like with like.
+
+The SQL paths use every core (one PostgreSQL backend per connection). The in-memory index
+is measured twice: in this one process, and as the service runs it, one copy in each of
+--workers processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import statistics
 import sys
@@ -78,6 +83,38 @@ async def run(
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - began, latencies, results
+
+
+# The index the worker processes search (inherited when they are forked).
+_INDEX: OfferIndex | None = None
+
+
+def _search_slice(work: list[tuple[float, float, float]]) -> tuple[float, list[float]]:
+    """One worker process's share of the queries: (elapsed, latencies)."""
+    assert _INDEX is not None
+    latencies = []
+    began = time.perf_counter()
+    for lat, lng, r in work:
+        started = time.perf_counter()
+        _INDEX.search(lat, lng, r, None, lambda _: True, 1 << 30)
+        latencies.append(time.perf_counter() - started)
+    return time.perf_counter() - began, latencies
+
+
+def in_processes(
+    index: OfferIndex, work: list[tuple[float, float, float]], processes: int
+) -> tuple[float, list[float]]:
+    """The in-memory path as the service runs it: one index in each of ``processes`` worker
+    processes, the queries shared out; (queries per second, latencies)."""
+    global _INDEX
+    _INDEX = index
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(_search_slice, [work[:50]] * processes)  # warm up
+        shares = pool.map(_search_slice, [work[n::processes] for n in range(processes)])
+    _INDEX = None
+    return len(work) / max(elapsed for elapsed, _ in shares), [
+        x for _, latencies in shares for x in latencies
+    ]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -171,6 +208,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 pct(latencies, 0.99),
             )
             answers[name] = results
+        rate, latencies = in_processes(index, work, args.workers)
+        figures[f"H3 in-memory index, {args.workers} worker processes (as served)"] = (
+            rate,
+            statistics.median(latencies) * 1000,
+            pct(latencies, 0.99),
+        )
         identical = all(a == answers["H3 cells + haversine"] for a in answers.values())
         found = statistics.mean(len(r) for r in answers["H3 cells + haversine"])
         await pool.close()
@@ -181,7 +224,8 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {describe()}")
     print(
         f"command: python -m loadtest.bench_nearby --stores {args.stores} --queries "
-        f"{args.queries} --concurrency {args.concurrency}" + (" --dsn …" if args.dsn else "")
+        f"{args.queries} --concurrency {args.concurrency} --workers {args.workers}"
+        + (" --dsn …" if args.dsn else "")
     )
     print(f"PostgreSQL {version}")
     print(
@@ -203,6 +247,7 @@ def main() -> int:
     parser.add_argument("--stores", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="processes for the index path")
     parser.add_argument("--dsn", help="a PostgreSQL server to use (e.g. one with PostGIS)")
     return asyncio.run(main_async(parser.parse_args()))
 

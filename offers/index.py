@@ -7,6 +7,7 @@ when a merchant's offers or stores change, all of that merchant's entries are re
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from typing import NamedTuple
 
 import h3.api.basic_int as h3i
 
-from offers.geo import RESOLUTIONS, cell_disc, haversine_m, search_resolution
+from offers.geo import EARTH_RADIUS_M, RESOLUTIONS, cell_disc, haversine_m, search_resolution
 from offers.model import OfferState, Store
 
 
@@ -29,6 +30,8 @@ class IndexedStore(NamedTuple):
     store: Store
     cells: tuple[int, int, int, int, int]
     offers: tuple[OfferState, ...]  # the active offers that reach it, by offer id
+    lat_rad: float  # the store's latitude in radians, and its cosine: the haversine's
+    cos_lat: float  # per-store terms, worked out once
 
 
 class Hit(NamedTuple):
@@ -44,6 +47,7 @@ class OfferIndex:
         self.version = version
         self._by_merchant: dict[str, list[IndexedStore]] = {}
         self._cells: dict[int, dict[int, dict[str, IndexedStore]]] = {r: {} for r in RESOLUTIONS}
+        self._pairs = 0  # (store, offer) pairs indexed: the most any search can return
 
     def __len__(self) -> int:
         """Indexed stores."""
@@ -65,6 +69,7 @@ class OfferIndex:
                     del bucket[old.store.store_id]
                     if not bucket:
                         del self._cells[res][cell]
+                self._pairs -= len(old.offers)
         by_merchant: dict[str, list[OfferState]] = {}
         for offer in sorted(offers, key=lambda o: o.offer.id):
             by_merchant.setdefault(offer.merchant_id, []).append(offer)
@@ -77,8 +82,10 @@ class OfferIndex:
             )
             if not reaching:
                 continue
-            entry = IndexedStore(store, row.cells, reaching)
+            lat_rad = math.radians(store.lat)
+            entry = IndexedStore(store, row.cells, reaching, lat_rad, math.cos(lat_rad))
             self._by_merchant.setdefault(store.merchant_id, []).append(entry)
+            self._pairs += len(reaching)
             for res, cell in zip(RESOLUTIONS, row.cells, strict=True):
                 self._cells[res].setdefault(cell, {})[store.store_id] = entry
         self.version = version
@@ -101,14 +108,28 @@ class OfferIndex:
         queued cell and no ring not yet added can hold anything nearer. Every cell outside
         the rings added so far lies beyond the next ring (any path from the centre crosses
         it), so the next ring's least distance bounds them all.
+
+        Distances are ``haversine_m`` to the last bit: the same operations in the same order,
+        with the store's terms worked out once. A store whose latitude alone puts it beyond
+        the radius (plus a millimetre, far above rounding) is passed over without one. A
+        limit the index cannot reach stops nothing early: then every cell is searched first
+        and the stores found are ordered once.
         """
         res = search_resolution(radius_m)
         by_cell = self._cells[res]
         centre = h3i.latlng_to_cell(lat, lng, res)
         cells: list[tuple[float, int]] = []
+        # Stores found and not yet final, sorted when a bound is reached (the ones left over
+        # are in order already, so each sort merges one new run into them).
         found: list[tuple[float, str, IndexedStore]] = []
+        lat_rad = math.radians(lat)
+        cos_lat = math.cos(lat_rad)
+        lat_reach = (radius_m + 0.001) / EARTH_RADIUS_M
+        sin, asin, sqrt, radians = math.sin, math.asin, math.sqrt, math.radians
+        diameter = 2 * EARTH_RADIUS_M
         decided: dict[str, bool] = {}
         hits: list[Hit] = []
+        exhaustive = limit > self._pairs
 
         def ring(k: int) -> float:
             """Queue ring k's cells that can reach the circle; the least distance of any."""
@@ -129,23 +150,30 @@ class OfferIndex:
                 frontier = ring(k)
                 continue
             bound = min(cells[0][0] if cells else math.inf, frontier)
-            while found and (found[0][0] < bound or bound > radius_m):
-                distance, _, entry = heapq.heappop(found)
-                for offer in entry.offers:
-                    if category is not None and offer.offer.category != category:
-                        continue
-                    ok = decided.get(offer.offer.id)
-                    if ok is None:
-                        ok = decided[offer.offer.id] = usable(offer)
-                    if ok:
-                        hits.append(Hit(distance, entry.store, offer))
-                        if len(hits) == limit:
-                            return hits
+            if bound > radius_m or not exhaustive:  # else nothing is final before the end
+                found.sort()
+                final = len(found) if bound > radius_m else bisect.bisect_left(found, (bound,))
+                for distance, _, entry in found[:final]:
+                    for offer in entry.offers:
+                        if category is not None and offer.offer.category != category:
+                            continue
+                        ok = decided.get(offer.offer.id)
+                        if ok is None:
+                            ok = decided[offer.offer.id] = usable(offer)
+                        if ok:
+                            hits.append(Hit(distance, entry.store, offer))
+                            if len(hits) == limit:
+                                return hits
+                del found[:final]
             if not cells:
                 return hits
             _, cell = heapq.heappop(cells)
             for entry in by_cell[cell].values():
+                dp = entry.lat_rad - lat_rad
+                if abs(dp) > lat_reach:
+                    continue
                 s = entry.store
-                distance = haversine_m(lat, lng, s.lat, s.lng)
+                a = sin(dp / 2) ** 2 + cos_lat * entry.cos_lat * sin(radians(s.lng - lng) / 2) ** 2
+                distance = diameter * asin(min(1.0, sqrt(a)))
                 if distance <= radius_m:
-                    heapq.heappush(found, (distance, s.store_id, entry))
+                    found.append((distance, s.store_id, entry))
