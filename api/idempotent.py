@@ -63,12 +63,14 @@ async def respond_once_committed(
     connection (``once_committed``); ``action`` is told whether to lock what it claims."""
 
     async def run(locked: bool) -> tuple[int, Any]:
-        return status, msgspec.to_builtins(await action(locked))
+        return status, await action(locked)  # stored under a key as JSON
 
-    request_bytes = request.url.path.encode() + b"\n" + await request.body()
+    request_bytes = b"" if key is None else request.url.path.encode() + b"\n" + await request.body()
     code, body = await once_committed(
         conn, tenant_id, f"member:{member_id}", key, request_bytes, run
     )
+    if isinstance(body, kind):
+        return Response(body, status_code=code)
     if code < 400:
         return Response(msgspec.convert(body, kind), status_code=code)
     return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)
