@@ -189,7 +189,7 @@ async def main_async(args: argparse.Namespace) -> int:
             }
 
         paths: list[tuple[str, object]] = [
-            ("H3 in-memory index (the endpoint's path)", in_memory),
+            ("H3 in-memory index, one process", in_memory),
             ("H3 cells + haversine", h3_path),
             ("earthdistance GiST", by_sql("bench_earthdistance")),
         ]
