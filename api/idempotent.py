@@ -40,13 +40,11 @@ async def respond_once(
     and body, so a key reused on another write is a conflict too."""
 
     async def run() -> tuple[int, Any]:
-        return status, msgspec.to_builtins(await action())
+        return status, await action()  # stored under a key as JSON
 
-    request_bytes = request.url.path.encode() + b"\n" + await request.body()
-    code, body = await once(conn, tenant_id, f"member:{member_id}", key, request_bytes, run)
-    if code < 400:
-        return Response(msgspec.convert(body, kind), status_code=code)
-    return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)
+    scope = f"member:{member_id}"
+    code, body = await once(conn, tenant_id, scope, key, await _identity(request, key), run)
+    return _answer(code, body, kind)
 
 
 async def respond_once_committed(
@@ -65,10 +63,19 @@ async def respond_once_committed(
     async def run(locked: bool) -> tuple[int, Any]:
         return status, await action(locked)  # stored under a key as JSON
 
-    request_bytes = b"" if key is None else request.url.path.encode() + b"\n" + await request.body()
-    code, body = await once_committed(
-        conn, tenant_id, f"member:{member_id}", key, request_bytes, run
-    )
+    scope = f"member:{member_id}"
+    identity = await _identity(request, key)
+    code, body = await once_committed(conn, tenant_id, scope, key, identity, run)
+    return _answer(code, body, kind)
+
+
+async def _identity(request: Request[Any, Any, Any], key: str | None) -> bytes:
+    """What a key is bound to: the request's path and body (nothing without a key)."""
+    return b"" if key is None else request.url.path.encode() + b"\n" + await request.body()
+
+
+def _answer(code: int, body: Any, kind: type[T]) -> Response[Any]:
+    """The response to an answer: as made, or as stored under its key (JSON)."""
     if isinstance(body, kind):
         return Response(body, status_code=code)
     if code < 400:
