@@ -154,6 +154,7 @@ WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[])
 ORDER BY m.member_id FOR UPDATE OF m;
 
 -- name: members_read
+-- members_lock without the lock (FOR UPDATE cannot be a parameter): change both together.
 SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
        l.lot_ids, l.amounts, l.remaining, l.expires, l.available
 FROM members m
