@@ -8,13 +8,16 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import CredentialCache
 from api.controllers.admin import AdminController
@@ -53,13 +56,37 @@ keyset `cursor`, and answer `{items, next_cursor}`.
 """
 
 
+DOCS_ASSETS = "/schema/assets"
+
+
+def _docs_assets() -> Router:
+    """Swagger UI's scripts, styles and icons, from the installed package."""
+    return create_static_files_router(
+        path=DOCS_ASSETS,
+        directories=[Path(str(swagger_ui_path))],
+        include_in_schema=False,
+        send_as_attachment=False,
+        name="docs-assets",
+    )
+
+
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Rewards engine",
         version="1.0.0",
         description=API_DESCRIPTION,
         path="/schema",
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        render_plugins=[
+            JsonRenderPlugin(),
+            # Swagger UI's files come from the swagger-ui-bundle-v2 package and are served
+            # by this process: the product runs on bank intranets with no CDN in reach.
+            SwaggerRenderPlugin(
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+            ),
+        ],
         components=Components(
             security_schemes={
                 "AdminKey": SecurityScheme(
@@ -153,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=[
+            _docs_assets(),
             OpsController,
             PrometheusController,
             AdminController,

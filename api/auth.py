@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from db import tenants as tenant_db
+from rewards import metrics
 from rewards.credentials import (
     ADMIN_KEY_PREFIX,
     hash_api_key,
@@ -89,6 +90,10 @@ class CredentialCache:
             self._keys[key_hash] = (now + self._ttl, found)
         return found
 
+    def forget_key(self, key_hash: bytes) -> None:
+        """Drop one key at once (it was revoked through this worker)."""
+        self._keys.pop(key_hash, None)
+
     def forget(self) -> None:
         self._secrets.clear()
         self._keys.clear()
@@ -160,20 +165,24 @@ async def member_guard(connection: Connection, _: BaseRouteHandler) -> None:
 
 async def hook_guard(connection: Connection, _: BaseRouteHandler) -> None:
     """Signed hook: HMAC-SHA256 of ``"<t>.<raw body>"``, checked before the body is parsed."""
-    tenant_id = connection.headers.get("x-rewards-tenant")
-    if not tenant_id:
-        raise Unauthenticated("the X-Rewards-Tenant header is missing")
-    secrets = await _cache(connection).secrets(tenant_id)
-    if secrets is None:
-        raise Unauthenticated("the hook signature is not valid")
-    body: bytes = await connection.body()  # type: ignore[attr-defined]
-    verify_hook_signature(
-        connection.headers.get("x-rewards-signature"),
-        body,
-        secrets.hook_secrets[:2],
-        now=time.time(),
-        tolerance=connection.app.state.settings.hook_tolerance_seconds,
-    )
+    try:
+        tenant_id = connection.headers.get("x-rewards-tenant")
+        if not tenant_id:
+            raise Unauthenticated("the X-Rewards-Tenant header is missing")
+        secrets = await _cache(connection).secrets(tenant_id)
+        if secrets is None:
+            raise Unauthenticated("the hook signature is not valid")
+        body: bytes = await connection.body()  # type: ignore[attr-defined]
+        verify_hook_signature(
+            connection.headers.get("x-rewards-signature"),
+            body,
+            secrets.hook_secrets[:2],
+            now=time.time(),
+            tolerance=connection.app.state.settings.hook_tolerance_seconds,
+        )
+    except Unauthenticated:
+        metrics.HOOK_SIGNATURE_FAILURES.inc()
+        raise
     _remember(connection, HookCaller(tenant_id), tenant_id)
 
 

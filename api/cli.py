@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import os
 import shlex
+import signal
+import subprocess
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
+import asyncpg
 import msgspec
 
 from api.logs import configure_logging
@@ -20,11 +27,29 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, ensure_database
 from db.types import Conn
+from rewards.credentials import is_id
 from rewards.demo import DemoCredentials, create_or_refresh_demo
-from rewards.ledger import expire_all
+from rewards.errors import RewardsError, ValidationFailed
+from rewards.ledger import expire_all, expiry_preview
 from rewards.tenants import create_tenant, rotate_hook_secret
 
 T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A failure to report in one line on stderr, with the exit status to end with."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _where(dsn: str) -> str:
+    """The host, port and database of a URL, without its password, for error messages."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}"
 
 
 class Database:
@@ -39,6 +64,12 @@ class Database:
             asyncio.run(ensure_database(self.embedded.dsn("postgres"), "rewards"))
             self.dsn = self.embedded.dsn()
 
+    def stop(self) -> None:
+        """Stop the embedded server if this process started it (a no-op otherwise)."""
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
     def run(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         """Migrate, then run ``work`` in one transaction."""
 
@@ -52,7 +83,13 @@ class Database:
         """Migrate, then run ``work``, which manages its own transactions."""
 
         async def go() -> T:
-            conn = await connect(self.dsn)
+            try:
+                conn = await connect(self.dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+            except (OSError, TimeoutError, ValueError, asyncpg.PostgresError) as exc:
+                reason = str(exc) or type(exc).__name__
+                raise CliError(
+                    f"cannot reach the database at {_where(self.dsn)}: {reason}"
+                ) from None
             try:
                 await migrate(conn)
                 return await work(conn)
@@ -62,11 +99,36 @@ class Database:
         return asyncio.run(go())
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if getattr(args, "data_dir", None):
         settings.data_dir = Path(args.data_dir)
     return settings
+
+
+def _tenant_id(value: str) -> str:
+    """argparse type: a client-chosen id, as the API takes them."""
+    if not is_id(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id: 1 to 64 of A-Z a-z 0-9 . _ : -")
+    return value
+
+
+def _moment(value: str) -> datetime:
+    """argparse type: an RFC 3339 time with its UTC offset."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a time: use RFC 3339, e.g. 2027-01-01T00:00:00+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no UTC offset: e.g. 2027-01-01T00:00:00+08:00"
+        )
+    return moment
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -100,21 +162,33 @@ def cmd_tenant_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How far ahead ``rewards expire --at`` may look without ``--force``: a time further out
+#: would expire points that members still have a right to.
+EXPIRE_AHEAD_LIMIT = timedelta(days=1)
+
+
 def cmd_expire(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    at: datetime = args.at or now
+    if at - now > EXPIRE_AHEAD_LIMIT and not args.force:
+        raise CliError(
+            f"--at {at.isoformat()} is more than a day ahead: points not yet due would expire "
+            "(add --force if that is what you mean, or --dry-run to see what would expire)",
+            status=2,
+        )
     db = Database(_settings(args))
-    at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
-    if at.tzinfo is None:
-        print("--at needs a UTC offset, e.g. 2027-01-01T00:00:00+08:00", file=sys.stderr)
-        return 2
 
     async def work(conn: Conn) -> dict[str, int] | None:
+        if args.dry_run:
+            return await expiry_preview(conn, at)
         return await expire_all(conn, at)
 
     done = db.run_outside_transaction(work)
     if done is None:
         print("another process is running the expiry job; nothing done")
         return 1
-    print(msgspec.json.encode({"expired_points_by_tenant": done, "at": at}).decode())
+    key = "would_expire_points_by_tenant" if args.dry_run else "expired_points_by_tenant"
+    print(msgspec.json.encode({key: done, "at": at, "dry_run": args.dry_run}).decode())
     return 0
 
 
@@ -186,41 +260,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level)
     db = Database(settings)
-    if args.demo:
-        creds = db.run(create_or_refresh_demo)
-        print(demo_text(creds, f"http://{args.host}:{args.port}"), flush=True)
-    else:
-        db.run(migrate)
-    # Workers are separate processes: they find the database through the environment.
-    os.environ["DATABASE_URL"] = db.dsn
-    if args.server == "granian":
-        from granian import Granian  # imported here: the other commands need no server
-        from granian.constants import Interfaces
+    try:
+        if args.demo:
+            creds = db.run(create_or_refresh_demo)
+            print(demo_text(creds, f"http://{args.host}:{args.port}"), flush=True)
+        else:
+            db.run(migrate)
+        # The server runs in a child process that finds the database through the
+        # environment; this process stays to stop the embedded server when it ends.
+        return supervise(
+            [
+                sys.executable,
+                "-m",
+                "api.serving",
+                "--server",
+                args.server,
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.workers),
+            ],
+            os.environ | {"DATABASE_URL": db.dsn},
+        )
+    finally:
+        db.stop()
 
-        Granian(
-            "api.app:create_app_from_env",
-            factory=True,
-            address=args.host,
-            port=args.port,
-            workers=args.workers,
-            interface=Interfaces.ASGI,
-            log_enabled=False,
-            workers_kill_timeout=10,
-        ).serve()
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send the server SIGTERM if ``rewards serve`` itself dies (even kill -9)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def supervise(command: list[str], env: dict[str, str]) -> int:
+    """Run the server until it ends, passing SIGTERM, SIGINT and SIGHUP on to it once.
+
+    The child has a session of its own, so that a Ctrl-C in the terminal reaches it once
+    (through here) rather than twice; the exit status is the server's, or 0 when it ended
+    because it was asked to.
+    """
+    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    asked = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal asked
+        asked = True
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    previous = {
+        s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    }
+    try:
+        while True:
+            try:
+                status = child.wait()
+                break
+            except InterruptedError:  # pragma: no cover - wait() retries by itself (PEP 475)
+                continue
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if asked and status in (0, -signal.SIGTERM, -signal.SIGINT, 128 + signal.SIGTERM):
         return 0
-    import uvicorn
-
-    uvicorn.run(
-        "api.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
-    return 0
+    return status if status >= 0 else 128 - status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,28 +365,68 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     expire = with_data_dir(sub.add_parser("expire", help="expire points whose time has come"))
-    expire.add_argument("--at", help="as of this time (RFC 3339; default now)")
+    expire.add_argument(
+        "--at", type=_moment, help="as of this time (RFC 3339 with offset; default now)"
+    )
+    expire.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would expire, per tenant, and write nothing",
+    )
+    expire.add_argument(
+        "--force", action="store_true", help="allow an --at more than a day in the future"
+    )
     expire.set_defaults(func=cmd_expire)
 
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
     create = with_data_dir(tenant_sub.add_parser("create", help="create a tenant"))
     create.add_argument("--name", required=True)
-    create.add_argument("--id", help="tenant id (default: generated)")
+    create.add_argument(
+        "--id", type=_tenant_id, help="tenant id, [A-Za-z0-9._:-]{1,64} (default: generated)"
+    )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(func=cmd_tenant_create)
     rotate = with_data_dir(
         tenant_sub.add_parser("rotate-hook-secret", help="add a new hook secret")
     )
-    rotate.add_argument("--tenant", required=True)
+    rotate.add_argument("--tenant", required=True, type=_tenant_id)
     rotate.set_defaults(func=cmd_tenant_rotate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``rewards`` console script."""
+    """Entry point of the ``rewards`` console script.
+
+    A user's mistake (a taken tenant id, an unknown tenant, a database that cannot be
+    reached) is one line on stderr and exit status 1; a malformed command line is argparse's
+    usage message and status 2. A traceback is printed only for a bug, and only with
+    ``REWARDS_LOG_LEVEL=DEBUG``.
+    """
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except CliError as exc:
+        print(f"rewards: {exc}", file=sys.stderr)
+        return exc.status
+    except ValidationFailed as exc:
+        print(f"rewards: {exc.detail}", file=sys.stderr)
+        return 2
+    except RewardsError as exc:
+        print(f"rewards: {exc.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rewards: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("REWARDS_LOG_LEVEL", "").upper() == "DEBUG":
+            traceback.print_exc()
+        print(
+            f"rewards: unexpected error ({type(exc).__name__}: {exc}); "
+            "REWARDS_LOG_LEVEL=DEBUG prints the trace",
+            file=sys.stderr,
+        )
+        return 1
     return code
 
 

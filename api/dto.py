@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from rewards.credentials import ID_PATTERN
 
@@ -56,6 +56,39 @@ class MerchantPage(Output):
     next_cursor: str | None
 
 
+# --- API keys ------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(Input):
+    label: Annotated[str, Meta(max_length=200)] = ""
+
+
+class ApiKeyOut(Output):
+    id: str
+    prefix: str
+    label: str
+    role: str
+    merchant_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(Output):
+    id: str
+    prefix: str
+    label: str
+    role: str
+    merchant_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    api_key: str
+
+
+class ApiKeyPage(Output):
+    items: list[ApiKeyOut]
+    next_cursor: str | None
+
+
 # --- members -------------------------------------------------------------------------------
 
 
@@ -85,7 +118,6 @@ class HookTransaction(Input):
     id: Id
     kind: Literal["purchase", "refund", "reversal"]
     member_id: Id
-    amount_minor: AmountMinor
     currency: Currency
     occurred_at: Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
     card_product: Label | None = None
@@ -95,6 +127,10 @@ class HookTransaction(Input):
     channel: Literal["online", "offline"] | None = None
     original_id: Id | None = None
     location: Location | None = None
+    amount_minor: Annotated[
+        AmountMinor | None,
+        Meta(description="Required for purchases and refunds; a reversal voids the rest."),
+    ] = None
 
 
 class HookBatch(Input):
@@ -174,6 +210,11 @@ class MemberOut(Output):
     referral_code_used: str | None
     balance: BalanceSummary
     created_at: datetime
+
+
+class MemberPage(Output):
+    items: list[MemberOut]
+    next_cursor: str | None
 
 
 class TransactionOut(Output):
@@ -265,6 +306,32 @@ class ProgramIn(Input):
     referral: ReferralIn | None = None
     abuse: AbuseIn | None = None
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
+
+
+class ProgramReplaced(ProgramIn):
+    """The program as stored by PUT, and the settings it put back to their defaults (those
+    the body left out that had other values)."""
+
+    reset_to_defaults: list[str] = []
+
+
+class ProgramPatch(Input):
+    """Some of the program's settings; those not given stay as they are."""
+
+    currency: Currency | UnsetType = UNSET
+    time_zone: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    base_rate: Decimal | UnsetType = UNSET
+    mcc_rates: dict[Mcc, Decimal] | UnsetType = UNSET
+    excluded_mccs: Annotated[list[Mcc], Meta(max_length=1000)] | UnsetType = UNSET
+    expiry_months: Annotated[int, Meta(ge=1, le=120)] | UnsetType | None = UNSET
+    pending_days: Annotated[int, Meta(ge=0, le=365)] | UnsetType = UNSET
+    refund_policy: Literal["allow_negative", "within_balance"] | UnsetType = UNSET
+    tiers: Annotated[list[TierIn], Meta(max_length=20)] | UnsetType = UNSET
+    referral: ReferralIn | UnsetType | None = UNSET
+    abuse: AbuseIn | UnsetType | None = UNSET
+    webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | UnsetType | None = (
+        UNSET
+    )
 
 
 # --- earn rules ------------------------------------------------------------------------------
@@ -726,3 +793,4 @@ class ClaimOut(Output):
 
 class ClaimedPage(Output):
     items: list[ClaimOut]
+    next_cursor: str | None

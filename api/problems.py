@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import logging
 import re
 from typing import Any
@@ -78,14 +79,27 @@ def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem(request, exc.status, exc.type, exc.title, exc.detail, errors)
 
 
+_MISSING = re.compile(r"Missing required (?:\w+ )?parameter '(?P<name>[^']+)'")
+
+
+def _wire_name(key: str) -> str:
+    """The name a client sent: a parameter named ``from_`` in Python is ``from`` on the wire."""
+    if key.endswith("_") and keyword.iskeyword(key[:-1]):
+        return key[:-1]
+    return key
+
+
 def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     assert isinstance(exc, ValidationException)
     errors: list[FieldError] = []
     if isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
-                field = str(item.get("key") or item.get("source") or "")
+                field = _wire_name(str(item.get("key") or item.get("source") or ""))
                 errors.append(FieldError(field, str(item.get("message", "invalid value"))))
+    missing = _MISSING.search(str(exc.detail or ""))
+    if not errors and missing:
+        errors.append(FieldError(_wire_name(missing["name"]), "required"))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
     return problem(request, 422, "validation_error", "Validation failed", detail, errors)
 

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import msgspec
+
 from db.queries import sql
-from db.rows import one
+from db.rows import many, one
 from db.types import Conn
 from rewards.models import Member
+
+
+class ListedMember(msgspec.Struct, frozen=True):
+    """A member as the operator's list shows it, with the balance."""
+
+    member_id: str
+    tier: str | None
+    segments: list[str]
+    card_products: list[str]
+    referral_code_used: str | None
+    created_at: datetime
+    balance: int
+    pending: int
+
+
+async def list_members(
+    conn: Conn,
+    tenant_id: str,
+    tier: str | None,
+    segment: str | None,
+    after: str | None,
+    limit: int,
+    now: datetime,
+) -> list[ListedMember]:
+    rows = await conn.fetch(sql("member_list"), tenant_id, tier, segment, after, limit, now)
+    return many(rows, ListedMember)
 
 
 async def enroll_member(conn: Conn, tenant_id: str, member_id: str) -> None:

@@ -208,6 +208,7 @@ def _state(row: Any) -> OfferState:
         frozenset(row["stores"]),
         row["redemptions_used"],
         row["reward_used_minor"],
+        row["created_at"],
     )
 
 
@@ -300,11 +301,27 @@ async def claim(conn: Conn, tenant_id: str, member_id: str, offer_id: str) -> tu
     return row["claimed_at"], row["uses"]
 
 
+class MemberClaim(msgspec.Struct, frozen=True):
+    """An offer a member claimed: the offer as stored, when, and how often it was used."""
+
+    offer: StoredOffer
+    claimed_at: datetime
+    uses: int
+
+
 async def claims_of_member(
-    conn: Conn, tenant_id: str, member_id: str, limit: int
-) -> list[tuple[str, datetime, int]]:
-    rows = await conn.fetch(sql("offer_claims_of_member"), tenant_id, member_id, limit)
-    return [(r["offer_id"], r["claimed_at"], r["uses"]) for r in rows]
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[MemberClaim]:
+    """The member's claims, newest first, after the (claimed at, offer id) of ``after``."""
+    at, offer_id = after if after is not None else (None, None)
+    rows = await conn.fetch(
+        sql("offer_claims_of_member"), tenant_id, member_id, at, offer_id, limit
+    )
+    return [MemberClaim(_offer(r), r["claimed_at"], r["uses"]) for r in rows]
 
 
 async def standing(

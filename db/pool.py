@@ -55,9 +55,9 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asy
     return pool
 
 
-async def connect(dsn: str) -> Conn:
+async def connect(dsn: str, *, timeout: float = 60) -> Conn:  # noqa: ASYNC109
     """Open one connection with the project's codecs."""
-    conn = await asyncpg.connect(dsn, server_settings=SESSION)
+    conn = await asyncpg.connect(dsn, server_settings=SESSION, timeout=timeout)
     await init_connection(conn)
     return conn
 

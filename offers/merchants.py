@@ -8,10 +8,9 @@ import msgspec
 
 from db import audit
 from db import merchants as merchant_db
-from db import tenants as tenant_db
 from db.types import Conn
-from rewards.credentials import MERCHANT_KEY_PREFIX, hash_api_key, new_api_key
 from rewards.errors import AlreadyExists, NotFound
+from rewards.keys import issue_key
 from rewards.models import Merchant
 
 
@@ -35,10 +34,7 @@ async def create_merchant(
     merchant = await merchant_db.insert_merchant(conn, tenant_id, merchant_id, name, category)
     if merchant is None:
         raise AlreadyExists(f"merchant {merchant_id} exists already")
-    key = new_api_key(MERCHANT_KEY_PREFIX, tenant_id)
-    await tenant_db.insert_api_key(
-        conn, tenant_id, hash_api_key(key), "merchant", merchant_id, "first merchant key"
-    )
+    key = await issue_key(conn, tenant_id, "merchant", merchant_id, "first merchant key")
     await audit.record(
         conn,
         tenant_id,
@@ -49,7 +45,7 @@ async def create_merchant(
         None,
         msgspec.to_builtins(merchant),
     )
-    return NewMerchant(merchant, key)
+    return NewMerchant(merchant, key.api_key)
 
 
 async def get_merchant(conn: Conn, tenant_id: str, merchant_id: str) -> Merchant:
@@ -68,8 +64,4 @@ async def list_merchants(
 async def issue_merchant_key(conn: Conn, tenant_id: str, merchant_id: str, label: str) -> str:
     """Another API key for an existing merchant (shown once)."""
     await get_merchant(conn, tenant_id, merchant_id)
-    key = new_api_key(MERCHANT_KEY_PREFIX, tenant_id)
-    await tenant_db.insert_api_key(
-        conn, tenant_id, hash_api_key(key), "merchant", merchant_id, label
-    )
-    return key
+    return (await issue_key(conn, tenant_id, "merchant", merchant_id, label)).api_key

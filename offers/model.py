@@ -150,7 +150,15 @@ def value_of(money: int, points: int) -> int:
 class OfferState:
     """An active offer as loaded for a batch, with its budget as read."""
 
-    __slots__ = ("matcher", "merchant_id", "offer", "redemptions_used", "reward_used", "stores")
+    __slots__ = (
+        "created_at",
+        "matcher",
+        "merchant_id",
+        "offer",
+        "redemptions_used",
+        "reward_used",
+        "stores",
+    )
 
     def __init__(
         self,
@@ -159,12 +167,14 @@ class OfferState:
         stores: frozenset[str],
         redemptions_used: int,
         reward_used: int,
+        created_at: datetime | None = None,
     ) -> None:
         self.offer = offer
         self.merchant_id = merchant_id
         self.stores = stores
         self.redemptions_used = redemptions_used
         self.reward_used = reward_used
+        self.created_at = created_at
         self.matcher = Matcher(offer.targeting)
 
     def at(self, store_id: str | None, merchant_id: str | None) -> bool:

@@ -9,12 +9,11 @@ import msgspec
 
 from db import awards as award_db
 from db import offers as offer_db
-from db.offers import MemberStanding
+from db.offers import MemberClaim, MemberStanding
 from db.types import Conn
 from offers.geo import MAX_RADIUS_M, covering
 from offers.index import OfferIndex
 from offers.model import Offer, OfferState, Store
-from offers.publishing import status_of
 from rewards.conditions import Facts
 from rewards.errors import Conflict, NotFound, ValidationFailed
 from rewards.transactions import compiled_at, compiled_for
@@ -23,6 +22,7 @@ from rewards.transactions import compiled_at, compiled_for
 class Nearby(msgspec.Struct, frozen=True):
     offer: Offer
     merchant_id: str
+    offer_created_at: datetime | None
     store: Store
     distance_m: int
     inside_geofence: bool
@@ -136,6 +136,7 @@ async def nearby(
         Nearby(
             hit.offer.offer,
             hit.store.merchant_id,
+            hit.offer.created_at,
             hit.store,
             round(hit.distance),
             hit.distance <= hit.offer.offer.geofence_radius_m,
@@ -187,12 +188,11 @@ async def claim(
 
 
 async def claimed(
-    conn: Conn, tenant_id: str, member_id: str, limit: int
-) -> list[tuple[Offer, str, datetime, int]]:
-    """The member's claimed offers: (offer, status, claimed at, uses)."""
-    result = []
-    for offer_id, at, uses in await offer_db.claims_of_member(conn, tenant_id, member_id, limit):
-        found = await offer_db.get_offer(conn, tenant_id, offer_id)
-        if found is not None:
-            result.append((found.offer, status_of(found), at, uses))
-    return result
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[MemberClaim]:
+    """The member's claimed offers, newest claim first, in one statement."""
+    return await offer_db.claims_of_member(conn, tenant_id, member_id, after, limit)

@@ -17,7 +17,13 @@ import msgspec
 from rewards.errors import Unauthenticated
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
-_ID = re.compile(ID_PATTERN)
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` is a client-chosen id: the whole string, no trailing newline."""
+    return _ID.fullmatch(value) is not None
+
 
 ADMIN_KEY_PREFIX = "radm"
 MERCHANT_KEY_PREFIX = "rmch"
@@ -34,6 +40,12 @@ def new_api_key(prefix: str, tenant_id: str) -> str:
     return f"{prefix}.{tenant_id}.{secrets.token_urlsafe(32).replace('.', '')}"
 
 
+def visible_prefix(key: str) -> str:
+    """What lists show of a key: its kind, its tenant and the first four secret characters."""
+    head, _, secret = key.rpartition(".")
+    return f"{head}.{secret[:4]}"
+
+
 class ApiKeyParts(msgspec.Struct, frozen=True):
     """What the visible part of an API key says."""
 
@@ -45,11 +57,7 @@ def parse_api_key(key: str) -> ApiKeyParts:
     """Split an API key into its prefix and tenant; raise if it has not the key's shape."""
     prefix, _, rest = key.partition(".")
     tenant_id, _, secret = rest.rpartition(".")
-    if (
-        prefix not in (ADMIN_KEY_PREFIX, MERCHANT_KEY_PREFIX)
-        or not secret
-        or not _ID.match(tenant_id)
-    ):
+    if prefix not in (ADMIN_KEY_PREFIX, MERCHANT_KEY_PREFIX) or not secret or not is_id(tenant_id):
         raise Unauthenticated("the API key is not valid")
     return ApiKeyParts(prefix, tenant_id)
 
@@ -122,7 +130,7 @@ def token_tenant(token: str) -> str:
         claims = _claims_decoder.decode(_b64url_decode(claims_b64))
     except msgspec.DecodeError:
         raise Unauthenticated("the token's claims are not valid") from None
-    if claims.tid is None or not _ID.match(claims.tid):
+    if claims.tid is None or not is_id(claims.tid):
         raise Unauthenticated("the token has no valid tid claim")
     return claims.tid
 
@@ -149,9 +157,9 @@ def verify_member_token(token: str, secret: str, *, now: float) -> MemberClaims:
         claims = _claims_decoder.decode(_b64url_decode(claims_b64))
     except msgspec.DecodeError:
         raise Unauthenticated("the token's claims are not valid") from None
-    if claims.sub is None or not _ID.match(claims.sub):
+    if claims.sub is None or not is_id(claims.sub):
         raise Unauthenticated("the token has no valid sub claim")
-    if claims.tid is None or not _ID.match(claims.tid):
+    if claims.tid is None or not is_id(claims.tid):
         raise Unauthenticated("the token has no valid tid claim")
     if claims.exp is None:
         raise Unauthenticated("the token has no exp claim")

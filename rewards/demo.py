@@ -23,9 +23,13 @@ from rewards.draw import Prize
 from rewards.earning import Caps, EarnRule, Effect
 from rewards.errors import NotFound
 from rewards.program import Program, Tier
-from rewards.tenants import create_tenant, issue_admin_key
+from rewards.tenants import FIRST_ADMIN_KEY, create_tenant, issue_admin_key
 
 DEMO_TENANT_ID = "demo-bank"
+DEMO_ADMIN_KEY_LABEL = "demo refresh"
+DEMO_MERCHANT_KEY_LABEL = "demo"
+# What the demo labels the keys it prints; a refresh revokes these (and nothing else).
+DEMO_KEY_LABELS = [FIRST_ADMIN_KEY, DEMO_ADMIN_KEY_LABEL, DEMO_MERCHANT_KEY_LABEL]
 DEMO_TENANT_NAME = "Demo Bank"
 DEMO_MEMBER_ID = "m-42"
 
@@ -51,8 +55,12 @@ class DemoCredentials(msgspec.Struct, frozen=True):
 
 
 async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
-    """Create the demo tenant, or refresh it: a new admin key is issued either way (keys are
-    stored hashed, so an old one cannot be shown again)."""
+    """Create the demo tenant, or refresh it.
+
+    Keys are stored hashed, so an old one cannot be shown again: a refresh revokes the keys
+    the demo handed out before and prints new ones, so that running it twice leaves one live
+    admin key and one live merchant key of the demo's, not more.
+    """
     secrets = await tenant_db.tenant_secrets(conn, DEMO_TENANT_ID)
     if secrets is None:
         created = await create_tenant(conn, DEMO_TENANT_NAME, DEMO_TENANT_ID)
@@ -60,7 +68,8 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
         secrets = await tenant_db.tenant_secrets(conn, DEMO_TENANT_ID)
         assert secrets is not None
     else:
-        admin_key = await issue_admin_key(conn, DEMO_TENANT_ID, "demo refresh")
+        await tenant_db.revoke_labelled_keys(conn, DEMO_TENANT_ID, DEMO_KEY_LABELS)
+        admin_key = await issue_admin_key(conn, DEMO_TENANT_ID, DEMO_ADMIN_KEY_LABEL)
     for merchant_id, name, category in DEMO_MERCHANTS:
         if await merchant_db.get_merchant(conn, DEMO_TENANT_ID, merchant_id) is None:
             await merchants.create_merchant(
@@ -71,7 +80,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
     await _welcome_points(conn)
     await _city(conn)
     merchant_key = await merchants.issue_merchant_key(
-        conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], "demo"
+        conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], DEMO_MERCHANT_KEY_LABEL
     )
     token = encode_member_token(
         secrets.member_token_secret,

@@ -212,6 +212,20 @@ async def expire_all(conn: Conn, now: datetime) -> dict[str, int] | None:
         await ledger_db.job_unlock(conn, EXPIRY_JOB_LOCK)
 
 
+async def expiry_preview(conn: Conn, now: datetime) -> dict[str, int]:
+    """What ``expire_all(conn, now)`` would expire per tenant, computed by the same code in
+    transactions that are rolled back: nothing is written."""
+    preview: dict[str, int] = {}
+    for tenant_id in await ledger_db.tenants_with_expired(conn, now):
+        attempt = conn.transaction()
+        await attempt.start()
+        try:
+            preview[tenant_id] = await expire_tenant(conn, tenant_id, now)
+        finally:
+            await attempt.rollback()
+    return preview
+
+
 async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str, str | None]:
     """Tiers of every member with spend in the last 13 months, from the last 12 (spend that
     left the window lowers a tier even without a new purchase). The members that moved."""

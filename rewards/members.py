@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
 
 from db import audit
@@ -17,6 +19,20 @@ async def enroll(conn: Conn, tenant_id: str, member_id: str) -> Member:
     member = await member_db.get_member(conn, tenant_id, member_id)
     assert member is not None
     return member
+
+
+async def list_members(
+    conn: Conn,
+    tenant_id: str,
+    tier: str | None,
+    segment: str | None,
+    after: str | None,
+    limit: int,
+) -> list[member_db.ListedMember]:
+    """Members by id, optionally of one tier and one segment, with their balances."""
+    return await member_db.list_members(
+        conn, tenant_id, tier, segment, after, limit, datetime.now(UTC)
+    )
 
 
 async def get(conn: Conn, tenant_id: str, member_id: str) -> Member:

@@ -26,6 +26,25 @@ class ApiKeyRecord(msgspec.Struct, frozen=True):
     merchant_id: str | None
 
 
+class ApiKey(msgspec.Struct, frozen=True):
+    """An API key as its holders see it later: never the key itself, only its visible start."""
+
+    key_id: str
+    prefix: str
+    label: str
+    role: Role
+    merchant_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewApiKey(msgspec.Struct, frozen=True):
+    """A key just made: the only time the key itself is shown."""
+
+    key: ApiKey
+    api_key: str
+
+
 class Merchant(msgspec.Struct, frozen=True):
     """A merchant of the program."""
 

@@ -15,7 +15,7 @@ from db.types import Conn
 from rewards.campaigns import DrawCampaign, validate_campaign
 from rewards.draw import commitment_of
 from rewards.earning import EarnRule, validate_rule
-from rewards.errors import AlreadyExists, Conflict, NotFound
+from rewards.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from rewards.program import Program, validate_program
 
 
@@ -31,19 +31,59 @@ async def get_program(conn: Conn, tenant_id: str) -> Program:
 
 
 async def put_program(conn: Conn, tenant_id: str, actor: str, program: Program) -> Program:
-    validate_program(program)
+    """Store the program as given (validated, audited)."""
     before = await get_program(conn, tenant_id)
+    await _store(conn, tenant_id, actor, "program.put", before, program)
+    return program
+
+
+async def _store(
+    conn: Conn, tenant_id: str, actor: str, action: str, before: Program, program: Program
+) -> None:
+    validate_program(program)
     await program_db.put_program(conn, tenant_id, msgspec.to_builtins(program))
     await audit.record(
         conn,
         tenant_id,
         actor,
-        "program.put",
+        action,
         "program",
         tenant_id,
         msgspec.to_builtins(before),
         msgspec.to_builtins(program),
     )
+
+
+def reset_to_defaults(before: Program, given: set[str]) -> list[str]:
+    """The settings a replacement left out that had other values than their defaults: the
+    replacement put them back to the defaults."""
+    default = msgspec.to_builtins(Program())
+    old = msgspec.to_builtins(before)
+    return [f for f in Program.__struct_fields__ if f not in given and old[f] != default[f]]
+
+
+async def replace_program(
+    conn: Conn, tenant_id: str, actor: str, program: Program, given: set[str]
+) -> list[str]:
+    """PUT: the program becomes the one given (``given``: the settings the body named).
+    Returns the settings that went back to their defaults because the body left them out."""
+    before = await get_program(conn, tenant_id)
+    await _store(conn, tenant_id, actor, "program.put", before, program)
+    return reset_to_defaults(before, given)
+
+
+async def patch_program(conn: Conn, tenant_id: str, actor: str, changes: dict[str, Any]) -> Program:
+    """PATCH: the settings given replace those stored; the others stay as they are.
+
+    Objects (``referral``, ``abuse``, ``tiers``) are replaced whole, not merged field by field.
+    """
+    before = await get_program(conn, tenant_id)
+    merged = msgspec.to_builtins(before) | changes
+    try:
+        program = msgspec.convert(merged, Program)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed(str(exc), errors=[("body", str(exc))]) from None
+    await _store(conn, tenant_id, actor, "program.patch", before, program)
     return program
 
 

@@ -8,13 +8,11 @@ import msgspec
 
 from db import tenants as tenant_db
 from db.types import Conn
-from rewards.credentials import (
-    ADMIN_KEY_PREFIX,
-    hash_api_key,
-    new_api_key,
-    new_secret,
-)
-from rewards.errors import NotFound
+from rewards.credentials import is_id, new_secret
+from rewards.errors import AlreadyExists, NotFound, ValidationFailed
+from rewards.keys import issue_key
+
+FIRST_ADMIN_KEY = "first admin key"
 
 
 class NewTenant(msgspec.Struct, frozen=True):
@@ -34,14 +32,19 @@ def new_tenant_id() -> str:
 async def create_tenant(conn: Conn, name: str, tenant_id: str | None = None) -> NewTenant:
     """Create a tenant with its first admin key, a hook secret and a member-token secret."""
     tenant_id = tenant_id or new_tenant_id()
+    if not is_id(tenant_id):
+        raise ValidationFailed(
+            f"tenant id {tenant_id!r} is not 1 to 64 of A-Z a-z 0-9 . _ : -",
+            errors=[("id", "1 to 64 of A-Z a-z 0-9 . _ : -")],
+        )
+    if not name.strip():
+        raise ValidationFailed("a tenant needs a name", errors=[("name", "must not be empty")])
     hook_secret = new_secret()
     member_secret = new_secret()
-    admin_key = new_api_key(ADMIN_KEY_PREFIX, tenant_id)
-    await tenant_db.insert_tenant(conn, tenant_id, name, hook_secret, member_secret)
-    await tenant_db.insert_api_key(
-        conn, tenant_id, hash_api_key(admin_key), "admin", None, "first admin key"
-    )
-    return NewTenant(tenant_id, admin_key, hook_secret, member_secret)
+    if not await tenant_db.insert_tenant(conn, tenant_id, name, hook_secret, member_secret):
+        raise AlreadyExists(f"a tenant with id {tenant_id} exists already")
+    admin = await issue_key(conn, tenant_id, "admin", None, FIRST_ADMIN_KEY)
+    return NewTenant(tenant_id, admin.api_key, hook_secret, member_secret)
 
 
 async def rotate_hook_secret(conn: Conn, tenant_id: str) -> str:
@@ -56,6 +59,4 @@ async def issue_admin_key(conn: Conn, tenant_id: str, label: str) -> str:
     """Another admin key for an existing tenant (shown once)."""
     if await tenant_db.tenant_secrets(conn, tenant_id) is None:
         raise NotFound(f"no tenant {tenant_id}")
-    key = new_api_key(ADMIN_KEY_PREFIX, tenant_id)
-    await tenant_db.insert_api_key(conn, tenant_id, hash_api_key(key), "admin", None, label)
-    return key
+    return (await issue_key(conn, tenant_id, "admin", None, label)).api_key

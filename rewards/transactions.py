@@ -15,6 +15,7 @@ from db import awards as award_db
 from db import offers as offer_db
 from db import transactions as tx_db
 from db.types import BudgetTaken, Conn
+from rewards import metrics
 from rewards.awarding import (
     BatchPlan,
     CardTransaction,
@@ -115,9 +116,14 @@ async def process_batch(
             async with conn.transaction():
                 if len(txs) >= _PLAN_EACH_CALL:
                     await award_db.plan_each_call(conn)
-                return await _attempt(conn, tenant_id, txs, hashes, lock_budgets=lock_budgets)
+                results, fresh = await _attempt(
+                    conn, tenant_id, txs, hashes, lock_budgets=lock_budgets
+                )
         except BudgetTaken:
             continue
+        if not conn.is_in_transaction():  # committed (a simulation's savepoint is not)
+            metrics.record_awards([txs[n].kind for n in fresh], [results[n] for n in fresh])
+        return results
     raise BudgetContention("budgets were too contended to reserve; retry the request")
 
 
@@ -128,7 +134,8 @@ async def _attempt(
     hashes: list[bytes],
     *,
     lock_budgets: bool,
-) -> list[dict[str, Any] | RewardsError]:
+) -> tuple[list[dict[str, Any] | RewardsError], list[int]]:
+    """One try at the batch: each item's answer, and which items it newly awarded."""
     now = datetime.now(UTC)
     results: list[dict[str, Any] | RewardsError | None] = [None] * len(txs)
 
@@ -153,6 +160,7 @@ async def _attempt(
         else:
             results[n] = prior.response
     work = [n for n in sorted(first.values()) if txs[n].id in claimed]
+    fresh: list[int] = []
 
     if work:
         # 2. Load what the batch touches, members and originals locked in id order.
@@ -228,6 +236,7 @@ async def _attempt(
                 failed.append(txs[n].id)
             else:
                 answered[txs[n].id] = outcome
+                fresh.append(n)
         for tx_id in failed:
             plan.originals.pop(tx_id, None)
 
@@ -287,7 +296,7 @@ async def _attempt(
         if results[n] is None:
             head = first[tx.id]
             results[n] = _conflict(tx.id) if hashes[n] != hashes[head] else results[head]
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], fresh
 
 
 def _spend(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
@@ -16,6 +17,10 @@ from api.deps import DbConn
 from api.dto import (
     AdjustmentIn,
     AdjustmentOut,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    ApiKeyPage,
     AuditOut,
     AuditPage,
     BalanceSummary,
@@ -31,12 +36,15 @@ from api.dto import (
     LiabilityDayOut,
     LiabilityOut,
     MemberOut,
+    MemberPage,
     MemberPut,
     MerchantCreate,
     MerchantCreated,
     MerchantOut,
     MerchantPage,
     ProgramIn,
+    ProgramPatch,
+    ProgramReplaced,
     RevealOut,
     TransactionOut,
     TransactionResult,
@@ -44,11 +52,11 @@ from api.dto import (
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from db.audit import list_entries as audit_entries
 from offers import merchants
-from rewards import ledger, members, programs, transactions
+from rewards import keys, ledger, members, programs, transactions
 from rewards.campaigns import DrawCampaign
 from rewards.credentials import ID_PATTERN
 from rewards.earning import EarnRule
-from rewards.models import Member, Merchant
+from rewards.models import ApiKey, Member, Merchant, NewApiKey
 from rewards.program import Program
 
 
@@ -112,6 +120,93 @@ class AdminController(Controller):
     ) -> MerchantOut:
         return merchant_out(await merchants.get_merchant(conn, caller.tenant_id, merchant_id))
 
+    # --- API keys -------------------------------------------------------------------------
+
+    @post("/keys", status_code=201, summary="Issue an admin API key (shown once)")
+    async def create_admin_key(
+        self, data: JSONBody[ApiKeyCreate], caller: NamedDependency[Admin], conn: DbConn
+    ) -> ApiKeyCreated:
+        made = await keys.issue_key(conn, caller.tenant_id, "admin", None, data.label, caller.actor)
+        return key_created(made)
+
+    @get("/keys", summary="Live admin API keys: id, prefix, created, last used")
+    async def list_admin_keys(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> ApiKeyPage:
+        found = await keys.list_keys(
+            conn, caller.tenant_id, None, decode_cursor(cursor, str), limit
+        )
+        return ApiKeyPage(
+            [key_out(k) for k in found], next_cursor([k.key_id for k in found], limit)
+        )
+
+    @delete(
+        "/keys/{key_id:str}",
+        status_code=204,
+        summary="Revoke an admin API key (409 for the tenant's last one)",
+    )
+    async def revoke_admin_key(
+        self, key_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn, state: State
+    ) -> None:
+        key_hash = await keys.revoke_key(conn, caller.tenant_id, caller.actor, key_id, None)
+        state.credentials.forget_key(key_hash)
+
+    @post(
+        "/merchants/{merchant_id:str}/keys",
+        status_code=201,
+        summary="Issue an API key for a merchant (shown once)",
+    )
+    async def create_merchant_key(
+        self,
+        merchant_id: FromPath[str],
+        data: JSONBody[ApiKeyCreate],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> ApiKeyCreated:
+        await merchants.get_merchant(conn, caller.tenant_id, merchant_id)
+        made = await keys.issue_key(
+            conn, caller.tenant_id, "merchant", merchant_id, data.label, caller.actor
+        )
+        return key_created(made)
+
+    @get("/merchants/{merchant_id:str}/keys", summary="A merchant's live API keys")
+    async def list_merchant_keys(
+        self,
+        merchant_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> ApiKeyPage:
+        await merchants.get_merchant(conn, caller.tenant_id, merchant_id)
+        found = await keys.list_keys(
+            conn, caller.tenant_id, merchant_id, decode_cursor(cursor, str), limit
+        )
+        return ApiKeyPage(
+            [key_out(k) for k in found], next_cursor([k.key_id for k in found], limit)
+        )
+
+    @delete(
+        "/merchants/{merchant_id:str}/keys/{key_id:str}",
+        status_code=204,
+        summary="Revoke one of a merchant's API keys",
+    )
+    async def revoke_merchant_key(
+        self,
+        merchant_id: FromPath[str],
+        key_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        state: State,
+    ) -> None:
+        await merchants.get_merchant(conn, caller.tenant_id, merchant_id)
+        key_hash = await keys.revoke_key(conn, caller.tenant_id, caller.actor, key_id, merchant_id)
+        state.credentials.forget_key(key_hash)
+
     @put("/members/{member_id:str}", summary="Create or update a member's attributes")
     async def put_member(
         self,
@@ -132,6 +227,35 @@ class AdminController(Controller):
         )
         found = await ledger.balance(conn, caller.tenant_id, member_id)
         return member_out(member, BalanceSummary(found.available, found.pending))
+
+    @get("/members", summary="Members, by id; filter by tier and segment")
+    async def list_members(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        tier: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        segment: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> MemberPage:
+        found = await members.list_members(
+            conn, caller.tenant_id, tier, segment, decode_cursor(cursor, str), limit
+        )
+        return MemberPage(
+            [
+                MemberOut(
+                    m.member_id,
+                    m.tier,
+                    m.segments,
+                    m.card_products,
+                    m.referral_code_used,
+                    BalanceSummary(m.balance - m.pending, m.pending),
+                    m.created_at,
+                )
+                for m in found
+            ],
+            next_cursor([m.member_id for m in found], limit),
+        )
 
     @get("/members/{member_id:str}", summary="A member with its balance")
     async def get_member(
@@ -167,13 +291,33 @@ class AdminController(Controller):
 
     # --- program -----------------------------------------------------------------------
 
-    @put("/program", summary="Set the program's settings")
+    @put(
+        "/program",
+        summary="Replace the program's settings (fields left out go back to their defaults)",
+    )
     async def put_program(
-        self, data: JSONBody[ProgramIn], caller: NamedDependency[Admin], conn: DbConn
-    ) -> ProgramIn:
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ProgramIn],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> ProgramReplaced:
         program = msgspec.convert(msgspec.to_builtins(data), Program)
-        await programs.put_program(conn, caller.tenant_id, caller.actor, program)
-        return data
+        # Which settings the body named (it decoded as an object, so this cannot fail).
+        given = set(msgspec.json.decode(await request.body(), type=dict[str, Any]))
+        reset = await programs.replace_program(conn, caller.tenant_id, caller.actor, program, given)
+        return msgspec.convert(
+            msgspec.to_builtins(data) | {"reset_to_defaults": reset}, ProgramReplaced
+        )
+
+    @patch("/program", summary="Change the settings given; the others stay as they are")
+    async def patch_program(
+        self, data: JSONBody[ProgramPatch], caller: NamedDependency[Admin], conn: DbConn
+    ) -> ProgramIn:
+        program = await programs.patch_program(
+            conn, caller.tenant_id, caller.actor, msgspec.to_builtins(data)
+        )
+        return msgspec.convert(msgspec.to_builtins(program), ProgramIn)
 
     @get("/program", summary="The program's settings")
     async def get_program(self, caller: NamedDependency[Admin], conn: DbConn) -> ProgramIn:
@@ -347,6 +491,32 @@ class AdminController(Controller):
             ],
             next_cursor([e.audit_id for e in entries], limit),
         )
+
+
+def key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        key.key_id,
+        key.prefix,
+        key.label,
+        key.role,
+        key.merchant_id,
+        key.created_at,
+        key.last_used_at,
+    )
+
+
+def key_created(made: NewApiKey) -> ApiKeyCreated:
+    k = made.key
+    return ApiKeyCreated(
+        k.key_id,
+        k.prefix,
+        k.label,
+        k.role,
+        k.merchant_id,
+        k.created_at,
+        k.last_used_at,
+        made.api_key,
+    )
 
 
 def rule_out(stored: programs.StoredRule) -> EarnRuleOut:

@@ -28,7 +28,8 @@ from api.dto import (
 )
 from api.idempotent import IdempotencyKey, respond_once, respond_once_committed
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from rewards import redemptions
+from api.problems import Problem
+from rewards import metrics, redemptions
 from rewards.catalog import CatalogItem
 from rewards.errors import ValidationFailed
 
@@ -196,7 +197,11 @@ class CatalogMemberController(Controller):
         plain_conn: DbConn,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:
+        decided = False  # False when the answer is a stored one, replayed for the key
+
         async def action(locked: bool) -> RedemptionOut:
+            nonlocal decided
+            decided = True
             made = await redemptions.redeem(
                 plain_conn,
                 caller.tenant_id,
@@ -208,7 +213,7 @@ class CatalogMemberController(Controller):
             )
             return redemption_out(made)
 
-        return await respond_once_committed(
+        response = await respond_once_committed(
             request,
             plain_conn,
             caller.tenant_id,
@@ -218,6 +223,10 @@ class CatalogMemberController(Controller):
             RedemptionOut,
             action,
         )
+        if decided:
+            content = response.content
+            metrics.record_redemption(content.type if isinstance(content, Problem) else "created")
+        return response
 
     @get("/redemptions", summary="The member's redemptions, newest first")
     async def list_redemptions(

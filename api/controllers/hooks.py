@@ -5,27 +5,33 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from api.auth import HookCaller, hook_guard
 from api.deps import DbConn
 from api.dto import HookBatch, HookTransaction, TransactionResult
-from api.problems import FieldError, Problem
+from api.problems import FieldError, Problem, request_id_of
 from api.request import decode_strict
 from rewards import transactions
-from rewards.errors import RewardsError
+from rewards.errors import RewardsError, ValidationFailed
 
 SINGLE_HOOK_MAX_BYTES = 65_536
 
 
 def to_card_transaction(item: HookTransaction) -> transactions.CardTransaction:
+    """The use case's input; a purchase or refund without ``amount_minor`` is a 422 (a
+    reversal needs none: it voids whatever is left of its original)."""
+    if item.amount_minor is None and item.kind != "reversal":
+        raise ValidationFailed(
+            f"a {item.kind} needs amount_minor", errors=[("amount_minor", "required")]
+        )
     return transactions.CardTransaction(
         id=item.id,
         kind=item.kind,
         member_id=item.member_id,
-        amount_minor=item.amount_minor,
+        amount_minor=item.amount_minor or 0,
         currency=item.currency,
         occurred_at=item.occurred_at,
         card_product=item.card_product,
@@ -79,32 +85,36 @@ class HooksController(Controller):
     @post("/transactions/batch", status_code=200, summary="Up to 1,000 transactions at once")
     async def batch(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[HookBatch],
         caller: NamedDependency[HookCaller],
         plain_conn: DbConn,
     ) -> BatchResults:
         """Each item is processed as if posted alone: one bad item gets a problem object in
         its place and does not fail the others."""
+        request_id = request_id_of(request)
         results: list[dict[str, Any] | None] = [None] * len(data.transactions)
         valid: list[tuple[int, transactions.CardTransaction]] = []
         for n, raw in enumerate(data.transactions):
             try:
-                item = decode_strict(bytes(raw), HookTransaction)
+                item = to_card_transaction(decode_strict(bytes(raw), HookTransaction))
             except RewardsError as exc:
-                results[n] = _problem(exc, n)
+                results[n] = _problem(exc, n, request_id)
                 continue
-            valid.append((n, to_card_transaction(item)))
+            valid.append((n, item))
         outcomes = await transactions.process_batch(
             plain_conn, caller.tenant_id, [tx for _, tx in valid]
         )
         for (n, _), outcome in zip(valid, outcomes, strict=True):
-            results[n] = _problem(outcome, n) if isinstance(outcome, RewardsError) else outcome
+            results[n] = (
+                _problem(outcome, n, request_id) if isinstance(outcome, RewardsError) else outcome
+            )
         return BatchResults([r for r in results if r is not None])
 
 
-def _problem(exc: RewardsError, index: int) -> dict[str, Any]:
+def _problem(exc: RewardsError, index: int, request_id: str | None) -> dict[str, Any]:
     errors = [FieldError(f"transactions[{index}].{f}", m) for f, m in exc.errors] or None
     problem: dict[str, Any] = msgspec.to_builtins(
-        Problem(exc.type, exc.title, exc.status, exc.detail, errors)
+        Problem(exc.type, exc.title, exc.status, exc.detail, errors, request_id)
     )
     return problem

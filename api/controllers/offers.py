@@ -36,7 +36,8 @@ from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from db.offers import StoredOffer
 from offers import nearby as nearby_offers
 from offers import publishing
-from offers.model import Offer, Store
+from offers.model import Offer, Status, Store
+from rewards.errors import ValidationFailed
 
 
 def store_out(s: Store) -> StoreOut:
@@ -68,8 +69,10 @@ def offer_out(stored: StoredOffer) -> OfferOut:
     )
 
 
-def _bare(offer: Offer, merchant_id: str, status: str = "active") -> OfferOut:
-    return offer_out(StoredOffer(offer, merchant_id, status, 0, 0, None, datetime.now(UTC)))
+def _bare(offer: Offer, merchant_id: str, created_at: datetime | None) -> OfferOut:
+    """An active offer as nearby lists it (its counters are not part of the listing)."""
+    at = created_at if created_at is not None else datetime.now(UTC)
+    return offer_out(StoredOffer(offer, merchant_id, "active", 0, 0, None, at))
 
 
 # The wire form of each offer nearby search returns, built once per offer definition: the
@@ -77,11 +80,11 @@ def _bare(offer: Offer, merchant_id: str, status: str = "active") -> OfferOut:
 _listings: dict[str, tuple[Offer, OfferOut]] = {}
 
 
-def _listed(offer: Offer, merchant_id: str) -> OfferOut:
+def _listed(offer: Offer, merchant_id: str, created_at: datetime | None) -> OfferOut:
     cached = _listings.get(offer.id)
     if cached is not None and cached[0] is offer:
         return cached[1]
-    out = _bare(offer, merchant_id)
+    out = _bare(offer, merchant_id, created_at)
     _listings[offer.id] = (offer, out)
     return out
 
@@ -275,7 +278,7 @@ class AdminOffersController(Controller):
         self,
         caller: NamedDependency[Admin],
         conn: DbConn,
-        status: FromQuery[str | None] = None,
+        status: FromQuery[Status | None] = None,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> OfferPage:
@@ -343,7 +346,7 @@ class MemberOffersController(Controller):
         return NearbyPage(
             [
                 NearbyItem(
-                    _listed(n.offer, n.merchant_id),
+                    _listed(n.offer, n.merchant_id, n.offer_created_at),
                     store_out(n.store),
                     n.distance_m,
                     n.inside_geofence,
@@ -378,11 +381,30 @@ class MemberOffersController(Controller):
             action,
         )
 
-    @get("/claimed", summary="The member's claimed offers")
+    @get("/claimed", summary="The member's claimed offers, newest claim first")
     async def claimed(
-        self, caller: NamedDependency[MemberCaller], conn: DbConn, limit: Limit = 50
+        self,
+        caller: NamedDependency[MemberCaller],
+        conn: DbConn,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
     ) -> ClaimedPage:
-        found = await nearby_offers.claimed(conn, caller.tenant_id, caller.member_id, limit)
+        after = _claim_key(decode_cursor(cursor, str))
+        found = await nearby_offers.claimed(conn, caller.tenant_id, caller.member_id, after, limit)
         return ClaimedPage(
-            [ClaimOut(_bare(offer, "", status), at, uses) for offer, status, at, uses in found]
+            [ClaimOut(offer_out(c.offer), c.claimed_at, c.uses) for c in found],
+            next_cursor([f"{c.claimed_at.isoformat()}|{c.offer.offer.id}" for c in found], limit),
         )
+
+
+def _claim_key(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (claimed at, offer id) a claims cursor stands for."""
+    if cursor is None:
+        return None
+    at, _, offer_id = cursor.partition("|")
+    try:
+        return datetime.fromisoformat(at), offer_id
+    except ValueError:
+        raise ValidationFailed(
+            "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
+        ) from None

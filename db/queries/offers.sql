@@ -162,14 +162,14 @@ RETURNING offer_id;
 
 -- name: offers_active_of_merchants
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
                  WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
 FROM offers o
 WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active';
 
 -- name: offers_by_id
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
                  WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
 FROM offers o
 WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[]);
@@ -178,7 +178,7 @@ WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[]);
 -- Active offers that reach any of these stores: listed for them, or for all of their
 -- merchant's stores.
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
                  WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
 FROM offers o
 WHERE o.tenant_id = $1::text AND o.status = 'active'
@@ -204,9 +204,15 @@ SET claimed_at = coalesce(offer_members.claimed_at, now())
 RETURNING claimed_at, uses;
 
 -- name: offer_claims_of_member
-SELECT m.offer_id, m.claimed_at, m.uses FROM offer_members m
+-- The member's claims with their offers, newest first; keyset ($3, $4) = the last claim seen.
+SELECT o.offer_id, o.merchant_id, o.definition, o.status, o.redemptions_used,
+       o.reward_used_minor, o.reject_reason, o.created_at, m.claimed_at, m.uses
+FROM offer_members m
+JOIN offers o ON o.tenant_id = m.tenant_id AND o.offer_id = m.offer_id
 WHERE m.tenant_id = $1::text AND m.member_id = $2::text AND m.claimed_at IS NOT NULL
-ORDER BY m.claimed_at DESC, m.offer_id LIMIT $3::int;
+  AND ($3::timestamptz IS NULL OR (m.claimed_at, m.offer_id) < ($3::timestamptz, $4::text))
+ORDER BY m.claimed_at DESC, m.offer_id DESC
+LIMIT $5::int;
 
 -- name: offer_member_standing
 SELECT member_id, offer_id, claimed_at IS NOT NULL AS claimed, uses FROM offer_members
@@ -289,7 +295,7 @@ WHERE tenant_id = $1::text AND version > $2::bigint AND version <= $3::bigint;
 
 -- name: offers_active_all
 SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
+       o.created_at, coalesce(array_agg(s.store_id) FILTER (WHERE s.store_id IS NOT NULL), '{}') AS stores
 FROM offers o LEFT JOIN offer_stores s USING (tenant_id, offer_id)
 WHERE o.tenant_id = $1::text AND o.status = 'active'
 GROUP BY o.tenant_id, o.offer_id;

@@ -16,6 +16,7 @@ from api.app import create_app
 from api.settings import Settings
 from rewards.credentials import encode_member_token, hook_signature
 from rewards.tenants import NewTenant, create_tenant
+from tests.dates import PURCHASE_AT, iso
 
 
 class Tenant:
@@ -111,7 +112,7 @@ def purchase(tx_id: str = "txn-1", member_id: str = "m-1", **fields: Any) -> dic
         "mcc": "5541",
         "merchant_id": "shell-futian",
         "channel": "offline",
-        "occurred_at": "2026-11-21T08:30:00+08:00",
+        "occurred_at": iso(PURCHASE_AT),
     }
     body.update(fields)
     return body

@@ -11,6 +11,7 @@ import pytest
 from db import catalog as catalog_db
 from db.pool import connect
 from rewards import redemptions
+from tests.dates import days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -70,7 +71,7 @@ async def stock_check(conn, sku: str, initial: int) -> None:  # type: ignore[no-
         ({"points_price": 0, "cash_price_minor": 0}, "points_price"),
         ({"fulfilment": "pool"}, "codes"),
         ({"fulfilment": "pool", "codes": []}, "codes"),
-        ({"starts_at": "2027-01-01T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"}, "ends_at"),
+        ({"starts_at": iso(days_ago(-365)), "ends_at": iso(days_ago(0))}, "ends_at"),
         ({"per_member_limit": {"count": 0, "per": "day"}}, "per_member_limit.count"),
         ({"per_member_limit": {"count": 1, "per": "week"}}, "per_member_limit.per"),
         ({"stock": -1}, "stock"),
@@ -95,7 +96,7 @@ async def test_the_member_catalog_says_who_may_redeem_and_why_not(tenant: Tenant
     await item(tenant, sku="dear", points_price=1000)
     await item(tenant, sku="gone", stock=0)
     await item(tenant, sku="gold-only", eligibility={"tier_in": ["gold"]})
-    await item(tenant, sku="later", starts_at="2030-01-01T00:00:00Z")
+    await item(tenant, sku="later", starts_at=iso(days_ago(-365)))
     await item(tenant, sku="once", per_member_limit={"count": 1, "per": "month"})
     assert (await redeem(tenant, "m-1", "once")).status_code == 201
     body = (await tenant.client.get("/v1/me/catalog", headers=tenant.member("m-1"))).json()
@@ -120,7 +121,7 @@ async def test_the_member_catalog_says_who_may_redeem_and_why_not(tenant: Tenant
         ({"points_price": 1000}, "insufficient_points", 409),
         ({"eligibility": {"card_product_in": ["platinum"]}}, "not_eligible", 422),
         ({"active": False}, "not_active", 422),
-        ({"ends_at": "2020-01-01T00:00:00Z"}, "not_active", 422),
+        ({"ends_at": iso(days_ago(365))}, "not_active", 422),
     ],
 )
 async def test_refusals_are_problems_with_the_reason_as_type(

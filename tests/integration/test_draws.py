@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from db import awards as award_db
+from tests.dates import PURCHASE_AT, days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -25,7 +26,7 @@ EVERY_SWIPE = {
         {"multiplier": 10, "weight": 20},
     ],
     "budget": {"daily_points": 1_000_000, "total_points": 5_000_000},
-    "ends_at": "2030-01-01T00:00:00+08:00",
+    "ends_at": iso(days_ago(-365 * 3)),
 }
 
 
@@ -55,7 +56,9 @@ def recompute(
 async def test_every_draw_can_be_recomputed_from_the_revealed_secret(tenant: Tenant, conn) -> None:
     await setup(tenant)
     # The campaign ended yesterday evening; the purchases happened before its end.
-    created = await campaign(tenant, ends_at="2026-11-21T23:59:59+08:00")
+    created = await campaign(
+        tenant, ends_at=iso(PURCHASE_AT.replace(hour=23, minute=59, second=59))
+    )
     answers = [
         (await tenant.hook(purchase(f"t{n}", f"m-{n % 7}", mcc="5812"))).json() for n in range(60)
     ]
@@ -131,7 +134,9 @@ async def test_budget_claims_are_added_at_commit_or_refused_whole(tenant: Tenant
     await over.start()
     await conn.execute(claim, tenant.id, 401)
     await conn.execute(
-        "INSERT INTO draw_daily_usage VALUES ($1, 'every-swipe', '2026-11-21', 5)", tenant.id
+        "INSERT INTO draw_daily_usage VALUES ($1, 'every-swipe', $2, 5)",
+        tenant.id,
+        PURCHASE_AT.date(),
     )
     with pytest.raises(asyncpg.SerializationError, match="campaign budget every-swipe"):
         await over.commit()
@@ -202,7 +207,7 @@ async def test_invalid_campaigns_are_refused(tenant: Tenant) -> None:
         {"prizes": []},
         {"prizes": [{"multiplier": 0, "weight": 1}]},
         {"prizes": [{"multiplier": 2, "weight": 0}]},
-        {"starts_at": "2027-01-01T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"},
+        {"starts_at": iso(days_ago(-365)), "ends_at": iso(days_ago(0))},
         {"conditions": {"h3_cells": ["zzzzzzzzzzzzzzz"]}},
         {"budget": {"total_points": -1}},
     ):

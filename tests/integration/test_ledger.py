@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
 
 from rewards.ledger import expire_all
+from tests.dates import NOW, days_ago, iso, month_start, utc_z
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import FUEL_3X, setup
+
+
+def tenth_of(months: int) -> datetime:
+    """10:00 program time on the 10th of the month ``months`` from now."""
+    return month_start(months) + timedelta(days=9, hours=10)
 
 
 async def test_the_database_refuses_to_change_or_delete_transfers(tenant: Tenant, conn) -> None:
@@ -67,18 +73,21 @@ async def test_adjustments_credit_debit_and_are_audited(tenant: Tenant, conn) ->
 
 async def test_points_expire_at_the_end_of_the_month_oldest_first(tenant: Tenant, conn) -> None:
     await setup(tenant, {"expiry_months": 1})
-    await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-09-10T10:00:00+08:00"))
-    await tenant.hook(purchase("p2", mcc="5812", occurred_at="2026-10-10T10:00:00+08:00"))
+    # Earned on the 10th three and two months ago: they expire at the end of the next month.
+    await tenant.hook(purchase("p1", mcc="5812", occurred_at=iso(tenth_of(-3))))
+    await tenant.hook(purchase("p2", mcc="5812", occurred_at=iso(tenth_of(-2))))
     balance = (await tenant.client.get("/v1/me/balance", headers=tenant.member("m-1"))).json()
     assert balance["expiring"] == [
-        {"points": 350, "expires_at": "2026-10-31T16:00:00Z"},
-        {"points": 350, "expires_at": "2026-11-30T16:00:00Z"},
+        {"points": 350, "expires_at": utc_z(month_start(-1))},
+        {"points": 350, "expires_at": utc_z(month_start(0))},
     ]
-    done = await expire_all(conn, datetime(2026, 11, 22, tzinfo=UTC))
+    between = month_start(-1) + timedelta(days=21)
+    done = await expire_all(conn, between)
     assert done == {tenant.id: 350}
     assert await conn.fetchval("SELECT points_balance FROM members") == 350
-    assert await expire_all(conn, datetime(2026, 11, 22, tzinfo=UTC)) == {}
-    assert await expire_all(conn, datetime(2026, 12, 1, tzinfo=UTC)) == {tenant.id: 350}
+    assert await expire_all(conn, between) == {}
+    after = month_start(0) + timedelta(hours=8)
+    assert await expire_all(conn, after) == {tenant.id: 350}
     items = (await tenant.client.get("/v1/me/activity", headers=tenant.member("m-1"))).json()[
         "items"
     ]
@@ -88,8 +97,8 @@ async def test_points_expire_at_the_end_of_the_month_oldest_first(tenant: Tenant
 
 async def test_spending_takes_the_soonest_to_expire_first(tenant: Tenant, conn) -> None:
     await setup(tenant, {"expiry_months": 1})
-    await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-10-10T10:00:00+08:00"))
-    await tenant.hook(purchase("p2", mcc="5812", occurred_at="2026-09-10T10:00:00+08:00"))
+    await tenant.hook(purchase("p1", mcc="5812", occurred_at=iso(tenth_of(-2))))
+    await tenant.hook(purchase("p2", mcc="5812", occurred_at=iso(tenth_of(-3))))
     await tenant.client.post(
         "/v1/admin/members/m-1/adjustments",
         json={"points": -300, "reason": "spend"},
@@ -116,7 +125,7 @@ async def test_the_liability_report_reconciles_with_the_ledger(tenant: Tenant, c
     assert day["issued"] - day["clawed_back"] - day["adjusted_down"] == report["outstanding"]
     bad = await tenant.client.get(
         "/v1/admin/reports/liability",
-        params={"from": "2026-12-01", "to": "2026-11-01"},
+        params={"from": iso(NOW.date()), "to": iso(days_ago(30).date())},
         headers=tenant.admin,
     )
     assert bad.status_code == 422
@@ -139,7 +148,7 @@ async def test_the_service_expires_points_by_itself(database: str, conn) -> None
         async with conn.transaction():
             tenant = Tenant(client, await create_tenant(conn, "Bank E"))
         await setup(tenant, {"expiry_months": 1})
-        await tenant.hook(purchase("p1", mcc="5812", occurred_at="2026-01-10T10:00:00+08:00"))
+        await tenant.hook(purchase("p1", mcc="5812", occurred_at=iso(tenth_of(-11))))
         for _ in range(50):
             if await conn.fetchval("SELECT count(*) FROM transfers WHERE kind = 'expiry'"):
                 break

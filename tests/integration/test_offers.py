@@ -10,6 +10,7 @@ import pytest
 
 from db import offers as offer_db
 from offers.nearby import Indexes, nearby
+from tests.dates import PURCHASE_AT, days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -100,7 +101,7 @@ async def test_an_offer_is_reviewed_before_it_goes_live(tenant: Tenant) -> None:
         FUEL_12
         | {
             "id": "old",
-            "schedule": {"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2021-01-01T00:00:00Z"},
+            "schedule": {"starts_at": iso(days_ago(730)), "ends_at": iso(days_ago(365))},
         },
         approve=tenant,
     )
@@ -114,7 +115,7 @@ async def test_an_offer_is_reviewed_before_it_goes_live(tenant: Tenant) -> None:
         ({"geofence_radius_m": 5}, "geofence_radius_m"),
         ({"geofence_radius_m": 6000}, "geofence_radius_m"),
         (
-            {"schedule": {"starts_at": "2027-01-01T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"}},
+            {"schedule": {"starts_at": iso(days_ago(-365)), "ends_at": iso(days_ago(0))}},
             "schedule.ends_at",
         ),
         ({"reward": {"kind": "percent_off", "value": 120}}, "reward.value"),
@@ -300,13 +301,13 @@ async def test_stats_reconcile_with_the_hook(tenant: Tenant, conn) -> None:
         await tenant.client.get(
             "/v1/merchant/offers/fuel-12/stats",
             headers=merchant.headers,
-            params={"from": "2026-11-01", "to": "2026-11-30"},
+            params={"from": iso(PURCHASE_AT.date()), "to": iso(days_ago(-1).date())},
         )
     ).json()
     (day,) = (
         stats["days"][-1:]
         if len(stats["days"]) == 1
-        else [d for d in stats["days"] if d["day"] == "2026-11-21"]
+        else [d for d in stats["days"] if d["day"] == iso(PURCHASE_AT.date())]
     )
     assert day["redemptions"] == 3
     assert (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tests.dates import PURCHASE_AT, iso
 from tests.integration.conftest import Tenant, count_rows, purchase
 from tests.integration.invariants import check_ledger
 
@@ -75,7 +77,7 @@ async def test_a_daily_cap_partly_used_pays_what_is_left(tenant: Tenant, conn) -
     got = [(await tenant.hook(purchase(f"t{n}"))).json()["points"]["rules"] for n in range(3)]
     assert got == [350, 150, 0]
     # Another day, another allowance.
-    other_day = purchase("t9", occurred_at="2026-11-22T08:30:00+08:00")
+    other_day = purchase("t9", occurred_at=iso(PURCHASE_AT + timedelta(days=1)))
     assert (await tenant.hook(other_day)).json()["points"]["rules"] == 350
     await check_ledger(conn)
 

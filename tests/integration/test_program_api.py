@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.dates import days_ago, iso
 from tests.integration.conftest import Tenant
 from tests.integration.test_points_hook import FUEL_3X, PROGRAM
 
@@ -100,7 +101,7 @@ async def test_earn_rules_are_created_listed_changed_and_deleted(tenant: Tenant)
         {"conditions": {"days_of_week": [0]}},
         {"conditions": {"local_time": {"from": "25:00", "to": "26:00"}}},
         {"conditions": {"h3_cells": ["8a2a1072b59ffff0"]}},
-        {"conditions": {"starts_at": "2027-01-01T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"}},
+        {"conditions": {"starts_at": iso(days_ago(-365)), "ends_at": iso(days_ago(0))}},
         {"caps": {"per_transaction": -1}},
         {"id": "has space"},
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -143,3 +144,60 @@ def test_serve_runs_under_granian_too(tmp_path: Path, database: str) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _postgres_of(data_dir: Path) -> list[int]:
+    """Pids of PostgreSQL processes serving ``data_dir`` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "postgres" in cmdline and str(data_dir) in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedded data folder for the stop tests (initdb once, started and stopped often)."""
+    return tmp_path_factory.mktemp("embedded") / "data"
+
+
+@pytest.mark.parametrize(
+    ("server", "workers", "demo", "stop"),
+    [
+        ("uvicorn", 1, False, signal.SIGTERM),
+        ("uvicorn", 2, True, signal.SIGTERM),
+        ("uvicorn", 1, False, signal.SIGINT),
+        ("granian", 2, False, signal.SIGTERM),
+    ],
+)
+def test_stopping_serve_stops_the_embedded_database(
+    embedded_dir: Path, server: str, workers: int, demo: bool, stop: signal.Signals
+) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    args = ["serve", "--port", str(port), "--data-dir", str(embedded_dir)]
+    args += ["--server", server, "--workers", str(workers)] + (["--demo"] if demo else [])
+    process = subprocess.Popen(
+        [*_rewards(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", process, seconds=180)
+        assert _postgres_of(embedded_dir), "the embedded server is not running"
+        process.send_signal(stop)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    deadline = time.monotonic() + 10
+    while _postgres_of(embedded_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _postgres_of(embedded_dir) == []
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import timedelta
 
 from rewards.ledger import recompute_tiers
+from tests.dates import PURCHASE_AT, month_start
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_points_hook import setup
@@ -48,8 +49,8 @@ async def test_spend_that_leaves_the_window_lowers_the_tier(tenant: Tenant, conn
     await tenant.hook(purchase("p1", mcc="5812", amount_minor=150000))
     assert await tier(tenant) == "silver"
     # A year and a half later, the job finds the spend out of the window.
-    moved = await recompute_tiers(conn, tenant.id, datetime(2028, 3, 1, tzinfo=UTC))
+    moved = await recompute_tiers(conn, tenant.id, PURCHASE_AT + timedelta(days=548))
     assert moved == {"m-1": None}
     assert await tier(tenant) is None
     spend = await conn.fetchval("SELECT month FROM member_spend")
-    assert spend == date(2026, 11, 1)
+    assert spend == month_start(0, PURCHASE_AT).date()

@@ -1,0 +1,75 @@
+"""Business counters a card center watches, exposed on ``/metrics`` (Prometheus).
+
+Each worker process counts what it did itself; Prometheus adds the workers up. Only what
+was committed is counted: a repeated delivery answered from the stored answer, a refused
+item and a simulation count nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import Counter
+
+AWARDS = Counter(
+    "rewards_awards",
+    "Card transactions awarded (purchases) or clawed back (refunds, reversals), by kind.",
+    ["kind"],
+)
+POINTS_AWARDED = Counter(
+    "rewards_points_awarded",
+    "Points awarded by purchases, by where they came from (base, rules, draw, offers).",
+    ["kind"],
+)
+POINTS_CLAWED_BACK = Counter(
+    "rewards_points_clawed_back",
+    "Points taken back by refunds and reversals, by where they had come from.",
+    ["kind"],
+)
+DRAWS = Counter(
+    "rewards_draws", "Lucky draws on purchases, by the multiplier paid.", ["multiplier"]
+)
+OFFER_MATCHES = Counter(
+    "rewards_offer_matches", "Merchant offers applied to purchases (card-linked matches)."
+)
+OFFER_REWARD_MINOR = Counter(
+    "rewards_offer_reward_minor", "Money off paid by merchant offers, in minor units."
+)
+REDEMPTIONS = Counter(
+    "rewards_redemptions",
+    "Catalog redemptions by outcome: created, or the problem type that refused them.",
+    ["outcome"],
+)
+HOOK_SIGNATURE_FAILURES = Counter(
+    "rewards_hook_signature_failures",
+    "Hook requests refused for a missing, stale or wrong signature or an unknown tenant.",
+)
+
+_KINDS = ("base", "rules", "draw", "offers")
+
+
+def record_awards(kinds: Iterable[str], outcomes: Iterable[Any]) -> None:
+    """Count committed hook answers (each with the kind of its transaction)."""
+    for kind, outcome in zip(kinds, outcomes, strict=True):
+        AWARDS.labels(kind).inc()
+        points = outcome["points"]
+        if kind == "purchase":
+            for source in _KINDS:
+                if points[source] > 0:
+                    POINTS_AWARDED.labels(source).inc(points[source])
+            for draw in outcome.get("draws") or []:
+                DRAWS.labels(str(draw["multiplier"])).inc()
+            for offer in outcome.get("offers_applied") or []:
+                OFFER_MATCHES.inc()
+                if offer["reward_minor"] > 0:
+                    OFFER_REWARD_MINOR.inc(offer["reward_minor"])
+        else:
+            for source in _KINDS:
+                if points[source] < 0:
+                    POINTS_CLAWED_BACK.labels(source).inc(-points[source])
+
+
+def record_redemption(outcome: str) -> None:
+    """Count one redemption request that was decided (not a replay of a stored answer)."""
+    REDEMPTIONS.labels(outcome).inc()

@@ -1,0 +1,159 @@
+"""The ``rewards`` command line as an operator meets it: one clear line for a mistake, never a
+traceback; expiry that can be previewed; a demo that does not pile up live keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.dates import NOW, iso
+from tests.integration.conftest import Tenant, purchase
+from tests.integration.invariants import check_ledger
+from tests.integration.test_ledger import tenth_of
+from tests.integration.test_points_hook import setup
+
+
+def rewards(
+    *args: str, database: str | None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database is not None:
+        env["DATABASE_URL"] = database
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], status: int, *words: str) -> None:
+    assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "nothing on stderr"
+    if status == 1:
+        assert len(lines) == 1, lines
+    for word in words:
+        assert word in lines[-1], lines
+
+
+def test_a_duplicate_tenant_id_is_one_line_and_status_1(database: str) -> None:
+    assert (
+        rewards("tenant", "create", "--name", "A", "--id", "bank-a", database=database).returncode
+        == 0
+    )
+    again = rewards("tenant", "create", "--name", "A", "--id", "bank-a", database=database)
+    one_clear_line(again, 1, "bank-a", "exists")
+
+
+@pytest.mark.parametrize("bad_id", ["sp ace", "a/b", "x" * 65, "nl\n"])
+def test_a_tenant_id_must_be_an_id(database: str, bad_id: str) -> None:
+    result = rewards("tenant", "create", "--name", "A", "--id", bad_id, database=database)
+    one_clear_line(result, 2, "--id")
+
+
+def test_rotating_the_secret_of_no_tenant_is_one_line(database: str) -> None:
+    result = rewards("tenant", "rotate-hook-secret", "--tenant", "no-such", database=database)
+    one_clear_line(result, 1, "no-such")
+
+
+@pytest.mark.parametrize(
+    "at", ["yesterday", "1999-99-99T00:00:00+08:00", NOW.replace(tzinfo=None).isoformat()]
+)
+def test_a_bad_expiry_time_is_a_usage_error(database: str, at: str) -> None:
+    one_clear_line(rewards("expire", "--at", at, database=database), 2, "--at")
+
+
+def test_an_unreachable_database_is_one_line(unused_port: int) -> None:
+    url = f"postgresql://rewards:secret@127.0.0.1:{unused_port}/rewards"
+    for args in (("migrate",), ("tenant", "create", "--name", "A"), ("expire",)):
+        result = rewards(*args, database=url)
+        one_clear_line(result, 1, "cannot reach the database", f"127.0.0.1:{unused_port}")
+        assert "secret" not in result.stderr
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+async def test_expire_previews_refuses_the_far_future_and_expires(
+    tenant: Tenant, database: str, conn: asyncpg.Connection
+) -> None:
+    await setup(tenant, {"expiry_months": 1})
+    await tenant.hook(purchase("p1", mcc="5812", occurred_at=iso(tenth_of(-3))))
+    await tenant.hook(purchase("p2", mcc="5812"))  # earned now: not due for a month or more
+
+    preview = rewards("expire", "--dry-run", database=database)
+    assert preview.returncode == 0, preview.stderr
+    said: dict[str, Any] = json.loads(preview.stdout)
+    assert said["would_expire_points_by_tenant"] == {tenant.id: 350}
+    assert said["dry_run"] is True
+    assert await conn.fetchval("SELECT count(*) FROM transfers WHERE kind = 'expiry'") == 0
+
+    far = iso(NOW + timedelta(days=400))
+    refused = rewards("expire", "--at", far, database=database)
+    one_clear_line(refused, 2, "more than a day ahead", "--force")
+    assert await conn.fetchval("SELECT count(*) FROM transfers WHERE kind = 'expiry'") == 0
+    far_preview = rewards("expire", "--at", far, "--dry-run", "--force", database=database)
+    assert json.loads(far_preview.stdout)["would_expire_points_by_tenant"] == {tenant.id: 700}
+
+    done = rewards("expire", database=database)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["expired_points_by_tenant"] == {tenant.id: 350}
+    assert await conn.fetchval("SELECT points_balance FROM members") == 350
+    await check_ledger(conn)
+
+
+async def test_running_the_demo_twice_revokes_the_keys_it_printed_before(
+    database: str, conn: asyncpg.Connection
+) -> None:
+    live = "SELECT count(*) FROM api_keys WHERE tenant_id = 'demo-bank' AND revoked_at IS NULL"
+    first = rewards("demo", database=database, timeout=300)
+    assert first.returncode == 0, first.stderr
+    live_after_first = await conn.fetchval(live)
+    second = rewards("demo", database=database, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert await conn.fetchval(live) == live_after_first
+
+    def printed(output: str, name: str) -> str:
+        return next(
+            line.split()[1] for line in output.splitlines() if line.strip().startswith(name)
+        )
+
+    async def is_live(key: str) -> bool:
+        found: bool = await conn.fetchval(
+            "SELECT revoked_at IS NULL FROM api_keys WHERE key_hash = $1",
+            hashlib.sha256(key.encode()).digest(),
+        )
+        return found
+
+    for name in ("admin_api_key", "merchant_api_key"):
+        assert printed(first.stdout, name) != printed(second.stdout, name)
+        assert not await is_live(printed(first.stdout, name))
+        assert await is_live(printed(second.stdout, name))
+
+
+def test_serve_with_an_unreachable_database_is_one_line(unused_port: int) -> None:
+    url = f"postgresql://rewards@127.0.0.1:{unused_port}/rewards"
+    result = rewards("serve", "--port", str(unused_port), database=url)
+    one_clear_line(result, 1, "cannot reach the database")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{unused_port}/healthz", timeout=1)
