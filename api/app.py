@@ -40,8 +40,8 @@ from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
-from offers.nearby import Indexes
-from rewards.ledger import expire_all
+from offers.nearby.service import Indexes
+from rewards.housekeeping import service as housekeeping
 
 _log = logging.getLogger("rewards.api")
 
@@ -131,7 +131,7 @@ async def _expire_periodically(pool: asyncpg.Pool, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             async with pool.acquire() as conn:
-                done = await expire_all(conn, datetime.now(UTC))
+                done = await housekeeping.run(conn, datetime.now(UTC))
             if done:
                 _log.info("expired points", extra={"fields": {"expired": done}})
         except (OSError, asyncpg.PostgresError):

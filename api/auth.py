@@ -10,9 +10,8 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from db import tenants as tenant_db
 from rewards import metrics
-from rewards.credentials import (
+from rewards.core.credentials import (
     ADMIN_KEY_PREFIX,
     hash_api_key,
     parse_api_key,
@@ -20,8 +19,9 @@ from rewards.credentials import (
     verify_hook_signature,
     verify_member_token,
 )
-from rewards.errors import Forbidden, Unauthenticated, ValidationFailed
-from rewards.models import ApiKeyRecord, TenantSecrets
+from rewards.core.errors import Forbidden, Unauthenticated, ValidationFailed
+from rewards.core.records import ApiKeyRecord, TenantSecrets
+from rewards.tenants import service as tenants
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 
@@ -75,7 +75,7 @@ class CredentialCache:
         hit = self._secrets.get(tenant_id)
         if hit and hit[0] > now:
             return hit[1]
-        found = await tenant_db.tenant_secrets(self._pool, tenant_id)
+        found = await tenants.secrets_of(self._pool, tenant_id)
         if found is not None and self._ttl > 0:
             self._secrets[tenant_id] = (now + self._ttl, found)
         return found
@@ -85,7 +85,7 @@ class CredentialCache:
         hit = self._keys.get(key_hash)
         if hit and hit[0] > now and hit[1].tenant_id == tenant_id:
             return hit[1]
-        found = await tenant_db.lookup_api_key(self._pool, tenant_id, key_hash)
+        found = await tenants.key_holder(self._pool, tenant_id, key_hash)
         if found is not None and self._ttl > 0:
             self._keys[key_hash] = (now + self._ttl, found)
         return found

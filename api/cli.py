@@ -21,17 +21,17 @@ from urllib.parse import urlsplit
 import asyncpg
 import msgspec
 
+from api.demo import DemoCredentials, create_or_refresh_demo
 from api.logs import configure_logging
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, ensure_database
 from db.types import Conn
-from rewards.credentials import is_id
-from rewards.demo import DemoCredentials, create_or_refresh_demo
-from rewards.errors import RewardsError, ValidationFailed
-from rewards.ledger import expire_all, expiry_preview
-from rewards.tenants import create_tenant, rotate_hook_secret
+from rewards.core.credentials import is_id
+from rewards.core.errors import RewardsError, ValidationFailed
+from rewards.housekeeping import service as housekeeping
+from rewards.tenants.service import create_tenant, rotate_hook_secret
 
 T = TypeVar("T")
 
@@ -180,8 +180,8 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
     async def work(conn: Conn) -> dict[str, int] | None:
         if args.dry_run:
-            return await expiry_preview(conn, at)
-        return await expire_all(conn, at)
+            return await housekeeping.preview(conn, at)
+        return await housekeeping.run(conn, at)
 
     done = db.run_outside_transaction(work)
     if done is None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from rewards.credentials import ID_PATTERN
+from rewards.core.credentials import ID_PATTERN
 
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="[A-Za-z0-9._:-]{1,64}")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]

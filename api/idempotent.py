@@ -11,7 +11,7 @@ from litestar.params import HeaderParameter
 
 from api.problems import PROBLEM_JSON, Problem
 from db.types import Conn
-from rewards.idempotency import once, once_committed
+from rewards.idempotency.service import once, once_committed
 
 T = TypeVar("T", bound=msgspec.Struct)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar.params import QueryParameter
 
-from rewards.errors import ValidationFailed
+from rewards.core.errors import ValidationFailed
 
 K = TypeVar("K", str, int)
 

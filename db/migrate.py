@@ -8,8 +8,10 @@ from pathlib import Path
 
 import msgspec
 
-from db.queries import sql
+from db.queries import queries_beside
 from db.types import Conn
+
+sql = queries_beside(__file__, "migrate.sql")
 
 MIGRATION_DIR = Path(__file__).parent / "migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -8,8 +8,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from db.queries import sql
+from db.queries import queries_beside
 from db.types import Conn
+
+sql = queries_beside(__file__, "pool.sql")
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode

@@ -1,16 +1,20 @@
-"""Named SQL queries loaded once from db/queries/*.sql."""
+"""The named-query loader: each repository's SQL lives in a .sql file beside it.
+
+A file holds named blocks (``-- name: member_get`` followed by the statement), read once
+when the module that runs them is imported, and called by name with asyncpg ``$1``
+parameters.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-QUERY_DIR = Path(__file__).parent / "queries"
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
 
 class UnknownQuery(KeyError):
-    """A query name that no .sql file defines."""
+    """A query name that the module's .sql file does not define."""
 
 
 def parse_queries(text: str, source: str) -> dict[str, str]:
@@ -35,23 +39,20 @@ def parse_queries(text: str, source: str) -> dict[str, str]:
     return found
 
 
-def load_queries(directory: Path = QUERY_DIR) -> dict[str, str]:
-    """Load every named query of every .sql file in ``directory``."""
-    queries: dict[str, str] = {}
-    for path in sorted(directory.glob("*.sql")):
-        for name, sql in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
-            if name in queries:
-                raise ValueError(f"{path.name}: query {name} is defined in another file too")
-            queries[name] = sql
-    return queries
+class Queries:
+    """The named queries of one .sql file; calling it with a name gives the SQL text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.by_name = parse_queries(path.read_text(encoding="utf-8"), path.name)
+
+    def __call__(self, name: str) -> str:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise UnknownQuery(f"{self.path.name} has no query {name}") from None
 
 
-QUERIES = load_queries()
-
-
-def sql(name: str) -> str:
-    """The SQL text of the named query."""
-    try:
-        return QUERIES[name]
-    except KeyError:
-        raise UnknownQuery(name) from None
+def queries_beside(module_file: str, filename: str = "queries.sql") -> Queries:
+    """The queries of the .sql file next to a module (``queries_beside(__file__)``)."""
+    return Queries(Path(module_file).with_name(filename))

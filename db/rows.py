@@ -1,9 +1,9 @@
-"""Turning asyncpg records into typed values at the edge of db/."""
+"""Turning asyncpg records into typed values, inside the repositories that read them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -21,8 +21,3 @@ def one(row: asyncpg.Record | None, kind: type[T]) -> T | None:
 def many(rows: Iterable[asyncpg.Record], kind: type[T]) -> list[T]:
     """Each record as a ``kind``."""
     return [msgspec.convert(dict(row.items()), kind) for row in rows]
-
-
-def as_dict(row: asyncpg.Record) -> dict[str, Any]:
-    """A record as a plain dict."""
-    return dict(row.items())

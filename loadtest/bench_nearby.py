@@ -29,14 +29,14 @@ import asyncpg
 
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
-from db.offers import insert_stores, stores_of_merchants
 from db.pool import connect, create_pool, ensure_database
 from loadtest.city import QUERIES, city_stores
 from loadtest.machine import describe
-from offers.index import OfferIndex
-from offers.model import Offer, OfferReward, OfferState, Store
-from offers.nearby import stores_within
-from rewards.tenants import create_tenant
+from offers.core.index import OfferIndex
+from offers.core.offers import Offer, OfferReward, OfferState, Store
+from offers.nearby.service import stores_within
+from offers.publishing.repository import insert_stores, stores_of_merchants
+from rewards.tenants.service import create_tenant
 
 
 async def seed(dsn: str, count: int) -> str:

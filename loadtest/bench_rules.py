@@ -13,11 +13,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from loadtest.machine import describe
-from rewards.awarding import CardTransaction, Usage, plan_batch
-from rewards.conditions import Conditions
-from rewards.earning import Caps, EarnRule, Effect, RuleSet
-from rewards.lots import MemberState
-from rewards.program import CompiledProgram, Program
+from rewards.core.conditions import Conditions
+from rewards.core.earning import Caps, EarnRule, Effect, RuleSet
+from rewards.core.lots import MemberState
+from rewards.core.planner import CardTransaction, Usage, plan_batch
+from rewards.core.program import CompiledProgram, Program
 
 MCCS = [f"{5000 + n}" for n in range(400)]
 MERCHANTS = [f"merchant-{n}" for n in range(2000)]
@@ -77,7 +77,7 @@ def measure(rule_count: int, rounds: int = 5, batch: int = 5000) -> tuple[float,
     rule_set = RuleSet(make_rules(rule_count, rng))
     program = CompiledProgram.of(Program())
     txs = transactions(batch, rng)
-    from rewards.awarding import facts_of
+    from rewards.core.planner import facts_of
 
     members = {tx.member_id: MemberState(tx.member_id, None, [], [], 0, 0, []) for tx in txs}
     facts = [facts_of(tx, members[tx.member_id], program) for tx in txs]

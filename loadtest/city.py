@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from db.queries import parse_queries
-from offers.model import Store
+from offers.core.offers import Store
 
 QUERIES = parse_queries((Path(__file__).parent / "nearby.sql").read_text(), "nearby.sql")
 # Shenzhen, roughly: about 2,000 km².

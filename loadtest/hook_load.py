@@ -34,7 +34,7 @@ from db.queries import parse_queries
 from loadtest import wire
 from loadtest.machine import describe
 from loadtest.wire import Request, Run, free_port, percentile
-from rewards.credentials import hook_signature
+from rewards.core.credentials import hook_signature
 
 SQL = parse_queries((Path(__file__).parent / "settle.sql").read_text(), "settle.sql")
 

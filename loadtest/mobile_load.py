@@ -31,7 +31,7 @@ from loadtest.hook_load import Server
 from loadtest.machine import describe
 from loadtest.nearby_load import seed as seed_city
 from loadtest.wire import Connection, percentile
-from rewards.credentials import encode_member_token, hook_signature
+from rewards.core.credentials import encode_member_token, hook_signature
 
 MEMBERS = 20_000
 FUNDED = 4_000  # the busiest members have points to redeem

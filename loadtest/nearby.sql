@@ -12,20 +12,14 @@ VACUUM ANALYZE stores;
 -- name: bench_earthdistance
 -- Candidates from the GiST index on a box of the radius (scaled from the sphere of
 -- 6,371,008.8 m to earthdistance's own 6,378,168 m, plus a margin), then the same exact
--- haversine as the service.
+-- haversine as the service (haversine_m, migration 0011).
 SELECT store_id, merchant_id, name, address, lat, lng,
-       2 * 6371008.8 * asin(least(1, sqrt(
-           sin(radians(lat - $2::float8) / 2) ^ 2
-           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
-       ))) AS distance
+       haversine_m($2::float8, $3::float8, lat, lng) AS distance
 FROM stores
 WHERE tenant_id = $1::text AND NOT deleted
   AND earth_box(ll_to_earth($2::float8, $3::float8), $4::float8 * 1.0012 + 1)
       @> ll_to_earth(lat, lng)
-  AND 2 * 6371008.8 * asin(least(1, sqrt(
-           sin(radians(lat - $2::float8) / 2) ^ 2
-           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
-       ))) <= $4::float8;
+  AND haversine_m($2::float8, $3::float8, lat, lng) <= $4::float8;
 
 -- name: bench_postgis_available
 SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis');
@@ -38,20 +32,49 @@ CREATE INDEX IF NOT EXISTS stores_geog ON stores USING gist (geog);
 
 -- name: bench_postgis
 -- Candidates from the GiST index with ST_DWithin on PostGIS's sphere (plus a margin), then
--- the same exact haversine as the service.
+-- the same exact haversine as the service (haversine_m, migration 0011).
 SELECT store_id, merchant_id, name, address, lat, lng,
-       2 * 6371008.8 * asin(least(1, sqrt(
-           sin(radians(lat - $2::float8) / 2) ^ 2
-           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
-       ))) AS distance
+       haversine_m($2::float8, $3::float8, lat, lng) AS distance
 FROM stores
 WHERE tenant_id = $1::text AND NOT deleted
   AND ST_DWithin(geog, ST_SetSRID(ST_MakePoint($3::float8, $2::float8), 4326)::geography,
                  $4::float8 * 1.001 + 1, false)
-  AND 2 * 6371008.8 * asin(least(1, sqrt(
-           sin(radians(lat - $2::float8) / 2) ^ 2
-           + cos(radians($2::float8)) * cos(radians(lat)) * sin(radians(lng - $3::float8) / 2) ^ 2
-       ))) <= $4::float8;
+  AND haversine_m($2::float8, $3::float8, lat, lng) <= $4::float8;
 
 -- name: bench_version
 SHOW server_version;
+
+-- name: stores_in_cells_r6
+-- Stores of the covering cells (resolution 6) within the radius.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       haversine_m($3::float8, $4::float8, lat, lng) AS distance
+FROM stores WHERE tenant_id = $1::text AND h3_r6 = ANY($2::bigint[]) AND NOT deleted
+  AND haversine_m($3::float8, $4::float8, lat, lng) <= $5::float8;
+
+-- name: stores_in_cells_r7
+-- Stores of the covering cells (resolution 7) within the radius.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       haversine_m($3::float8, $4::float8, lat, lng) AS distance
+FROM stores WHERE tenant_id = $1::text AND h3_r7 = ANY($2::bigint[]) AND NOT deleted
+  AND haversine_m($3::float8, $4::float8, lat, lng) <= $5::float8;
+
+-- name: stores_in_cells_r8
+-- Stores of the covering cells (resolution 8) within the radius.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       haversine_m($3::float8, $4::float8, lat, lng) AS distance
+FROM stores WHERE tenant_id = $1::text AND h3_r8 = ANY($2::bigint[]) AND NOT deleted
+  AND haversine_m($3::float8, $4::float8, lat, lng) <= $5::float8;
+
+-- name: stores_in_cells_r9
+-- Stores of the covering cells (resolution 9) within the radius.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       haversine_m($3::float8, $4::float8, lat, lng) AS distance
+FROM stores WHERE tenant_id = $1::text AND h3_r9 = ANY($2::bigint[]) AND NOT deleted
+  AND haversine_m($3::float8, $4::float8, lat, lng) <= $5::float8;
+
+-- name: stores_in_cells_r10
+-- Stores of the covering cells (resolution 10) within the radius.
+SELECT store_id, merchant_id, name, address, lat, lng,
+       haversine_m($3::float8, $4::float8, lat, lng) AS distance
+FROM stores WHERE tenant_id = $1::text AND h3_r10 = ANY($2::bigint[]) AND NOT deleted
+  AND haversine_m($3::float8, $4::float8, lat, lng) <= $5::float8;

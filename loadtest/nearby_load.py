@@ -13,17 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from db import offers as offer_db
 from db.embedded import EmbeddedPostgres
-from db.merchants import insert_merchants
 from db.pool import connect
 from loadtest import wire
 from loadtest.city import QUERIES, STORES_PER_MERCHANT, city_stores
 from loadtest.hook_load import Server
 from loadtest.machine import describe
 from loadtest.wire import Request, Run, percentile
-from offers.model import Offer, OfferReward
-from rewards.credentials import encode_member_token
+from offers.core.offers import Offer, OfferReward
+from offers.merchants.repository import insert_merchants
+from offers.publishing import repository as offer_db
+from rewards.core.credentials import encode_member_token
 
 
 async def seed(server: Server, count: int) -> None:

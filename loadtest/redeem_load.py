@@ -17,7 +17,7 @@ from loadtest import wire
 from loadtest.hook_load import Server
 from loadtest.machine import describe
 from loadtest.wire import Request, Run, percentile
-from rewards.credentials import encode_member_token, hook_signature
+from rewards.core.credentials import encode_member_token, hook_signature
 
 MEMBERS = 2000
 STOCK = 1_000_000

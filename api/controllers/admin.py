@@ -50,14 +50,19 @@ from api.dto import (
     TransactionResult,
 )
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from db.audit import list_entries as audit_entries
-from offers import merchants
-from rewards import keys, ledger, members, programs, transactions
-from rewards.campaigns import DrawCampaign
-from rewards.credentials import ID_PATTERN
-from rewards.earning import EarnRule
-from rewards.models import ApiKey, Member, Merchant, NewApiKey
-from rewards.program import Program
+from offers.core.offers import Merchant
+from offers.merchants import service as merchants
+from rewards.audit import service as audit
+from rewards.core.campaigns import DrawCampaign
+from rewards.core.credentials import ID_PATTERN
+from rewards.core.earning import EarnRule
+from rewards.core.program import Program
+from rewards.core.records import ApiKey, Member, NewApiKey
+from rewards.hook import service as transactions
+from rewards.ledger import service as ledger
+from rewards.members import service as members
+from rewards.program import service as programs
+from rewards.tenants import keys
 
 
 def merchant_out(merchant: Merchant) -> MerchantOut:
@@ -474,7 +479,7 @@ class AdminController(Controller):
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> AuditPage:
-        entries = await audit_entries(conn, caller.tenant_id, decode_cursor(cursor, int), limit)
+        entries = await audit.entries(conn, caller.tenant_id, decode_cursor(cursor, int), limit)
         return AuditPage(
             [
                 AuditOut(

@@ -29,9 +29,10 @@ from api.dto import (
 from api.idempotent import IdempotencyKey, respond_once, respond_once_committed
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from api.problems import Problem
-from rewards import metrics, redemptions
-from rewards.catalog import CatalogItem
-from rewards.errors import ValidationFailed
+from rewards import metrics
+from rewards.catalog import service as redemptions
+from rewards.core.catalog import CatalogItem
+from rewards.core.errors import ValidationFailed
 
 
 def item_out(view: redemptions.ItemView) -> CatalogItemOut:

@@ -14,8 +14,8 @@ from api.deps import DbConn
 from api.dto import HookBatch, HookTransaction, TransactionResult
 from api.problems import FieldError, Problem, request_id_of
 from api.request import decode_strict
-from rewards import transactions
-from rewards.errors import RewardsError, ValidationFailed
+from rewards.core.errors import RewardsError, ValidationFailed
+from rewards.hook import service as transactions
 
 SINGLE_HOOK_MAX_BYTES = 65_536
 

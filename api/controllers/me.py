@@ -10,7 +10,8 @@ from api.auth import MemberCaller, member_guard
 from api.deps import DbConn
 from api.dto import ActivityPage, BalanceOut, BalanceSummary, MeOut, MovementOut
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from rewards import ledger, members
+from rewards.ledger import service as ledger
+from rewards.members import service as members
 
 
 class MeController(Controller):

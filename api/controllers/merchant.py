@@ -9,7 +9,7 @@ from api.auth import MerchantCaller, merchant_guard
 from api.controllers.admin import merchant_out
 from api.deps import DbConn
 from api.dto import MerchantOut
-from offers import merchants
+from offers.merchants import service as merchants
 
 
 class MerchantController(Controller):

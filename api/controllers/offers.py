@@ -33,11 +33,10 @@ from api.dto import (
 )
 from api.idempotent import IdempotencyKey, respond_once
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from db.offers import StoredOffer
-from offers import nearby as nearby_offers
-from offers import publishing
-from offers.model import Offer, Status, Store
-from rewards.errors import ValidationFailed
+from offers.core.offers import Offer, Status, Store, StoredOffer
+from offers.nearby import service as nearby_offers
+from offers.publishing import service as publishing
+from rewards.core.errors import ValidationFailed
 
 
 def store_out(s: Store) -> StoreOut:

@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
-from rewards.credentials import encode_member_token, hook_signature
-from rewards.tenants import NewTenant, create_tenant
+from rewards.core.credentials import encode_member_token, hook_signature
+from rewards.tenants.service import NewTenant, create_tenant
 from tests.dates import PURCHASE_AT, iso
 
 

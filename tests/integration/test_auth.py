@@ -8,7 +8,7 @@ import time
 import msgspec
 import pytest
 
-from rewards.credentials import encode_member_token, hook_signature
+from rewards.core.credentials import encode_member_token, hook_signature
 from tests.integration.conftest import Tenant, count_rows, purchase
 
 
@@ -173,7 +173,7 @@ async def test_hook_calls_with_a_bad_signature_are_401(
 
 
 async def test_after_rotation_both_hook_secrets_are_accepted(tenant: Tenant, conn) -> None:
-    from rewards.tenants import rotate_hook_secret
+    from rewards.tenants.service import rotate_hook_secret
 
     old = tenant.hook_secret
     async with conn.transaction():

@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import catalog as catalog_db
 from db.pool import connect
-from rewards import redemptions
+from rewards.catalog import repository as catalog_db
+from rewards.catalog import service as redemptions
 from tests.dates import days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import awards as award_db
+from rewards.hook import repository as award_db
 from tests.dates import PURCHASE_AT, days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger

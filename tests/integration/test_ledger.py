@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
-from rewards.ledger import expire_all
+from rewards.housekeeping.service import run as expire_all
 from tests.dates import NOW, days_ago, iso, month_start, utc_z
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
@@ -140,7 +140,7 @@ async def test_the_service_expires_points_by_itself(database: str, conn) -> None
 
     from api.app import create_app
     from api.settings import Settings
-    from rewards.tenants import create_tenant
+    from rewards.tenants.service import create_tenant
     from tests.integration.conftest import Tenant
 
     app = create_app(Settings(database_url=database, access_log=False, expiry_interval_seconds=0.2))

@@ -19,16 +19,17 @@ from hypothesis.stateful import (
 )
 
 from db.pool import connect
-from rewards import ledger, programs
-from rewards.awarding import CardTransaction
-from rewards.campaigns import DrawBudget, DrawCampaign
-from rewards.conditions import Conditions
-from rewards.draw import Prize
-from rewards.earning import Caps, EarnRule, Effect
-from rewards.errors import RewardsError
-from rewards.program import Program
-from rewards.tenants import create_tenant
-from rewards.transactions import process
+from rewards.core.campaigns import DrawBudget, DrawCampaign
+from rewards.core.conditions import Conditions
+from rewards.core.draw import Prize
+from rewards.core.earning import Caps, EarnRule, Effect
+from rewards.core.errors import RewardsError
+from rewards.core.planner import CardTransaction
+from rewards.core.program import Program
+from rewards.hook.service import process
+from rewards.ledger import service as ledger
+from rewards.program import service as programs
+from rewards.tenants.service import create_tenant
 from tests.integration.invariants import check_ledger
 
 MEMBERS = ["m-a", "m-b", "m-c"]

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.logs import JsonFormatter
 from api.settings import Settings
-from rewards.tenants import create_tenant
+from rewards.tenants.service import create_tenant
 
 
 async def test_each_request_logs_one_json_line_with_its_tenant_and_request_id(

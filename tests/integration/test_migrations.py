@@ -8,6 +8,7 @@ import asyncpg
 
 from db.migrate import applied_versions, is_current, load_migrations, migrate
 from db.pool import connect
+from db.schema import SCHEMA_FILE
 from tests.conftest import with_database
 
 
@@ -61,3 +62,62 @@ async def test_every_table_is_keyed_by_tenant(conn: asyncpg.Connection) -> None:
     assert {r["table_name"]: r["first_key_column"] for r in rows} == {
         r["table_name"]: "tenant_id" for r in rows
     }
+
+
+_DESCRIBE = {
+    "columns": """
+        SELECT table_name, column_name, data_type, is_nullable, column_default,
+               ordinal_position
+        FROM information_schema.columns WHERE table_schema = 'public'
+        ORDER BY table_name, ordinal_position""",
+    "constraints": """
+        SELECT c.conrelid::regclass::text AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def
+        FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname = 'public' ORDER BY 1, 2""",
+    "indexes": """
+        SELECT tablename, indexname, indexdef FROM pg_indexes
+        WHERE schemaname = 'public' ORDER BY 1, 2""",
+    "functions": """
+        SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
+               p.provolatile, p.prosrc
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' ORDER BY 1, 2""",
+    "triggers": """
+        SELECT tgrelid::regclass::text AS tbl, tgname, pg_get_triggerdef(t.oid) AS def
+        FROM pg_trigger t WHERE NOT tgisinternal ORDER BY 1, 2""",
+    "views": """
+        SELECT viewname, definition FROM pg_views WHERE schemaname = 'public' ORDER BY 1""",
+    "rules": """
+        SELECT tablename, rulename, definition FROM pg_rules
+        WHERE schemaname = 'public' ORDER BY 1, 2""",
+}
+
+
+async def _describe(dsn: str) -> dict[str, list[tuple[object, ...]]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {
+            part: [tuple(row.values()) for row in await conn.fetch(query)]
+            for part, query in _DESCRIBE.items()
+        }
+    finally:
+        await conn.close()
+
+
+async def test_schema_sql_is_exactly_what_the_migrations_produce(pg_server: str) -> None:
+    migrated = await _empty_database(pg_server, "rewards_schema_migrated")
+    conn = await connect(migrated)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    loaded = await _empty_database(pg_server, "rewards_schema_loaded")
+    conn = await connect(loaded)
+    try:
+        await conn.execute(SCHEMA_FILE.read_text())
+    finally:
+        await conn.close()
+    expected, found = await _describe(migrated), await _describe(loaded)
+    for part in _DESCRIBE:
+        assert found[part] == expected[part], f"db/schema.sql differs in its {part}"
+    assert expected["functions"], "nothing was compared"

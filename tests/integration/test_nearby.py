@@ -15,11 +15,11 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from db import offers as offer_db
 from db.pool import connect
-from offers.model import Offer, OfferReward, Store
-from rewards.credentials import encode_member_token
-from rewards.tenants import create_tenant
+from offers.core.offers import Offer, OfferReward, Store
+from offers.publishing import repository as offer_db
+from rewards.core.credentials import encode_member_token
+from rewards.tenants.service import create_tenant
 
 CLUSTERS = [
     (22.5431, 114.0579),  # Futian, Shenzhen

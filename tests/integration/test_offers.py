@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from db import offers as offer_db
-from offers.nearby import Indexes, nearby
+from offers.nearby.service import Indexes, nearby, prune_changes
 from tests.dates import PURCHASE_AT, days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
@@ -379,5 +378,5 @@ async def test_a_process_behind_pruned_changes_reloads_its_whole_index(
 
     assert await search() == ["shell-01"]
     await merchant.store("shell-02", FUTIAN[0] + 0.001, FUTIAN[1])
-    await offer_db.prune_offer_changes(conn, datetime.now(UTC) + timedelta(days=1))
+    await prune_changes(conn, datetime.now(UTC) + timedelta(days=1))
     assert await search() == ["shell-01", "shell-02"]

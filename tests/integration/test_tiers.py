@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rewards.ledger import recompute_tiers
+from rewards.ledger.service import recompute_tiers
 from tests.dates import PURCHASE_AT, month_start
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards.credentials import (
+from rewards.core.credentials import (
     encode_member_token,
     hash_api_key,
     hook_signature,
@@ -21,7 +21,7 @@ from rewards.credentials import (
     verify_hook_signature,
     verify_member_token,
 )
-from rewards.errors import Unauthenticated
+from rewards.core.errors import Unauthenticated
 
 NOW = 1_800_000_000
 SECRET = "s" * 64

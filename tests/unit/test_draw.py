@@ -8,7 +8,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards.draw import Prize, affordable_multiplier, commitment_of, draw_proof, prize_index
+from rewards.core.draw import Prize, affordable_multiplier, commitment_of, draw_proof, prize_index
 
 PRIZES = [Prize(1, 700), Prize(2, 200), Prize(5, 80), Prize(10, 20)]
 SECRET = bytes(range(32))

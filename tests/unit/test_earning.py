@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards.conditions import Conditions, Facts, LocalTime, Matcher
-from rewards.earning import (
+from rewards.core.conditions import Conditions, Facts, LocalTime, Matcher
+from rewards.core.earning import (
     CapRoom,
     Caps,
     CompiledRule,
@@ -21,7 +21,7 @@ from rewards.earning import (
     capped_bonus,
     choose_bonuses,
 )
-from rewards.program import CompiledProgram, Program
+from rewards.core.program import CompiledProgram, Program
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -8,9 +8,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offers.geo import haversine_m, store_cells
-from offers.index import OfferIndex, StoreRow
-from offers.model import Offer, OfferReward, OfferState, Store
+from offers.core.geo import haversine_m, store_cells
+from offers.core.index import OfferIndex, StoreRow
+from offers.core.offers import Offer, OfferReward, OfferState, Store
 
 CENTRE = (22.5431, 114.0579)
 

@@ -6,7 +6,7 @@ import pytest
 
 from api.dto import HookTransaction, MerchantCreate
 from api.request import decode_strict
-from rewards.errors import Malformed, ValidationFailed
+from rewards.core.errors import Malformed, ValidationFailed
 
 
 def test_malformed_json_is_a_malformed_request() -> None:

@@ -1,0 +1,1249 @@
+-- The schema that applying every migration in db/migrations/ to an empty database produces
+-- (pg_dump --schema-only). Read it to see the tables as they are; change the schema with a
+-- new migration, then regenerate this file: `python -m db.schema`.
+-- tests/integration/test_migrations.py proves the two agree.
+--
+-- PostgreSQL database dump
+--
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET transaction_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: apply_budget_claim(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.apply_budget_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    fits boolean;
+BEGIN
+    fits := CASE NEW.budget
+        WHEN 'rule' THEN reserve_rule_budget(NEW.tenant_id, NEW.key, NEW.delta)
+        WHEN 'campaign' THEN reserve_campaign_budget(NEW.tenant_id, NEW.key, NEW.delta)
+        WHEN 'offer' THEN reserve_offer_budget(NEW.tenant_id, NEW.key, NEW.delta, NEW.delta2)
+        WHEN 'campaign_day' THEN reserve_campaign_day(NEW.tenant_id, NEW.key, NEW.day, NEW.delta)
+        WHEN 'stock' THEN reserve_stock(NEW.tenant_id, NEW.key, NEW.delta, NEW.delta2)
+    END;
+    IF NOT fits THEN
+        RAISE EXCEPTION 'the % budget % was taken by a concurrent transaction', NEW.budget, NEW.key
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+    DELETE FROM budget_claims WHERE tenant_id = NEW.tenant_id AND claim_id = NEW.claim_id;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: haversine_m(double precision, double precision, double precision, double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haversine_m(lat1 double precision, lng1 double precision, lat2 double precision, lng2 double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((((2)::numeric * 6371008.8))::double precision * asin(LEAST((1)::double precision, sqrt(((sin((radians((lat2 - lat1)) / (2)::double precision)) ^ (2)::double precision) + ((cos(radians(lat1)) * cos(radians(lat2))) * (sin((radians((lng2 - lng1)) / (2)::double precision)) ^ (2)::double precision)))))));
+
+--
+-- Name: note_changed_offer_stores(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.note_changed_offer_stores() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM note_offer_change(c.tenant_id, array_agg(DISTINCT o.merchant_id))
+    FROM changed c JOIN offers o ON o.tenant_id = c.tenant_id AND o.offer_id = c.offer_id
+    GROUP BY c.tenant_id;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: note_changed_offers(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.note_changed_offers() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM note_offer_change(n.tenant_id, array_agg(DISTINCT n.merchant_id))
+    FROM after_rows n JOIN before_rows o ON o.tenant_id = n.tenant_id AND o.offer_id = n.offer_id
+    WHERE o.status IS DISTINCT FROM n.status
+       OR o.definition IS DISTINCT FROM n.definition
+       OR o.category IS DISTINCT FROM n.category
+       OR o.all_stores IS DISTINCT FROM n.all_stores
+       OR o.merchant_id IS DISTINCT FROM n.merchant_id
+    GROUP BY n.tenant_id;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: note_changed_rows(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.note_changed_rows() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM note_offer_change(tenant_id, array_agg(DISTINCT merchant_id))
+    FROM changed GROUP BY tenant_id;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: note_offer_change(text, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.note_offer_change(tenant text, merchants text[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    WITH bumped AS (
+        INSERT INTO offer_versions AS v (tenant_id, version) VALUES (tenant, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET version = v.version + 1
+        RETURNING v.version
+    )
+    INSERT INTO offer_changes (tenant_id, version, merchant_id)
+    SELECT tenant, bumped.version, m FROM bumped, unnest(merchants) AS m
+    ON CONFLICT DO NOTHING;
+$$;
+
+--
+-- Name: reserve_campaign_budget(text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reserve_campaign_budget(tenant text, campaign text, delta bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    WITH done AS (
+        UPDATE draw_campaigns c SET total_used = greatest(c.total_used + delta, 0)
+        WHERE c.tenant_id = tenant AND c.campaign_id = campaign
+          AND (delta <= 0
+               OR c.definition #>> '{budget,total_points}' IS NULL
+               OR c.total_used + delta <= (c.definition #>> '{budget,total_points}')::bigint)
+        RETURNING 1
+    )
+    SELECT count(*) > 0 FROM done;
+$$;
+
+--
+-- Name: reserve_campaign_day(text, text, date, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reserve_campaign_day(tenant text, campaign text, on_day date, delta bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO draw_daily_usage (tenant_id, campaign_id, day, used)
+    VALUES (tenant, campaign, on_day, 0)
+    ON CONFLICT (tenant_id, campaign_id, day) DO NOTHING;
+    UPDATE draw_daily_usage d SET used = greatest(d.used + delta, 0)
+    FROM draw_campaigns c
+    WHERE d.tenant_id = tenant AND d.campaign_id = campaign AND d.day = on_day
+      AND c.tenant_id = d.tenant_id AND c.campaign_id = d.campaign_id
+      AND (delta <= 0
+           OR c.definition #>> '{budget,daily_points}' IS NULL
+           OR d.used + delta <= (c.definition #>> '{budget,daily_points}')::bigint);
+    RETURN FOUND;
+END $$;
+
+--
+-- Name: reserve_offer_budget(text, text, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reserve_offer_budget(tenant text, offer text, uses bigint, reward bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    WITH done AS (
+        UPDATE offers o
+        SET redemptions_used = greatest(o.redemptions_used + uses, 0),
+            reward_used_minor = greatest(o.reward_used_minor + reward, 0),
+            status = CASE
+                WHEN o.status NOT IN ('active', 'exhausted') THEN o.status
+                WHEN (o.definition #>> '{budget,max_redemptions}')::bigint
+                         <= greatest(o.redemptions_used + uses, 0)
+                  OR (o.definition #>> '{budget,max_reward_minor}')::bigint
+                         <= greatest(o.reward_used_minor + reward, 0) THEN 'exhausted'
+                ELSE 'active' END,
+            updated_at = now()
+        WHERE o.tenant_id = tenant AND o.offer_id = offer
+          AND ((uses <= 0 AND reward <= 0)
+               OR ((o.definition #>> '{budget,max_redemptions}' IS NULL
+                    OR o.redemptions_used + uses
+                       <= (o.definition #>> '{budget,max_redemptions}')::bigint)
+                   AND (o.definition #>> '{budget,max_reward_minor}' IS NULL
+                        OR o.reward_used_minor + reward
+                           <= (o.definition #>> '{budget,max_reward_minor}')::bigint)))
+        RETURNING 1
+    )
+    SELECT count(*) > 0 FROM done;
+$$;
+
+--
+-- Name: reserve_rule_budget(text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reserve_rule_budget(tenant text, rule text, delta bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    WITH done AS (
+        UPDATE earn_rules r SET budget_used = greatest(r.budget_used + delta, 0)
+        WHERE r.tenant_id = tenant AND r.rule_id = rule
+          AND (delta <= 0
+               OR r.definition #>> '{caps,budget_points}' IS NULL
+               OR r.budget_used + delta <= (r.definition #>> '{caps,budget_points}')::bigint)
+        RETURNING 1
+    )
+    SELECT count(*) > 0 FROM done;
+$$;
+
+--
+-- Name: reserve_stock(text, text, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reserve_stock(tenant text, item text, taken bigint, counted bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    WITH done AS (
+        UPDATE catalog_items i
+        SET stock_left = CASE WHEN i.stock_left IS NULL THEN NULL
+                              ELSE i.stock_left - taken END,
+            redeemed = greatest(i.redeemed + counted, 0)
+        WHERE i.tenant_id = tenant AND i.sku = item
+          AND (taken <= 0 OR i.stock_left IS NULL OR i.stock_left >= taken)
+        RETURNING 1
+    )
+    SELECT count(*) > 0 FROM done;
+$$;
+
+--
+-- Name: transfers_are_immutable(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.transfers_are_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger transfers are immutable: correct them with a new transfer'
+        USING ERRCODE = 'restrict_violation';
+END $$;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_keys (
+    tenant_id text NOT NULL,
+    key_hash bytea NOT NULL,
+    role text NOT NULL,
+    merchant_id text,
+    label text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    key_id text NOT NULL,
+    prefix text DEFAULT ''::text NOT NULL,
+    last_used_at timestamp with time zone,
+    CONSTRAINT api_keys_check CHECK (((role = 'merchant'::text) = (merchant_id IS NOT NULL))),
+    CONSTRAINT api_keys_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'merchant'::text])))
+);
+
+--
+-- Name: audit_log; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_log (
+    tenant_id text NOT NULL,
+    audit_id bigint NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    entity_type text NOT NULL,
+    entity_id text NOT NULL,
+    before jsonb,
+    after jsonb,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: audit_log_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_log_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: budget_claims; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.budget_claims (
+    tenant_id text NOT NULL,
+    claim_id bigint NOT NULL,
+    budget text NOT NULL,
+    key text NOT NULL,
+    day date,
+    delta bigint NOT NULL,
+    delta2 bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT budget_claims_budget_check CHECK ((budget = ANY (ARRAY['rule'::text, 'campaign'::text, 'offer'::text, 'campaign_day'::text, 'stock'::text])))
+);
+
+--
+-- Name: budget_claims_claim_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.budget_claims ALTER COLUMN claim_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.budget_claims_claim_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: catalog_codes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.catalog_codes (
+    tenant_id text NOT NULL,
+    sku text NOT NULL,
+    code_id bigint NOT NULL,
+    code text NOT NULL,
+    status text DEFAULT 'available'::text NOT NULL,
+    redemption_id text,
+    CONSTRAINT catalog_codes_status_check CHECK ((status = ANY (ARRAY['available'::text, 'issued'::text, 'void'::text])))
+);
+
+--
+-- Name: catalog_codes_code_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.catalog_codes ALTER COLUMN code_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.catalog_codes_code_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: catalog_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.catalog_items (
+    tenant_id text NOT NULL,
+    sku text NOT NULL,
+    definition jsonb NOT NULL,
+    category text NOT NULL,
+    points_price bigint NOT NULL,
+    cash_price_minor bigint NOT NULL,
+    stock_left bigint,
+    redeemed bigint DEFAULT 0 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT catalog_items_cash_price_minor_check CHECK ((cash_price_minor >= 0)),
+    CONSTRAINT catalog_items_points_price_check CHECK ((points_price >= 0)),
+    CONSTRAINT catalog_items_redeemed_check CHECK ((redeemed >= 0)),
+    CONSTRAINT catalog_items_stock_left_check CHECK ((stock_left >= 0))
+);
+
+--
+-- Name: draw_campaigns; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.draw_campaigns (
+    tenant_id text NOT NULL,
+    campaign_id text NOT NULL,
+    definition jsonb NOT NULL,
+    secret bytea NOT NULL,
+    commitment text NOT NULL,
+    starts_at timestamp with time zone,
+    ends_at timestamp with time zone,
+    total_used bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT draw_campaigns_secret_check CHECK ((length(secret) = 32)),
+    CONSTRAINT draw_campaigns_total_used_check CHECK ((total_used >= 0))
+);
+
+--
+-- Name: draw_daily_usage; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.draw_daily_usage (
+    tenant_id text NOT NULL,
+    campaign_id text NOT NULL,
+    day date NOT NULL,
+    used bigint NOT NULL,
+    CONSTRAINT draw_daily_usage_used_check CHECK ((used >= 0))
+);
+
+--
+-- Name: draws; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.draws (
+    tenant_id text NOT NULL,
+    campaign_id text NOT NULL,
+    transaction_id text NOT NULL,
+    member_id text NOT NULL,
+    drawn integer NOT NULL,
+    paid integer NOT NULL,
+    points bigint NOT NULL,
+    proof text NOT NULL,
+    day date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: earn_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.earn_rules (
+    tenant_id text NOT NULL,
+    rule_id text NOT NULL,
+    definition jsonb NOT NULL,
+    active boolean NOT NULL,
+    budget_used bigint DEFAULT 0 NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT earn_rules_budget_used_check CHECK ((budget_used >= 0))
+);
+
+--
+-- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.idempotency_keys (
+    tenant_id text NOT NULL,
+    scope text NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    status integer,
+    response jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: lots; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.lots (
+    tenant_id text NOT NULL,
+    lot_id bigint NOT NULL,
+    member_id text NOT NULL,
+    transaction_id text,
+    amount bigint NOT NULL,
+    remaining bigint NOT NULL,
+    earned_at timestamp with time zone NOT NULL,
+    available_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT lots_amount_check CHECK ((amount > 0)),
+    CONSTRAINT lots_check CHECK (((remaining >= 0) AND (remaining <= amount)))
+);
+
+--
+-- Name: lots_lot_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.lots ALTER COLUMN lot_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.lots_lot_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: member_spend; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.member_spend (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    month date NOT NULL,
+    spend_minor bigint NOT NULL
+);
+
+--
+-- Name: members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.members (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    tier text,
+    segments text[] DEFAULT '{}'::text[] NOT NULL,
+    card_products text[] DEFAULT '{}'::text[] NOT NULL,
+    referral_code_used text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    points_balance bigint DEFAULT 0 NOT NULL,
+    lifetime_earned bigint DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: merchants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.merchants (
+    tenant_id text NOT NULL,
+    merchant_id text NOT NULL,
+    name text NOT NULL,
+    category text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: offer_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_changes (
+    tenant_id text NOT NULL,
+    version bigint NOT NULL,
+    merchant_id text NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: offer_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_members (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    offer_id text NOT NULL,
+    claimed_at timestamp with time zone,
+    uses integer DEFAULT 0 NOT NULL,
+    CONSTRAINT offer_members_uses_check CHECK ((uses >= 0))
+);
+
+--
+-- Name: offer_redemptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_redemptions (
+    tenant_id text NOT NULL,
+    offer_id text NOT NULL,
+    transaction_id text NOT NULL,
+    member_id text NOT NULL,
+    original_id text,
+    uses integer NOT NULL,
+    reward_minor bigint NOT NULL,
+    points bigint NOT NULL,
+    spend_minor bigint NOT NULL,
+    day date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: offer_stores; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_stores (
+    tenant_id text NOT NULL,
+    store_id text NOT NULL,
+    offer_id text NOT NULL
+);
+
+--
+-- Name: offer_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_versions (
+    tenant_id text NOT NULL,
+    version bigint NOT NULL,
+    pruned_below bigint DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: offers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offers (
+    tenant_id text NOT NULL,
+    offer_id text NOT NULL,
+    merchant_id text NOT NULL,
+    definition jsonb NOT NULL,
+    category text NOT NULL,
+    status text NOT NULL,
+    all_stores boolean NOT NULL,
+    redemptions_used bigint DEFAULT 0 NOT NULL,
+    reward_used_minor bigint DEFAULT 0 NOT NULL,
+    reject_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT offers_redemptions_used_check CHECK ((redemptions_used >= 0)),
+    CONSTRAINT offers_reward_used_minor_check CHECK ((reward_used_minor >= 0)),
+    CONSTRAINT offers_status_check CHECK ((status = ANY (ARRAY['pending_review'::text, 'active'::text, 'paused'::text, 'exhausted'::text, 'rejected'::text])))
+);
+
+--
+-- Name: transfers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.transfers (
+    tenant_id text NOT NULL,
+    transfer_id bigint NOT NULL,
+    debit_account text NOT NULL,
+    credit_account text NOT NULL,
+    amount bigint NOT NULL,
+    kind text NOT NULL,
+    member_id text NOT NULL,
+    transaction_id text,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT transfers_amount_check CHECK ((amount > 0)),
+    CONSTRAINT transfers_check CHECK ((debit_account <> credit_account))
+);
+
+--
+-- Name: postings; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.postings AS
+ SELECT transfers.tenant_id,
+    transfers.transfer_id,
+    transfers.credit_account AS account_id,
+    transfers.amount
+   FROM public.transfers
+UNION ALL
+ SELECT transfers.tenant_id,
+    transfers.transfer_id,
+    transfers.debit_account AS account_id,
+    (- transfers.amount) AS amount
+   FROM public.transfers;
+
+--
+-- Name: programs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.programs (
+    tenant_id text NOT NULL,
+    config jsonb NOT NULL,
+    rules_version bigint DEFAULT 1 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: redemptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.redemptions (
+    tenant_id text NOT NULL,
+    redemption_id text NOT NULL,
+    member_id text NOT NULL,
+    sku text NOT NULL,
+    quantity integer NOT NULL,
+    points_spent bigint NOT NULL,
+    cash_due_minor bigint NOT NULL,
+    codes text[] NOT NULL,
+    lots_taken jsonb NOT NULL,
+    status text NOT NULL,
+    device_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancel_until timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT redemptions_cash_due_minor_check CHECK ((cash_due_minor >= 0)),
+    CONSTRAINT redemptions_points_spent_check CHECK ((points_spent >= 0)),
+    CONSTRAINT redemptions_quantity_check CHECK ((quantity > 0)),
+    CONSTRAINT redemptions_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: rule_usage; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rule_usage (
+    tenant_id text NOT NULL,
+    rule_id text NOT NULL,
+    member_id text NOT NULL,
+    period text NOT NULL,
+    points bigint NOT NULL,
+    CONSTRAINT rule_usage_points_check CHECK ((points >= 0))
+);
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: stores; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.stores (
+    tenant_id text NOT NULL,
+    store_id text NOT NULL,
+    merchant_id text NOT NULL,
+    name text NOT NULL,
+    address text DEFAULT ''::text NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    h3_r6 bigint NOT NULL,
+    h3_r7 bigint NOT NULL,
+    h3_r8 bigint NOT NULL,
+    h3_r9 bigint NOT NULL,
+    h3_r10 bigint NOT NULL,
+    deleted boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stores_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT stores_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+);
+
+--
+-- Name: tenants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tenants (
+    tenant_id text NOT NULL,
+    name text NOT NULL,
+    hook_secrets text[] NOT NULL,
+    member_token_secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenants_hook_secrets_check CHECK ((cardinality(hook_secrets) >= 1))
+);
+
+--
+-- Name: transactions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.transactions (
+    tenant_id text NOT NULL,
+    transaction_id text NOT NULL,
+    body_hash bytea NOT NULL,
+    kind text NOT NULL,
+    member_id text NOT NULL,
+    original_id text,
+    amount_minor bigint NOT NULL,
+    currency text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    body jsonb NOT NULL,
+    response jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    refunded_minor bigint DEFAULT 0 NOT NULL,
+    reversed boolean DEFAULT false NOT NULL,
+    CONSTRAINT transactions_amount_minor_check CHECK ((amount_minor >= 0)),
+    CONSTRAINT transactions_check CHECK ((refunded_minor <= amount_minor)),
+    CONSTRAINT transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'refund'::text, 'reversal'::text]))),
+    CONSTRAINT transactions_refunded_minor_check CHECK ((refunded_minor >= 0))
+);
+
+--
+-- Name: transfers_transfer_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.transfers ALTER COLUMN transfer_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.transfers_transfer_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (tenant_id, key_hash);
+
+--
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (tenant_id, audit_id);
+
+--
+-- Name: budget_claims budget_claims_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.budget_claims
+    ADD CONSTRAINT budget_claims_pkey PRIMARY KEY (tenant_id, claim_id);
+
+--
+-- Name: catalog_codes catalog_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.catalog_codes
+    ADD CONSTRAINT catalog_codes_pkey PRIMARY KEY (tenant_id, code_id);
+
+--
+-- Name: catalog_codes catalog_codes_tenant_id_sku_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.catalog_codes
+    ADD CONSTRAINT catalog_codes_tenant_id_sku_code_key UNIQUE (tenant_id, sku, code);
+
+--
+-- Name: catalog_items catalog_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.catalog_items
+    ADD CONSTRAINT catalog_items_pkey PRIMARY KEY (tenant_id, sku);
+
+--
+-- Name: draw_campaigns draw_campaigns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.draw_campaigns
+    ADD CONSTRAINT draw_campaigns_pkey PRIMARY KEY (tenant_id, campaign_id);
+
+--
+-- Name: draw_daily_usage draw_daily_usage_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.draw_daily_usage
+    ADD CONSTRAINT draw_daily_usage_pkey PRIMARY KEY (tenant_id, campaign_id, day);
+
+--
+-- Name: draws draws_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.draws
+    ADD CONSTRAINT draws_pkey PRIMARY KEY (tenant_id, campaign_id, transaction_id);
+
+--
+-- Name: earn_rules earn_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.earn_rules
+    ADD CONSTRAINT earn_rules_pkey PRIMARY KEY (tenant_id, rule_id);
+
+--
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, scope, key);
+
+--
+-- Name: lots lots_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lots
+    ADD CONSTRAINT lots_pkey PRIMARY KEY (tenant_id, lot_id);
+
+--
+-- Name: member_spend member_spend_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.member_spend
+    ADD CONSTRAINT member_spend_pkey PRIMARY KEY (tenant_id, member_id, month);
+
+--
+-- Name: members members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.members
+    ADD CONSTRAINT members_pkey PRIMARY KEY (tenant_id, member_id);
+
+--
+-- Name: merchants merchants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchants
+    ADD CONSTRAINT merchants_pkey PRIMARY KEY (tenant_id, merchant_id);
+
+--
+-- Name: offer_changes offer_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_changes
+    ADD CONSTRAINT offer_changes_pkey PRIMARY KEY (tenant_id, version, merchant_id);
+
+--
+-- Name: offer_members offer_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_members
+    ADD CONSTRAINT offer_members_pkey PRIMARY KEY (tenant_id, member_id, offer_id);
+
+--
+-- Name: offer_redemptions offer_redemptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_redemptions
+    ADD CONSTRAINT offer_redemptions_pkey PRIMARY KEY (tenant_id, offer_id, transaction_id);
+
+--
+-- Name: offer_stores offer_stores_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_stores
+    ADD CONSTRAINT offer_stores_pkey PRIMARY KEY (tenant_id, store_id, offer_id);
+
+--
+-- Name: offer_versions offer_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_versions
+    ADD CONSTRAINT offer_versions_pkey PRIMARY KEY (tenant_id);
+
+--
+-- Name: offers offers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_pkey PRIMARY KEY (tenant_id, offer_id);
+
+--
+-- Name: programs programs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programs
+    ADD CONSTRAINT programs_pkey PRIMARY KEY (tenant_id);
+
+--
+-- Name: redemptions redemptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.redemptions
+    ADD CONSTRAINT redemptions_pkey PRIMARY KEY (tenant_id, redemption_id);
+
+--
+-- Name: rule_usage rule_usage_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rule_usage
+    ADD CONSTRAINT rule_usage_pkey PRIMARY KEY (tenant_id, member_id, rule_id, period);
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: stores stores_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.stores
+    ADD CONSTRAINT stores_pkey PRIMARY KEY (tenant_id, store_id);
+
+--
+-- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT tenants_pkey PRIMARY KEY (tenant_id);
+
+--
+-- Name: transactions transactions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transactions
+    ADD CONSTRAINT transactions_pkey PRIMARY KEY (tenant_id, transaction_id);
+
+--
+-- Name: transfers transfers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transfers
+    ADD CONSTRAINT transfers_pkey PRIMARY KEY (tenant_id, transfer_id);
+
+--
+-- Name: api_keys_key_id; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX api_keys_key_id ON public.api_keys USING btree (tenant_id, key_id);
+
+--
+-- Name: catalog_codes_available; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX catalog_codes_available ON public.catalog_codes USING btree (tenant_id, sku, code_id) WHERE (status = 'available'::text);
+
+--
+-- Name: idempotency_keys_age; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idempotency_keys_age ON public.idempotency_keys USING btree (created_at);
+
+--
+-- Name: lots_bucket; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX lots_bucket ON public.lots USING btree (tenant_id, member_id, expires_at, available_at) NULLS NOT DISTINCT;
+
+--
+-- Name: lots_expiring; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX lots_expiring ON public.lots USING btree (tenant_id, expires_at) WHERE (remaining > 0);
+
+--
+-- Name: lots_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX lots_open ON public.lots USING btree (tenant_id, member_id, expires_at, lot_id) WHERE (remaining > 0);
+
+--
+-- Name: offer_members_offer; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_members_offer ON public.offer_members USING btree (tenant_id, offer_id, claimed_at);
+
+--
+-- Name: offer_redemptions_day; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_redemptions_day ON public.offer_redemptions USING btree (tenant_id, offer_id, day);
+
+--
+-- Name: offer_stores_offer; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_stores_offer ON public.offer_stores USING btree (tenant_id, offer_id);
+
+--
+-- Name: offers_merchant; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_merchant ON public.offers USING btree (tenant_id, merchant_id, offer_id);
+
+--
+-- Name: offers_status; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_status ON public.offers USING btree (tenant_id, status, offer_id);
+
+--
+-- Name: redemptions_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX redemptions_member ON public.redemptions USING btree (tenant_id, member_id, sku, created_at);
+
+--
+-- Name: stores_merchant; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_merchant ON public.stores USING btree (tenant_id, merchant_id, store_id);
+
+--
+-- Name: stores_r10; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_r10 ON public.stores USING btree (tenant_id, h3_r10) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: stores_r6; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_r6 ON public.stores USING btree (tenant_id, h3_r6) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: stores_r7; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_r7 ON public.stores USING btree (tenant_id, h3_r7) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: stores_r8; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_r8 ON public.stores USING btree (tenant_id, h3_r8) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: stores_r9; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX stores_r9 ON public.stores USING btree (tenant_id, h3_r9) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: transactions_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transactions_member ON public.transactions USING btree (tenant_id, member_id, occurred_at);
+
+--
+-- Name: transfers_day; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transfers_day ON public.transfers USING btree (tenant_id, created_at);
+
+--
+-- Name: transfers_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transfers_member ON public.transfers USING btree (tenant_id, member_id, transfer_id DESC);
+
+--
+-- Name: budget_claims budget_claims_apply; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER budget_claims_apply AFTER INSERT ON public.budget_claims DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.apply_budget_claim();
+
+--
+-- Name: offer_stores offer_stores_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offer_stores_deleted AFTER DELETE ON public.offer_stores REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_offer_stores();
+
+--
+-- Name: offer_stores offer_stores_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offer_stores_inserted AFTER INSERT ON public.offer_stores REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_offer_stores();
+
+--
+-- Name: offers offers_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_deleted AFTER DELETE ON public.offers REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: offers offers_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_inserted AFTER INSERT ON public.offers REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: offers offers_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_updated AFTER UPDATE ON public.offers REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_offers();
+
+--
+-- Name: stores stores_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER stores_deleted AFTER DELETE ON public.stores REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: stores stores_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER stores_inserted AFTER INSERT ON public.stores REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: stores stores_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER stores_updated AFTER UPDATE ON public.stores REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: transfers transfers_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER transfers_immutable BEFORE DELETE OR UPDATE ON public.transfers FOR EACH ROW EXECUTE FUNCTION public.transfers_are_immutable();
+
+--
+-- Name: transfers transfers_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON public.transfers FOR EACH STATEMENT EXECUTE FUNCTION public.transfers_are_immutable();
+
+--
+-- Name: api_keys api_keys_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: audit_log audit_log_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: catalog_items catalog_items_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.catalog_items
+    ADD CONSTRAINT catalog_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: draw_campaigns draw_campaigns_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.draw_campaigns
+    ADD CONSTRAINT draw_campaigns_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: earn_rules earn_rules_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.earn_rules
+    ADD CONSTRAINT earn_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: members members_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.members
+    ADD CONSTRAINT members_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: merchants merchants_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchants
+    ADD CONSTRAINT merchants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: offer_versions offer_versions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_versions
+    ADD CONSTRAINT offer_versions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: offers offers_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: programs programs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programs
+    ADD CONSTRAINT programs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: stores stores_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.stores
+    ADD CONSTRAINT stores_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: transactions transactions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transactions
+    ADD CONSTRAINT transactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- PostgreSQL database dump complete
+--

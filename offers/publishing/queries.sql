@@ -1,0 +1,120 @@
+-- Named queries of offers.publishing.repository, loaded once and called by name.
+
+-- name: store_insert
+INSERT INTO stores (tenant_id, store_id, merchant_id, name, address, lat, lng,
+                    h3_r6, h3_r7, h3_r8, h3_r9, h3_r10)
+VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::float8, $7::float8,
+        $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint)
+ON CONFLICT (tenant_id, store_id) DO NOTHING
+RETURNING store_id;
+
+-- name: stores_insert_many
+INSERT INTO stores (tenant_id, store_id, merchant_id, name, address, lat, lng,
+                    h3_r6, h3_r7, h3_r8, h3_r9, h3_r10)
+SELECT $1::text, s.store_id, s.merchant_id, s.name, s.address, s.lat, s.lng,
+       s.r6, s.r7, s.r8, s.r9, s.r10
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[],
+            $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+     AS s(store_id, merchant_id, name, address, lat, lng, r6, r7, r8, r9, r10)
+ON CONFLICT (tenant_id, store_id) DO NOTHING;
+
+-- name: store_update
+UPDATE stores SET name = $4::text, address = $5::text, lat = $6::float8, lng = $7::float8,
+       h3_r6 = $8::bigint, h3_r7 = $9::bigint, h3_r8 = $10::bigint, h3_r9 = $11::bigint,
+       h3_r10 = $12::bigint
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted;
+
+-- name: store_delete
+UPDATE stores SET deleted = true
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted
+RETURNING store_id;
+
+-- name: store_get
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND store_id = $2::text AND merchant_id = $3::text AND NOT deleted;
+
+-- name: store_list
+SELECT store_id, merchant_id, name, address, lat, lng FROM stores
+WHERE tenant_id = $1::text AND merchant_id = $2::text AND NOT deleted
+  AND ($3::text IS NULL OR store_id > $3::text)
+ORDER BY store_id LIMIT $4::int;
+
+-- name: stores_of_merchant_among
+SELECT store_id FROM stores
+WHERE tenant_id = $1::text AND merchant_id = $2::text AND store_id = ANY($3::text[])
+  AND NOT deleted;
+
+-- name: offer_insert
+INSERT INTO offers (tenant_id, offer_id, merchant_id, definition, category, status, all_stores)
+VALUES ($1::text, $2::text, $3::text, $4::jsonb, $5::text, 'pending_review', $6::boolean)
+ON CONFLICT (tenant_id, offer_id) DO NOTHING
+RETURNING offer_id;
+
+-- name: offer_stores_clear
+DELETE FROM offer_stores WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_stores_add
+INSERT INTO offer_stores (tenant_id, store_id, offer_id)
+SELECT $1::text, s, $2::text FROM unnest($3::text[]) AS s;
+
+-- name: offer_update
+UPDATE offers SET definition = $3::jsonb, category = $4::text, all_stores = $5::boolean,
+       updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_get
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers WHERE tenant_id = $1::text AND offer_id = $2::text;
+
+-- name: offer_list_by_merchant
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers
+WHERE tenant_id = $1::text AND merchant_id = $2::text
+  AND ($3::text IS NULL OR offer_id > $3::text)
+ORDER BY offer_id LIMIT $4::int;
+
+-- name: offer_list_by_status
+SELECT offer_id, merchant_id, definition, status, redemptions_used, reward_used_minor,
+       reject_reason, created_at
+FROM offers
+WHERE tenant_id = $1::text AND ($2::text IS NULL OR status = $2::text)
+  AND ($3::text IS NULL OR offer_id > $3::text)
+ORDER BY offer_id LIMIT $4::int;
+
+-- name: offer_set_status
+UPDATE offers SET status = $3::text, reject_reason = $4::text, updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = $2::text AND status = ANY($5::text[])
+RETURNING offer_id;
+
+-- name: offers_reserve_budgets
+-- Adds redemptions and rewards (or releases) to each offer's budget unless that passes it,
+-- and sets exhausted or active to match (migration 0008); the offers it could add to.
+SELECT o.offer_id
+FROM offers o
+JOIN unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(offer_id, uses, reward)
+  ON u.offer_id = o.offer_id
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[])
+  AND reserve_offer_budget(o.tenant_id, o.offer_id, u.uses, u.reward);
+
+-- name: offer_stats
+SELECT day,
+       coalesce(sum(uses), 0)::bigint AS redemptions,
+       coalesce(sum(reward_minor), 0)::bigint AS reward_minor,
+       coalesce(sum(points), 0)::bigint AS points,
+       coalesce(sum(spend_minor), 0)::bigint AS spend_minor
+FROM offer_redemptions
+WHERE tenant_id = $1::text AND offer_id = $2::text AND day BETWEEN $3::date AND $4::date
+GROUP BY day ORDER BY day;
+
+-- name: offer_claim_stats
+SELECT (claimed_at AT TIME ZONE $5::text)::date AS day, count(*) AS claims
+FROM offer_members
+WHERE tenant_id = $1::text AND offer_id = $2::text AND claimed_at IS NOT NULL
+  AND (claimed_at AT TIME ZONE $5::text)::date BETWEEN $3::date AND $4::date
+GROUP BY 1 ORDER BY 1;
+
+-- name: offers_activate_many
+UPDATE offers SET status = 'active', updated_at = now()
+WHERE tenant_id = $1::text AND offer_id = ANY($2::text[]) AND status = 'pending_review';

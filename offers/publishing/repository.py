@@ -1,0 +1,199 @@
+"""Stores, offers, claims and offer redemptions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from db.queries import queries_beside
+from db.types import Conn
+from offers.core.geo import store_cells
+from offers.core.offers import Offer, Store, StoredOffer, store_of, stored_offer_of
+
+sql = queries_beside(__file__)
+
+
+def _cells(lat: float, lng: float) -> list[int]:
+    cells = store_cells(lat, lng)
+    return [cells[r] for r in (6, 7, 8, 9, 10)]
+
+
+async def insert_store(conn: Conn, tenant_id: str, store: Store) -> bool:
+    created = await conn.fetchval(
+        sql("store_insert"),
+        tenant_id,
+        store.store_id,
+        store.merchant_id,
+        store.name,
+        store.address,
+        store.lat,
+        store.lng,
+        *_cells(store.lat, store.lng),
+    )
+    return created is not None
+
+
+async def insert_stores(conn: Conn, tenant_id: str, stores: list[Store]) -> None:
+    """Many stores in one statement (the demo's city)."""
+    cells = [_cells(s.lat, s.lng) for s in stores]
+    await conn.execute(
+        sql("stores_insert_many"),
+        tenant_id,
+        [s.store_id for s in stores],
+        [s.merchant_id for s in stores],
+        [s.name for s in stores],
+        [s.address for s in stores],
+        [s.lat for s in stores],
+        [s.lng for s in stores],
+        *[[c[i] for c in cells] for i in range(5)],
+    )
+
+
+async def update_store(conn: Conn, tenant_id: str, store: Store) -> None:
+    await conn.execute(
+        sql("store_update"),
+        tenant_id,
+        store.store_id,
+        store.merchant_id,
+        store.name,
+        store.address,
+        store.lat,
+        store.lng,
+        *_cells(store.lat, store.lng),
+    )
+
+
+async def delete_store(conn: Conn, tenant_id: str, merchant_id: str, store_id: str) -> bool:
+    return await conn.fetchval(sql("store_delete"), tenant_id, store_id, merchant_id) is not None
+
+
+async def get_store(conn: Conn, tenant_id: str, merchant_id: str, store_id: str) -> Store | None:
+    row = await conn.fetchrow(sql("store_get"), tenant_id, store_id, merchant_id)
+    return None if row is None else store_of(row)
+
+
+async def list_stores(
+    conn: Conn, tenant_id: str, merchant_id: str, after: str | None, limit: int
+) -> list[Store]:
+    rows = await conn.fetch(sql("store_list"), tenant_id, merchant_id, after, limit)
+    return [store_of(r) for r in rows]
+
+
+async def stores_of_merchant(
+    conn: Conn, tenant_id: str, merchant_id: str, store_ids: list[str]
+) -> set[str]:
+    rows = await conn.fetch(sql("stores_of_merchant_among"), tenant_id, merchant_id, store_ids)
+    return {r["store_id"] for r in rows}
+
+
+async def insert_offer(conn: Conn, tenant_id: str, merchant_id: str, offer: Offer) -> bool:
+    created = await conn.fetchval(
+        sql("offer_insert"),
+        tenant_id,
+        offer.id,
+        merchant_id,
+        msgspec.to_builtins(offer),
+        offer.category,
+        not offer.store_ids,
+    )
+    if created is None:
+        return False
+    await set_offer_stores(conn, tenant_id, offer)
+    return True
+
+
+async def set_offer_stores(conn: Conn, tenant_id: str, offer: Offer) -> None:
+    await conn.execute(sql("offer_stores_clear"), tenant_id, offer.id)
+    if offer.store_ids:
+        await conn.execute(sql("offer_stores_add"), tenant_id, offer.id, offer.store_ids)
+
+
+async def update_offer(conn: Conn, tenant_id: str, offer: Offer) -> None:
+    await conn.execute(
+        sql("offer_update"),
+        tenant_id,
+        offer.id,
+        msgspec.to_builtins(offer),
+        offer.category,
+        not offer.store_ids,
+    )
+    await set_offer_stores(conn, tenant_id, offer)
+
+
+async def get_offer(conn: Conn, tenant_id: str, offer_id: str) -> StoredOffer | None:
+    row = await conn.fetchrow(sql("offer_get"), tenant_id, offer_id)
+    return None if row is None else stored_offer_of(row)
+
+
+async def list_offers_of_merchant(
+    conn: Conn, tenant_id: str, merchant_id: str, after: str | None, limit: int
+) -> list[StoredOffer]:
+    rows = await conn.fetch(sql("offer_list_by_merchant"), tenant_id, merchant_id, after, limit)
+    return [stored_offer_of(r) for r in rows]
+
+
+async def list_offers_by_status(
+    conn: Conn, tenant_id: str, status: str | None, after: str | None, limit: int
+) -> list[StoredOffer]:
+    rows = await conn.fetch(sql("offer_list_by_status"), tenant_id, status, after, limit)
+    return [stored_offer_of(r) for r in rows]
+
+
+async def set_status(
+    conn: Conn, tenant_id: str, offer_id: str, status: str, reason: str | None, allowed: list[str]
+) -> bool:
+    done = await conn.fetchval(
+        sql("offer_set_status"), tenant_id, offer_id, status, reason, allowed
+    )
+    return done is not None
+
+
+async def reserve_budgets(conn: Conn, tenant_id: str, deltas: dict[str, tuple[int, int]]) -> bool:
+    if not deltas:
+        return True
+    ids = list(deltas)
+    done = await conn.fetch(
+        sql("offers_reserve_budgets"),
+        tenant_id,
+        ids,
+        [deltas[i][0] for i in ids],
+        [deltas[i][1] for i in ids],
+    )
+    return len(done) == len(ids)
+
+
+class DayStats(msgspec.Struct, frozen=True):
+    day: date
+    claims: int
+    redemptions: int
+    reward_minor: int
+    points: int
+    spend_minor: int
+
+
+async def stats(
+    conn: Conn, tenant_id: str, offer_id: str, first: date, last: date, zone: str
+) -> list[DayStats]:
+    rows = await conn.fetch(sql("offer_stats"), tenant_id, offer_id, first, last)
+    claims = {
+        r["day"]: r["claims"]
+        for r in await conn.fetch(sql("offer_claim_stats"), tenant_id, offer_id, first, last, zone)
+    }
+    days = {r["day"]: r for r in rows}
+    return [
+        DayStats(
+            day,
+            claims.get(day, 0),
+            days[day]["redemptions"] if day in days else 0,
+            days[day]["reward_minor"] if day in days else 0,
+            days[day]["points"] if day in days else 0,
+            days[day]["spend_minor"] if day in days else 0,
+        )
+        for day in sorted(set(days) | set(claims))
+    ]
+
+
+async def activate_all(conn: Conn, tenant_id: str, offer_ids: list[str]) -> None:
+    """Approve many offers at once (the demo city)."""
+    await conn.execute(sql("offers_activate_many"), tenant_id, offer_ids)

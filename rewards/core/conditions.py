@@ -1,0 +1,208 @@
+"""The condition language shared by earn rules, draw campaigns, offers and the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import Literal
+
+import h3
+import msgspec
+
+from rewards.core.errors import ValidationFailed
+
+
+class LocalTime(msgspec.Struct, frozen=True):
+    from_: str = msgspec.field(name="from")
+    to: str = "24:00"
+
+
+class Conditions(msgspec.Struct, frozen=True, omit_defaults=True):
+    """All given conditions must hold; an absent one holds always."""
+
+    mcc_in: list[str] | None = None
+    merchant_in: list[str] | None = None
+    channel: Literal["online", "offline"] | None = None
+    card_product_in: list[str] | None = None
+    tier_in: list[str] | None = None
+    segment_in: list[str] | None = None
+    min_amount_minor: int | None = None
+    days_of_week: list[int] | None = None
+    local_time: LocalTime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    h3_cells: list[str] | None = None
+
+
+def _minutes(text: str, field: str) -> int:
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValidationFailed(f"{field} must be HH:MM", errors=[(field, "must be HH:MM")])
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        raise ValidationFailed(f"{field} must be a time of day", errors=[(field, "out of range")])
+    return value
+
+
+def validate_conditions(c: Conditions, prefix: str = "conditions") -> None:
+    """Refuse conditions that cannot be evaluated (422)."""
+    errors: list[tuple[str, str]] = []
+    if c.days_of_week is not None and not all(1 <= d <= 7 for d in c.days_of_week):
+        errors.append((f"{prefix}.days_of_week", "ISO days 1 (Monday) to 7 (Sunday)"))
+    if c.local_time is not None:
+        try:
+            _minutes(c.local_time.from_, f"{prefix}.local_time.from")
+            _minutes(c.local_time.to, f"{prefix}.local_time.to")
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if c.starts_at and c.ends_at and c.ends_at <= c.starts_at:
+        errors.append((f"{prefix}.ends_at", "must be after starts_at"))
+    for field in ("starts_at", "ends_at"):
+        value = getattr(c, field)
+        if value is not None and value.tzinfo is None:
+            errors.append((f"{prefix}.{field}", "needs a UTC offset"))
+    for cell in c.h3_cells or []:
+        if not h3.is_valid_cell(cell):
+            errors.append((f"{prefix}.h3_cells", f"{cell!r} is not an H3 cell"))
+    if c.min_amount_minor is not None and c.min_amount_minor < 0:
+        errors.append((f"{prefix}.min_amount_minor", "must not be negative"))
+    for field in ("mcc_in", "merchant_in", "card_product_in", "tier_in", "segment_in"):
+        if getattr(c, field) == []:
+            errors.append((f"{prefix}.{field}", "an empty list would never match; omit it"))
+    if errors:
+        raise ValidationFailed("; ".join(f"{f}: {m}" for f, m in errors), errors=errors)
+
+
+class Facts:
+    """What conditions are evaluated against: one transaction, its member, its place."""
+
+    __slots__ = (
+        "_cells",
+        "amount_minor",
+        "card_products",
+        "channel",
+        "day_of_week",
+        "lat",
+        "lng",
+        "mcc",
+        "merchant_id",
+        "minute_of_day",
+        "occurred_at",
+        "segments",
+        "tier",
+    )
+
+    def __init__(
+        self,
+        *,
+        amount_minor: int,
+        occurred_at: datetime,
+        local: datetime,
+        mcc: str | None = None,
+        merchant_id: str | None = None,
+        channel: str | None = None,
+        card_products: frozenset[str] = frozenset(),
+        tier: str | None = None,
+        segments: frozenset[str] = frozenset(),
+        lat: float | None = None,
+        lng: float | None = None,
+    ) -> None:
+        self.amount_minor = amount_minor
+        self.occurred_at = occurred_at
+        self.day_of_week = local.isoweekday()
+        self.minute_of_day = local.hour * 60 + local.minute
+        self.mcc = mcc
+        self.merchant_id = merchant_id
+        self.channel = channel
+        self.card_products = card_products
+        self.tier = tier
+        self.segments = segments
+        self.lat = lat
+        self.lng = lng
+        self._cells: dict[int, str] = {}
+
+    def cell(self, resolution: int) -> str | None:
+        """The H3 cell of the transaction's location at ``resolution`` (None: no location)."""
+        if self.lat is None or self.lng is None:
+            return None
+        found = self._cells.get(resolution)
+        if found is None:
+            found = self._cells[resolution] = h3.latlng_to_cell(self.lat, self.lng, resolution)
+        return found
+
+
+Check = Callable[[Facts], bool]
+
+
+class Matcher:
+    """Conditions compiled into a list of cheap checks (sets, minutes, cells by resolution)."""
+
+    def __init__(self, c: Conditions) -> None:
+        self.conditions = c
+        checks: list[Check] = []
+        if c.mcc_in is not None:
+            mccs = frozenset(c.mcc_in)
+            checks.append(lambda f: f.mcc in mccs)
+        if c.merchant_in is not None:
+            merchants = frozenset(c.merchant_in)
+            checks.append(lambda f: f.merchant_id in merchants)
+        if c.channel is not None:
+            channel = c.channel
+            checks.append(lambda f: f.channel == channel)
+        if c.card_product_in is not None:
+            products = frozenset(c.card_product_in)
+            checks.append(lambda f: not products.isdisjoint(f.card_products))
+        if c.tier_in is not None:
+            tiers = frozenset(c.tier_in)
+            checks.append(lambda f: f.tier in tiers)
+        if c.segment_in is not None:
+            segments = frozenset(c.segment_in)
+            checks.append(lambda f: not segments.isdisjoint(f.segments))
+        if c.min_amount_minor is not None:
+            least = c.min_amount_minor
+            checks.append(lambda f: f.amount_minor >= least)
+        if c.days_of_week is not None:
+            days = frozenset(c.days_of_week)
+            checks.append(lambda f: f.day_of_week in days)
+        if c.local_time is not None:
+            start = _minutes(c.local_time.from_, "from")
+            end = _minutes(c.local_time.to, "to")
+            if start <= end:
+                checks.append(lambda f: start <= f.minute_of_day < end)
+            else:  # a window over midnight, e.g. 22:00 to 02:00
+                checks.append(lambda f: f.minute_of_day >= start or f.minute_of_day < end)
+        if c.starts_at is not None:
+            starts = c.starts_at
+            checks.append(lambda f: f.occurred_at >= starts)
+        if c.ends_at is not None:
+            ends = c.ends_at
+            checks.append(lambda f: f.occurred_at < ends)
+        if c.h3_cells is not None:
+            by_resolution: dict[int, set[str]] = {}
+            for cell in c.h3_cells:
+                by_resolution.setdefault(h3.get_resolution(cell), set()).add(cell)
+            groups = list(by_resolution.items())
+            checks.append(lambda f: any(f.cell(r) in cells for r, cells in groups))
+        self._checks = checks
+
+    def __call__(self, facts: Facts) -> bool:
+        # A plain loop: measurably faster than all() over a generator on this hot path.
+        for check in self._checks:  # noqa: SIM110
+            if not check(facts):
+                return False
+        return True
+
+    @cached_property
+    def index_keys(self) -> tuple[str, frozenset[str]] | None:
+        """The most selective indexed dimension (MCC, merchant, card product), if any."""
+        c = self.conditions
+        options = [
+            ("mcc", c.mcc_in),
+            ("merchant", c.merchant_in),
+            ("card_product", c.card_product_in),
+        ]
+        given = [(name, frozenset(values)) for name, values in options if values]
+        if not given:
+            return None
+        return min(given, key=lambda item: len(item[1]))

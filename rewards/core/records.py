@@ -1,0 +1,92 @@
+"""Domain values shared by the services: tenants, credentials, merchants, members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+Role = Literal["admin", "merchant"]
+
+
+class TenantSecrets(msgspec.Struct, frozen=True):
+    """What is needed to check a tenant's hook signatures and member tokens."""
+
+    tenant_id: str
+    hook_secrets: list[str]
+    member_token_secret: str
+
+
+class ApiKeyRecord(msgspec.Struct, frozen=True):
+    """A stored API key: who holds it."""
+
+    tenant_id: str
+    role: Role
+    merchant_id: str | None
+
+
+class ApiKey(msgspec.Struct, frozen=True):
+    """An API key as its holders see it later: never the key itself, only its visible start."""
+
+    key_id: str
+    prefix: str
+    label: str
+    role: Role
+    merchant_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewApiKey(msgspec.Struct, frozen=True):
+    """A key just made: the only time the key itself is shown."""
+
+    key: ApiKey
+    api_key: str
+
+
+class Member(msgspec.Struct, frozen=True):
+    """A cardholder enrolled in the program."""
+
+    member_id: str
+    tier: str | None
+    segments: list[str]
+    card_products: list[str]
+    referral_code_used: str | None
+    created_at: datetime
+
+
+class StoredTransaction(msgspec.Struct, frozen=True):
+    """A hook transaction as it was first recorded, with the answer it got."""
+
+    transaction_id: str
+    body_hash: bytes
+    response: dict[str, Any]
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    """One change made by an operator or a merchant."""
+
+    audit_id: int
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any
+    after: Any
+    at: datetime
+
+
+class TransactionRecord(msgspec.Struct, frozen=True):
+    """A recorded hook transaction, for the operator."""
+
+    transaction_id: str
+    kind: str
+    member_id: str
+    original_id: str | None
+    amount_minor: int
+    currency: str
+    occurred_at: datetime
+    body: dict[str, Any]
+    response: dict[str, Any]
+    created_at: datetime

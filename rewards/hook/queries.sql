@@ -1,0 +1,109 @@
+-- Named queries of rewards.hook.repository, loaded once and called by name.
+
+-- name: store_merchants
+SELECT store_id, merchant_id FROM stores
+WHERE tenant_id = $1::text AND store_id = ANY($2::text[]);
+
+-- name: offers_active_of_merchants
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active';
+
+-- name: offers_by_id
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[]);
+
+-- name: offer_members_load
+SELECT member_id, offer_id, claimed_at IS NOT NULL AS claimed, uses FROM offer_members
+WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND offer_id = ANY($3::text[]);
+
+-- name: offer_members_save
+INSERT INTO offer_members (tenant_id, member_id, offer_id, uses)
+SELECT $1::text, u.member_id, u.offer_id, u.uses
+FROM unnest($2::text[], $3::text[], $4::int[]) AS u(member_id, offer_id, uses)
+ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE SET uses = EXCLUDED.uses;
+
+-- name: offer_redemptions_insert
+INSERT INTO offer_redemptions (tenant_id, offer_id, transaction_id, member_id, original_id,
+                               uses, reward_minor, points, spend_minor, day)
+SELECT $1::text, r.offer_id, r.transaction_id, r.member_id, r.original_id, r.uses,
+       r.reward_minor, r.points, r.spend_minor, r.day
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+            $8::bigint[], $9::bigint[], $10::date[])
+     AS r(offer_id, transaction_id, member_id, original_id, uses, reward_minor, points,
+          spend_minor, day);
+
+-- name: offers_lock
+SELECT offer_id, redemptions_used, reward_used_minor FROM offers
+WHERE tenant_id = $1::text AND offer_id = ANY($2::text[])
+ORDER BY offer_id FOR UPDATE;
+
+-- name: earn_rules_lock_budgets
+SELECT rule_id, budget_used FROM earn_rules
+WHERE tenant_id = $1::text AND rule_id = ANY($2::text[])
+ORDER BY rule_id FOR UPDATE;
+
+-- name: rule_usage_load
+SELECT member_id, rule_id, period, points FROM rule_usage
+WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND rule_id = ANY($3::text[])
+  AND period = ANY($4::text[]);
+
+-- name: campaigns_lock_budgets
+SELECT campaign_id, total_used FROM draw_campaigns
+WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[])
+ORDER BY campaign_id FOR UPDATE;
+
+-- name: campaign_daily_load
+SELECT campaign_id, day, used FROM draw_daily_usage
+WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::date[]);
+
+-- name: transactions_take_ids
+-- Records each transaction unless its id is known; returns the ids this call recorded.
+-- Ids come sorted so that concurrent batches take their locks in the same order.
+INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id, original_id,
+                          amount_minor, currency, occurred_at, body, response)
+SELECT $1::text, t.id, t.hash, t.kind, t.member_id, t.original_id, t.amount, t.currency,
+       t.occurred_at, t.body, '{}'::jsonb
+FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+            $8::text[], $9::timestamptz[], $10::jsonb[])
+     AS t(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body)
+ON CONFLICT (tenant_id, transaction_id) DO NOTHING
+RETURNING transaction_id;
+
+-- name: transactions_known
+SELECT transaction_id, body_hash, response FROM transactions
+WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
+
+-- name: transactions_lock_originals
+SELECT transaction_id, member_id, kind, amount_minor, currency, refunded_minor, reversed,
+       occurred_at, response
+FROM transactions
+WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[])
+ORDER BY transaction_id FOR UPDATE;
+
+-- name: transactions_forget
+-- Items of a batch that failed leave no trace, so that a corrected retry can succeed.
+DELETE FROM transactions WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
+
+-- name: earn_rules_read_budgets
+SELECT rule_id, budget_used FROM earn_rules
+WHERE tenant_id = $1::text AND rule_id = ANY($2::text[]);
+
+-- name: campaigns_read_budgets
+SELECT campaign_id, total_used FROM draw_campaigns
+WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]);
+
+-- name: database_plan_each_call
+-- For this transaction only: plan each statement for its actual arrays. Large batches get
+-- better plans that way, and the planning is paid once for their many rows.
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
+
+-- name: transaction_detail
+SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at,
+       body, response, created_at
+FROM transactions WHERE tenant_id = $1::text AND transaction_id = $2::text;

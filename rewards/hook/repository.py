@@ -1,0 +1,190 @@
+"""Loading what a batch of hook transactions touches (rows locked) and applying its plan."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from db.queries import queries_beside
+from db.rows import one
+from db.types import Conn
+from offers.core.matching import OfferRecord, OfferUse
+from offers.core.offers import OfferState, offer_state_of
+from rewards.core.planner import CardTransaction, Original
+from rewards.core.records import StoredTransaction, TransactionRecord
+
+sql = queries_beside(__file__)
+
+
+async def plan_each_call(conn: Conn) -> None:
+    """Plan this transaction's statements for their actual parameters (see db.pool)."""
+    await conn.execute(sql("database_plan_each_call"))
+
+
+async def take_ids(
+    conn: Conn, tenant_id: str, txs: list[CardTransaction], hashes: list[bytes]
+) -> set[str]:
+    """Record the transactions whose ids are new; the ids this call recorded."""
+    rows = await conn.fetch(
+        sql("transactions_take_ids"),
+        tenant_id,
+        [t.id for t in txs],
+        hashes,
+        [t.kind for t in txs],
+        [t.member_id for t in txs],
+        [t.original_id for t in txs],
+        [t.amount_minor for t in txs],
+        [t.currency for t in txs],
+        [t.occurred_at for t in txs],
+        [msgspec.to_builtins(t) for t in txs],
+    )
+    return {row["transaction_id"] for row in rows}
+
+
+async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredTransaction]:
+    rows = await conn.fetch(sql("transactions_known"), tenant_id, ids)
+    return {
+        row["transaction_id"]: StoredTransaction(
+            row["transaction_id"], bytes(row["body_hash"]), row["response"]
+        )
+        for row in rows
+    }
+
+
+async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
+    if ids:
+        await conn.execute(sql("transactions_forget"), tenant_id, ids)
+
+
+async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, Original]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(sql("transactions_lock_originals"), tenant_id, sorted(set(ids)))
+    return {
+        row["transaction_id"]: Original(
+            row["transaction_id"],
+            row["member_id"],
+            row["kind"],
+            row["amount_minor"],
+            row["currency"],
+            row["refunded_minor"],
+            row["reversed"],
+            row["occurred_at"],
+            row["response"],
+        )
+        for row in rows
+        if row["response"]  # a claim of a concurrent batch that has not answered yet
+    }
+
+
+async def rule_budgets(
+    conn: Conn, tenant_id: str, rule_ids: list[str], *, lock: bool
+) -> dict[str, int]:
+    """What each budgeted rule has paid: read as of now, or locked until commit."""
+    if not rule_ids:
+        return {}
+    name = "earn_rules_lock_budgets" if lock else "earn_rules_read_budgets"
+    rows = await conn.fetch(sql(name), tenant_id, rule_ids)
+    return {row["rule_id"]: row["budget_used"] for row in rows}
+
+
+async def load_usage(
+    conn: Conn, tenant_id: str, member_ids: list[str], rule_ids: list[str], periods: list[str]
+) -> dict[tuple[str, str, str], int]:
+    if not member_ids:
+        return {}
+    rows = await conn.fetch(sql("rule_usage_load"), tenant_id, member_ids, rule_ids, periods)
+    return {(r["member_id"], r["rule_id"], r["period"]): r["points"] for r in rows}
+
+
+async def campaign_budgets(
+    conn: Conn, tenant_id: str, campaign_ids: list[str], days: list[date], *, lock: bool
+) -> tuple[dict[str, int], dict[tuple[str, date], int]]:
+    """What each budgeted campaign has paid in all and per day: read, or locked."""
+    if not campaign_ids:
+        return {}, {}
+    name = "campaigns_lock_budgets" if lock else "campaigns_read_budgets"
+    totals = {
+        row["campaign_id"]: row["total_used"]
+        for row in await conn.fetch(sql(name), tenant_id, campaign_ids)
+    }
+    daily = {
+        (row["campaign_id"], row["day"]): row["used"]
+        for row in await conn.fetch(sql("campaign_daily_load"), tenant_id, campaign_ids, days)
+    }
+    return totals, daily
+
+
+async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> TransactionRecord | None:
+    row = await conn.fetchrow(sql("transaction_detail"), tenant_id, transaction_id)
+    return one(row, TransactionRecord)
+
+
+async def store_merchants(conn: Conn, tenant_id: str, store_ids: list[str]) -> dict[str, str]:
+    if not store_ids:
+        return {}
+    rows = await conn.fetch(sql("store_merchants"), tenant_id, store_ids)
+    return {r["store_id"]: r["merchant_id"] for r in rows}
+
+
+async def offers_by_id(conn: Conn, tenant_id: str, offer_ids: list[str]) -> dict[str, OfferState]:
+    if not offer_ids:
+        return {}
+    rows = await conn.fetch(sql("offers_by_id"), tenant_id, offer_ids)
+    return {r["offer_id"]: offer_state_of(r) for r in rows}
+
+
+async def lock_offers(
+    conn: Conn, tenant_id: str, offer_ids: list[str]
+) -> dict[str, tuple[int, int]]:
+    rows = await conn.fetch(sql("offers_lock"), tenant_id, sorted(offer_ids))
+    return {r["offer_id"]: (r["redemptions_used"], r["reward_used_minor"]) for r in rows}
+
+
+async def member_uses(
+    conn: Conn, tenant_id: str, member_ids: list[str], offer_ids: list[str]
+) -> dict[tuple[str, str], OfferUse]:
+    if not member_ids or not offer_ids:
+        return {}
+    rows = await conn.fetch(sql("offer_members_load"), tenant_id, member_ids, offer_ids)
+    return {(r["member_id"], r["offer_id"]): OfferUse(r["claimed"], r["uses"]) for r in rows}
+
+
+async def save_uses(conn: Conn, tenant_id: str, uses: dict[tuple[str, str], OfferUse]) -> None:
+    changed = [(k, v) for k, v in uses.items() if v.changed]
+    if changed:
+        await conn.execute(
+            sql("offer_members_save"),
+            tenant_id,
+            [k[0] for k, _ in changed],
+            [k[1] for k, _ in changed],
+            [v.uses for _, v in changed],
+        )
+
+
+async def insert_records(conn: Conn, tenant_id: str, records: list[OfferRecord]) -> None:
+    if records:
+        r = records
+        await conn.execute(
+            sql("offer_redemptions_insert"),
+            tenant_id,
+            [x.offer_id for x in r],
+            [x.transaction_id for x in r],
+            [x.member_id for x in r],
+            [x.original_id for x in r],
+            [x.uses for x in r],
+            [x.reward_minor for x in r],
+            [x.points for x in r],
+            [x.spend_minor for x in r],
+            [x.day for x in r],
+        )
+
+
+async def active_offers_of_merchants(
+    conn: Conn, tenant_id: str, merchant_ids: list[str]
+) -> dict[str, OfferState]:
+    if not merchant_ids:
+        return {}
+    rows = await conn.fetch(sql("offers_active_of_merchants"), tenant_id, merchant_ids)
+    return {r["offer_id"]: offer_state_of(r) for r in rows}

@@ -1,0 +1,227 @@
+-- Named queries of rewards.ledger.repository, loaded once and called by name.
+
+-- name: lots_expired_members
+SELECT DISTINCT member_id FROM lots
+WHERE tenant_id = $1::text AND expires_at <= $2::timestamptz AND remaining > 0
+LIMIT $3::int;
+
+-- name: lots_expired_tenants
+-- The expiry job's only cross-tenant read: which tenants have points to expire.
+SELECT DISTINCT tenant_id FROM lots WHERE expires_at <= $1::timestamptz AND remaining > 0;
+
+-- name: member_balance
+SELECT points_balance, lifetime_earned FROM members
+WHERE tenant_id = $1::text AND member_id = $2::text;
+
+-- name: member_lots_by_expiry
+SELECT expires_at, sum(remaining)::bigint AS points,
+       sum(remaining) FILTER (WHERE available_at > $3::timestamptz)::bigint AS pending
+FROM lots
+WHERE tenant_id = $1::text AND member_id = $2::text AND remaining > 0
+GROUP BY expires_at ORDER BY expires_at NULLS LAST;
+
+-- name: member_activity
+SELECT transfer_id, debit_account, credit_account, amount, kind, transaction_id, detail,
+       created_at
+FROM transfers
+WHERE tenant_id = $1::text AND member_id = $2::text
+  AND ($3::bigint IS NULL OR transfer_id < $3::bigint)
+ORDER BY transfer_id DESC
+LIMIT $4::int;
+
+-- name: liability_outstanding
+SELECT coalesce(sum(points_balance), 0)::bigint AS outstanding,
+       count(*) FILTER (WHERE points_balance <> 0) AS members_with_points
+FROM members WHERE tenant_id = $1::text;
+
+-- name: liability_ledger_outstanding
+SELECT coalesce(sum(amount) FILTER (WHERE credit_account LIKE 'member:%'), 0)::bigint
+     - coalesce(sum(amount) FILTER (WHERE debit_account LIKE 'member:%'), 0)::bigint
+FROM transfers WHERE tenant_id = $1::text;
+
+-- name: liability_daily
+SELECT (created_at AT TIME ZONE $2::text)::date AS day,
+       coalesce(sum(amount) FILTER (WHERE kind IN ('earn', 'draw', 'offer')), 0)::bigint
+           AS issued,
+       coalesce(sum(amount) FILTER (WHERE kind = 'redemption'), 0)::bigint AS redeemed,
+       coalesce(sum(amount) FILTER (WHERE kind = 'redemption_cancel'), 0)::bigint
+           AS redemptions_cancelled,
+       coalesce(sum(amount) FILTER (WHERE kind = 'expiry'), 0)::bigint AS expired,
+       coalesce(sum(amount) FILTER (WHERE kind = 'clawback'), 0)::bigint AS clawed_back,
+       coalesce(sum(amount) FILTER (WHERE kind = 'adjustment'
+                                      AND credit_account LIKE 'member:%'), 0)::bigint
+           AS adjusted_up,
+       coalesce(sum(amount) FILTER (WHERE kind = 'adjustment'
+                                      AND debit_account LIKE 'member:%'), 0)::bigint
+           AS adjusted_down
+FROM transfers
+WHERE tenant_id = $1::text
+  AND created_at >= ($3::date::timestamp AT TIME ZONE $2::text)
+  AND created_at < (($4::date + 1)::timestamp AT TIME ZONE $2::text)
+GROUP BY 1 ORDER BY 1;
+
+-- name: job_tenants_with_tiers
+SELECT tenant_id FROM programs WHERE jsonb_array_length(config -> 'tiers') > 0;
+
+-- name: members_enroll_many
+-- Enrolls the members not known yet; returns the program's version (0: no program yet).
+WITH enrolled AS (
+    INSERT INTO members (tenant_id, member_id)
+    SELECT $1::text, m FROM unnest($2::text[]) AS m
+    ON CONFLICT (tenant_id, member_id) DO NOTHING
+)
+SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0);
+
+-- name: members_lock
+-- The members, locked in id order, each with its open lots (as arrays, in lot order).
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
+       l.lot_ids, l.amounts, l.remaining, l.expires, l.available
+FROM members m
+CROSS JOIN LATERAL (
+    SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS lot_ids,
+           array_agg(x.amount ORDER BY x.lot_id) AS amounts,
+           array_agg(x.remaining ORDER BY x.lot_id) AS remaining,
+           array_agg(x.expires_at ORDER BY x.lot_id) AS expires,
+           array_agg(x.available_at ORDER BY x.lot_id) AS available
+    FROM lots x
+    WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0
+) l
+WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[])
+ORDER BY m.member_id FOR UPDATE OF m;
+
+-- name: members_read
+-- members_lock without the lock (FOR UPDATE cannot be a parameter): change both together.
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
+       l.lot_ids, l.amounts, l.remaining, l.expires, l.available
+FROM members m
+CROSS JOIN LATERAL (
+    SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS lot_ids,
+           array_agg(x.amount ORDER BY x.lot_id) AS amounts,
+           array_agg(x.remaining ORDER BY x.lot_id) AS remaining,
+           array_agg(x.expires_at ORDER BY x.lot_id) AS expires,
+           array_agg(x.available_at ORDER BY x.lot_id) AS available
+    FROM lots x
+    WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0
+) l
+WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[]);
+
+-- name: members_set_tiers
+-- Each member's tier: the highest whose threshold their spend since $3 reaches (none below
+-- the lowest). Members whose tier does not change are left alone.
+WITH spend AS (
+    SELECT m.member_id, coalesce(sum(s.spend_minor), 0) AS total
+    FROM unnest($2::text[]) AS m(member_id)
+    LEFT JOIN member_spend s ON s.tenant_id = $1::text AND s.member_id = m.member_id
+                            AND s.member_id = ANY($2::text[]) AND s.month >= $3::date
+    GROUP BY m.member_id
+), tiers AS (
+    SELECT spend.member_id,
+           (SELECT t.name FROM unnest($4::text[], $5::bigint[]) AS t(name, threshold)
+            WHERE t.threshold <= spend.total ORDER BY t.threshold DESC LIMIT 1) AS tier
+    FROM spend
+)
+UPDATE members m SET tier = tiers.tier, updated_at = now()
+FROM tiers
+WHERE m.tenant_id = $1::text AND m.member_id = tiers.member_id AND m.member_id = ANY($2::text[])
+  AND m.tier IS DISTINCT FROM tiers.tier
+RETURNING m.member_id, m.tier;
+
+-- name: member_spend_members_since
+-- Members with spend in the window or just before it (whose tier may fall).
+SELECT DISTINCT member_id FROM member_spend
+WHERE tenant_id = $1::text AND month >= $2::date;
+
+-- name: ledger_write
+-- Everything a batch of hook transactions (or any other ledger change) writes, in one
+-- statement; the arrays of a part with nothing to write are empty.
+--   transfers $2-$8; lots changed $9-$11; lots added $12-$16 (new points go to the member's
+--   lot of the same expiry and availability, made if missing); balances $17-$19 with the
+--   card products members were seen paying with $20-$21; cap usage $22-$25; draws $26-$33;
+--   answers and refund state $34-$37; monthly spend $38-$40 (refunds negative).
+-- What the batch paid from budgets (negative: released) is claimed against each rule
+-- $41-$42, campaign $43-$44, campaign day $45-$47 and offer $48-$50 (uses, reward); the
+-- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
+WITH transfer_rows AS (
+    INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
+                           transaction_id, detail)
+    SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id,
+           t.detail
+    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                $8::jsonb[]) AS t(debit, credit, amount, kind, member_id, transaction_id, detail)
+), lots_changed AS (
+    UPDATE lots l SET amount = u.amount, remaining = u.remaining
+    FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS u(lot_id, amount, remaining)
+    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND l.lot_id = ANY($9::bigint[])
+), lots_added AS (
+    INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
+                      expires_at)
+    SELECT $1::text, u.member_id, u.amount, u.remaining, now(), u.available_at, u.expires_at
+    FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::timestamptz[],
+                $16::timestamptz[]) AS u(member_id, amount, remaining, available_at, expires_at)
+    ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
+    SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining
+), learned AS (
+    SELECT x.member_id, array_agg(x.product) AS products
+    FROM unnest($20::text[], $21::text[]) AS x(member_id, product)
+    GROUP BY x.member_id
+), members_saved AS (
+    UPDATE members m
+    SET points_balance = u.balance,
+        lifetime_earned = u.lifetime,
+        card_products = CASE WHEN learned.products IS NULL THEN m.card_products
+                             ELSE (SELECT array_agg(DISTINCT p ORDER BY p)
+                                   FROM unnest(m.card_products || learned.products) AS p) END,
+        updated_at = CASE WHEN learned.products IS NULL THEN m.updated_at ELSE now() END
+    FROM unnest($17::text[], $18::bigint[], $19::bigint[]) AS u(member_id, balance, lifetime)
+         LEFT JOIN learned ON learned.member_id = u.member_id
+    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id AND m.member_id = ANY($17::text[])
+), usage_saved AS (
+    INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
+    SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
+    FROM unnest($22::text[], $23::text[], $24::text[], $25::bigint[])
+         AS u(member_id, rule_id, period, points)
+    ON CONFLICT (tenant_id, member_id, rule_id, period) DO UPDATE SET points = EXCLUDED.points
+), draw_rows AS (
+    INSERT INTO draws (tenant_id, campaign_id, transaction_id, member_id, drawn, paid, points,
+                       proof, day)
+    SELECT $1::text, d.campaign_id, d.transaction_id, d.member_id, d.drawn, d.paid, d.points,
+           d.proof, d.day
+    FROM unnest($26::text[], $27::text[], $28::text[], $29::int[], $30::int[], $31::bigint[],
+                $32::text[], $33::date[])
+         AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day)
+), answers_saved AS (
+    UPDATE transactions t
+    SET response = coalesce(u.response, t.response),
+        refunded_minor = coalesce(u.refunded_minor, t.refunded_minor),
+        reversed = coalesce(u.reversed, t.reversed)
+    FROM unnest($34::text[], $35::jsonb[], $36::bigint[], $37::boolean[])
+         AS u(transaction_id, response, refunded_minor, reversed)
+    WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
+      AND t.transaction_id = ANY($34::text[])
+), spend_added AS (
+    INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
+    SELECT $1::text, u.member_id, u.month, sum(u.amount)
+    FROM unnest($38::text[], $39::date[], $40::bigint[]) AS u(member_id, month, amount)
+    GROUP BY u.member_id, u.month
+    ON CONFLICT (tenant_id, member_id, month) DO UPDATE
+    SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor
+), claims AS (
+    -- Added to their budgets during COMMIT (migration 0008), in the locking order.
+    INSERT INTO budget_claims (tenant_id, budget, key, day, delta, delta2)
+    SELECT $1::text, c.budget, c.key, c.day, c.delta, c.delta2
+    FROM (
+        SELECT 1 AS ord, 'rule' AS budget, u.key, NULL::date AS day, u.delta, 0::bigint AS delta2
+        FROM unnest($41::text[], $42::bigint[]) AS u(key, delta)
+        UNION ALL
+        SELECT 2, 'campaign', u.key, NULL, u.delta, 0
+        FROM unnest($43::text[], $44::bigint[]) AS u(key, delta)
+        UNION ALL
+        SELECT 3, 'offer', u.key, NULL, u.uses, u.reward
+        FROM unnest($48::text[], $49::bigint[], $50::bigint[]) AS u(key, uses, reward)
+        UNION ALL
+        SELECT 4, 'campaign_day', u.key, u.day, u.delta, 0
+        FROM unnest($45::text[], $46::date[], $47::bigint[]) AS u(key, day, delta)
+    ) c
+    ORDER BY c.ord, c.key, c.day
+)
+SELECT 1;

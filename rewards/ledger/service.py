@@ -1,0 +1,268 @@
+"""Use cases of the points ledger: adjustments, expiry, balances, activity, liability."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from db.types import Conn
+from rewards.audit import service as audit
+from rewards.core import lots
+from rewards.core.errors import NotFound, ValidationFailed
+from rewards.core.lots import MemberState
+from rewards.core.planner import TransferPlan, balance_summary, member_account
+from rewards.core.program import IMMEDIATE, CompiledProgram, tier_window_start
+from rewards.ledger import repository as ledger_db
+from rewards.program.service import compiled_for
+
+_log = logging.getLogger("rewards.ledger")
+
+ADJUSTMENTS_ACCOUNT = "adjustments"
+EXPIRED_ACCOUNT = "expired"
+
+
+class Adjustment(msgspec.Struct, frozen=True):
+    member_id: str
+    points: int
+    reason: str
+    balance: dict[str, int]
+
+
+async def adjust(
+    conn: Conn, tenant_id: str, actor: str, member_id: str, points: int, reason: str
+) -> Adjustment:
+    """A goodwill credit (positive) or debit (negative), audited. A debit takes available
+    points, the soonest to expire first, and is refused when they do not cover it."""
+    if points == 0:
+        raise ValidationFailed("points must not be zero", errors=[("points", "must not be 0")])
+    compiled = await compiled_for(conn, tenant_id)
+    now = datetime.now(UTC)
+    members = await ledger_db.lock_members(conn, tenant_id, [member_id])
+    member = members.get(member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    before = member.balance
+    detail = {"reason": reason, "actor": actor}
+    if points > 0:
+        lots.credit(member, points, compiled.program.expiry_of(now), IMMEDIATE)
+        transfer = TransferPlan(
+            ADJUSTMENTS_ACCOUNT,
+            member_account(member_id),
+            points,
+            "adjustment",
+            member_id,
+            None,
+            detail,
+        )
+    else:
+        lots.spend(member, -points, now)
+        transfer = TransferPlan(
+            member_account(member_id),
+            ADJUSTMENTS_ACCOUNT,
+            -points,
+            "adjustment",
+            member_id,
+            None,
+            detail,
+        )
+    await ledger_db.write_ledger(conn, tenant_id, [transfer], [member])
+    await audit.record(
+        conn,
+        tenant_id,
+        actor,
+        "member.adjust",
+        "member",
+        member_id,
+        {"balance": before},
+        {"balance": member.balance, "points": points, "reason": reason},
+    )
+    return Adjustment(member_id, points, reason, balance_summary(member, now))
+
+
+async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 500) -> int:
+    """Expire every lot of the tenant whose time has come; the points expired."""
+    total = 0
+    while True:
+        member_ids = await ledger_db.expired_members(conn, tenant_id, now, chunk)
+        if not member_ids:
+            return total
+        members = await ledger_db.lock_members(conn, tenant_id, member_ids)
+        transfers = []
+        for member in members.values():
+            points = lots.expire(member, now)
+            if points:
+                transfers.append(
+                    TransferPlan(
+                        member_account(member.member_id),
+                        EXPIRED_ACCOUNT,
+                        points,
+                        "expiry",
+                        member.member_id,
+                        None,
+                        {},
+                    )
+                )
+                total += points
+        await ledger_db.write_ledger(conn, tenant_id, transfers, list(members.values()))
+        if len(member_ids) < chunk:
+            return total
+
+
+class Balance(msgspec.Struct, frozen=True):
+    available: int
+    pending: int
+    expiring: list[dict[str, Any]]
+    lifetime_earned: int
+
+
+async def balance(conn: Conn, tenant_id: str, member_id: str) -> Balance:
+    """Available and pending points, what expires when, and points ever earned."""
+    now = datetime.now(UTC)
+    found = await ledger_db.member_balance(conn, tenant_id, member_id, now)
+    if found is None:
+        return Balance(0, 0, [], 0)
+    pending = sum(b.pending for b in found.buckets)
+    expiring = [
+        {"points": b.points, "expires_at": b.expires_at}
+        for b in found.buckets
+        if b.expires_at is not None
+    ]
+    return Balance(found.balance - pending, pending, expiring, found.lifetime_earned)
+
+
+class Movement(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    points: int
+    transaction_id: str | None
+    cause: dict[str, Any]
+    created_at: datetime
+
+
+async def activity(
+    conn: Conn, tenant_id: str, member_id: str, before: int | None, limit: int
+) -> list[Movement]:
+    """The member's ledger movements, newest first, each signed from the member's side and
+    with its cause (transaction, rules, draw, expiry, adjustment)."""
+    account = member_account(member_id)
+    rows = await ledger_db.activity(conn, tenant_id, member_id, before, limit)
+    return [
+        Movement(
+            r.transfer_id,
+            r.kind,
+            r.amount if r.credit_account == account else -r.amount,
+            r.transaction_id,
+            r.detail,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+class Liability(msgspec.Struct, frozen=True):
+    outstanding: int
+    ledger_outstanding: int
+    reconciled: bool
+    members_with_points: int
+    days: list[ledger_db.LiabilityDay]
+
+
+async def liability(conn: Conn, tenant_id: str, first: date | None, last: date | None) -> Liability:
+    """Outstanding points (by balances and by the ledger: they must agree) and what was
+    issued, redeemed, expired and clawed back per day (program time zone)."""
+    compiled: CompiledProgram = (await compiled_for(conn, tenant_id)).program
+    today = datetime.now(compiled.zone).date()
+    last = last or today
+    first = first or last - timedelta(days=30)
+    if first > last:
+        raise ValidationFailed("from must not be after to", errors=[("from", "after to")])
+    outstanding, holders, ledger, days = await ledger_db.liability(
+        conn, tenant_id, compiled.program.time_zone, first, last
+    )
+    return Liability(outstanding, ledger, outstanding == ledger, holders, days)
+
+
+async def expire_due(conn: Conn, now: datetime) -> dict[str, int]:
+    """Expire due lots of every tenant, one transaction per tenant; points expired per
+    tenant."""
+    done: dict[str, int] = {}
+    for tenant_id in await ledger_db.tenants_with_expired(conn, now):
+        async with conn.transaction():
+            done[tenant_id] = await expire_tenant(conn, tenant_id, now)
+    return done
+
+
+async def recompute_all_tiers(conn: Conn, now: datetime) -> None:
+    """Recompute the tiers of every tenant that has tiers, one transaction per tenant."""
+    for tenant_id in await ledger_db.tenants_with_tiers(conn):
+        async with conn.transaction():
+            await recompute_tiers(conn, tenant_id, now)
+
+
+async def expiry_preview(conn: Conn, now: datetime) -> dict[str, int]:
+    """What ``expire_due(conn, now)`` would expire per tenant, computed by the same code in
+    transactions that are rolled back: nothing is written."""
+    preview: dict[str, int] = {}
+    for tenant_id in await ledger_db.tenants_with_expired(conn, now):
+        attempt = conn.transaction()
+        await attempt.start()
+        try:
+            preview[tenant_id] = await expire_tenant(conn, tenant_id, now)
+        finally:
+            await attempt.rollback()
+    return preview
+
+
+async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str, str | None]:
+    """Tiers of every member with spend in the last 13 months, from the last 12 (spend that
+    left the window lowers a tier even without a new purchase). The members that moved."""
+    program = (await compiled_for(conn, tenant_id)).program
+    tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
+    if not tiers:
+        return {}
+    since = tier_window_start(now.astimezone(program.zone).date())
+    before = tier_window_start(since - timedelta(days=1))
+    members = await ledger_db.members_with_spend_since(conn, tenant_id, before)
+    return await ledger_db.set_tiers(conn, tenant_id, members, since, tiers)
+
+
+# --- the accounts, for the other use cases ------------------------------------------------
+# Every use case that moves points (the hook, redemptions, claims) locks members and writes
+# transfers through these: the ledger's statements are the ledger's own.
+
+Writes = ledger_db.Writes
+Answer = ledger_db.Answer
+
+
+async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
+    """Enroll the members not known yet; the program's version (0: none yet)."""
+    return await ledger_db.enroll(conn, tenant_id, member_ids)
+
+
+async def lock_members(
+    conn: Conn, tenant_id: str, member_ids: list[str], *, lock: bool = True
+) -> dict[str, MemberState]:
+    """The members with their open lots, locked in id order (or only read)."""
+    return await ledger_db.lock_members(conn, tenant_id, member_ids, lock=lock)
+
+
+async def write(conn: Conn, tenant_id: str, writes: Writes) -> None:
+    """Write transfers, lots, balances and what goes with them, in one statement."""
+    await ledger_db.write(conn, tenant_id, writes)
+
+
+async def write_transfers(
+    conn: Conn, tenant_id: str, transfers: list[TransferPlan], members: list[MemberState]
+) -> None:
+    """Insert the transfers and save the members' lots and balances."""
+    await ledger_db.write_ledger(conn, tenant_id, transfers, members)
+
+
+async def set_tiers(
+    conn: Conn, tenant_id: str, member_ids: list[str], since: date, tiers: list[tuple[str, int]]
+) -> dict[str, str | None]:
+    """Recompute the members' tiers from their spend since ``since``; the ones that moved."""
+    return await ledger_db.set_tiers(conn, tenant_id, member_ids, since, tiers)

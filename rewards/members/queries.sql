@@ -1,0 +1,34 @@
+-- Named queries of rewards.members.repository, loaded once and called by name.
+
+-- name: member_enroll
+INSERT INTO members (tenant_id, member_id) VALUES ($1::text, $2::text)
+ON CONFLICT (tenant_id, member_id) DO NOTHING;
+
+-- name: member_get
+SELECT member_id, tier, segments, card_products, referral_code_used, created_at
+FROM members WHERE tenant_id = $1::text AND member_id = $2::text;
+
+-- name: member_upsert
+INSERT INTO members (tenant_id, member_id, tier, segments, card_products, referral_code_used)
+VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text[], $6::text)
+ON CONFLICT (tenant_id, member_id) DO UPDATE
+SET tier = EXCLUDED.tier, segments = EXCLUDED.segments, card_products = EXCLUDED.card_products,
+    referral_code_used = EXCLUDED.referral_code_used, updated_at = now()
+RETURNING member_id, tier, segments, card_products, referral_code_used, created_at;
+
+-- name: member_list
+-- Members by id, optionally of one tier and one segment, each with its balance (pending:
+-- points not yet available at $6).
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used, m.created_at,
+       m.points_balance AS balance,
+       coalesce((SELECT sum(l.remaining) FROM lots l
+                 WHERE l.tenant_id = m.tenant_id AND l.member_id = m.member_id
+                   AND l.remaining > 0 AND l.available_at > $6::timestamptz), 0)::bigint
+           AS pending
+FROM members m
+WHERE m.tenant_id = $1::text
+  AND ($2::text IS NULL OR m.tier = $2::text)
+  AND ($3::text IS NULL OR $3::text = ANY (m.segments))
+  AND ($4::text IS NULL OR m.member_id > $4::text)
+ORDER BY m.member_id
+LIMIT $5::int;

@@ -1,0 +1,72 @@
+"""Members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from db.queries import queries_beside
+from db.rows import many, one
+from db.types import Conn
+from rewards.core.records import Member
+
+sql = queries_beside(__file__)
+
+
+class ListedMember(msgspec.Struct, frozen=True):
+    """A member as the operator's list shows it, with the balance."""
+
+    member_id: str
+    tier: str | None
+    segments: list[str]
+    card_products: list[str]
+    referral_code_used: str | None
+    created_at: datetime
+    balance: int
+    pending: int
+
+
+async def list_members(
+    conn: Conn,
+    tenant_id: str,
+    tier: str | None,
+    segment: str | None,
+    after: str | None,
+    limit: int,
+    now: datetime,
+) -> list[ListedMember]:
+    rows = await conn.fetch(sql("member_list"), tenant_id, tier, segment, after, limit, now)
+    return many(rows, ListedMember)
+
+
+async def enroll_member(conn: Conn, tenant_id: str, member_id: str) -> None:
+    """Enroll the member unless enrolled already."""
+    await conn.execute(sql("member_enroll"), tenant_id, member_id)
+
+
+async def get_member(conn: Conn, tenant_id: str, member_id: str) -> Member | None:
+    return one(await conn.fetchrow(sql("member_get"), tenant_id, member_id), Member)
+
+
+async def upsert_member(
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    tier: str | None,
+    segments: list[str],
+    card_products: list[str],
+    referral_code_used: str | None,
+) -> Member:
+    row = await conn.fetchrow(
+        sql("member_upsert"),
+        tenant_id,
+        member_id,
+        tier,
+        segments,
+        card_products,
+        referral_code_used,
+    )
+    member = one(row, Member)
+    assert member is not None
+    return member

@@ -1,0 +1,70 @@
+"""Use cases for members."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from db.types import Conn
+from rewards.audit import service as audit
+from rewards.core.errors import NotFound
+from rewards.core.records import Member
+from rewards.members import repository as member_db
+
+
+async def enroll(conn: Conn, tenant_id: str, member_id: str) -> Member:
+    """The member, enrolled on first sight."""
+    await member_db.enroll_member(conn, tenant_id, member_id)
+    member = await member_db.get_member(conn, tenant_id, member_id)
+    assert member is not None
+    return member
+
+
+async def list_members(
+    conn: Conn,
+    tenant_id: str,
+    tier: str | None,
+    segment: str | None,
+    after: str | None,
+    limit: int,
+) -> list[member_db.ListedMember]:
+    """Members by id, optionally of one tier and one segment, with their balances."""
+    return await member_db.list_members(
+        conn, tenant_id, tier, segment, after, limit, datetime.now(UTC)
+    )
+
+
+async def get(conn: Conn, tenant_id: str, member_id: str) -> Member:
+    member = await member_db.get_member(conn, tenant_id, member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    return member
+
+
+async def update(
+    conn: Conn,
+    tenant_id: str,
+    actor: str,
+    member_id: str,
+    tier: str | None,
+    segments: list[str],
+    card_products: list[str],
+    referral_code_used: str | None,
+) -> Member:
+    """Create or replace the operator-managed attributes of a member (audited)."""
+    before = await member_db.get_member(conn, tenant_id, member_id)
+    member = await member_db.upsert_member(
+        conn, tenant_id, member_id, tier, segments, card_products, referral_code_used
+    )
+    await audit.record(
+        conn,
+        tenant_id,
+        actor,
+        "member.update" if before else "member.create",
+        "member",
+        member_id,
+        msgspec.to_builtins(before) if before else None,
+        msgspec.to_builtins(member),
+    )
+    return member

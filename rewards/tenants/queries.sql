@@ -1,0 +1,69 @@
+-- Named queries of rewards.tenants.repository, loaded once and called by name.
+
+-- name: tenant_insert
+INSERT INTO tenants (tenant_id, name, hook_secrets, member_token_secret)
+VALUES ($1::text, $2::text, $3::text[], $4::text)
+ON CONFLICT (tenant_id) DO NOTHING
+RETURNING tenant_id;
+
+-- name: tenant_secrets
+SELECT tenant_id, hook_secrets, member_token_secret FROM tenants WHERE tenant_id = $1::text;
+
+-- name: tenant_find_by_name
+SELECT tenant_id FROM tenants WHERE name = $1::text ORDER BY created_at LIMIT 1;
+
+-- name: tenant_rotate_hook_secret
+UPDATE tenants
+SET hook_secrets = ARRAY[$2::text] || hook_secrets[1:1]
+WHERE tenant_id = $1::text
+RETURNING tenant_id;
+
+-- name: api_key_insert
+INSERT INTO api_keys (tenant_id, key_hash, role, merchant_id, label, key_id, prefix)
+VALUES ($1::text, $2::bytea, $3::text, $4::text, $5::text, $6::text, $7::text)
+RETURNING key_id, prefix, label, role, merchant_id, created_at, last_used_at;
+
+-- name: api_key_lookup
+-- The key's holder; notes the use, at most once a minute per key.
+WITH found AS (
+    SELECT tenant_id, key_hash, role, merchant_id, last_used_at
+    FROM api_keys
+    WHERE tenant_id = $1::text AND key_hash = $2::bytea AND revoked_at IS NULL
+), touched AS (
+    UPDATE api_keys k SET last_used_at = now()
+    FROM found f
+    WHERE k.tenant_id = f.tenant_id AND k.key_hash = f.key_hash
+      AND (f.last_used_at IS NULL OR f.last_used_at < now() - interval '1 minute')
+)
+SELECT tenant_id, role, merchant_id FROM found;
+
+-- name: api_key_list
+-- Live keys of one holder (the tenant's operators, or one merchant), oldest first.
+SELECT key_id, prefix, label, role, merchant_id, created_at, last_used_at
+FROM api_keys
+WHERE tenant_id = $1::text AND role = $2::text
+  AND merchant_id IS NOT DISTINCT FROM $3::text
+  AND revoked_at IS NULL
+  AND ($4::text IS NULL OR key_id > $4::text)
+ORDER BY key_id
+LIMIT $5::int;
+
+-- name: api_key_revoke
+UPDATE api_keys SET revoked_at = now()
+WHERE tenant_id = $1::text AND key_id = $2::text AND role = $3::text
+  AND merchant_id IS NOT DISTINCT FROM $4::text AND revoked_at IS NULL
+RETURNING key_id, prefix, label, role, merchant_id, created_at, last_used_at, key_hash;
+
+-- name: api_key_count_live_admin
+-- Taken with the tenant's row locked, so that two revocations cannot both see a second key.
+SELECT count(*) FROM api_keys
+WHERE tenant_id = $1::text AND role = 'admin' AND revoked_at IS NULL;
+
+-- name: tenant_lock
+SELECT tenant_id FROM tenants WHERE tenant_id = $1::text FOR UPDATE;
+
+-- name: api_key_revoke_labelled
+-- The demo's earlier keys, revoked when it hands out new ones.
+UPDATE api_keys SET revoked_at = now()
+WHERE tenant_id = $1::text AND label = ANY($2::text[]) AND revoked_at IS NULL
+RETURNING key_id;

@@ -1,0 +1,93 @@
+"""Tenants and API keys."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from db.queries import queries_beside
+from db.rows import many, one
+from db.types import Conn
+from rewards.core.records import ApiKey, ApiKeyRecord, Role, TenantSecrets
+
+sql = queries_beside(__file__)
+
+
+async def insert_tenant(
+    conn: Conn, tenant_id: str, name: str, hook_secret: str, member_secret: str
+) -> bool:
+    """Insert a tenant; False when the id is taken."""
+    inserted = await conn.fetchval(
+        sql("tenant_insert"), tenant_id, name, [hook_secret], member_secret
+    )
+    return inserted is not None
+
+
+async def lock_tenant(conn: Conn, tenant_id: str) -> bool:
+    """Lock the tenant's row for this transaction; False when there is no such tenant."""
+    return await conn.fetchval(sql("tenant_lock"), tenant_id) is not None
+
+
+async def find_tenant_by_name(conn: Conn, name: str) -> str | None:
+    tenant_id: str | None = await conn.fetchval(sql("tenant_find_by_name"), name)
+    return tenant_id
+
+
+async def tenant_secrets(conn: Conn | asyncpg.Pool, tenant_id: str) -> TenantSecrets | None:
+    return one(await conn.fetchrow(sql("tenant_secrets"), tenant_id), TenantSecrets)
+
+
+async def rotate_hook_secret(conn: Conn, tenant_id: str, secret: str) -> bool:
+    return await conn.fetchval(sql("tenant_rotate_hook_secret"), tenant_id, secret) is not None
+
+
+async def insert_api_key(
+    conn: Conn,
+    tenant_id: str,
+    key_hash: bytes,
+    role: Role,
+    merchant_id: str | None,
+    label: str,
+    key_id: str,
+    prefix: str,
+) -> ApiKey:
+    row = await conn.fetchrow(
+        sql("api_key_insert"), tenant_id, key_hash, role, merchant_id, label, key_id, prefix
+    )
+    key = one(row, ApiKey)
+    assert key is not None
+    return key
+
+
+async def list_api_keys(
+    conn: Conn, tenant_id: str, role: Role, merchant_id: str | None, after: str | None, limit: int
+) -> list[ApiKey]:
+    rows = await conn.fetch(sql("api_key_list"), tenant_id, role, merchant_id, after, limit)
+    return many(rows, ApiKey)
+
+
+async def revoke_api_key(
+    conn: Conn, tenant_id: str, key_id: str, role: Role, merchant_id: str | None
+) -> tuple[ApiKey, bytes] | None:
+    """Revoke a live key; the key and its hash (to drop it from caches), or None."""
+    row = await conn.fetchrow(sql("api_key_revoke"), tenant_id, key_id, role, merchant_id)
+    if row is None:
+        return None
+    fields = dict(row.items())
+    key_hash: bytes = fields.pop("key_hash")
+    return msgspec.convert(fields, ApiKey), key_hash
+
+
+async def count_live_admin_keys(conn: Conn, tenant_id: str) -> int:
+    count: int = await conn.fetchval(sql("api_key_count_live_admin"), tenant_id)
+    return count
+
+
+async def revoke_labelled_keys(conn: Conn, tenant_id: str, labels: list[str]) -> int:
+    return len(await conn.fetch(sql("api_key_revoke_labelled"), tenant_id, labels))
+
+
+async def lookup_api_key(
+    conn: Conn | asyncpg.Pool, tenant_id: str, key_hash: bytes
+) -> ApiKeyRecord | None:
+    return one(await conn.fetchrow(sql("api_key_lookup"), tenant_id, key_hash), ApiKeyRecord)

@@ -1,0 +1,81 @@
+"""Use cases for tenants and their credentials."""
+
+from __future__ import annotations
+
+import secrets
+
+import asyncpg
+import msgspec
+
+from db.types import Conn
+from rewards.core.credentials import is_id, new_secret
+from rewards.core.errors import AlreadyExists, NotFound, ValidationFailed
+from rewards.core.records import ApiKeyRecord, TenantSecrets
+from rewards.tenants import repository as tenant_db
+from rewards.tenants.keys import issue_key
+
+FIRST_ADMIN_KEY = "first admin key"
+
+
+class NewTenant(msgspec.Struct, frozen=True):
+    """A created tenant with its credentials, shown once."""
+
+    tenant_id: str
+    admin_api_key: str
+    hook_secret: str
+    member_token_secret: str
+
+
+def new_tenant_id() -> str:
+    """A fresh server-chosen tenant id."""
+    return "tn_" + secrets.token_hex(8)
+
+
+async def create_tenant(conn: Conn, name: str, tenant_id: str | None = None) -> NewTenant:
+    """Create a tenant with its first admin key, a hook secret and a member-token secret."""
+    tenant_id = tenant_id or new_tenant_id()
+    if not is_id(tenant_id):
+        raise ValidationFailed(
+            f"tenant id {tenant_id!r} is not 1 to 64 of A-Z a-z 0-9 . _ : -",
+            errors=[("id", "1 to 64 of A-Z a-z 0-9 . _ : -")],
+        )
+    if not name.strip():
+        raise ValidationFailed("a tenant needs a name", errors=[("name", "must not be empty")])
+    hook_secret = new_secret()
+    member_secret = new_secret()
+    if not await tenant_db.insert_tenant(conn, tenant_id, name, hook_secret, member_secret):
+        raise AlreadyExists(f"a tenant with id {tenant_id} exists already")
+    admin = await issue_key(conn, tenant_id, "admin", None, FIRST_ADMIN_KEY)
+    return NewTenant(tenant_id, admin.api_key, hook_secret, member_secret)
+
+
+async def rotate_hook_secret(conn: Conn, tenant_id: str) -> str:
+    """Make a new hook secret the first; the previous one stays accepted until the next turn."""
+    secret = new_secret()
+    if not await tenant_db.rotate_hook_secret(conn, tenant_id, secret):
+        raise NotFound(f"no tenant {tenant_id}")
+    return secret
+
+
+async def issue_admin_key(conn: Conn, tenant_id: str, label: str) -> str:
+    """Another admin key for an existing tenant (shown once)."""
+    if await tenant_db.tenant_secrets(conn, tenant_id) is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    return (await issue_key(conn, tenant_id, "admin", None, label)).api_key
+
+
+async def secrets_of(conn: Conn | asyncpg.Pool, tenant_id: str) -> TenantSecrets | None:
+    """The tenant's hook secrets and member-token secret, or None for no such tenant."""
+    return await tenant_db.tenant_secrets(conn, tenant_id)
+
+
+async def revoke_labelled_keys(conn: Conn, tenant_id: str, labels: list[str]) -> int:
+    """Revoke the tenant's live keys with these labels (the demo's own); how many."""
+    return await tenant_db.revoke_labelled_keys(conn, tenant_id, labels)
+
+
+async def key_holder(
+    conn: Conn | asyncpg.Pool, tenant_id: str, key_hash: bytes
+) -> ApiKeyRecord | None:
+    """Who holds the live API key with this hash (noting its use), or None."""
+    return await tenant_db.lookup_api_key(conn, tenant_id, key_hash)
