@@ -137,46 +137,6 @@ class HookBatch(Input):
     transactions: Annotated[list[msgspec.Raw], Meta(min_length=1, max_length=1000)]
 
 
-class PointsBreakdown(Output):
-    base: int
-    rules: int
-    draw: int
-    offers: int
-    total: int
-
-
-class RuleApplied(Output):
-    rule_id: str
-    points: int
-
-
-class DrawResult(Output):
-    campaign_id: str
-    multiplier: int
-    points: int
-    proof: str
-    drawn_multiplier: int | None = None
-
-
-class OfferApplied(Output):
-    offer_id: str
-    reward_minor: int
-    points: int
-
-
-class TransactionResult(Output):
-    transaction_id: str
-    member_id: str
-    points: PointsBreakdown
-    rules_applied: list[RuleApplied]
-    draw: DrawResult | None
-    offers_applied: list[OfferApplied]
-    balance: BalanceSummary
-    draws: list[DrawResult] = []
-    original_id: str | None = None
-    forgiven: int = 0
-
-
 # --- operations ----------------------------------------------------------------------------
 
 

@@ -742,10 +742,11 @@ CREATE TABLE public.transactions (
     currency text NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     body jsonb NOT NULL,
-    response jsonb NOT NULL,
+    response jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     refunded_minor bigint DEFAULT 0 NOT NULL,
     reversed boolean DEFAULT false NOT NULL,
+    answer bytea,
     CONSTRAINT transactions_amount_minor_check CHECK ((amount_minor >= 0)),
     CONSTRAINT transactions_check CHECK ((refunded_minor <= amount_minor)),
     CONSTRAINT transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'refund'::text, 'reversal'::text]))),
@@ -1017,6 +1018,12 @@ CREATE INDEX offer_members_offer ON public.offer_members USING btree (tenant_id,
 CREATE INDEX offer_redemptions_day ON public.offer_redemptions USING btree (tenant_id, offer_id, day);
 
 --
+-- Name: offer_redemptions_transaction; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_redemptions_transaction ON public.offer_redemptions USING btree (tenant_id, transaction_id);
+
+--
 -- Name: offer_stores_offer; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1093,6 +1100,12 @@ CREATE INDEX transfers_day ON public.transfers USING btree (tenant_id, created_a
 --
 
 CREATE INDEX transfers_member ON public.transfers USING btree (tenant_id, member_id, transfer_id DESC);
+
+--
+-- Name: transfers_transaction; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transfers_transaction ON public.transfers USING btree (tenant_id, transaction_id) WHERE (transaction_id IS NOT NULL);
 
 --
 -- Name: budget_claims budget_claims_apply; Type: TRIGGER; Schema: public; Owner: -

@@ -8,9 +8,11 @@ item and a simulation count nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+import msgspec
 from prometheus_client import Counter
+
+from rewards.core.planner import Answer
 
 AWARDS = Counter(
     "rewards_awards",
@@ -49,21 +51,21 @@ HOOK_SIGNATURE_FAILURES = Counter(
 _KINDS = ("base", "rules", "draw", "offers")
 
 
-def record_awards(kinds: Iterable[str], outcomes: Iterable[Any]) -> None:
+def record_awards(kinds: Iterable[str], answers: Iterable[Answer]) -> None:
     """Count committed hook answers (each with the kind of its transaction)."""
-    for kind, outcome in zip(kinds, outcomes, strict=True):
+    for kind, answer in zip(kinds, answers, strict=True):
         AWARDS.labels(kind).inc()
-        points = outcome["points"]
+        points = msgspec.structs.asdict(answer.points)
         if kind == "purchase":
             for source in _KINDS:
                 if points[source] > 0:
                     POINTS_AWARDED.labels(source).inc(points[source])
-            for draw in outcome.get("draws") or []:
-                DRAWS.labels(str(draw["multiplier"])).inc()
-            for offer in outcome.get("offers_applied") or []:
+            for draw in answer.draws:
+                DRAWS.labels(str(draw.multiplier)).inc()
+            for offer in answer.offers_applied:
                 OFFER_MATCHES.inc()
-                if offer["reward_minor"] > 0:
-                    OFFER_REWARD_MINOR.inc(offer["reward_minor"])
+                if offer.reward_minor > 0:
+                    OFFER_REWARD_MINOR.inc(offer.reward_minor)
         else:
             for source in _KINDS:
                 if points[source] < 0:

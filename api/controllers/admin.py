@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.auth import Admin, admin_guard
@@ -47,7 +48,6 @@ from api.dto import (
     ProgramReplaced,
     RevealOut,
     TransactionOut,
-    TransactionResult,
 )
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from offers.core.offers import Merchant
@@ -56,6 +56,7 @@ from rewards.audit import service as audit
 from rewards.core.campaigns import DrawCampaign
 from rewards.core.credentials import ID_PATTERN
 from rewards.core.earning import EarnRule
+from rewards.core.planner import Answer
 from rewards.core.program import Program
 from rewards.core.records import ApiKey, Member, NewApiKey
 from rewards.hook import service as transactions
@@ -333,12 +334,13 @@ class AdminController(Controller):
         "/transactions/simulate",
         status_code=200,
         summary="What the hook would answer for this transaction, without writing anything",
+        responses={200: ResponseSpec(Answer, description="The answer the hook would give")},
     )
     async def simulate(
         self, data: JSONBody[HookTransaction], caller: NamedDependency[Admin], conn: DbConn
-    ) -> TransactionResult:
-        outcome = await transactions.simulate(conn, caller.tenant_id, to_card_transaction(data))
-        return msgspec.convert(outcome, TransactionResult)
+    ) -> Response[bytes]:
+        answer = await transactions.simulate(conn, caller.tenant_id, to_card_transaction(data))
+        return Response(answer, media_type=MediaType.JSON)
 
     # --- earn rules ----------------------------------------------------------------------
 
@@ -448,7 +450,10 @@ class AdminController(Controller):
             conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
         )
         return AdjustmentOut(
-            done.member_id, done.points, done.reason, BalanceSummary(**done.balance)
+            done.member_id,
+            done.points,
+            done.reason,
+            BalanceSummary(done.balance.available, done.balance.pending),
         )
 
     @get("/reports/liability", summary="Outstanding points and daily movements")

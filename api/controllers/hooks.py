@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, MediaType, Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from api.auth import HookCaller, hook_guard
 from api.deps import DbConn
-from api.dto import HookBatch, HookTransaction, TransactionResult
+from api.dto import HookBatch, HookTransaction
 from api.problems import FieldError, Problem, request_id_of
 from api.request import decode_strict
 from rewards.core.errors import RewardsError, ValidationFailed
+from rewards.core.planner import Answer
 from rewards.hook import service as transactions
 
 SINGLE_HOOK_MAX_BYTES = 65_536
@@ -45,13 +47,16 @@ def to_card_transaction(item: HookTransaction) -> transactions.CardTransaction:
     )
 
 
+_encode = msgspec.json.Encoder().encode
+
+
 class BatchResults(msgspec.Struct, frozen=True):
-    """One entry per input, in order: a transaction result, or a problem document."""
+    """One entry per input, in order: an answer, or a problem document."""
 
     results: list[
         Annotated[
             dict[str, Any],
-            msgspec.Meta(description="A TransactionResult, or an RFC 9457 problem object."),
+            msgspec.Meta(description="An Answer, or an RFC 9457 problem object."),
         ]
     ]
 
@@ -69,31 +74,36 @@ class HooksController(Controller):
         status_code=200,
         summary="One card transaction; its id is the idempotency key",
         request_max_body_size=SINGLE_HOOK_MAX_BYTES,
+        responses={200: ResponseSpec(Answer, description="The transaction's answer")},
     )
     async def transaction(
         self,
         data: JSONBody[HookTransaction],
         caller: NamedDependency[HookCaller],
         plain_conn: DbConn,
-    ) -> TransactionResult:
-        # The use case opens its own transaction (retried on a budget race).
-        outcome = await transactions.process(
-            plain_conn, caller.tenant_id, to_card_transaction(data)
-        )
-        return msgspec.convert(outcome, TransactionResult)
+    ) -> Response[bytes]:
+        # The use case opens its own transaction (retried on a budget race). The answer's
+        # bytes are the ones stored for a repeat delivery: one type from the plan to here.
+        answer = await transactions.process(plain_conn, caller.tenant_id, to_card_transaction(data))
+        return Response(answer, media_type=MediaType.JSON)
 
-    @post("/transactions/batch", status_code=200, summary="Up to 1,000 transactions at once")
+    @post(
+        "/transactions/batch",
+        status_code=200,
+        summary="Up to 1,000 transactions at once",
+        responses={200: ResponseSpec(BatchResults, description="One result per input")},
+    )
     async def batch(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[HookBatch],
         caller: NamedDependency[HookCaller],
         plain_conn: DbConn,
-    ) -> BatchResults:
+    ) -> Response[bytes]:
         """Each item is processed as if posted alone: one bad item gets a problem object in
         its place and does not fail the others."""
         request_id = request_id_of(request)
-        results: list[dict[str, Any] | None] = [None] * len(data.transactions)
+        results: list[bytes | None] = [None] * len(data.transactions)
         valid: list[tuple[int, transactions.CardTransaction]] = []
         for n, raw in enumerate(data.transactions):
             try:
@@ -102,19 +112,17 @@ class HooksController(Controller):
                 results[n] = _problem(exc, n, request_id)
                 continue
             valid.append((n, item))
-        outcomes = await transactions.process_batch(
+        answers = await transactions.process_batch(
             plain_conn, caller.tenant_id, [tx for _, tx in valid]
         )
-        for (n, _), outcome in zip(valid, outcomes, strict=True):
+        for (n, _), answer in zip(valid, answers, strict=True):
             results[n] = (
-                _problem(outcome, n, request_id) if isinstance(outcome, RewardsError) else outcome
+                _problem(answer, n, request_id) if isinstance(answer, RewardsError) else answer
             )
-        return BatchResults([r for r in results if r is not None])
+        body = b'{"results":[' + b",".join(r for r in results if r is not None) + b"]}"
+        return Response(body, media_type=MediaType.JSON)
 
 
-def _problem(exc: RewardsError, index: int, request_id: str | None) -> dict[str, Any]:
+def _problem(exc: RewardsError, index: int, request_id: str | None) -> bytes:
     errors = [FieldError(f"transactions[{index}].{f}", m) for f, m in exc.errors] or None
-    problem: dict[str, Any] = msgspec.to_builtins(
-        Problem(exc.type, exc.title, exc.status, exc.detail, errors, request_id)
-    )
-    return problem
+    return _encode(Problem(exc.type, exc.title, exc.status, exc.detail, errors, request_id))

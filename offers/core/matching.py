@@ -2,7 +2,9 @@
 
 The hook's planner (``rewards.core.planner``) asks an :class:`OfferBook` — the offers a
 batch may touch, with the members' claims and uses as loaded — through the planner's
-``OfferMatcher`` protocol, so that the points core knows nothing of offers.
+``OfferMatcher`` protocol, so that the points core knows nothing of offers. The book itself
+is never changed: each plan works in a session of its own and reads what it changed as
+``OfferEffects``.
 """
 
 from __future__ import annotations
@@ -13,34 +15,25 @@ import msgspec
 
 from offers.core.offers import OfferState, reward_of, value_of
 from rewards.core.conditions import Facts
-from rewards.core.planner import AppliedOffer, CardTransaction
+from rewards.core.planner import (
+    AppliedOffer,
+    CardTransaction,
+    OfferBudgetDelta,
+    OfferEffects,
+    OfferRecord,
+    OfferUseChange,
+)
 
 
-class OfferUse(msgspec.Struct):
-    """A member's standing with one offer: claimed or not, and uses so far (net)."""
+class OfferUse(msgspec.Struct, frozen=True):
+    """A member's standing with one offer as loaded: claimed or not, and uses so far."""
 
     claimed: bool
     uses: int
-    changed: bool = False
-
-
-class OfferRecord(msgspec.Struct, frozen=True):
-    """One offer redemption (or its release by a refund: negative figures)."""
-
-    offer_id: str
-    transaction_id: str
-    member_id: str
-    original_id: str | None
-    uses: int
-    reward_minor: int
-    points: int
-    spend_minor: int
-    day: date
 
 
 class OfferBook:
-    """The offers a batch may apply or release, with members' claims and uses; it keeps
-    what the batch changed (budgets, uses, redemption records) for the shell to write."""
+    """The offers a batch may apply or release, with the members' claims and uses."""
 
     def __init__(
         self,
@@ -51,28 +44,44 @@ class OfferBook:
         self.offers = offers or {}
         self.store_merchants = store_merchants or {}
         self.uses = uses or {}
-        self.records: list[OfferRecord] = []
-        self.by_merchant: dict[str, list[OfferState]] = {}
-        for state in self.offers.values():
-            self.by_merchant.setdefault(state.merchant_id, []).append(state)
-        self.loaded = {k: (v.redemptions_used, v.reward_used) for k, v in self.offers.items()}
 
-    def use(self, member_id: str, offer_id: str) -> OfferUse:
+    def start(self) -> _Session:
+        return _Session(self)
+
+
+class _Standing(msgspec.Struct):
+    claimed: bool
+    uses: int
+
+
+class _Budget(msgspec.Struct):
+    used: int
+    reward: int
+
+
+class _Session:
+    """One plan's working copy of an offer book: budgets, uses and redemption records as
+    the batch's purchases and refunds move them."""
+
+    def __init__(self, book: OfferBook) -> None:
+        self.store_merchants = book.store_merchants
+        self.offers = {
+            k: (s, _Budget(s.redemptions_used, s.reward_used)) for k, s in book.offers.items()
+        }
+        self.loaded = {k: (s.redemptions_used, s.reward_used) for k, s in book.offers.items()}
+        self.uses = {k: _Standing(u.claimed, u.uses) for k, u in book.uses.items()}
+        self.changed: set[tuple[str, str]] = set()
+        self.records: list[OfferRecord] = []
+        self.by_merchant: dict[str, list[str]] = {}
+        for offer_id in sorted(self.offers):
+            state, _ = self.offers[offer_id]
+            self.by_merchant.setdefault(state.merchant_id, []).append(offer_id)
+
+    def _use(self, member_id: str, offer_id: str) -> _Standing:
         found = self.uses.get((member_id, offer_id))
         if found is None:
-            found = self.uses[(member_id, offer_id)] = OfferUse(False, 0)
+            found = self.uses[(member_id, offer_id)] = _Standing(False, 0)
         return found
-
-    def budget_deltas(self) -> dict[str, tuple[int, int]]:
-        """(uses, reward) each offer's budget moved by in this batch."""
-        return {
-            offer_id: (
-                state.redemptions_used - self.loaded[offer_id][0],
-                state.reward_used - self.loaded[offer_id][1],
-            )
-            for offer_id, state in self.offers.items()
-            if (state.redemptions_used, state.reward_used) != self.loaded[offer_id]
-        }
 
     def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
         """The most valuable offer that applies to the purchase, if any, within its budget
@@ -81,20 +90,21 @@ class OfferBook:
         merchant_id = tx.merchant_id
         if tx.store_id is not None:
             merchant_id = self.store_merchants.get(tx.store_id, merchant_id)
-        best: tuple[int, str, OfferState, int, int] | None = None
-        for state in self.by_merchant.get(merchant_id or "", []):
+        best: tuple[int, str, int, int] | None = None
+        for offer_id in self.by_merchant.get(merchant_id or "", []):
+            state, budget = self.offers[offer_id]
             offer = state.offer
             if not state.at(tx.store_id, merchant_id) or not state.in_schedule(facts):
                 continue
             if tx.amount_minor < offer.min_spend_minor or not state.matcher(facts):
                 continue
-            standing = self.uses.get((tx.member_id, offer.id))
+            standing = self.uses.get((tx.member_id, offer_id))
             if offer.activation == "claim" and (standing is None or not standing.claimed):
                 continue
-            used = standing.uses if standing else 0
-            if offer.per_member_limit is not None and used >= offer.per_member_limit:
+            uses = standing.uses if standing else 0
+            if offer.per_member_limit is not None and uses >= offer.per_member_limit:
                 continue
-            left, room = state.room()
+            left, room = state.room_at(budget.used, budget.reward)
             if not left:
                 continue
             money, points = reward_of(offer, tx.amount_minor, base)
@@ -104,16 +114,16 @@ class OfferBook:
             if money + points <= 0:
                 continue
             value = value_of(money, points)
-            if best is None or value > best[0] or (value == best[0] and offer.id < best[1]):
-                best = (value, offer.id, state, money, points)
+            if best is None or value > best[0] or (value == best[0] and offer_id < best[1]):
+                best = (value, offer_id, money, points)
         if best is None:
             return None
-        _, offer_id, state, money, points = best
-        standing = self.use(tx.member_id, offer_id)
-        standing.uses += 1
-        standing.changed = True
-        state.redemptions_used += 1
-        state.reward_used += money + points
+        _, offer_id, money, points = best
+        state, budget = self.offers[offer_id]
+        self._use(tx.member_id, offer_id).uses += 1
+        self.changed.add((tx.member_id, offer_id))
+        budget.used += 1
+        budget.reward += money + points
         self.records.append(
             OfferRecord(offer_id, tx.id, tx.member_id, None, 1, money, points, tx.amount_minor, day)
         )
@@ -132,14 +142,15 @@ class OfferBook:
         use (and the offer's redemption) once the purchase is refunded in full."""
         offer_id = released.offer_id
         uses = 1 if fully else 0
-        state = self.offers.get(offer_id)
-        if state is not None:
-            state.redemptions_used = max(state.redemptions_used - uses, 0)
-            state.reward_used = max(state.reward_used - released.reward_minor - released.points, 0)
+        found = self.offers.get(offer_id)
+        if found is not None:
+            budget = found[1]
+            budget.used = max(budget.used - uses, 0)
+            budget.reward = max(budget.reward - released.reward_minor - released.points, 0)
         if uses:
-            standing = self.use(tx.member_id, offer_id)
+            standing = self._use(tx.member_id, offer_id)
             standing.uses = max(standing.uses - 1, 0)
-            standing.changed = True
+            self.changed.add((tx.member_id, offer_id))
         self.records.append(
             OfferRecord(
                 offer_id,
@@ -152,4 +163,23 @@ class OfferBook:
                 -amount,
                 day,
             )
+        )
+
+    def effects(self) -> OfferEffects:
+        """The members' standings, redemption records and budget moves of this plan."""
+        budgets = []
+        for offer_id in sorted(self.offers):
+            budget = self.offers[offer_id][1]
+            used, reward = self.loaded[offer_id]
+            if (budget.used, budget.reward) != (used, reward):
+                budgets.append(
+                    OfferBudgetDelta(offer_id, budget.used - used, budget.reward - reward)
+                )
+        return OfferEffects(
+            uses=tuple(
+                OfferUseChange(m, o, self.uses[(m, o)].claimed, self.uses[(m, o)].uses)
+                for m, o in sorted(self.changed)
+            ),
+            records=tuple(self.records),
+            budgets=tuple(budgets),
         )

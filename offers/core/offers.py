@@ -194,11 +194,15 @@ class OfferState:
 
     def room(self) -> tuple[bool, int | None]:
         """(a redemption is left, money/points the budget can still pay — None: no cap)."""
+        return self.room_at(self.redemptions_used, self.reward_used)
+
+    def room_at(self, redemptions_used: int, reward_used: int) -> tuple[bool, int | None]:
+        """:meth:`room` when the budget has paid these."""
         b = self.offer.budget
-        left = b.max_redemptions is None or self.redemptions_used < b.max_redemptions
+        left = b.max_redemptions is None or redemptions_used < b.max_redemptions
         if b.max_reward_minor is None:
             return left, None
-        return left, max(b.max_reward_minor - self.reward_used, 0)
+        return left, max(b.max_reward_minor - reward_used, 0)
 
 
 class StoredOffer(msgspec.Struct, frozen=True):

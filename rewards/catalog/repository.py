@@ -10,7 +10,7 @@ import msgspec
 from db.queries import queries_beside
 from db.types import Conn
 from rewards.core.catalog import CatalogItem
-from rewards.core.planner import TransferPlan
+from rewards.core.ledger import TransferPlan
 
 sql = queries_beside(__file__)
 

@@ -23,12 +23,10 @@ from rewards.core.catalog import (
     validate_item,
 )
 from rewards.core.errors import AlreadyExists, NotFound, ValidationFailed
+from rewards.core.ledger import REDEEMED_ACCOUNT, TransferPlan, member_account
 from rewards.core.lots import MemberState
-from rewards.core.planner import TransferPlan, member_account
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at, compiled_for
-
-REDEEMED_ACCOUNT = "redeemed"
 
 
 class ItemView(msgspec.Struct, frozen=True):

@@ -1,29 +1,43 @@
 """The pure core of the transaction hook: from a batch of card transactions and the state
-they touch, to the answer of each and the ledger writes that carry them out.
+they touch, to each transaction's answer and everything the batch writes.
 
-Nothing here awaits or touches the database. The shell (rewards.transactions) loads the
-state with the rows locked, calls :func:`plan_batch`, and applies the plan in a few
-set-based statements.
+Nothing here awaits or touches the database, and nothing it is given is changed: the
+planner works on its own copies and returns a frozen :class:`BatchPlan` that says exactly
+what to write — transfers, lots, balances, cap usage, budget reservations, draws, offer
+effects, answers. The shell (``rewards.hook.service``) loads the state with the rows
+locked, calls :func:`plan_batch`, and applies the plan in a few set-based statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
 from rewards.core import lots
-from rewards.core.campaigns import CampaignState, DrawBudget
+from rewards.core.campaigns import CampaignState, DrawBudget, DrawCampaign
 from rewards.core.conditions import Facts
 from rewards.core.draw import affordable_multiplier, draw_proof, prize_index
 from rewards.core.earning import NO_ROOM_LIMIT, CapRoom, RuleSet, capped_bonus, choose_bonuses
 from rewards.core.errors import RewardsError, ValidationFailed
-from rewards.core.lots import MemberState
-from rewards.core.program import CompiledProgram
+from rewards.core.ledger import (
+    PROGRAM_ACCOUNT,
+    BalanceSummary,
+    LotWrite,
+    MemberWrite,
+    TransferPlan,
+    balance_summary,
+    campaign_account,
+    member_account,
+    member_writes,
+    merchant_account,
+)
+from rewards.core.lots import Lot, MemberState
+from rewards.core.program import CompiledProgram, month_of
 
 TransactionKind = Literal["purchase", "refund", "reversal"]
-PROGRAM_ACCOUNT = "program"
 
 
 class CardTransaction(msgspec.Struct, frozen=True):
@@ -57,7 +71,83 @@ class RefundNotAllowed(RewardsError):
     title = "Refund not allowed"
 
 
-class Original(msgspec.Struct):
+# --- the answer --------------------------------------------------------------------------
+
+
+class PointsBreakdown(msgspec.Struct, frozen=True):
+    base: int
+    rules: int
+    draw: int
+    offers: int
+    total: int
+
+
+class RuleApplied(msgspec.Struct, frozen=True):
+    rule_id: str
+    points: int
+
+
+class DrawResult(msgspec.Struct, frozen=True):
+    campaign_id: str
+    multiplier: int
+    points: int
+    proof: str
+    drawn_multiplier: int | None = None
+
+
+class OfferApplied(msgspec.Struct, frozen=True):
+    offer_id: str
+    reward_minor: int
+    points: int
+
+
+class Answer(msgspec.Struct, frozen=True):
+    """What the hook answers for one transaction: made by the planner, stored as the bytes
+    that were sent, and sent again as they are for a repeat delivery."""
+
+    transaction_id: str
+    member_id: str
+    points: PointsBreakdown
+    rules_applied: tuple[RuleApplied, ...]
+    draw: DrawResult | None
+    offers_applied: tuple[OfferApplied, ...]
+    balance: BalanceSummary
+    draws: tuple[DrawResult, ...] = ()
+    original_id: str | None = None
+    forgiven: int = 0
+
+
+# --- what a refund reverses: the original's award, as the ledger recorded it ---------------
+
+
+class AppliedOffer(msgspec.Struct, frozen=True):
+    """A merchant offer applied to a purchase (or the part of it a refund releases)."""
+
+    offer_id: str
+    merchant_id: str
+    reward_minor: int
+    points: int
+
+
+class AwardedDraw(msgspec.Struct, frozen=True):
+    campaign_id: str
+    multiplier: int
+    drawn_multiplier: int
+    points: int
+    proof: str
+
+
+class Award(msgspec.Struct, frozen=True):
+    """What a purchase was awarded: its earn transfer's base and rule points, its draws and
+    its offer redemptions (loaded from the ledger, never from a stored answer)."""
+
+    base: int = 0
+    rules: tuple[tuple[str, int], ...] = ()
+    draws: tuple[AwardedDraw, ...] = ()
+    offers: tuple[AppliedOffer, ...] = ()
+
+
+class Original(msgspec.Struct, frozen=True):
     """A purchase that a refund or reversal points at, as locked for this batch."""
 
     transaction_id: str
@@ -68,48 +158,70 @@ class Original(msgspec.Struct):
     refunded_minor: int
     reversed: bool
     occurred_at: datetime
-    response: dict[str, Any]
+    award: Award
 
 
-class TransferPlan(msgspec.Struct, frozen=True):
-    debit: str
-    credit: str
-    amount: int
-    kind: str
-    member_id: str
-    transaction_id: str | None
-    detail: dict[str, Any]
-
-
-class DrawRecord(msgspec.Struct, frozen=True):
-    campaign_id: str
-    transaction_id: str
-    member_id: str
-    drawn: int
-    paid: int
-    points: int
-    proof: str
-    day: date
+# --- inputs ----------------------------------------------------------------------------------
 
 
 class Usage(msgspec.Struct, frozen=True):
-    """Where a rule's caps stand, as loaded for the batch (absolute values)."""
+    """Where rules' caps stand, as loaded for the batch (absolute values)."""
 
-    member_period: dict[tuple[str, str, str], int]  # (member, rule, period) -> points
-    rule_budget_used: dict[str, int]
+    member_period: Mapping[tuple[str, str, str], int]  # (member, rule, period) -> points
+    rule_budget_used: Mapping[str, int]
 
 
-class AppliedOffer(msgspec.Struct, frozen=True):
-    """A merchant offer applied to a purchase (or released by its refund)."""
+class CampaignBudget(msgspec.Struct, frozen=True):
+    """A draw campaign with its secret and what its budget has paid (as read or locked)."""
+
+    campaign: DrawCampaign
+    secret: bytes
+    total_used: int
+    daily_used: Mapping[date, int] = {}
+
+
+# --- offers, through a protocol (rewards.core knows nothing of offers) -----------------------
+
+
+class OfferRecord(msgspec.Struct, frozen=True):
+    """One offer redemption (or its release by a refund: negative figures)."""
 
     offer_id: str
-    merchant_id: str
+    transaction_id: str
+    member_id: str
+    original_id: str | None
+    uses: int
     reward_minor: int
     points: int
+    spend_minor: int
+    day: date
 
 
-class OfferMatcher(Protocol):
-    """What the planner asks of card-linked offers (``offers.core.matching.OfferBook``)."""
+class OfferUseChange(msgspec.Struct, frozen=True):
+    """A member's standing with an offer after the batch (claimed, uses so far)."""
+
+    member_id: str
+    offer_id: str
+    claimed: bool
+    uses: int
+
+
+class OfferBudgetDelta(msgspec.Struct, frozen=True):
+    """What the batch takes from (or gives back to) an offer's budget."""
+
+    offer_id: str
+    uses: int
+    reward: int
+
+
+class OfferEffects(msgspec.Struct, frozen=True):
+    uses: tuple[OfferUseChange, ...] = ()
+    records: tuple[OfferRecord, ...] = ()
+    budgets: tuple[OfferBudgetDelta, ...] = ()
+
+
+class OfferSession(Protocol):
+    """One batch's working copy of the offers it may touch."""
 
     def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
         """The offer the purchase gets, if any, counted against budgets and limits."""
@@ -125,9 +237,22 @@ class OfferMatcher(Protocol):
     ) -> None:
         """Give back what a refund claws back of an applied offer."""
 
+    def effects(self) -> OfferEffects:
+        """Everything the batch changed, to write."""
+
+
+class OfferMatcher(Protocol):
+    """The offers a batch may touch (``offers.core.matching.OfferBook``), left unchanged:
+    each plan works in a session of its own."""
+
+    def start(self) -> OfferSession: ...
+
 
 class NoOffers:
     """A tenant with no offers the batch could touch."""
+
+    def start(self) -> OfferSession:
+        return self
 
     def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
         return None
@@ -143,30 +268,65 @@ class NoOffers:
     ) -> None:
         return None
 
-
-class BatchPlan(msgspec.Struct):
-    """Answers and writes of one batch."""
-
-    outcomes: list[dict[str, Any] | RewardsError]
-    transfers: list[TransferPlan]
-    draws: list[DrawRecord]
-    members: dict[str, MemberState]
-    usage: dict[tuple[str, str, str], int]
-    rule_budget_used: dict[str, int]
-    campaigns: dict[str, CampaignState]
-    originals: dict[str, Original]
+    def effects(self) -> OfferEffects:
+        return OfferEffects()
 
 
-def member_account(member_id: str) -> str:
-    return f"member:{member_id}"
+# --- the plan --------------------------------------------------------------------------------
 
 
-def campaign_account(campaign_id: str) -> str:
-    return f"campaign:{campaign_id}"
+class DrawRecord(msgspec.Struct, frozen=True):
+    campaign_id: str
+    transaction_id: str
+    member_id: str
+    drawn: int
+    paid: int
+    points: int
+    proof: str
+    day: date
 
 
-def merchant_account(merchant_id: str) -> str:
-    return f"merchant:{merchant_id}"
+class UsageWrite(msgspec.Struct, frozen=True):
+    """What a rule has paid a member in a period (``d:YYYY-MM-DD``, ``m:YYYY-MM``)."""
+
+    member_id: str
+    rule_id: str
+    period: str
+    points: int
+
+
+class OriginalWrite(msgspec.Struct, frozen=True):
+    transaction_id: str
+    refunded_minor: int
+    reversed: bool
+
+
+class SpendRow(msgspec.Struct, frozen=True):
+    """Card spend a batch adds to a member's month (refunds negative, in the purchase's
+    month): what tiers are computed from."""
+
+    member_id: str
+    month: date
+    amount_minor: int
+
+
+class BatchPlan(msgspec.Struct, frozen=True):
+    """Everything one batch answers and writes."""
+
+    answers: tuple[Answer | RewardsError, ...]
+    transfers: tuple[TransferPlan, ...] = ()
+    lots: tuple[LotWrite, ...] = ()
+    members: tuple[MemberWrite, ...] = ()
+    learned: tuple[tuple[str, str], ...] = ()  # (member, card product) first seen paying
+    usage: tuple[UsageWrite, ...] = ()
+    rule_budgets: tuple[tuple[str, int], ...] = ()  # (rule, points reserved; < 0 released)
+    campaign_budgets: tuple[tuple[str, int], ...] = ()
+    campaign_days: tuple[tuple[str, date, int], ...] = ()
+    draws: tuple[DrawRecord, ...] = ()
+    originals: tuple[OriginalWrite, ...] = ()
+    refunded: tuple[tuple[str, int], ...] = ()  # (refund id, amount it refunded)
+    spend: tuple[SpendRow, ...] = ()
+    offers: OfferEffects = OfferEffects()
 
 
 def facts_of(tx: CardTransaction, member: MemberState, program: CompiledProgram) -> Facts:
@@ -188,7 +348,7 @@ def facts_of(tx: CardTransaction, member: MemberState, program: CompiledProgram)
     )
 
 
-def _share(points: int, before: int, after: int, total: int) -> int:
+def share(points: int, before: int, after: int, total: int) -> int:
     """Points of a partial refund: cumulative floors, so the sum of every refund's share
     never exceeds what was awarded and a full refund returns exactly all of it."""
     if total <= 0:
@@ -196,144 +356,157 @@ def _share(points: int, before: int, after: int, total: int) -> int:
     return points * after // total - points * before // total
 
 
-def balance_summary(member: MemberState, now: datetime) -> dict[str, int]:
-    """Available and pending points; a member in debt has a negative available balance."""
-    pending = sum(lot.remaining for lot in member.lots if lot.available_at > now)
-    return {"available": member.balance - pending, "pending": pending}
+def _working_copy(member: MemberState) -> MemberState:
+    return MemberState(
+        member.member_id,
+        member.tier,
+        list(member.segments),
+        list(member.card_products),
+        member.balance,
+        member.lifetime_earned,
+        [
+            Lot(lot.lot_id, lot.amount, lot.remaining, lot.expires_at, lot.available_at, lot.saved)
+            for lot in member.lots
+        ],
+    )
 
 
-def empty_outcome(tx: CardTransaction) -> dict[str, Any]:
-    return {
-        "transaction_id": tx.id,
-        "member_id": tx.member_id,
-        "points": {"base": 0, "rules": 0, "draw": 0, "offers": 0, "total": 0},
-        "rules_applied": [],
-        "draw": None,
-        "offers_applied": [],
-        "balance": {"available": 0, "pending": 0},
-    }
+def _periods(program: CompiledProgram, occurred_at: datetime) -> tuple[str, str]:
+    day = program.local_date(occurred_at)
+    return f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"
 
 
 class _Planner:
+    """The working state of one plan: copies of what it was given, changed as the batch's
+    transactions are planned in order."""
+
     def __init__(
         self,
         program: CompiledProgram,
         rules: RuleSet,
-        campaigns: dict[str, CampaignState],
-        members: dict[str, MemberState],
-        originals: dict[str, Original],
+        campaigns: Mapping[str, CampaignBudget],
+        members: Mapping[str, MemberState],
+        originals: Mapping[str, Original],
         usage: Usage,
         now: datetime,
-        book: OfferMatcher | None = None,
+        offers: OfferSession,
     ) -> None:
         self.program = program
-        self.book: OfferMatcher = book or NoOffers()
         self.rules = rules
-        self.campaigns = campaigns
-        self.members = members
-        self.originals = originals
+        self.offers = offers
+        self.campaigns = {
+            c: CampaignState(b.campaign, b.secret, b.total_used, dict(b.daily_used))
+            for c, b in campaigns.items()
+        }
+        self.campaigns_loaded = {
+            c: (b.total_used, dict(b.daily_used)) for c, b in campaigns.items()
+        }
+        self.members = {m: _working_copy(state) for m, state in members.items()}
+        self.learned: list[tuple[str, str]] = []
+        self.originals = dict(originals)
+        self.refund_loaded = {k: (o.refunded_minor, o.reversed) for k, o in originals.items()}
+        self.refund_state = dict(self.refund_loaded)
+        self.usage_loaded = dict(usage.member_period)
         self.usage = dict(usage.member_period)
+        self.budgets_loaded = dict(usage.rule_budget_used)
         self.budget_used = dict(usage.rule_budget_used)
         self.now = now
         self.transfers: list[TransferPlan] = []
         self.draws: list[DrawRecord] = []
+        self.spend: list[SpendRow] = []
+        self.refunded: list[tuple[str, int]] = []
 
     # --- purchases ---------------------------------------------------------------------
 
-    def facts(self, tx: CardTransaction, member: MemberState) -> Facts:
-        return facts_of(tx, member, self.program)
-
-    def purchase(self, tx: CardTransaction) -> dict[str, Any]:
+    def learn(self, tx: CardTransaction) -> None:
+        """A card product seen paying becomes one of the member's (targeting follows it)."""
         member = self.members[tx.member_id]
-        outcome = empty_outcome(tx)
+        if tx.card_product and tx.card_product not in member.card_products:
+            member.card_products.append(tx.card_product)
+            self.learned.append((tx.member_id, tx.card_product))
+
+    def purchase(self, tx: CardTransaction) -> Answer:
+        member = self.members[tx.member_id]
         base = self.program.base_points(tx.amount_minor, tx.mcc)
         excluded = tx.mcc is not None and tx.mcc in self.program.excluded
+        facts = facts_of(tx, member, self.program)
+        day = self.program.local_date(tx.occurred_at)
         rule_points: list[tuple[str, int]] = []
-        draws: list[dict[str, Any]] = []
+        draws: list[AwardedDraw] = []
+        applied: AppliedOffer | None = None
         if not excluded:
-            facts = self.facts(tx, member)
             rule_points = self._rules(tx, facts, base)
-            draws = self._draws(tx, facts, base)
-        applied = [] if excluded else self._offers(tx, member, base)
-        offer_points = sum(a["points"] for a in applied)
+            draws = self._draws(tx, facts, base, day)
+            applied = self.offers.apply(tx, facts, base, day)
+        offer_points = applied.points if applied else 0
         rules_total = sum(p for _, p in rule_points)
-        draw_total = sum(d["points"] for d in draws)
+        draw_total = sum(d.points for d in draws)
         earned = base + rules_total
         if earned > 0:
-            self.transfers.append(
-                TransferPlan(
-                    PROGRAM_ACCOUNT,
-                    member_account(tx.member_id),
-                    earned,
-                    "earn",
-                    tx.member_id,
-                    tx.id,
-                    {"base": base, "rules": dict(rule_points)},
-                )
+            self._transfer(
+                PROGRAM_ACCOUNT,
+                member_account(tx.member_id),
+                earned,
+                "earn",
+                tx,
+                {"base": base, "rules": dict(rule_points)},
             )
         for d in draws:
-            if d["points"] > 0:
-                self.transfers.append(
-                    TransferPlan(
-                        campaign_account(d["campaign_id"]),
-                        member_account(tx.member_id),
-                        d["points"],
-                        "draw",
-                        tx.member_id,
-                        tx.id,
-                        {"campaign_id": d["campaign_id"], "multiplier": d["multiplier"]},
-                    )
+            if d.points > 0:
+                self._transfer(
+                    campaign_account(d.campaign_id),
+                    member_account(tx.member_id),
+                    d.points,
+                    "draw",
+                    tx,
+                    {"campaign_id": d.campaign_id, "multiplier": d.multiplier},
                 )
-        for a in applied:
-            if a["points"] > 0:
-                self.transfers.append(
-                    TransferPlan(
-                        merchant_account(a["merchant_id"]),
-                        member_account(tx.member_id),
-                        a["points"],
-                        "offer",
-                        tx.member_id,
-                        tx.id,
-                        {"offer_id": a["offer_id"]},
-                    )
-                )
+        if applied is not None and applied.points > 0:
+            self._transfer(
+                merchant_account(applied.merchant_id),
+                member_account(tx.member_id),
+                applied.points,
+                "offer",
+                tx,
+                {"offer_id": applied.offer_id},
+            )
         total = earned + draw_total + offer_points
-        self._credit(member, total, tx.occurred_at)
-        outcome["points"] = {
-            "base": base,
-            "rules": rules_total,
-            "draw": draw_total,
-            "offers": offer_points,
-            "total": total,
-        }
-        outcome["offers_applied"] = applied
-        outcome["rules_applied"] = [{"rule_id": r, "points": p} for r, p in rule_points]
-        outcome["draw"] = draws[0] if draws else None
-        outcome["draws"] = draws
-        outcome["balance"] = balance_summary(member, self.now)
-        return outcome
-
-    def _offers(self, tx: CardTransaction, member: MemberState, base: int) -> list[dict[str, Any]]:
-        applied = self.book.apply(
-            tx, self.facts(tx, member), base, self.program.local_date(tx.occurred_at)
+        lots.credit(
+            member,
+            total,
+            self.program.expiry_of(tx.occurred_at),
+            self.program.available_at(self.now),
         )
-        if applied is None:
-            return []
-        return [
-            {
-                "offer_id": applied.offer_id,
-                "reward_minor": applied.reward_minor,
-                "points": applied.points,
-                "merchant_id": applied.merchant_id,
-            }
-        ]
-
-    def _periods(self, occurred_at: datetime) -> tuple[str, str]:
-        day = self.program.local_date(occurred_at)
-        return f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"
+        self.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
+        # A refund later in the same batch may point at this purchase.
+        self.originals[tx.id] = Original(
+            tx.id,
+            tx.member_id,
+            "purchase",
+            tx.amount_minor,
+            tx.currency,
+            0,
+            False,
+            tx.occurred_at,
+            Award(base, tuple(rule_points), tuple(draws), (applied,) if applied else ()),
+        )
+        self.refund_loaded[tx.id] = self.refund_state[tx.id] = (0, False)
+        results = tuple(_draw_result(d) for d in draws)
+        return Answer(
+            tx.id,
+            tx.member_id,
+            PointsBreakdown(base, rules_total, draw_total, offer_points, total),
+            tuple(RuleApplied(r, p) for r, p in rule_points),
+            results[0] if results else None,
+            (OfferApplied(applied.offer_id, applied.reward_minor, applied.points),)
+            if applied
+            else (),
+            balance_summary(member, self.now),
+            results,
+        )
 
     def _rules(self, tx: CardTransaction, facts: Facts, base: int) -> list[tuple[str, int]]:
-        periods = self._periods(tx.occurred_at)
+        periods = _periods(self.program, tx.occurred_at)
         day_key, month_key = periods
         candidates = []
         for rule in self.rules.matching(facts):
@@ -376,8 +549,7 @@ class _Planner:
         if rule.caps.budget_points is not None:
             self.budget_used[rule_id] = max(self.budget_used.get(rule_id, 0) + points, 0)
 
-    def _draws(self, tx: CardTransaction, facts: Facts, base: int) -> list[dict[str, Any]]:
-        day = self.program.local_date(tx.occurred_at)
+    def _draws(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> list[AwardedDraw]:
         results = []
         for campaign_id in sorted(self.campaigns):
             state = self.campaigns[campaign_id]
@@ -392,39 +564,40 @@ class _Planner:
             self.draws.append(
                 DrawRecord(campaign_id, tx.id, tx.member_id, drawn, paid, points, proof.hex(), day)
             )
-            results.append(
-                {
-                    "campaign_id": campaign_id,
-                    "multiplier": paid,
-                    "drawn_multiplier": drawn,
-                    "points": points,
-                    "proof": proof.hex(),
-                }
-            )
+            results.append(AwardedDraw(campaign_id, paid, drawn, points, proof.hex()))
         return results
 
-    def _credit(self, member: MemberState, points: int, earned_at: datetime) -> None:
-        lots.credit(
-            member, points, self.program.expiry_of(earned_at), self.program.available_at(self.now)
+    def _transfer(
+        self,
+        debit: str,
+        credit: str,
+        amount: int,
+        kind: str,
+        tx: CardTransaction,
+        detail: dict[str, object],
+    ) -> None:
+        self.transfers.append(
+            TransferPlan(debit, credit, amount, kind, tx.member_id, tx.id, detail)
         )
 
     # --- refunds and reversals ------------------------------------------------------------
 
-    def refund(self, tx: CardTransaction) -> dict[str, Any]:
-        original = self.originals.get(tx.original_id or "")
+    def refund(self, tx: CardTransaction) -> Answer:
         if tx.original_id is None:
             raise ValidationFailed(
                 f"a {tx.kind} needs original_id", errors=[("original_id", "required")]
             )
+        original = self.originals.get(tx.original_id)
         if original is None or original.kind != "purchase":
             raise UnknownOriginal(f"no purchase {tx.original_id} to {tx.kind}")
         if original.member_id != tx.member_id:
             raise RefundNotAllowed(f"{tx.original_id} belongs to another member")
         if original.currency != tx.currency:
             raise RefundNotAllowed(f"{tx.original_id} was in {original.currency}")
-        if original.reversed:
+        refunded_before, reversed_ = self.refund_state[original.transaction_id]
+        if reversed_:
             raise RefundNotAllowed(f"{tx.original_id} was reversed already")
-        left = original.amount_minor - original.refunded_minor
+        left = original.amount_minor - refunded_before
         if tx.kind == "refund":
             if tx.amount_minor <= 0 or tx.amount_minor > left:
                 raise RefundNotAllowed(
@@ -434,146 +607,180 @@ class _Planner:
             amount = tx.amount_minor
         else:
             amount = left
-        before = original.refunded_minor
-        after = before + amount
-        total = original.amount_minor
-        awarded = original.response["points"]
-        base = _share(awarded["base"], before, after, total)
-        rules = [
-            (r["rule_id"], _share(r["points"], before, after, total))
-            for r in original.response["rules_applied"]
-        ]
+        before, after, total = refunded_before, refunded_before + amount, original.amount_minor
+        award = original.award
+        base = share(award.base, before, after, total)
+        rules = [(rule_id, share(points, before, after, total)) for rule_id, points in award.rules]
         draws = [
-            d | {"points": _share(d["points"], before, after, total)}
-            for d in original.response.get("draws") or []
+            msgspec.structs.replace(d, points=share(d.points, before, after, total))
+            for d in award.draws
         ]
         offers = [
-            o
-            | {
-                "reward_minor": _share(o["reward_minor"], before, after, total),
-                "points": _share(o["points"], before, after, total),
-            }
-            for o in original.response.get("offers_applied") or []
+            msgspec.structs.replace(
+                o,
+                reward_minor=share(o.reward_minor, before, after, total),
+                points=share(o.points, before, after, total),
+            )
+            for o in award.offers
         ]
-        offer_points = sum(o["points"] for o in offers)
-        planned = base + sum(p for _, p in rules) + sum(d["points"] for d in draws) + offer_points
+        offer_points = sum(o.points for o in offers)
+        rules_total = sum(p for _, p in rules)
+        draw_total = sum(d.points for d in draws)
+        planned = base + rules_total + draw_total + offer_points
         member = self.members[tx.member_id]
         if self.program.program.refund_policy == "within_balance":
             clawed = min(planned, max(member.balance, 0))
         else:
             clawed = planned
         lots.claw_back(member, clawed)
-        self._clawback_transfers(tx, base + sum(p for _, p in rules), draws, offers, clawed)
+        self._clawback_transfers(tx, base + rules_total, draws, offers, clawed)
         fully = after == total
-        for o in offers:
-            self._release_offer(tx, original, o, fully, amount)
-        for rule_id, points in rules:
-            self._count_rule(tx.member_id, rule_id, self._periods(original.occurred_at), -points)
         day = self.program.local_date(original.occurred_at)
+        for o in offers:
+            self.offers.release(tx, original.transaction_id, o, fully, amount, day)
+        for rule_id, points in rules:
+            self._count_rule(
+                tx.member_id, rule_id, _periods(self.program, original.occurred_at), -points
+            )
         for d in draws:
-            state = self.campaigns.get(d["campaign_id"])
+            state = self.campaigns.get(d.campaign_id)
             if state is not None:
-                state.spend(day, -d["points"])
-        original.refunded_minor = after
-        original.reversed = original.reversed or tx.kind == "reversal"
-        outcome = empty_outcome(tx)
-        draw_total = sum(d["points"] for d in draws)
-        outcome["original_id"] = original.transaction_id
-        outcome["refunded_minor"] = amount
-        outcome["points"] = {
-            "base": -base,
-            "rules": -sum(p for _, p in rules),
-            "draw": -draw_total,
-            "offers": -offer_points,
-            "total": -clawed,
-        }
-        outcome["offers_applied"] = [
-            o | {"reward_minor": -o["reward_minor"], "points": -o["points"]} for o in offers
-        ]
-        outcome["forgiven"] = planned - clawed
-        outcome["rules_applied"] = [{"rule_id": r, "points": -p} for r, p in rules]
-        negative_draws = [d | {"points": -d["points"]} for d in draws]
-        outcome["draw"] = negative_draws[0] if negative_draws else None
-        outcome["draws"] = negative_draws
-        outcome["balance"] = balance_summary(member, self.now)
-        return outcome
-
-    def _release_offer(
-        self,
-        tx: CardTransaction,
-        original: Original,
-        released: dict[str, Any],
-        fully: bool,
-        amount: int,
-    ) -> None:
-        self.book.release(
-            tx,
+                state.spend(day, -d.points)
+        self.refund_state[original.transaction_id] = (after, reversed_ or tx.kind == "reversal")
+        self.refunded.append((tx.id, amount))
+        self.spend.append(SpendRow(tx.member_id, month_of(day), -amount))
+        negative = tuple(
+            DrawResult(d.campaign_id, d.multiplier, -d.points, d.proof, d.drawn_multiplier)
+            for d in draws
+        )
+        return Answer(
+            tx.id,
+            tx.member_id,
+            PointsBreakdown(-base, -rules_total, -draw_total, -offer_points, -clawed),
+            tuple(RuleApplied(r, -p) for r, p in rules),
+            negative[0] if negative else None,
+            tuple(OfferApplied(o.offer_id, -o.reward_minor, -o.points) for o in offers),
+            balance_summary(member, self.now),
+            negative,
             original.transaction_id,
-            AppliedOffer(
-                released["offer_id"],
-                released["merchant_id"],
-                released["reward_minor"],
-                released["points"],
-            ),
-            fully,
-            amount,
-            self.program.local_date(original.occurred_at),
+            planned - clawed,
         )
 
     def _clawback_transfers(
         self,
         tx: CardTransaction,
         program_part: int,
-        draws: list[dict[str, Any]],
-        offers: list[dict[str, Any]],
+        draws: list[AwardedDraw],
+        offers: list[AppliedOffer],
         clawed: int,
     ) -> None:
+        """The clawed-back points go back where they came from, in this order, as far as
+        the member had them (``within_balance`` forgives the rest)."""
         left = clawed
-        legs: list[tuple[str, int, dict[str, Any]]] = [(PROGRAM_ACCOUNT, program_part, {})] + [
-            (campaign_account(d["campaign_id"]), d["points"], {"campaign_id": d["campaign_id"]})
+        legs: list[tuple[str, int, dict[str, object]]] = [(PROGRAM_ACCOUNT, program_part, {})]
+        legs += [
+            (campaign_account(d.campaign_id), d.points, {"campaign_id": d.campaign_id})
             for d in draws
         ]
         legs += [
-            (merchant_account(o["merchant_id"]), o["points"], {"offer_id": o["offer_id"]})
-            for o in offers
+            (merchant_account(o.merchant_id), o.points, {"offer_id": o.offer_id}) for o in offers
         ]
         for account, planned, detail in legs:
             amount = min(planned, left)
             if amount > 0:
-                self.transfers.append(
-                    TransferPlan(
-                        member_account(tx.member_id),
-                        account,
-                        amount,
-                        "clawback",
-                        tx.member_id,
-                        tx.id,
-                        detail | {"original_id": tx.original_id, "kind": tx.kind},
-                    )
+                self._transfer(
+                    member_account(tx.member_id),
+                    account,
+                    amount,
+                    "clawback",
+                    tx,
+                    detail | {"original_id": tx.original_id, "kind": tx.kind},
                 )
             left -= amount
 
+    # --- the plan ----------------------------------------------------------------------------
+
+    def plan(self, answers: list[Answer | RewardsError]) -> BatchPlan:
+        lot_writes, member_rows = member_writes(self.members.values())
+        usage = tuple(
+            UsageWrite(m, r, p, points)
+            for (m, r, p), points in self.usage.items()
+            if self.usage_loaded.get((m, r, p)) != points
+        )
+        rule_budgets = tuple(
+            (rule_id, used - self.budgets_loaded.get(rule_id, 0))
+            for rule_id, used in sorted(self.budget_used.items())
+            if used != self.budgets_loaded.get(rule_id, 0)
+        )
+        campaign_budgets = []
+        campaign_days = []
+        for campaign_id in sorted(self.campaigns):
+            state = self.campaigns[campaign_id]
+            total_before, daily_before = self.campaigns_loaded[campaign_id]
+            if state.campaign.budget == DrawBudget():
+                continue  # an unbudgeted campaign keeps no count
+            if state.total_used != total_before:
+                campaign_budgets.append((campaign_id, state.total_used - total_before))
+            for day in sorted(state.touched_days):
+                delta = state.daily_used.get(day, 0) - daily_before.get(day, 0)
+                if delta:
+                    campaign_days.append((campaign_id, day, delta))
+        originals = tuple(
+            OriginalWrite(tx_id, refunded, reversed_)
+            for tx_id, (refunded, reversed_) in self.refund_state.items()
+            if self.refund_loaded[tx_id] != (refunded, reversed_)
+        )
+        return BatchPlan(
+            answers=tuple(answers),
+            transfers=tuple(self.transfers),
+            lots=lot_writes,
+            members=member_rows,
+            learned=tuple(self.learned),
+            usage=usage,
+            rule_budgets=rule_budgets,
+            campaign_budgets=tuple(campaign_budgets),
+            campaign_days=tuple(campaign_days),
+            draws=tuple(self.draws),
+            originals=originals,
+            refunded=tuple(self.refunded),
+            spend=tuple(self.spend),
+            offers=self.offers.effects(),
+        )
+
+
+def _draw_result(d: AwardedDraw) -> DrawResult:
+    return DrawResult(d.campaign_id, d.multiplier, d.points, d.proof, d.drawn_multiplier)
+
 
 def plan_batch(
-    transactions: list[CardTransaction],
+    transactions: Sequence[CardTransaction],
     *,
     program: CompiledProgram,
     rules: RuleSet,
-    campaigns: dict[str, CampaignState],
-    members: dict[str, MemberState],
-    originals: dict[str, Original],
+    campaigns: Mapping[str, CampaignBudget],
+    members: Mapping[str, MemberState],
+    originals: Mapping[str, Original],
     usage: Usage,
     now: datetime,
-    book: OfferMatcher | None = None,
+    offers: OfferMatcher | None = None,
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
-    error as outcome and changes nothing."""
-    planner = _Planner(program, rules, campaigns, members, originals, usage, now, book)
-    outcomes: list[dict[str, Any] | RewardsError] = []
+    error as its answer and changes nothing. Nothing given is changed."""
+    planner = _Planner(
+        program,
+        rules,
+        campaigns,
+        members,
+        originals,
+        usage,
+        now,
+        (offers or NoOffers()).start(),
+    )
+    answers: list[Answer | RewardsError] = []
     for tx in transactions:
         if tx.currency != program.program.currency:
-            outcomes.append(
+            answers.append(
                 ValidationFailed(
                     f"the program's currency is {program.program.currency}",
                     errors=[("currency", f"must be {program.program.currency}")],
@@ -582,34 +789,14 @@ def plan_batch(
             continue
         try:
             if tx.kind == "purchase":
-                outcome = planner.purchase(tx)
-                outcomes.append(outcome)
-                # A refund later in the same batch may point at this purchase.
-                originals[tx.id] = Original(
-                    tx.id,
-                    tx.member_id,
-                    "purchase",
-                    tx.amount_minor,
-                    tx.currency,
-                    0,
-                    False,
-                    tx.occurred_at,
-                    outcome,
-                )
+                answers.append(planner.purchase(tx))
             else:
-                outcomes.append(planner.refund(tx))
+                answers.append(planner.refund(tx))
+            if tx.kind == "purchase":
+                planner.learn(tx)
         except RewardsError as exc:
-            outcomes.append(exc)
-    return BatchPlan(
-        outcomes=outcomes,
-        transfers=planner.transfers,
-        draws=planner.draws,
-        members=members,
-        usage=planner.usage,
-        rule_budget_used=planner.budget_used,
-        campaigns=campaigns,
-        originals=originals,
-    )
+            answers.append(exc)
+    return planner.plan(answers)
 
 
 class LockPlan(msgspec.Struct, frozen=True):
@@ -623,13 +810,13 @@ class LockPlan(msgspec.Struct, frozen=True):
 
 
 def lock_plan(
-    transactions: list[CardTransaction],
+    transactions: Sequence[CardTransaction],
     *,
     program: CompiledProgram,
     rules: RuleSet,
-    campaigns: dict[str, CampaignState],
-    members: dict[str, MemberState],
-    originals: dict[str, Original],
+    campaigns: Sequence[DrawCampaign],
+    members: Mapping[str, MemberState],
+    originals: Mapping[str, Original],
 ) -> LockPlan:
     """Which rules with a budget, which member caps and which budgeted campaigns the batch
     may touch, so that exactly those rows are locked (in a fixed order) and loaded."""
@@ -638,22 +825,33 @@ def lock_plan(
     periods: set[str] = set()
     budgeted: set[str] = set()
     days: set[date] = set()
+    by_id = {c.id: c for c in campaigns}
+    budgeted_states = [CampaignState(c, b"", 0) for c in campaigns if c.budget != DrawBudget()]
+    learned: dict[str, set[str]] = {}
     for tx in transactions:
         member = members.get(tx.member_id)
         if member is None:
             continue
         if tx.kind == "purchase":
-            facts = facts_of(tx, member, program)
+            known = learned.setdefault(tx.member_id, set(member.card_products))
+            seen = msgspec.structs.replace(member, card_products=sorted(known))
+            facts = facts_of(tx, seen, program)
+            if tx.card_product:
+                known.add(tx.card_product)
             matched = [r.id for r in rules.matching(facts)]
             when = tx.occurred_at
-            eligible = [c.id for c in campaigns.values() if c.eligible(facts)]
+            eligible = [c.id for c in budgeted_states if c.eligible(facts)]
         else:
             original = originals.get(tx.original_id or "")
             if original is None:
                 continue
-            matched = [r["rule_id"] for r in original.response["rules_applied"]]
+            matched = [rule_id for rule_id, _ in original.award.rules]
             when = original.occurred_at
-            eligible = [d["campaign_id"] for d in original.response.get("draws") or []]
+            eligible = [
+                d.campaign_id
+                for d in original.award.draws
+                if d.campaign_id in by_id and by_id[d.campaign_id].budget != DrawBudget()
+            ]
         day = program.local_date(when)
         for rule_id in matched:
             caps = rules.by_id[rule_id].caps if rule_id in rules.by_id else None
@@ -664,11 +862,9 @@ def lock_plan(
             if caps.per_member_per_day is not None or caps.per_member_per_month is not None:
                 capped.add((tx.member_id, rule_id))
                 periods.update((f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"))
-        for campaign_id in eligible:
-            state = campaigns.get(campaign_id)
-            if state is not None and state.campaign.budget != DrawBudget():
-                budgeted.add(campaign_id)
-                days.add(day)
+        if eligible:
+            budgeted.update(eligible)
+            days.add(day)
     return LockPlan(
         sorted(budget_rules), sorted(capped), sorted(periods), sorted(budgeted), sorted(days)
     )

@@ -61,7 +61,7 @@ class StoredTransaction(msgspec.Struct, frozen=True):
 
     transaction_id: str
     body_hash: bytes
-    response: dict[str, Any]
+    answer: bytes | None  # the JSON sent; None while the batch that took the id runs
 
 
 class AuditEntry(msgspec.Struct, frozen=True):

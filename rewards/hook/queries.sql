@@ -66,9 +66,9 @@ WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::d
 -- Records each transaction unless its id is known; returns the ids this call recorded.
 -- Ids come sorted so that concurrent batches take their locks in the same order.
 INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id, original_id,
-                          amount_minor, currency, occurred_at, body, response)
+                          amount_minor, currency, occurred_at, body)
 SELECT $1::text, t.id, t.hash, t.kind, t.member_id, t.original_id, t.amount, t.currency,
-       t.occurred_at, t.body, '{}'::jsonb
+       t.occurred_at, t.body
 FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[],
             $8::text[], $9::timestamptz[], $10::jsonb[])
      AS t(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body)
@@ -76,15 +76,32 @@ ON CONFLICT (tenant_id, transaction_id) DO NOTHING
 RETURNING transaction_id;
 
 -- name: transactions_known
-SELECT transaction_id, body_hash, response FROM transactions
+SELECT transaction_id, body_hash, answer, response FROM transactions
 WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
 -- name: transactions_lock_originals
-SELECT transaction_id, member_id, kind, amount_minor, currency, refunded_minor, reversed,
-       occurred_at, response
-FROM transactions
-WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[])
-ORDER BY transaction_id FOR UPDATE;
+-- The transactions refunds point at, locked in id order, with what the ledger recorded of
+-- each: its earn transfer's detail (base and rule points), its draws (of the campaigns $3)
+-- and its offer redemptions — what a refund claws back in proportion.
+SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refunded_minor,
+       t.reversed, t.occurred_at, t.answer IS NOT NULL OR t.response IS NOT NULL AS answered,
+       (SELECT x.detail FROM transfers x
+        WHERE x.tenant_id = t.tenant_id AND x.transaction_id = t.transaction_id
+          AND x.kind = 'earn') AS earned,
+       coalesce((SELECT jsonb_agg(jsonb_build_array(d.campaign_id, d.paid, d.drawn, d.points,
+                                                    d.proof) ORDER BY d.campaign_id)
+                 FROM draws d
+                 WHERE d.tenant_id = t.tenant_id AND d.campaign_id = ANY($3::text[])
+                   AND d.transaction_id = t.transaction_id), '[]') AS draws,
+       coalesce((SELECT jsonb_agg(jsonb_build_array(r.offer_id, o.merchant_id, r.reward_minor,
+                                                    r.points) ORDER BY r.offer_id)
+                 FROM offer_redemptions r
+                 JOIN offers o ON o.tenant_id = r.tenant_id AND o.offer_id = r.offer_id
+                 WHERE r.tenant_id = t.tenant_id AND r.transaction_id = t.transaction_id
+                   AND r.original_id IS NULL), '[]') AS offers
+FROM transactions t
+WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[])
+ORDER BY t.transaction_id FOR UPDATE OF t;
 
 -- name: transactions_forget
 -- Items of a batch that failed leave no trace, so that a corrected retry can succeed.
@@ -105,5 +122,5 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- name: transaction_detail
 SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at,
-       body, response, created_at
+       body, answer, response, created_at
 FROM transactions WHERE tenant_id = $1::text AND transaction_id = $2::text;

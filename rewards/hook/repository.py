@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import msgspec
 
 from db.queries import queries_beside
-from db.rows import one
 from db.types import Conn
-from offers.core.matching import OfferRecord, OfferUse
+from offers.core.matching import OfferUse
 from offers.core.offers import OfferState, offer_state_of
-from rewards.core.planner import CardTransaction, Original
+from rewards.core.planner import (
+    Answer,
+    AppliedOffer,
+    Award,
+    AwardedDraw,
+    CardTransaction,
+    OfferRecord,
+    OfferUseChange,
+    Original,
+)
 from rewards.core.records import StoredTransaction, TransactionRecord
 
 sql = queries_beside(__file__)
+_encode = msgspec.json.Encoder().encode
 
 
 async def plan_each_call(conn: Conn) -> None:
@@ -43,13 +54,25 @@ async def take_ids(
 
 
 async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredTransaction]:
+    """The recorded transactions among ``ids``, each with the bytes of its answer (None: a
+    concurrent batch took the id and has not answered yet)."""
     rows = await conn.fetch(sql("transactions_known"), tenant_id, ids)
     return {
         row["transaction_id"]: StoredTransaction(
-            row["transaction_id"], bytes(row["body_hash"]), row["response"]
+            row["transaction_id"], bytes(row["body_hash"]), _answer_bytes(row)
         )
         for row in rows
     }
+
+
+def _answer_bytes(row: Any) -> bytes | None:
+    """The answer as sent. Transactions recorded before answers were kept as bytes
+    (migration 0012) have it as JSON, encoded again the way the hook encodes answers."""
+    if row["answer"] is not None:
+        return bytes(row["answer"])
+    if row["response"] is not None:
+        return _encode(msgspec.convert(row["response"], Answer))
+    return None
 
 
 async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
@@ -57,10 +80,17 @@ async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
         await conn.execute(sql("transactions_forget"), tenant_id, ids)
 
 
-async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, Original]:
+async def lock_originals(
+    conn: Conn, tenant_id: str, ids: list[str], campaign_ids: list[str]
+) -> dict[str, Original]:
+    """The transactions that refunds point at, locked, each with its award as the ledger
+    recorded it: the earn transfer's base and rule points, the draws (of the tenant's
+    ``campaign_ids``) and the offer redemptions."""
     if not ids:
         return {}
-    rows = await conn.fetch(sql("transactions_lock_originals"), tenant_id, sorted(set(ids)))
+    rows = await conn.fetch(
+        sql("transactions_lock_originals"), tenant_id, sorted(set(ids)), campaign_ids
+    )
     return {
         row["transaction_id"]: Original(
             row["transaction_id"],
@@ -71,11 +101,29 @@ async def lock_originals(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str
             row["refunded_minor"],
             row["reversed"],
             row["occurred_at"],
-            row["response"],
+            _award(row),
         )
         for row in rows
-        if row["response"]  # a claim of a concurrent batch that has not answered yet
+        if row["answered"]  # else a concurrent batch took the id and has not answered yet
     }
+
+
+def _award(row: Any) -> Award:
+    earned = row["earned"] or {}
+    return Award(
+        base=earned.get("base", 0),
+        rules=tuple(
+            sorted((rule_id, points) for rule_id, points in earned.get("rules", {}).items())
+        ),
+        draws=tuple(
+            AwardedDraw(campaign_id, paid, drawn, points, proof)
+            for campaign_id, paid, drawn, points, proof in row["draws"]
+        ),
+        offers=tuple(
+            AppliedOffer(offer_id, merchant_id, reward_minor, points)
+            for offer_id, merchant_id, reward_minor, points in row["offers"]
+        ),
+    )
 
 
 async def rule_budgets(
@@ -118,7 +166,21 @@ async def campaign_budgets(
 
 async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> TransactionRecord | None:
     row = await conn.fetchrow(sql("transaction_detail"), tenant_id, transaction_id)
-    return one(row, TransactionRecord)
+    if row is None:
+        return None
+    answer = _answer_bytes(row)
+    return TransactionRecord(
+        row["transaction_id"],
+        row["kind"],
+        row["member_id"],
+        row["original_id"],
+        row["amount_minor"],
+        row["currency"],
+        row["occurred_at"],
+        row["body"],
+        msgspec.json.decode(answer) if answer is not None else {},
+        row["created_at"],
+    )
 
 
 async def store_merchants(conn: Conn, tenant_id: str, store_ids: list[str]) -> dict[str, str]:
@@ -151,19 +213,18 @@ async def member_uses(
     return {(r["member_id"], r["offer_id"]): OfferUse(r["claimed"], r["uses"]) for r in rows}
 
 
-async def save_uses(conn: Conn, tenant_id: str, uses: dict[tuple[str, str], OfferUse]) -> None:
-    changed = [(k, v) for k, v in uses.items() if v.changed]
-    if changed:
-        await conn.execute(
-            sql("offer_members_save"),
-            tenant_id,
-            [k[0] for k, _ in changed],
-            [k[1] for k, _ in changed],
-            [v.uses for _, v in changed],
-        )
+async def save_uses(conn: Conn, tenant_id: str, uses: Sequence[OfferUseChange]) -> None:
+    """Members' uses of offers after the batch."""
+    await conn.execute(
+        sql("offer_members_save"),
+        tenant_id,
+        [u.member_id for u in uses],
+        [u.offer_id for u in uses],
+        [u.uses for u in uses],
+    )
 
 
-async def insert_records(conn: Conn, tenant_id: str, records: list[OfferRecord]) -> None:
+async def insert_records(conn: Conn, tenant_id: str, records: Sequence[OfferRecord]) -> None:
     if records:
         r = records
         await conn.execute(

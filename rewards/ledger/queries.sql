@@ -191,11 +191,11 @@ WITH transfer_rows AS (
          AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day)
 ), answers_saved AS (
     UPDATE transactions t
-    SET response = coalesce(u.response, t.response),
+    SET answer = coalesce(u.answer, t.answer),
         refunded_minor = coalesce(u.refunded_minor, t.refunded_minor),
         reversed = coalesce(u.reversed, t.reversed)
-    FROM unnest($34::text[], $35::jsonb[], $36::bigint[], $37::boolean[])
-         AS u(transaction_id, response, refunded_minor, reversed)
+    FROM unnest($34::text[], $35::bytea[], $36::bigint[], $37::boolean[])
+         AS u(transaction_id, answer, refunded_minor, reversed)
     WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
       AND t.transaction_id = ANY($34::text[])
 ), spend_added AS (

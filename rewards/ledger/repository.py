@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -9,8 +10,9 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
+from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan, member_writes
 from rewards.core.lots import Lot, MemberState
-from rewards.core.planner import DrawRecord, TransferPlan
+from rewards.core.planner import DrawRecord, OfferBudgetDelta, SpendRow, UsageWrite
 
 sql = queries_beside(__file__)
 
@@ -135,46 +137,40 @@ def _member(row: Any) -> MemberState:
     )
 
 
-class Writes(msgspec.Struct):
-    """Everything one batch writes (see ``ledger_write``): its ledger, what it recorded, and
-    what it claims from budgets (added at COMMIT, which fails with ``db.types.BudgetTaken``
-    if a claim no longer fits)."""
+class AnswerSave(msgspec.Struct, frozen=True):
+    """A hook transaction's answer (as sent) and refund state to record; None keeps what
+    is there."""
 
-    transfers: list[TransferPlan]
-    members: list[MemberState]
-    learned: list[tuple[str, str]] = []  # (member, card product) seen paying
-    usage: dict[tuple[str, str, str], int] = {}
-    draws: list[DrawRecord] = []
-    answers: dict[str, Answer] = {}
-    spend: list[tuple[str, date, int]] = []  # (member, month, amount), refunds negative
-    rule_deltas: dict[str, int] = {}
-    campaign_deltas: dict[str, int] = {}
-    daily_deltas: dict[tuple[str, date], int] = {}
-    offer_deltas: dict[str, tuple[int, int]] = {}  # (uses, reward)
+    transaction_id: str
+    answer: bytes | None
+    refunded_minor: int | None
+    reversed: bool | None
+
+
+class Writes(msgspec.Struct, frozen=True):
+    """Everything one change of the ledger writes (see ``ledger_write``): transfers, lots and
+    balances, and for hook batches what they recorded and reserved from budgets (added at
+    COMMIT, which fails with ``db.types.BudgetTaken`` if a reservation no longer fits)."""
+
+    transfers: Sequence[TransferPlan]
+    lots: Sequence[LotWrite] = ()
+    members: Sequence[MemberWrite] = ()
+    learned: Sequence[tuple[str, str]] = ()  # (member, card product) seen paying
+    usage: Sequence[UsageWrite] = ()
+    draws: Sequence[DrawRecord] = ()
+    answers: Sequence[AnswerSave] = ()
+    spend: Sequence[SpendRow] = ()
+    rule_budgets: Sequence[tuple[str, int]] = ()
+    campaign_budgets: Sequence[tuple[str, int]] = ()
+    campaign_days: Sequence[tuple[str, date, int]] = ()
+    offer_budgets: Sequence[OfferBudgetDelta] = ()
 
 
 async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
     """Write it all in one statement."""
-    t, d = w.transfers, w.draws
-    changed: list[tuple[int, int, int]] = []
-    added: list[tuple[str, int, int, datetime, datetime | None]] = []
-    for member in w.members:
-        for lot in member.lots:
-            if lot.lot_id is None:
-                if lot.amount > 0:
-                    added.append(
-                        (
-                            member.member_id,
-                            lot.amount,
-                            lot.remaining,
-                            lot.available_at,
-                            lot.expires_at,
-                        )
-                    )
-            elif lot.changed:
-                changed.append((lot.lot_id, lot.amount, lot.remaining))
-    usage, answers, daily = list(w.usage), list(w.answers), list(w.daily_deltas)
-    offers = list(w.offer_deltas)
+    t, d, a = w.transfers, w.draws, w.answers
+    changed = [lot for lot in w.lots if lot.lot_id is not None]
+    added = [lot for lot in w.lots if lot.lot_id is None]
     await conn.execute(
         sql("ledger_write"),
         tenant_id,
@@ -185,23 +181,23 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
         [x.member_id for x in t],
         [x.transaction_id for x in t],
         [x.detail for x in t],
-        [c[0] for c in changed],
-        [c[1] for c in changed],
-        [c[2] for c in changed],
-        [a[0] for a in added],
-        [a[1] for a in added],
-        [a[2] for a in added],
-        [a[3] for a in added],
-        [a[4] for a in added],
+        [x.lot_id for x in changed],
+        [x.amount for x in changed],
+        [x.remaining for x in changed],
+        [x.member_id for x in added],
+        [x.amount for x in added],
+        [x.remaining for x in added],
+        [x.available_at for x in added],
+        [x.expires_at for x in added],
         [m.member_id for m in w.members],
         [m.balance for m in w.members],
         [m.lifetime_earned for m in w.members],
         [p[0] for p in w.learned],
         [p[1] for p in w.learned],
-        [k[0] for k in usage],
-        [k[1] for k in usage],
-        [k[2] for k in usage],
-        [w.usage[k] for k in usage],
+        [u.member_id for u in w.usage],
+        [u.rule_id for u in w.usage],
+        [u.period for u in w.usage],
+        [u.points for u in w.usage],
         [x.campaign_id for x in d],
         [x.transaction_id for x in d],
         [x.member_id for x in d],
@@ -210,31 +206,33 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
         [x.points for x in d],
         [x.proof for x in d],
         [x.day for x in d],
-        answers,
-        [w.answers[i][0] for i in answers],
-        [w.answers[i][1] for i in answers],
-        [w.answers[i][2] for i in answers],
-        [r[0] for r in w.spend],
-        [r[1] for r in w.spend],
-        [r[2] for r in w.spend],
-        list(w.rule_deltas),
-        list(w.rule_deltas.values()),
-        list(w.campaign_deltas),
-        list(w.campaign_deltas.values()),
-        [k[0] for k in daily],
-        [k[1] for k in daily],
-        [w.daily_deltas[k] for k in daily],
-        offers,
-        [w.offer_deltas[o][0] for o in offers],
-        [w.offer_deltas[o][1] for o in offers],
+        [x.transaction_id for x in a],
+        [x.answer for x in a],
+        [x.refunded_minor for x in a],
+        [x.reversed for x in a],
+        [r.member_id for r in w.spend],
+        [r.month for r in w.spend],
+        [r.amount_minor for r in w.spend],
+        [k for k, _ in w.rule_budgets],
+        [v for _, v in w.rule_budgets],
+        [k for k, _ in w.campaign_budgets],
+        [v for _, v in w.campaign_budgets],
+        [c for c, _, _ in w.campaign_days],
+        [day for _, day, _ in w.campaign_days],
+        [v for _, _, v in w.campaign_days],
+        [o.offer_id for o in w.offer_budgets],
+        [o.uses for o in w.offer_budgets],
+        [o.reward for o in w.offer_budgets],
     )
 
 
 async def write_ledger(
-    conn: Conn, tenant_id: str, t: list[TransferPlan], members: list[MemberState]
+    conn: Conn, tenant_id: str, t: Sequence[TransferPlan], members: Sequence[MemberState]
 ) -> None:
-    """Insert the transfers and save the members' lots and balances."""
-    await write(conn, tenant_id, Writes(t, members))
+    """Insert the transfers and save the members' lots and balances (a lot remembers what
+    it was loaded with, so only new and changed lots are written)."""
+    lots, balances = member_writes(members)
+    await write(conn, tenant_id, Writes(t, lots, balances))
 
 
 async def set_tiers(
@@ -261,6 +259,3 @@ async def set_tiers(
 async def members_with_spend_since(conn: Conn, tenant_id: str, since: date) -> list[str]:
     rows = await conn.fetch(sql("member_spend_members_since"), tenant_id, since)
     return [r["member_id"] for r in rows]
-
-
-Answer = tuple[dict[str, Any] | None, int | None, bool | None]  # response, refunded, reversed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,23 +13,27 @@ from db.types import Conn
 from rewards.audit import service as audit
 from rewards.core import lots
 from rewards.core.errors import NotFound, ValidationFailed
+from rewards.core.ledger import (
+    ADJUSTMENTS_ACCOUNT,
+    EXPIRED_ACCOUNT,
+    BalanceSummary,
+    TransferPlan,
+    balance_summary,
+    member_account,
+)
 from rewards.core.lots import MemberState
-from rewards.core.planner import TransferPlan, balance_summary, member_account
 from rewards.core.program import IMMEDIATE, CompiledProgram, tier_window_start
 from rewards.ledger import repository as ledger_db
 from rewards.program.service import compiled_for
 
 _log = logging.getLogger("rewards.ledger")
 
-ADJUSTMENTS_ACCOUNT = "adjustments"
-EXPIRED_ACCOUNT = "expired"
-
 
 class Adjustment(msgspec.Struct, frozen=True):
     member_id: str
     points: int
     reason: str
-    balance: dict[str, int]
+    balance: BalanceSummary
 
 
 async def adjust(
@@ -234,7 +239,7 @@ async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str
 # transfers through these: the ledger's statements are the ledger's own.
 
 Writes = ledger_db.Writes
-Answer = ledger_db.Answer
+AnswerSave = ledger_db.AnswerSave
 
 
 async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
@@ -255,7 +260,7 @@ async def write(conn: Conn, tenant_id: str, writes: Writes) -> None:
 
 
 async def write_transfers(
-    conn: Conn, tenant_id: str, transfers: list[TransferPlan], members: list[MemberState]
+    conn: Conn, tenant_id: str, transfers: Sequence[TransferPlan], members: Sequence[MemberState]
 ) -> None:
     """Insert the transfers and save the members' lots and balances."""
     await ledger_db.write_ledger(conn, tenant_id, transfers, members)
