@@ -20,16 +20,10 @@ from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import CredentialCache
-from api.controllers.admin import AdminController
-from api.controllers.catalog import CatalogAdminController, CatalogMemberController
+from api.controllers.admin import AdminController, AdminOffersController, CatalogAdminController
 from api.controllers.hooks import HooksController
-from api.controllers.me import MeController
-from api.controllers.merchant import MerchantController
-from api.controllers.offers import (
-    AdminOffersController,
-    MemberOffersController,
-    MerchantOffersController,
-)
+from api.controllers.me import CatalogMemberController, MeController, MemberOffersController
+from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
 from api.logs import AccessLog, configure_logging

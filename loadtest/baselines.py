@@ -10,7 +10,6 @@ Run: .venv/bin/python -m loadtest.baselines [--seconds 20] [--connections 32]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -30,7 +29,6 @@ from db.queries import parse_queries
 from loadtest import wire
 from loadtest.hook_load import Server, transaction
 from loadtest.hook_load import drive as drive_hooks
-from loadtest.machine import describe
 from loadtest.wire import Request, Run, free_port, percentile
 
 HERE = Path(__file__).parent
@@ -103,16 +101,7 @@ async def prepare(dsn: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.baselines --seconds {args.seconds:g} "
-        f"--connections {args.connections} --workers {args.workers}"
-    )
+    args = wire.scenario_arguments("baselines", seconds=20)
     rows = []
 
     server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="rewards-baseline-")), delete=True)

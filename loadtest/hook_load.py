@@ -13,7 +13,6 @@ end to end, generator included.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -32,7 +31,6 @@ import msgspec
 from db.embedded import EmbeddedPostgres
 from db.queries import parse_queries
 from loadtest import wire
-from loadtest.machine import describe
 from loadtest.wire import Request, Run, free_port, percentile
 from rewards.core.credentials import hook_signature
 
@@ -228,17 +226,7 @@ def report(label: str, run: Run, per: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    args = parser.parse_args()
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.hook_load --seconds {args.seconds:g} --workers "
-        f"{args.workers} --connections {args.connections} --batch-size {args.batch_size}"
-    )
+    args = wire.scenario_arguments("hook_load", seconds=20, batch_size=(int, 1000))
     server = Server(args.workers)
     rng = random.Random(7)
     try:

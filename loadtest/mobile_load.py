@@ -13,7 +13,6 @@ already used up, too few points) are counted apart from errors (5xx, broken conn
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -26,9 +25,9 @@ from typing import NamedTuple
 import httpx
 import msgspec
 
+from loadtest import wire
 from loadtest.city import city_stores
 from loadtest.hook_load import Server
-from loadtest.machine import describe
 from loadtest.nearby_load import seed as seed_city
 from loadtest.wire import Connection, percentile
 from rewards.core.credentials import encode_member_token, hook_signature
@@ -231,19 +230,13 @@ def print_traffic(traffic: Traffic) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--soak", type=float, default=0, help="then soak this many seconds")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--stores", type=int, default=20_000)
-    args = parser.parse_args()
     server_name = os.environ.get("LOAD_HTTP_SERVER", "uvicorn")
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.mobile_load --seconds {args.seconds:g} --soak "
-        f"{args.soak:g} --workers {args.workers} --connections {args.connections} "
-        f"--stores {args.stores} (server: {server_name})"
+    args = wire.scenario_arguments(
+        "mobile_load",
+        seconds=30,
+        note=f" (server: {server_name})",
+        soak=(float, 0.0),
+        stores=(int, 20_000),
     )
     server = Server(args.workers)
     try:

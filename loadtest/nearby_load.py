@@ -6,7 +6,6 @@ Run: .venv/bin/python -m loadtest.nearby_load [--seconds 15] [--stores 100000]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import sys
@@ -18,7 +17,6 @@ from db.pool import connect
 from loadtest import wire
 from loadtest.city import QUERIES, STORES_PER_MERCHANT, city_stores
 from loadtest.hook_load import Server
-from loadtest.machine import describe
 from loadtest.wire import Request, Run, percentile
 from offers.core.offers import Offer, OfferReward
 from offers.merchants.repository import insert_merchants
@@ -80,17 +78,7 @@ async def drive(server: Server, connections: int, seconds: float, warmup: float 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--stores", type=int, default=100_000)
-    args = parser.parse_args()
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.nearby_load --seconds {args.seconds:g} --workers "
-        f"{args.workers} --connections {args.connections} --stores {args.stores}"
-    )
+    args = wire.scenario_arguments("nearby_load", seconds=15, stores=(int, 100_000))
     server = Server(args.workers)
     try:
         asyncio.run(seed(server, args.stores))

@@ -5,7 +5,6 @@ Run: .venv/bin/python -m loadtest.redeem_load [--seconds 15] [--workers 2] [--co
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -15,7 +14,6 @@ import msgspec
 
 from loadtest import wire
 from loadtest.hook_load import Server
-from loadtest.machine import describe
 from loadtest.wire import Request, Run, percentile
 from rewards.core.credentials import encode_member_token, hook_signature
 
@@ -81,16 +79,7 @@ async def drive(server: Server, connections: int, seconds: float) -> Run:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.redeem_load --seconds {args.seconds:g} "
-        f"--workers {args.workers} --connections {args.connections}"
-    )
+    args = wire.scenario_arguments("redeem_load", seconds=15)
     server = Server(args.workers)
     try:
         fund(server)

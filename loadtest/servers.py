@@ -7,7 +7,6 @@ Run: .venv/bin/python -m loadtest.servers [--seconds 8] [--rounds 2]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import statistics
@@ -17,7 +16,6 @@ import msgspec
 
 from loadtest import hook_load, mobile_load, wire
 from loadtest.hook_load import Server
-from loadtest.machine import describe
 from loadtest.nearby_load import seed as seed_city
 from loadtest.wire import percentile
 
@@ -61,15 +59,8 @@ def measure(http_server: str, seconds: float, connections: int, rnd: int) -> dic
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
-    print(f"machine: {describe()}")
-    print(
-        f"command: python -m loadtest.servers --seconds {args.seconds:g} --rounds "
-        f"{args.rounds} --connections {args.connections} (2 workers, {STORES:,} stores)"
+    args = wire.scenario_arguments(
+        "servers", seconds=8, note=f" ({STORES:,} stores)", rounds=(int, 2)
     )
     results: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
     for rnd in range(args.rounds):

@@ -4,6 +4,7 @@ more per request than the server under test on a 2-core machine)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import socket
@@ -11,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from loadtest.machine import describe
 
 
 class Connection:
@@ -136,3 +139,27 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def scenario_arguments(
+    script: str, *, seconds: float, note: str = "", **own: tuple[type, object]
+) -> argparse.Namespace:
+    """The command line of a load scenario: ``--seconds``, ``--workers``, ``--connections``
+    and the scenario's ``own`` options (name: (type, default)); printed back with the machine
+    it runs on, so that every report says what produced it."""
+    parser = argparse.ArgumentParser(prog=f"python -m loadtest.{script}")
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    for name, (kind, default) in own.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default)
+    args = parser.parse_args()
+    shown = " ".join(
+        f"--{name.replace('_', '-')} {value:g}"
+        if isinstance(value, float)
+        else f"--{name.replace('_', '-')} {value}"
+        for name, value in vars(args).items()
+    )
+    print(f"machine: {describe()}")
+    print(f"command: python -m loadtest.{script} {shown}{note}")
+    return args

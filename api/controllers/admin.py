@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from api.auth import Admin, admin_guard
 from api.controllers.hooks import to_card_transaction
 from api.deps import DbConn
-from api.dto import (
+from api.dto.admin import (
     AdjustmentIn,
     AdjustmentOut,
     ApiKeyCreate,
@@ -24,8 +24,12 @@ from api.dto import (
     ApiKeyPage,
     AuditOut,
     AuditPage,
-    BalanceSummary,
     CampaignStatsOut,
+    CatalogItemIn,
+    CatalogItemPage,
+    CatalogItemPatch,
+    CodesAdded,
+    CodesIn,
     DrawCampaignIn,
     DrawCampaignOut,
     DrawCampaignPage,
@@ -33,7 +37,6 @@ from api.dto import (
     EarnRuleOut,
     EarnRulePage,
     EarnRulePatch,
-    HookTransaction,
     LiabilityDayOut,
     LiabilityOut,
     MemberOut,
@@ -41,19 +44,31 @@ from api.dto import (
     MemberPut,
     MerchantCreate,
     MerchantCreated,
-    MerchantOut,
     MerchantPage,
     ProgramIn,
     ProgramPatch,
     ProgramReplaced,
+    RejectIn,
     RevealOut,
     TransactionOut,
 )
+from api.dto.common import (
+    BalanceSummary,
+    CatalogItemOut,
+    HookTransaction,
+    MerchantOut,
+    OfferOut,
+    OfferPage,
+)
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
-from offers.core.offers import Merchant
+from api.presenters import item_out, merchant_out, offer_out
+from offers.core.offers import Status
 from offers.merchants import service as merchants
+from offers.publishing import service as publishing
 from rewards.audit import service as audit
+from rewards.catalog import service as redemptions
 from rewards.core.campaigns import DrawCampaign
+from rewards.core.catalog import CatalogItem
 from rewards.core.credentials import ID_PATTERN
 from rewards.core.earning import EarnRule
 from rewards.core.planner import Answer
@@ -64,10 +79,6 @@ from rewards.ledger import service as ledger
 from rewards.members import service as members
 from rewards.program import service as programs
 from rewards.tenants import keys
-
-
-def merchant_out(merchant: Merchant) -> MerchantOut:
-    return MerchantOut(merchant.merchant_id, merchant.name, merchant.category, merchant.created_at)
 
 
 def member_out(member: Member, balance: BalanceSummary) -> MemberOut:
@@ -248,19 +259,8 @@ class AdminController(Controller):
             conn, caller.tenant_id, tier, segment, decode_cursor(cursor, str), limit
         )
         return MemberPage(
-            [
-                MemberOut(
-                    m.member_id,
-                    m.tier,
-                    m.segments,
-                    m.card_products,
-                    m.referral_code_used,
-                    BalanceSummary(m.balance - m.pending, m.pending),
-                    m.created_at,
-                )
-                for m in found
-            ],
-            next_cursor([m.member_id for m in found], limit),
+            [member_out(m.member, BalanceSummary(m.balance - m.pending, m.pending)) for m in found],
+            next_cursor([m.member.member_id for m in found], limit),
         )
 
     @get("/members/{member_id:str}", summary="A member with its balance")
@@ -558,3 +558,118 @@ def campaign_out(view: programs.CampaignView) -> DrawCampaignOut:
         view.created_at,
         None if stats is None else CampaignStatsOut(**msgspec.to_builtins(stats)),
     )
+
+
+class CatalogAdminController(Controller):
+    """The operator's benefit catalog."""
+
+    path = "/v1/admin/catalog"
+    guards = [admin_guard]  # noqa: RUF012
+    security = [{"AdminKey": []}]  # noqa: RUF012
+    tags = ["admin"]  # noqa: RUF012
+
+    @post("/items", status_code=201, summary="Create a catalog item (pool items with codes)")
+    async def create_item(
+        self, data: JSONBody[CatalogItemIn], caller: NamedDependency[Admin], conn: DbConn
+    ) -> CatalogItemOut:
+        document = msgspec.to_builtins(data)
+        codes = document.pop("codes", [])
+        item = msgspec.convert(document, CatalogItem)
+        return item_out(
+            await redemptions.create_item(conn, caller.tenant_id, caller.actor, item, codes)
+        )
+
+    @get("/items", summary="List catalog items")
+    async def list_items(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        category: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> CatalogItemPage:
+        views = await redemptions.list_items(
+            conn, caller.tenant_id, category, decode_cursor(cursor, str), limit
+        )
+        return CatalogItemPage(
+            [item_out(v) for v in views], next_cursor([v.item.sku for v in views], limit)
+        )
+
+    @get("/items/{sku:str}", summary="One catalog item with its stock")
+    async def get_item(
+        self, sku: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+    ) -> CatalogItemOut:
+        return item_out(await redemptions.get_item(conn, caller.tenant_id, sku))
+
+    @patch("/items/{sku:str}", summary="Change a catalog item")
+    async def patch_item(
+        self,
+        sku: FromPath[str],
+        data: JSONBody[CatalogItemPatch],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> CatalogItemOut:
+        changes = msgspec.to_builtins(data)
+        return item_out(
+            await redemptions.patch_item(conn, caller.tenant_id, caller.actor, sku, changes)
+        )
+
+    @post("/items/{sku:str}/codes", status_code=201, summary="Add codes to a pool item")
+    async def add_codes(
+        self,
+        sku: FromPath[str],
+        data: JSONBody[CodesIn],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> CodesAdded:
+        added, left = await redemptions.add_codes(
+            conn, caller.tenant_id, caller.actor, sku, data.codes
+        )
+        return CodesAdded(sku, added, left)
+
+
+class AdminOffersController(Controller):
+    """The operator's review of offers."""
+
+    path = "/v1/admin/offers"
+    guards = [admin_guard]  # noqa: RUF012
+    security = [{"AdminKey": []}]  # noqa: RUF012
+    tags = ["admin"]  # noqa: RUF012
+
+    @get("", summary="Offers, by status (e.g. pending_review)")
+    async def list_offers(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        status: FromQuery[Status | None] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> OfferPage:
+        found = await publishing.list_for_review(
+            conn, caller.tenant_id, status, decode_cursor(cursor, str), limit
+        )
+        return OfferPage(
+            [offer_out(o) for o in found], next_cursor([o.offer.id for o in found], limit)
+        )
+
+    @post("/{offer_id:str}/approve", status_code=200, summary="Approve an offer: it goes live")
+    async def approve(
+        self, offer_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+    ) -> OfferOut:
+        return offer_out(
+            await publishing.transition(conn, caller.tenant_id, caller.actor, offer_id, "approve")
+        )
+
+    @post("/{offer_id:str}/reject", status_code=200, summary="Reject an offer, with a reason")
+    async def reject(
+        self,
+        offer_id: FromPath[str],
+        data: JSONBody[RejectIn],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> OfferOut:
+        return offer_out(
+            await publishing.transition(
+                conn, caller.tenant_id, caller.actor, offer_id, "reject", reason=data.reason
+            )
+        )

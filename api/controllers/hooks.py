@@ -12,7 +12,8 @@ from litestar.params import JSONBody
 
 from api.auth import HookCaller, hook_guard
 from api.deps import DbConn
-from api.dto import HookBatch, HookTransaction
+from api.dto.common import HookTransaction
+from api.dto.hooks import HookBatch
 from api.problems import FieldError, Problem, request_id_of
 from api.request import decode_strict
 from rewards.core.errors import RewardsError, ValidationFailed

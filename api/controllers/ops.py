@@ -6,7 +6,7 @@ import asyncpg
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
-from api.dto import Health, Readiness
+from api.dto.ops import Health, Readiness
 from db.migrate import is_current
 
 

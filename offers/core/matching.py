@@ -22,6 +22,7 @@ from rewards.core.planner import (
     OfferEffects,
     OfferRecord,
     OfferUseChange,
+    Released,
 )
 
 
@@ -129,24 +130,16 @@ class _Session:
         )
         return AppliedOffer(offer_id, state.merchant_id, money, points)
 
-    def release(
-        self,
-        tx: CardTransaction,
-        original_id: str,
-        released: AppliedOffer,
-        fully: bool,
-        amount: int,
-        day: date,
-    ) -> None:
+    def release(self, tx: CardTransaction, released: Released) -> None:
         """A refund gives back to the offer's budget what it claws back, and the member's
         use (and the offer's redemption) once the purchase is refunded in full."""
-        offer_id = released.offer_id
-        uses = 1 if fully else 0
+        offer, offer_id = released.offer, released.offer.offer_id
+        uses = 1 if released.fully else 0
         found = self.offers.get(offer_id)
         if found is not None:
             budget = found[1]
             budget.used = max(budget.used - uses, 0)
-            budget.reward = max(budget.reward - released.reward_minor - released.points, 0)
+            budget.reward = max(budget.reward - offer.reward_minor - offer.points, 0)
         if uses:
             standing = self._use(tx.member_id, offer_id)
             standing.uses = max(standing.uses - 1, 0)
@@ -156,12 +149,12 @@ class _Session:
                 offer_id,
                 tx.id,
                 tx.member_id,
-                original_id,
+                released.original_id,
                 -uses,
-                -released.reward_minor,
-                -released.points,
-                -amount,
-                day,
+                -offer.reward_minor,
+                -offer.points,
+                -released.amount,
+                released.day,
             )
         )
 

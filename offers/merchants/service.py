@@ -71,11 +71,8 @@ async def exists(conn: Conn, tenant_id: str, merchant_id: str) -> bool:
     return await merchant_db.get_merchant(conn, tenant_id, merchant_id) is not None
 
 
-async def count_merchants(conn: Conn, tenant_id: str) -> int:
-    return await merchant_db.count_merchants(conn, tenant_id)
+count_merchants = merchant_db.count_merchants
 
-
-async def import_merchants(conn: Conn, tenant_id: str, rows: list[tuple[str, str, str]]) -> None:
-    """Load many merchants (id, name, category) at once, without keys or audit entries (the
-    demo's city); ids that exist already are skipped."""
-    await merchant_db.insert_merchants(conn, tenant_id, rows)
+#: Load many merchants (id, name, category) at once, without keys or audit entries (the
+#: demo's city); ids that exist already are skipped.
+import_merchants = merchant_db.insert_merchants

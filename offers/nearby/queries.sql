@@ -1,12 +1,5 @@
 -- Named queries of offers.nearby.repository, loaded once and called by name.
 
--- name: offers_active_of_merchants
-SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
-       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
-                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
-FROM offers o
-WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active';
-
 -- name: offer_claim
 INSERT INTO offer_members (tenant_id, member_id, offer_id, claimed_at)
 VALUES ($1::text, $2::text, $3::text, now())
@@ -31,10 +24,10 @@ WHERE tenant_id = $1::text AND member_id = $2::text AND offer_id = ANY($3::text[
 
 -- name: nearby_member
 -- Everything a nearby search reads from the database, in one statement: the tenant's offer
--- and program versions (to check the in-memory index), the member's targeting facts, and
--- the member's claims and uses.
+-- version (to check the in-memory index), the program's time zone, the member's targeting
+-- facts, and the member's claims and uses.
 SELECT coalesce(v.version, 0) AS offers_version, coalesce(v.pruned_below, 0) AS pruned_below,
-       coalesce(p.rules_version, 0) AS program_version,
+       p.config ->> 'time_zone' AS time_zone,
        m.tier, coalesce(m.segments, '{}') AS segments,
        coalesce(m.card_products, '{}') AS card_products,
        ARRAY(SELECT u.offer_id FROM offer_members u

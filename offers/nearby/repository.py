@@ -59,7 +59,7 @@ class MemberStanding(msgspec.Struct, frozen=True):
 
     offers_version: int
     pruned_below: int
-    program_version: int
+    time_zone: str | None  # None: the program is not set yet
     tier: str | None
     segments: list[str]
     card_products: list[str]
@@ -73,7 +73,7 @@ async def nearby_member(conn: Conn, tenant_id: str, member_id: str) -> MemberSta
     return MemberStanding(
         r["offers_version"],
         r["pruned_below"],
-        r["program_version"],
+        r["time_zone"],
         r["tier"],
         list(r["segments"]),
         list(r["card_products"]),
@@ -114,12 +114,3 @@ async def stores_of_merchants(
 async def prune_offer_changes(conn: Conn, before: datetime) -> None:
     """Forget offer changes made before ``before`` (all tenants: the periodic job)."""
     await conn.execute(sql("offer_changes_prune"), before)
-
-
-async def active_offers_of_merchants(
-    conn: Conn, tenant_id: str, merchant_ids: list[str]
-) -> dict[str, OfferState]:
-    if not merchant_ids:
-        return {}
-    rows = await conn.fetch(sql("offers_active_of_merchants"), tenant_id, merchant_ids)
-    return {r["offer_id"]: offer_state_of(r) for r in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -12,12 +13,13 @@ from offers.core.geo import MAX_RADIUS_M
 from offers.core.index import OfferIndex
 from offers.core.offers import Offer, OfferState, Store
 from offers.nearby import repository as nearby_db
-from offers.nearby.repository import MemberClaim, MemberStanding
+from offers.nearby.repository import MemberStanding
 from offers.publishing import service as publishing
 from rewards.core.conditions import Facts
 from rewards.core.errors import Conflict, NotFound, ValidationFailed
+from rewards.core.program import DEFAULT_TIME_ZONE
 from rewards.ledger import service as ledger
-from rewards.program.service import compiled_at, compiled_for
+from rewards.program.service import compiled_for
 
 
 class Nearby(msgspec.Struct, frozen=True):
@@ -75,7 +77,7 @@ class Indexes:
                     merchants = await nearby_db.changed_merchants(
                         conn, tenant_id, index.version, version
                     )
-                    offers = await nearby_db.active_offers_of_merchants(conn, tenant_id, merchants)
+                    offers = await publishing.active_offers_of_merchants(conn, tenant_id, merchants)
                 stores = await nearby_db.stores_of_merchants(conn, tenant_id, merchants)
             index.replace(merchants, offers.values(), stores, version)
             self._indexes[tenant_id] = index
@@ -102,13 +104,13 @@ async def nearby(
     """
     _validate_point(lat, lng, radius_m)
     standing = await nearby_db.nearby_member(conn, tenant_id, member_id)
-    program = (await compiled_at(conn, tenant_id, standing.program_version)).program
+    zone = ZoneInfo(standing.time_zone or DEFAULT_TIME_ZONE)
     index = await indexes.at_least(conn, tenant_id, standing)
     now = datetime.now(UTC)
     facts = Facts(
         amount_minor=2**62,  # min-spend is for the purchase, not the listing
         occurred_at=now,
-        local=now.astimezone(program.zone),
+        local=now.astimezone(zone),
         card_products=frozenset(standing.card_products),
         tier=standing.tier,
         segments=frozenset(standing.segments),
@@ -177,18 +179,10 @@ async def claim(
     return found.offer, claimed_at
 
 
-async def claimed(
-    conn: Conn,
-    tenant_id: str,
-    member_id: str,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> list[MemberClaim]:
-    """The member's claimed offers, newest claim first, in one statement."""
-    return await nearby_db.claims_of_member(conn, tenant_id, member_id, after, limit)
+#: The member's claimed offers, newest claim first, in one statement.
+claimed = nearby_db.claims_of_member
 
 
-async def prune_changes(conn: Conn, before: datetime) -> None:
-    """Forget offer changes made before ``before`` (every process has long caught up; one
-    still behind them reloads its whole index)."""
-    await nearby_db.prune_offer_changes(conn, before)
+#: Forget offer changes made before a time (every process has long caught up; one still
+#: behind them reloads its whole index).
+prune_changes = nearby_db.prune_offer_changes

@@ -118,3 +118,46 @@ GROUP BY 1 ORDER BY 1;
 -- name: offers_activate_many
 UPDATE offers SET status = 'active', updated_at = now()
 WHERE tenant_id = $1::text AND offer_id = ANY($2::text[]) AND status = 'pending_review';
+
+-- name: store_merchants
+SELECT store_id, merchant_id FROM stores
+WHERE tenant_id = $1::text AND store_id = ANY($2::text[]);
+
+-- name: offers_active_of_merchants
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.merchant_id = ANY($2::text[]) AND o.status = 'active';
+
+-- name: offers_by_id
+SELECT o.offer_id, o.merchant_id, o.definition, o.redemptions_used, o.reward_used_minor,
+       o.created_at, coalesce((SELECT array_agg(x.store_id) FROM offer_stores x
+                 WHERE x.tenant_id = o.tenant_id AND x.offer_id = o.offer_id), '{}') AS stores
+FROM offers o
+WHERE o.tenant_id = $1::text AND o.offer_id = ANY($2::text[]);
+
+-- name: offer_members_load
+SELECT member_id, offer_id, claimed_at IS NOT NULL AS claimed, uses FROM offer_members
+WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND offer_id = ANY($3::text[]);
+
+-- name: offer_members_save
+INSERT INTO offer_members (tenant_id, member_id, offer_id, uses)
+SELECT $1::text, u.member_id, u.offer_id, u.uses
+FROM unnest($2::text[], $3::text[], $4::int[]) AS u(member_id, offer_id, uses)
+ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE SET uses = EXCLUDED.uses;
+
+-- name: offer_redemptions_insert
+INSERT INTO offer_redemptions (tenant_id, offer_id, transaction_id, member_id, original_id,
+                               uses, reward_minor, points, spend_minor, day)
+SELECT $1::text, r.offer_id, r.transaction_id, r.member_id, r.original_id, r.uses,
+       r.reward_minor, r.points, r.spend_minor, r.day
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+            $8::bigint[], $9::bigint[], $10::date[])
+     AS r(offer_id, transaction_id, member_id, original_id, uses, reward_minor, points,
+          spend_minor, day);
+
+-- name: offers_lock
+SELECT offer_id, redemptions_used, reward_used_minor FROM offers
+WHERE tenant_id = $1::text AND offer_id = ANY($2::text[])
+ORDER BY offer_id FOR UPDATE;

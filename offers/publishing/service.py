@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from db.types import Conn
+from offers.core.matching import OfferBook
 from offers.core.offers import Offer, Store, StoredOffer, effective_status, validate_offer
 from offers.publishing import repository as offer_db
 from rewards.audit import service as audit
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
+from rewards.core.planner import CardTransaction, OfferEffects, Original
 from rewards.program.service import compiled_for
 
 
@@ -260,3 +263,60 @@ async def import_approved(
         if await offer_db.insert_offer(conn, tenant_id, merchant_id, offer)
     ]
     await offer_db.activate_all(conn, tenant_id, created)
+
+
+# --- the offer book, for the hook's card-linked matching and the nearby index ---------------
+
+#: The active offers of these merchants.
+active_offers_of_merchants = offer_db.active_offers_of_merchants
+
+
+async def offer_book(
+    conn: Conn,
+    tenant_id: str,
+    batch: Sequence[CardTransaction],
+    originals: Mapping[str, Original],
+    *,
+    lock: bool,
+) -> OfferBook:
+    """The offers the batch's purchases may get and its refunds may release, with the
+    members' claims and uses (members are locked already) and the budgets as read."""
+    purchases = [tx for tx in batch if tx.kind == "purchase"]
+    stores = await offer_db.store_merchants(
+        conn, tenant_id, sorted({tx.store_id for tx in purchases if tx.store_id})
+    )
+    merchants = sorted(
+        {stores.get(tx.store_id or "", tx.merchant_id or "") for tx in purchases} - {""}
+    )
+    offers = await offer_db.active_offers_of_merchants(conn, tenant_id, merchants)
+    released = sorted(
+        {
+            o.offer_id
+            for tx in batch
+            if tx.kind != "purchase" and tx.original_id in originals
+            for o in originals[tx.original_id or ""].award.offers
+        }
+        - set(offers)
+    )
+    offers |= await offer_db.offers_by_id(conn, tenant_id, released)
+    if not offers:
+        return OfferBook({}, stores, {})
+    if lock:
+        for offer_id, (used, reward) in (
+            await offer_db.lock_offers(conn, tenant_id, list(offers))
+        ).items():
+            offers[offer_id].redemptions_used = used
+            offers[offer_id].reward_used = reward
+    uses = await offer_db.member_uses(
+        conn, tenant_id, sorted({tx.member_id for tx in batch}), sorted(offers)
+    )
+    return OfferBook(offers, stores, uses)
+
+
+async def save_offer_effects(conn: Conn, tenant_id: str, effects: OfferEffects) -> None:
+    """Write what a batch's plan changed of offers: members' uses and redemption records
+    (its budget reservations go with the ledger's write)."""
+    if effects.uses:
+        await offer_db.save_uses(conn, tenant_id, effects.uses)
+    if effects.records:
+        await offer_db.insert_records(conn, tenant_id, effects.records)

@@ -28,12 +28,8 @@ from rewards.core.lots import MemberState
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at, compiled_for
 
-
-class ItemView(msgspec.Struct, frozen=True):
-    item: CatalogItem
-    stock_left: int | None
-    redeemed: int
-    created_at: datetime
+#: A catalog item with its stock, as stored.
+ItemView = catalog_db.StoredItem
 
 
 async def create_item(
@@ -62,22 +58,11 @@ async def get_item(conn: Conn, tenant_id: str, sku: str) -> ItemView:
     stored = await catalog_db.get_item(conn, tenant_id, sku)
     if stored is None:
         raise NotFound(f"no catalog item {sku}")
-    return ItemView(stored.item, stored.stock_left, stored.redeemed, stored.created_at)
+    return stored
 
 
-async def list_items(
-    conn: Conn,
-    tenant_id: str,
-    category: str | None,
-    after: str | None,
-    limit: int,
-    *,
-    active_only: bool = False,
-) -> list[ItemView]:
-    rows = await catalog_db.list_items(
-        conn, tenant_id, category, after, limit, active_only=active_only
-    )
-    return [ItemView(r.item, r.stock_left, r.redeemed, r.created_at) for r in rows]
+#: The tenant's items by sku, of one category or all, the active ones only if asked.
+list_items = catalog_db.list_items
 
 
 async def patch_item(

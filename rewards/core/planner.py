@@ -220,21 +220,23 @@ class OfferEffects(msgspec.Struct, frozen=True):
     budgets: tuple[OfferBudgetDelta, ...] = ()
 
 
+class Released(msgspec.Struct, frozen=True):
+    """The share of an applied offer that a refund gives back."""
+
+    original_id: str
+    offer: AppliedOffer
+    fully: bool  # the purchase is now refunded in full: its use comes back too
+    amount: int  # the amount refunded
+    day: date  # the purchase's day (stats count the release there)
+
+
 class OfferSession(Protocol):
     """One batch's working copy of the offers it may touch."""
 
     def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
         """The offer the purchase gets, if any, counted against budgets and limits."""
 
-    def release(
-        self,
-        tx: CardTransaction,
-        original_id: str,
-        released: AppliedOffer,
-        fully: bool,
-        amount: int,
-        day: date,
-    ) -> None:
+    def release(self, tx: CardTransaction, released: Released) -> None:
         """Give back what a refund claws back of an applied offer."""
 
     def effects(self) -> OfferEffects:
@@ -246,30 +248,6 @@ class OfferMatcher(Protocol):
     each plan works in a session of its own."""
 
     def start(self) -> OfferSession: ...
-
-
-class NoOffers:
-    """A tenant with no offers the batch could touch."""
-
-    def start(self) -> OfferSession:
-        return self
-
-    def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
-        return None
-
-    def release(
-        self,
-        tx: CardTransaction,
-        original_id: str,
-        released: AppliedOffer,
-        fully: bool,
-        amount: int,
-        day: date,
-    ) -> None:
-        return None
-
-    def effects(self) -> OfferEffects:
-        return OfferEffects()
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -389,7 +367,7 @@ class _Planner:
         originals: Mapping[str, Original],
         usage: Usage,
         now: datetime,
-        offers: OfferSession,
+        offers: OfferSession | None,
     ) -> None:
         self.program = program
         self.rules = rules
@@ -437,7 +415,7 @@ class _Planner:
         if not excluded:
             rule_points = self._rules(tx, facts, base)
             draws = self._draws(tx, facts, base, day)
-            applied = self.offers.apply(tx, facts, base, day)
+            applied = self.offers.apply(tx, facts, base, day) if self.offers else None
         offer_points = applied.points if applied else 0
         rules_total = sum(p for _, p in rule_points)
         draw_total = sum(d.points for d in draws)
@@ -637,7 +615,8 @@ class _Planner:
         fully = after == total
         day = self.program.local_date(original.occurred_at)
         for o in offers:
-            self.offers.release(tx, original.transaction_id, o, fully, amount, day)
+            if self.offers is not None:
+                self.offers.release(tx, Released(original.transaction_id, o, fully, amount, day))
         for rule_id, points in rules:
             self._count_rule(
                 tx.member_id, rule_id, _periods(self.program, original.occurred_at), -points
@@ -744,7 +723,7 @@ class _Planner:
             originals=originals,
             refunded=tuple(self.refunded),
             spend=tuple(self.spend),
-            offers=self.offers.effects(),
+            offers=self.offers.effects() if self.offers else OfferEffects(),
         )
 
 
@@ -775,7 +754,7 @@ def plan_batch(
         originals,
         usage,
         now,
-        (offers or NoOffers()).start(),
+        offers.start() if offers is not None else None,
     )
     answers: list[Answer | RewardsError] = []
     for tx in transactions:

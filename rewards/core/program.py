@@ -41,6 +41,7 @@ _EXPONENTS = {
 }
 
 RefundPolicy = Literal["allow_negative", "within_balance"]
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Tier(msgspec.Struct, frozen=True):
@@ -65,7 +66,7 @@ class Program(msgspec.Struct, frozen=True, omit_defaults=False):
     """The document of PUT /v1/admin/program."""
 
     currency: str = "CNY"
-    time_zone: str = "Asia/Shanghai"
+    time_zone: str = DEFAULT_TIME_ZONE
     base_rate: str = "1"
     mcc_rates: dict[str, str] = {}
     excluded_mccs: list[str] = []

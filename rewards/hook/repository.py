@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,16 +9,12 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
-from offers.core.matching import OfferUse
-from offers.core.offers import OfferState, offer_state_of
 from rewards.core.planner import (
     Answer,
     AppliedOffer,
     Award,
     AwardedDraw,
     CardTransaction,
-    OfferRecord,
-    OfferUseChange,
     Original,
 )
 from rewards.core.records import StoredTransaction, TransactionRecord
@@ -181,71 +176,3 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
         msgspec.json.decode(answer) if answer is not None else {},
         row["created_at"],
     )
-
-
-async def store_merchants(conn: Conn, tenant_id: str, store_ids: list[str]) -> dict[str, str]:
-    if not store_ids:
-        return {}
-    rows = await conn.fetch(sql("store_merchants"), tenant_id, store_ids)
-    return {r["store_id"]: r["merchant_id"] for r in rows}
-
-
-async def offers_by_id(conn: Conn, tenant_id: str, offer_ids: list[str]) -> dict[str, OfferState]:
-    if not offer_ids:
-        return {}
-    rows = await conn.fetch(sql("offers_by_id"), tenant_id, offer_ids)
-    return {r["offer_id"]: offer_state_of(r) for r in rows}
-
-
-async def lock_offers(
-    conn: Conn, tenant_id: str, offer_ids: list[str]
-) -> dict[str, tuple[int, int]]:
-    rows = await conn.fetch(sql("offers_lock"), tenant_id, sorted(offer_ids))
-    return {r["offer_id"]: (r["redemptions_used"], r["reward_used_minor"]) for r in rows}
-
-
-async def member_uses(
-    conn: Conn, tenant_id: str, member_ids: list[str], offer_ids: list[str]
-) -> dict[tuple[str, str], OfferUse]:
-    if not member_ids or not offer_ids:
-        return {}
-    rows = await conn.fetch(sql("offer_members_load"), tenant_id, member_ids, offer_ids)
-    return {(r["member_id"], r["offer_id"]): OfferUse(r["claimed"], r["uses"]) for r in rows}
-
-
-async def save_uses(conn: Conn, tenant_id: str, uses: Sequence[OfferUseChange]) -> None:
-    """Members' uses of offers after the batch."""
-    await conn.execute(
-        sql("offer_members_save"),
-        tenant_id,
-        [u.member_id for u in uses],
-        [u.offer_id for u in uses],
-        [u.uses for u in uses],
-    )
-
-
-async def insert_records(conn: Conn, tenant_id: str, records: Sequence[OfferRecord]) -> None:
-    if records:
-        r = records
-        await conn.execute(
-            sql("offer_redemptions_insert"),
-            tenant_id,
-            [x.offer_id for x in r],
-            [x.transaction_id for x in r],
-            [x.member_id for x in r],
-            [x.original_id for x in r],
-            [x.uses for x in r],
-            [x.reward_minor for x in r],
-            [x.points for x in r],
-            [x.spend_minor for x in r],
-            [x.day for x in r],
-        )
-
-
-async def active_offers_of_merchants(
-    conn: Conn, tenant_id: str, merchant_ids: list[str]
-) -> dict[str, OfferState]:
-    if not merchant_ids:
-        return {}
-    rows = await conn.fetch(sql("offers_active_of_merchants"), tenant_id, merchant_ids)
-    return {r["offer_id"]: offer_state_of(r) for r in rows}

@@ -8,13 +8,12 @@ planner (``rewards.core.planner``) decides, and the plan is written as it is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
 
 from db.types import BudgetTaken, Conn
-from offers.core.matching import OfferBook
+from offers.publishing import service as publishing
 from rewards import metrics
 from rewards.core.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.core.planner import (
@@ -22,7 +21,6 @@ from rewards.core.planner import (
     BatchPlan,
     CampaignBudget,
     CardTransaction,
-    Original,
     Usage,
     lock_plan,
     plan_batch,
@@ -205,7 +203,7 @@ async def _plan(
         )
         for campaign_id, row in loaded.items()
     }
-    offers = await _offer_book(conn, tenant_id, batch, originals, lock=lock_budgets)
+    offers = await publishing.offer_book(conn, tenant_id, batch, originals, lock=lock_budgets)
     plan = plan_batch(
         batch,
         program=compiled.program,
@@ -261,52 +259,7 @@ async def _write(
     if tiers and plan.spend:
         since = tier_window_start(now.astimezone(program.zone).date())
         await ledger.set_tiers(conn, tenant_id, [r.member_id for r in plan.spend], since, tiers)
-    if plan.offers.uses:
-        await hook_db.save_uses(conn, tenant_id, plan.offers.uses)
-    if plan.offers.records:
-        await hook_db.insert_records(conn, tenant_id, plan.offers.records)
-
-
-async def _offer_book(
-    conn: Conn,
-    tenant_id: str,
-    batch: Sequence[CardTransaction],
-    originals: dict[str, Original],
-    *,
-    lock: bool,
-) -> OfferBook:
-    """The offers the batch's purchases may get and its refunds may release, with the
-    members' claims and uses (members are locked already) and the budgets as read."""
-    purchases = [tx for tx in batch if tx.kind == "purchase"]
-    stores = await hook_db.store_merchants(
-        conn, tenant_id, sorted({tx.store_id for tx in purchases if tx.store_id})
-    )
-    merchants = sorted(
-        {stores.get(tx.store_id or "", tx.merchant_id or "") for tx in purchases} - {""}
-    )
-    offers = await hook_db.active_offers_of_merchants(conn, tenant_id, merchants)
-    released = sorted(
-        {
-            o.offer_id
-            for tx in batch
-            if tx.kind != "purchase" and tx.original_id in originals
-            for o in originals[tx.original_id or ""].award.offers
-        }
-        - set(offers)
-    )
-    offers |= await hook_db.offers_by_id(conn, tenant_id, released)
-    if not offers:
-        return OfferBook({}, stores, {})
-    if lock:
-        for offer_id, (used, reward) in (
-            await hook_db.lock_offers(conn, tenant_id, list(offers))
-        ).items():
-            offers[offer_id].redemptions_used = used
-            offers[offer_id].reward_used = reward
-    uses = await hook_db.member_uses(
-        conn, tenant_id, sorted({tx.member_id for tx in batch}), sorted(offers)
-    )
-    return OfferBook(offers, stores, uses)
+    await publishing.save_offer_effects(conn, tenant_id, plan.offers)
 
 
 def _conflict(tx_id: str) -> IdempotencyConflict:

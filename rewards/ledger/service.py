@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from rewards.core.ledger import (
     balance_summary,
     member_account,
 )
-from rewards.core.lots import MemberState
 from rewards.core.program import IMMEDIATE, CompiledProgram, tier_window_start
 from rewards.ledger import repository as ledger_db
 from rewards.program.service import compiled_for
@@ -241,33 +239,17 @@ async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str
 Writes = ledger_db.Writes
 AnswerSave = ledger_db.AnswerSave
 
+#: Enroll the members not known yet; the program's version (0: none yet).
+enroll = ledger_db.enroll
 
-async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
-    """Enroll the members not known yet; the program's version (0: none yet)."""
-    return await ledger_db.enroll(conn, tenant_id, member_ids)
+#: The members with their open lots, locked in id order (or only read).
+lock_members = ledger_db.lock_members
 
+#: Write transfers, lots, balances and what goes with them, in one statement.
+write = ledger_db.write
 
-async def lock_members(
-    conn: Conn, tenant_id: str, member_ids: list[str], *, lock: bool = True
-) -> dict[str, MemberState]:
-    """The members with their open lots, locked in id order (or only read)."""
-    return await ledger_db.lock_members(conn, tenant_id, member_ids, lock=lock)
+#: Insert transfers and save the members' lots and balances.
+write_transfers = ledger_db.write_ledger
 
-
-async def write(conn: Conn, tenant_id: str, writes: Writes) -> None:
-    """Write transfers, lots, balances and what goes with them, in one statement."""
-    await ledger_db.write(conn, tenant_id, writes)
-
-
-async def write_transfers(
-    conn: Conn, tenant_id: str, transfers: Sequence[TransferPlan], members: Sequence[MemberState]
-) -> None:
-    """Insert the transfers and save the members' lots and balances."""
-    await ledger_db.write_ledger(conn, tenant_id, transfers, members)
-
-
-async def set_tiers(
-    conn: Conn, tenant_id: str, member_ids: list[str], since: date, tiers: list[tuple[str, int]]
-) -> dict[str, str | None]:
-    """Recompute the members' tiers from their spend since ``since``; the ones that moved."""
-    return await ledger_db.set_tiers(conn, tenant_id, member_ids, since, tiers)
+#: Recompute members' tiers from their spend since a month; the ones that moved.
+set_tiers = ledger_db.set_tiers

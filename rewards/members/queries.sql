@@ -18,12 +18,12 @@ RETURNING member_id, tier, segments, card_products, referral_code_used, created_
 
 -- name: member_list
 -- Members by id, optionally of one tier and one segment, each with its balance (pending:
--- points not yet available at $6).
+-- points not yet available).
 SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used, m.created_at,
        m.points_balance AS balance,
        coalesce((SELECT sum(l.remaining) FROM lots l
                  WHERE l.tenant_id = m.tenant_id AND l.member_id = m.member_id
-                   AND l.remaining > 0 AND l.available_at > $6::timestamptz), 0)::bigint
+                   AND l.remaining > 0 AND l.available_at > now()), 0)::bigint
            AS pending
 FROM members m
 WHERE m.tenant_id = $1::text

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from db.queries import queries_beside
-from db.rows import many, one
+from db.rows import one
 from db.types import Conn
 from rewards.core.records import Member
 
@@ -17,27 +15,20 @@ sql = queries_beside(__file__)
 class ListedMember(msgspec.Struct, frozen=True):
     """A member as the operator's list shows it, with the balance."""
 
-    member_id: str
-    tier: str | None
-    segments: list[str]
-    card_products: list[str]
-    referral_code_used: str | None
-    created_at: datetime
+    member: Member
     balance: int
     pending: int
 
 
 async def list_members(
-    conn: Conn,
-    tenant_id: str,
-    tier: str | None,
-    segment: str | None,
-    after: str | None,
-    limit: int,
-    now: datetime,
+    conn: Conn, tenant_id: str, tier: str | None, segment: str | None, after: str | None, limit: int
 ) -> list[ListedMember]:
-    rows = await conn.fetch(sql("member_list"), tenant_id, tier, segment, after, limit, now)
-    return many(rows, ListedMember)
+    """Members by id, optionally of one tier and one segment, with their balances."""
+    rows = await conn.fetch(sql("member_list"), tenant_id, tier, segment, after, limit)
+    return [
+        ListedMember(msgspec.convert(dict(r.items()), Member), r["balance"], r["pending"])
+        for r in rows
+    ]
 
 
 async def enroll_member(conn: Conn, tenant_id: str, member_id: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 
 from db.types import Conn
@@ -21,18 +19,8 @@ async def enroll(conn: Conn, tenant_id: str, member_id: str) -> Member:
     return member
 
 
-async def list_members(
-    conn: Conn,
-    tenant_id: str,
-    tier: str | None,
-    segment: str | None,
-    after: str | None,
-    limit: int,
-) -> list[member_db.ListedMember]:
-    """Members by id, optionally of one tier and one segment, with their balances."""
-    return await member_db.list_members(
-        conn, tenant_id, tier, segment, after, limit, datetime.now(UTC)
-    )
+#: Members by id, optionally of one tier and one segment, with their balances.
+list_members = member_db.list_members
 
 
 async def get(conn: Conn, tenant_id: str, member_id: str) -> Member:

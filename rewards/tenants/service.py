@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-import asyncpg
 import msgspec
 
 from db.types import Conn
 from rewards.core.credentials import is_id, new_secret
 from rewards.core.errors import AlreadyExists, NotFound, ValidationFailed
-from rewards.core.records import ApiKeyRecord, TenantSecrets
 from rewards.tenants import repository as tenant_db
 from rewards.tenants.keys import issue_key
 
@@ -64,18 +62,11 @@ async def issue_admin_key(conn: Conn, tenant_id: str, label: str) -> str:
     return (await issue_key(conn, tenant_id, "admin", None, label)).api_key
 
 
-async def secrets_of(conn: Conn | asyncpg.Pool, tenant_id: str) -> TenantSecrets | None:
-    """The tenant's hook secrets and member-token secret, or None for no such tenant."""
-    return await tenant_db.tenant_secrets(conn, tenant_id)
+#: The tenant's hook secrets and member-token secret, or None for no such tenant.
+secrets_of = tenant_db.tenant_secrets
 
+#: Revoke the tenant's live keys with these labels (the demo's own); how many.
+revoke_labelled_keys = tenant_db.revoke_labelled_keys
 
-async def revoke_labelled_keys(conn: Conn, tenant_id: str, labels: list[str]) -> int:
-    """Revoke the tenant's live keys with these labels (the demo's own); how many."""
-    return await tenant_db.revoke_labelled_keys(conn, tenant_id, labels)
-
-
-async def key_holder(
-    conn: Conn | asyncpg.Pool, tenant_id: str, key_hash: bytes
-) -> ApiKeyRecord | None:
-    """Who holds the live API key with this hash (noting its use), or None."""
-    return await tenant_db.lookup_api_key(conn, tenant_id, key_hash)
+#: Who holds the live API key with this hash (noting its use), or None.
+key_holder = tenant_db.lookup_api_key

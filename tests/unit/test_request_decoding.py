@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.dto import HookTransaction, MerchantCreate
+from api.dto.admin import MerchantCreate
+from api.dto.common import HookTransaction
 from api.request import decode_strict
 from rewards.core.errors import Malformed, ValidationFailed
 

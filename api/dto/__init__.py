@@ -1,0 +1,1 @@
+"""Wire types of the HTTP API, one module per caller, and the shapes they share."""

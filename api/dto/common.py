@@ -1,0 +1,200 @@
+"""Wire types shared by more than one caller: the bases, ids and shapes every caller uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from rewards.core.credentials import ID_PATTERN
+
+Id = Annotated[str, Meta(pattern=ID_PATTERN, description="[A-Za-z0-9._:-]{1,64}")]
+
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+Label = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+
+
+AmountMinor = Annotated[int, Meta(ge=0, le=10**13, description="minor units (fen for CNY)")]
+
+
+Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}$")]
+
+
+Cursor = str | None
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True):
+    """Base of request bodies: unknown fields are refused, never silently stored."""
+
+
+class Output(msgspec.Struct):
+    """Base of response bodies."""
+
+
+class MerchantOut(Output):
+    id: str
+    name: str
+    category: str
+    created_at: datetime
+
+
+class BalanceSummary(Output):
+    available: int
+    pending: int
+
+
+class Location(Input):
+    lat: Annotated[float, Meta(ge=-90, le=90)]
+    lng: Annotated[float, Meta(ge=-180, le=180)]
+
+
+class HookTransaction(Input):
+    id: Id
+    kind: Literal["purchase", "refund", "reversal"]
+    member_id: Id
+    currency: Currency
+    occurred_at: Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
+    card_product: Label | None = None
+    mcc: Mcc | None = None
+    merchant_id: Id | None = None
+    store_id: Id | None = None
+    channel: Literal["online", "offline"] | None = None
+    original_id: Id | None = None
+    location: Location | None = None
+    amount_minor: Annotated[
+        AmountMinor | None,
+        Meta(description="Required for purchases and refunds; a reversal voids the rest."),
+    ] = None
+
+
+Tag = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+Hhmm = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+Tags = Annotated[list[Tag], Meta(min_length=1, max_length=1000)]
+
+
+Decimal = Annotated[str, Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,6})?$", description="decimal string")]
+
+
+Points = Annotated[int, Meta(ge=0, le=10**12)]
+
+
+Timestamp = Annotated[datetime, Meta(tz=True)]
+
+
+class LocalTimeIn(Input):
+    from_: Hhmm = msgspec.field(name="from")
+    to: Hhmm = "24:00"
+
+
+class ConditionsIn(Input):
+    """Every given condition must hold. Days are ISO (1 Monday … 7 Sunday) and times are
+    local to the program's time zone; h3_cells may mix resolutions."""
+
+    mcc_in: Annotated[list[Mcc], Meta(min_length=1, max_length=1000)] | None = None
+    merchant_in: Annotated[list[Id], Meta(min_length=1, max_length=10000)] | None = None
+    channel: Literal["online", "offline"] | None = None
+    card_product_in: Tags | None = None
+    tier_in: Tags | None = None
+    segment_in: Tags | None = None
+    min_amount_minor: AmountMinor | None = None
+    days_of_week: (
+        Annotated[list[Annotated[int, Meta(ge=1, le=7)]], Meta(min_length=1, max_length=7)] | None
+    ) = None
+    local_time: LocalTimeIn | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    h3_cells: (
+        Annotated[
+            list[Annotated[str, Meta(pattern=r"^[0-9a-f]{15}$")]],
+            Meta(min_length=1, max_length=10000),
+        ]
+        | None
+    ) = None
+
+
+Code = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class CatalogItemOut(Output):
+    sku: str
+    title: str
+    category: str
+    description: str
+    points_price: int
+    cash_price_minor: int
+    stock_left: int | None
+    redeemed: int
+    per_member_limit: dict[str, object] | None
+    eligibility: dict[str, object]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    cancel_window_hours: int
+    fulfilment: str
+    active: bool
+    created_at: datetime
+
+
+class RedemptionOut(Output):
+    id: str
+    sku: str
+    quantity: int
+    points_spent: int
+    cash_due_minor: int
+    codes: list[str]
+    status: str
+    created_at: datetime
+    cancel_until: datetime | None
+    cancelled_at: datetime | None = None
+
+
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+
+
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class StoreOut(Output):
+    id: str
+    name: str
+    lat: float
+    lng: float
+    address: str
+
+
+class OfferOut(Output):
+    id: str
+    merchant_id: str
+    title: str
+    category: str
+    description: str
+    reward: dict[str, object]
+    min_spend_minor: int
+    store_ids: list[str]
+    geofence_radius_m: int
+    targeting: dict[str, object]
+    schedule: dict[str, object]
+    budget: dict[str, object]
+    per_member_limit: int | None
+    activation: str
+    status: str
+    redemptions_used: int
+    reward_used_minor: int
+    reject_reason: str | None
+    created_at: datetime
+
+
+class OfferPage(Output):
+    items: list[OfferOut]
+    next_cursor: str | None

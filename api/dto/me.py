@@ -1,0 +1,104 @@
+"""Wire types of the mobile API (/v1/me/…)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+from api.dto.common import (
+    BalanceSummary,
+    Id,
+    Input,
+    OfferOut,
+    Output,
+    RedemptionOut,
+    StoreOut,
+)
+
+
+class MeOut(Output):
+    member_id: str
+    tier: str | None
+    segments: list[str]
+    card_products: list[str]
+    balance: BalanceSummary
+    created_at: datetime
+
+
+class Expiring(Output):
+    points: int
+    expires_at: datetime
+
+
+class BalanceOut(Output):
+    available: int
+    pending: int
+    expiring: list[Expiring]
+    lifetime_earned: int
+
+
+class MovementOut(Output):
+    id: str
+    kind: str
+    points: int
+    transaction_id: str | None
+    cause: dict[str, object]
+    created_at: datetime
+
+
+class ActivityPage(Output):
+    items: list[MovementOut]
+    next_cursor: str | None
+
+
+class MemberCatalogItem(Output):
+    sku: str
+    title: str
+    category: str
+    description: str
+    points_price: int
+    cash_price_minor: int
+    stock: Literal["in_stock", "out_of_stock", "unlimited"]
+    stock_left: int | None
+    redeemable: bool
+    reason: str | None
+
+
+class MemberCatalog(Output):
+    items: list[MemberCatalogItem]
+    next_cursor: str | None
+
+
+class RedemptionIn(Input):
+    sku: Id
+    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+
+
+class RedemptionPage(Output):
+    items: list[RedemptionOut]
+    next_cursor: str | None
+
+
+class NearbyItem(Output):
+    offer: OfferOut
+    store: StoreOut
+    distance_m: int
+    inside_geofence: bool
+    claimed: bool
+
+
+class NearbyPage(Output):
+    items: list[NearbyItem]
+
+
+class ClaimOut(Output):
+    offer: OfferOut
+    claimed_at: datetime
+    uses: int = 0
+
+
+class ClaimedPage(Output):
+    items: list[ClaimOut]
+    next_cursor: str | None
