@@ -16,7 +16,7 @@ from loadtest.machine import describe
 from rewards.core.conditions import Conditions
 from rewards.core.earning import Caps, EarnRule, Effect, RuleSet
 from rewards.core.lots import MemberState
-from rewards.core.planner import CardTransaction, Usage, plan_batch
+from rewards.core.planner import CardTransaction, Usage, batch_facts, plan_batch
 from rewards.core.program import CompiledProgram, Program
 
 MCCS = [f"{5000 + n}" for n in range(400)]
@@ -77,10 +77,8 @@ def measure(rule_count: int, rounds: int = 5, batch: int = 5000) -> tuple[float,
     rule_set = RuleSet(make_rules(rule_count, rng))
     program = CompiledProgram.of(Program())
     txs = transactions(batch, rng)
-    from rewards.core.planner import facts_of
-
     members = {tx.member_id: MemberState(tx.member_id, None, [], [], 0, 0, []) for tx in txs}
-    facts = [facts_of(tx, members[tx.member_id], program) for tx in txs]
+    facts = [f for f in batch_facts(txs, members, program) if f is not None]
     match_rates, plan_rates, matched = [], [], 0
     for _ in range(rounds):
         started = time.perf_counter()

@@ -307,23 +307,41 @@ class BatchPlan(msgspec.Struct, frozen=True):
     offers: OfferEffects = OfferEffects()
 
 
-def facts_of(tx: CardTransaction, member: MemberState, program: CompiledProgram) -> Facts:
-    """What conditions see of a purchase: the card product of the transaction (or else the
-    member's), the member's tier and segments, local time in the program's zone."""
-    products = frozenset([tx.card_product]) if tx.card_product else frozenset(member.card_products)
-    return Facts(
-        amount_minor=tx.amount_minor,
-        occurred_at=tx.occurred_at,
-        local=tx.occurred_at.astimezone(program.zone),
-        mcc=tx.mcc,
-        merchant_id=tx.merchant_id,
-        channel=tx.channel,
-        card_products=products,
-        tier=member.tier,
-        segments=frozenset(member.segments),
-        lat=tx.lat,
-        lng=tx.lng,
-    )
+def batch_facts(
+    transactions: Sequence[CardTransaction],
+    members: Mapping[str, MemberState],
+    program: CompiledProgram,
+) -> tuple[Facts | None, ...]:
+    """What conditions see of each purchase of a batch (None for refunds and for purchases
+    the program refuses), computed once for the lock plan and the planner: the card product
+    of the transaction (or else the member's, with those learned from earlier purchases of
+    the batch), the member's tier and segments, local time in the program's zone."""
+    learned: dict[str, set[str]] = {}
+    found: list[Facts | None] = []
+    for tx in transactions:
+        member = members.get(tx.member_id)
+        if tx.kind != "purchase" or member is None or tx.currency != program.program.currency:
+            found.append(None)
+            continue
+        known = learned.setdefault(tx.member_id, set(member.card_products))
+        found.append(
+            Facts(
+                amount_minor=tx.amount_minor,
+                occurred_at=tx.occurred_at,
+                local=tx.occurred_at.astimezone(program.zone),
+                mcc=tx.mcc,
+                merchant_id=tx.merchant_id,
+                channel=tx.channel,
+                card_products=frozenset([tx.card_product] if tx.card_product else known),
+                tier=member.tier,
+                segments=frozenset(member.segments),
+                lat=tx.lat,
+                lng=tx.lng,
+            )
+        )
+        if tx.card_product:
+            known.add(tx.card_product)
+    return tuple(found)
 
 
 def share(points: int, before: int, after: int, total: int) -> int:
@@ -393,6 +411,7 @@ class _Planner:
         self.draws: list[DrawRecord] = []
         self.spend: list[SpendRow] = []
         self.refunded: list[tuple[str, int]] = []
+        self.referenced: set[str] = set()  # purchases that refunds of the batch point at
 
     # --- purchases ---------------------------------------------------------------------
 
@@ -403,11 +422,10 @@ class _Planner:
             member.card_products.append(tx.card_product)
             self.learned.append((tx.member_id, tx.card_product))
 
-    def purchase(self, tx: CardTransaction) -> Answer:
+    def purchase(self, tx: CardTransaction, facts: Facts) -> Answer:
         member = self.members[tx.member_id]
         base = self.program.base_points(tx.amount_minor, tx.mcc)
         excluded = tx.mcc is not None and tx.mcc in self.program.excluded
-        facts = facts_of(tx, member, self.program)
         day = self.program.local_date(tx.occurred_at)
         rule_points: list[tuple[str, int]] = []
         draws: list[AwardedDraw] = []
@@ -456,19 +474,8 @@ class _Planner:
             self.program.available_at(self.now),
         )
         self.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
-        # A refund later in the same batch may point at this purchase.
-        self.originals[tx.id] = Original(
-            tx.id,
-            tx.member_id,
-            "purchase",
-            tx.amount_minor,
-            tx.currency,
-            0,
-            False,
-            tx.occurred_at,
-            Award(base, tuple(rule_points), tuple(draws), (applied,) if applied else ()),
-        )
-        self.refund_loaded[tx.id] = self.refund_state[tx.id] = (0, False)
+        if tx.id in self.referenced:  # a refund later in the same batch points at it
+            self._remember(tx, base, rule_points, draws, applied)
         results = tuple(_draw_result(d) for d in draws)
         return Answer(
             tx.id,
@@ -482,6 +489,28 @@ class _Planner:
             balance_summary(member, self.now),
             results,
         )
+
+    def _remember(
+        self,
+        tx: CardTransaction,
+        base: int,
+        rule_points: list[tuple[str, int]],
+        draws: list[AwardedDraw],
+        applied: AppliedOffer | None,
+    ) -> None:
+        """Keep a purchase's award for a refund later in the same batch."""
+        self.originals[tx.id] = Original(
+            tx.id,
+            tx.member_id,
+            "purchase",
+            tx.amount_minor,
+            tx.currency,
+            0,
+            False,
+            tx.occurred_at,
+            Award(base, tuple(rule_points), tuple(draws), (applied,) if applied else ()),
+        )
+        self.refund_loaded[tx.id] = self.refund_state[tx.id] = (0, False)
 
     def _rules(self, tx: CardTransaction, facts: Facts, base: int) -> list[tuple[str, int]]:
         periods = _periods(self.program, tx.occurred_at)
@@ -742,10 +771,15 @@ def plan_batch(
     usage: Usage,
     now: datetime,
     offers: OfferMatcher | None = None,
+    facts: Sequence[Facts | None] | None = None,
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
-    error as its answer and changes nothing. Nothing given is changed."""
+    error as its answer and changes nothing. Nothing given is changed.
+
+    ``facts`` are the batch's :func:`batch_facts`, when the caller has them already."""
+    if facts is None:
+        facts = batch_facts(transactions, members, program)
     planner = _Planner(
         program,
         rules,
@@ -756,8 +790,9 @@ def plan_batch(
         now,
         offers.start() if offers is not None else None,
     )
+    planner.referenced = {tx.original_id for tx in transactions if tx.original_id}
     answers: list[Answer | RewardsError] = []
-    for tx in transactions:
+    for tx, seen in zip(transactions, facts, strict=True):
         if tx.currency != program.program.currency:
             answers.append(
                 ValidationFailed(
@@ -767,12 +802,11 @@ def plan_batch(
             )
             continue
         try:
-            if tx.kind == "purchase":
-                answers.append(planner.purchase(tx))
+            if seen is not None:
+                answers.append(planner.purchase(tx, seen))
+                planner.learn(tx)
             else:
                 answers.append(planner.refund(tx))
-            if tx.kind == "purchase":
-                planner.learn(tx)
         except RewardsError as exc:
             answers.append(exc)
     return planner.plan(answers)
@@ -796,6 +830,7 @@ def lock_plan(
     campaigns: Sequence[DrawCampaign],
     members: Mapping[str, MemberState],
     originals: Mapping[str, Original],
+    facts: Sequence[Facts | None],
 ) -> LockPlan:
     """Which rules with a budget, which member caps and which budgeted campaigns the batch
     may touch, so that exactly those rows are locked (in a fixed order) and loaded."""
@@ -806,20 +841,15 @@ def lock_plan(
     days: set[date] = set()
     by_id = {c.id: c for c in campaigns}
     budgeted_states = [CampaignState(c, b"", 0) for c in campaigns if c.budget != DrawBudget()]
-    learned: dict[str, set[str]] = {}
-    for tx in transactions:
-        member = members.get(tx.member_id)
-        if member is None:
+    for tx, seen in zip(transactions, facts, strict=True):
+        if tx.member_id not in members:
             continue
-        if tx.kind == "purchase":
-            known = learned.setdefault(tx.member_id, set(member.card_products))
-            seen = msgspec.structs.replace(member, card_products=sorted(known))
-            facts = facts_of(tx, seen, program)
-            if tx.card_product:
-                known.add(tx.card_product)
-            matched = [r.id for r in rules.matching(facts)]
+        if seen is not None:
+            matched = [r.id for r in rules.matching(seen)]
             when = tx.occurred_at
-            eligible = [c.id for c in budgeted_states if c.eligible(facts)]
+            eligible = [c.id for c in budgeted_states if c.eligible(seen)]
+        elif tx.kind == "purchase":
+            continue  # refused before planning (another currency)
         else:
             original = originals.get(tx.original_id or "")
             if original is None:

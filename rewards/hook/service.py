@@ -22,6 +22,7 @@ from rewards.core.planner import (
     CampaignBudget,
     CardTransaction,
     Usage,
+    batch_facts,
     lock_plan,
     plan_batch,
 )
@@ -175,6 +176,7 @@ async def _plan(
         [row.campaign.id for row in compiled.campaigns],
     )
     loaded = {row.campaign.id: row for row in compiled.campaigns}
+    facts = batch_facts(batch, members, compiled.program)
     locks = lock_plan(
         batch,
         program=compiled.program,
@@ -182,6 +184,7 @@ async def _plan(
         campaigns=[row.campaign for row in compiled.campaigns],
         members=members,
         originals=originals,
+        facts=facts,
     )
     budgets = await hook_db.rule_budgets(conn, tenant_id, locks.budget_rules, lock=lock_budgets)
     usage = await hook_db.load_usage(
@@ -214,6 +217,7 @@ async def _plan(
         usage=Usage(usage, budgets),
         now=now,
         offers=offers,
+        facts=facts,
     )
     return plan, compiled.program
 

@@ -28,6 +28,8 @@ from rewards.core.planner import (
     CardTransaction,
     Original,
     Usage,
+    batch_facts,
+    lock_plan,
     plan_batch,
 )
 from rewards.core.program import CompiledProgram, Program
@@ -265,3 +267,25 @@ def test_a_purchase_in_another_currency_is_refused_and_writes_nothing() -> None:
     p = plan([msgspec.structs.replace(purchase(0, "m-1", 1000), currency="USD")])
     assert isinstance(p.answers[0], RewardsError)
     assert (p.transfers, p.lots, p.draws, p.spend) == ((), (), (), ())
+
+
+def test_the_lock_plan_names_exactly_the_budget_rows_the_batch_may_touch() -> None:
+    txs = [
+        purchase(0, "m-1", 10000),
+        msgspec.structs.replace(purchase(1, "m-2", 10000), currency="USD"),  # refused first
+        purchase(2, "m-3", 10000, mcc="6011"),
+    ]
+    facts = batch_facts(txs, members(), PROGRAM)
+    assert facts[1] is None
+    locks = lock_plan(
+        txs,
+        program=PROGRAM,
+        rules=RULES,
+        campaigns=[CAMPAIGN.campaign],
+        members=members(),
+        originals={},
+        facts=facts,
+    )
+    assert locks.budget_rules == ["bonus"]
+    assert [m for m, _ in locks.capped] == ["m-1", "m-3"]
+    assert locks.campaigns == ["swipe"]
