@@ -329,6 +329,10 @@ async def test_the_swagger_page_loads_everything_from_the_service_itself(tenant:
         assert len(asset.content) > 100
     assert "//" not in "".join(u[1:] for u in urls)
     assert not re.search(r"https?://(?!rewards\.local)", page.text.split("<body")[0])
+    for other in ("/schema", "/schema/openapi.json"):
+        doc = await tenant.client.get(other)
+        assert doc.status_code == 200
+        assert not re.search(r"(?:src|href)=[\"']https?://", doc.text), other
 
 
 async def test_metrics_count_awards_points_draws_offers_and_refusals(tenant: Tenant) -> None:
