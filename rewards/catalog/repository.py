@@ -172,7 +172,7 @@ async def write_redemption(
     lots_taken: list[tuple[int, int]],
 ) -> datetime:
     """Record a redemption with the points it spends (``spent``, taken from the lots as
-    ``lots_taken`` says) and claim its stock; when it was made."""
+    ``lots_taken`` says) and reserve its stock; when it was made."""
     created: datetime = await conn.fetchval(
         sql("redemption_write"),
         tenant_id,

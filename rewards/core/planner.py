@@ -302,7 +302,6 @@ class BatchPlan(msgspec.Struct, frozen=True):
     campaign_days: tuple[tuple[str, date, int], ...] = ()
     draws: tuple[DrawRecord, ...] = ()
     originals: tuple[OriginalWrite, ...] = ()
-    refunded: tuple[tuple[str, int], ...] = ()  # (refund id, amount it refunded)
     spend: tuple[SpendRow, ...] = ()
     offers: OfferEffects = OfferEffects()
 
@@ -410,7 +409,6 @@ class _Planner:
         self.transfers: list[TransferPlan] = []
         self.draws: list[DrawRecord] = []
         self.spend: list[SpendRow] = []
-        self.refunded: list[tuple[str, int]] = []
         self.referenced: set[str] = set()  # purchases that refunds of the batch point at
 
     # --- purchases ---------------------------------------------------------------------
@@ -655,7 +653,6 @@ class _Planner:
             if state is not None:
                 state.spend(day, -d.points)
         self.refund_state[original.transaction_id] = (after, reversed_ or tx.kind == "reversal")
-        self.refunded.append((tx.id, amount))
         self.spend.append(SpendRow(tx.member_id, month_of(day), -amount))
         negative = tuple(
             DrawResult(d.campaign_id, d.multiplier, -d.points, d.proof, d.drawn_multiplier)
@@ -750,7 +747,6 @@ class _Planner:
             campaign_days=tuple(campaign_days),
             draws=tuple(self.draws),
             originals=originals,
-            refunded=tuple(self.refunded),
             spend=tuple(self.spend),
             offers=self.offers.effects() if self.offers else OfferEffects(),
         )

@@ -82,11 +82,11 @@ async def once_committed(
 ) -> Answer:
     """``once`` in a transaction of its own, committed before the answer is given.
 
-    The action claims what it takes from shared rows (an item's stock) and the database
+    The action reserves what it takes from shared rows (an item's stock) and the database
     takes it during COMMIT (migrations 0008, 0009). If a concurrent transaction took it
     first, the COMMIT fails and rolls everything back, key included; the action then runs
     again with ``locked=True``: it locks those rows before it reads them, so its checks are
-    exact and its claim fits.
+    exact and its reservation fits.
     """
     for locked in (False, True):
         try:

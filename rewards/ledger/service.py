@@ -233,7 +233,7 @@ async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str
 
 
 # --- the accounts, for the other use cases ------------------------------------------------
-# Every use case that moves points (the hook, redemptions, claims) locks members and writes
+# Every use case that moves points (the hook, redemptions, offer claims) locks members and writes
 # transfers through these: the ledger's statements are the ledger's own.
 
 Writes = ledger_db.Writes

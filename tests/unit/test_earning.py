@@ -100,7 +100,7 @@ def rule(
         (Conditions(segment_in=["vip", "new"]), {"segments": frozenset({"new"})}, True),
         (Conditions(min_amount_minor=35001), {}, False),
         (Conditions(min_amount_minor=35000), {}, True),
-        # 2026-11-21 is a Saturday (ISO 6).
+        # The injected day, 21 November 2026, is a Saturday (ISO 6).
         (Conditions(days_of_week=[6, 7]), {}, True),
         (Conditions(days_of_week=[1]), {}, False),
         # 22:30 UTC Saturday is 06:30 Sunday in Shanghai: days are the program's.

@@ -248,7 +248,7 @@ def test_the_planner_changes_nothing_it_was_given(items: list[tuple[str, int, st
         {},
         {("m-1", OFFER.id): OfferUse(True, 1)},
     )
-    usage = Usage({("m-1", "triple", "d:2030-06-15"): 100}, {"bonus": 50})
+    usage = Usage({("m-1", "triple", f"d:{NOW.date().isoformat()}"): 100}, {"bonus": 50})
 
     def state() -> Any:
         counters = [(o.redemptions_used, o.reward_used) for o in offers.offers.values()]
