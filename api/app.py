@@ -29,7 +29,7 @@ from api.deps import DEPENDENCIES
 from api.logs import AccessLog, configure_logging
 from api.openapi import document_problems
 from api.problems import EXCEPTION_HANDLERS
-from api.request import StrictRequest
+from api.request import RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
@@ -202,7 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.settings = settings
     # Outermost, around the router itself, so that unmatched routes (404, 405) get a request
     # id and a log line too.
-    app.asgi_handler = AccessLog(app.asgi_handler, enabled=settings.access_log)
+    app.asgi_handler = AccessLog(RefuseUnstorableUrl(app.asgi_handler), enabled=settings.access_log)
     document_problems(app.openapi_schema)
     return app
 

@@ -10,10 +10,20 @@ from __future__ import annotations
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import Request
-from litestar.types import Empty
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    Empty,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from rewards.core.errors import Malformed, ValidationFailed
 
@@ -40,16 +50,54 @@ def validation_error(exc: msgspec.ValidationError) -> ValidationFailed:
     return ValidationFailed(f"{field}: {message}", errors=[(field, message)])
 
 
-def decode_strict(body: bytes, kind: Any) -> Any:
-    """Decode ``body`` as ``kind``; raise typed problems for bad JSON or bad values."""
+def decode_strict(body: bytes, kind: Any, *, check_text: bool = True) -> Any:
+    """Decode ``body`` as ``kind``; raise typed problems for bad JSON or bad values.
+
+    Text that PostgreSQL cannot store (NUL, or a lone UTF-16 surrogate) can only arrive as
+    a ``\\u`` escape, so the body is searched for the text only when it has one.
+    """
     if not body.strip():
         raise Malformed("the request body is empty; a JSON document is expected")
     try:
-        return decoder_for(kind).decode(body)
+        value = decoder_for(kind).decode(body)
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise Malformed(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise Malformed("the request body is nested too deeply") from None
+    if check_text and b"\\u" in body:
+        refuse_unstorable_text(msgspec.json.decode(body))
+    return value
+
+
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return False
+
+
+def refuse_unstorable_text(value: Any, path: str = "") -> None:
+    """Raise a 422 naming the first string (key or value) that holds NUL or a lone
+    surrogate: PostgreSQL stores neither, and a stored copy would differ from what came."""
+    if isinstance(value, str):
+        if _unstorable(value):
+            field = path.lstrip(".") or "body"
+            raise ValidationFailed(
+                f"{field}: text must not contain NUL or lone surrogates",
+                errors=[(field, "must not contain NUL or lone surrogates")],
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unstorable_text(key, path)
+            refuse_unstorable_text(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            refuse_unstorable_text(item, f"{path}[{n}]")
 
 
 class StrictRequest(Request[Any, Any, Any]):
@@ -60,5 +108,57 @@ class StrictRequest(Request[Any, Any, Any]):
             return self._json
         field = self.route_handler.parsed_data_field
         kind = field.annotation if field is not None else Any
-        self._json = decode_strict(await self.body(), kind)
+        alone = getattr(kind, "items_decoded_alone", False)
+        self._json = decode_strict(await self.body(), kind, check_text=not alone)
         return self._json
+
+
+class RefuseUnstorableUrl:
+    """ASGI middleware: a path or query that holds NUL or bytes that are not UTF-8 is a 400
+    before any route sees it (such text would reach PostgreSQL, which refuses it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not _storable_url(scope):
+            await _bad_url(scope, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _storable_url(scope: Scope) -> bool:
+    path: str = scope.get("path", "")
+    query = unquote_to_bytes(scope.get("query_string", b""))
+    if "\x00" in path or b"\x00" in query:
+        return False
+    try:
+        path.encode("utf-8")
+        query.decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+async def _bad_url(scope: Scope, send: Send) -> None:
+    request_id = (scope.get("state") or {}).get("request_id")
+    body = msgspec.json.encode(
+        {
+            "type": "malformed_request",
+            "title": "Malformed request",
+            "status": 400,
+            "detail": "the path or query holds NUL or bytes that are not UTF-8",
+            "request_id": request_id,
+        }
+    )
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 400,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await send(start)
+    done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(done)

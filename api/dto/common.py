@@ -19,13 +19,13 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Label = Annotated[str, Meta(min_length=1, max_length=64)]
 
 
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}(?!\n)$", description="ISO 4217 code")]
 
 
 AmountMinor = Annotated[int, Meta(ge=0, le=10**13, description="minor units (fen for CNY)")]
 
 
-Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}$")]
+Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}(?!\n)$")]
 
 
 Cursor = str | None
@@ -78,13 +78,15 @@ class HookTransaction(Input):
 Tag = Annotated[str, Meta(min_length=1, max_length=64)]
 
 
-Hhmm = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+Hhmm = Annotated[str, Meta(pattern=r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?!\n)$|^24:00(?!\n)$")]
 
 
 Tags = Annotated[list[Tag], Meta(min_length=1, max_length=1000)]
 
 
-Decimal = Annotated[str, Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,6})?$", description="decimal string")]
+Decimal = Annotated[
+    str, Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,6})?(?!\n)$", description="decimal string")
+]
 
 
 Points = Annotated[int, Meta(ge=0, le=10**12)]
@@ -117,7 +119,7 @@ class ConditionsIn(Input):
     ends_at: Timestamp | None = None
     h3_cells: (
         Annotated[
-            list[Annotated[str, Meta(pattern=r"^[0-9a-f]{15}$")]],
+            list[Annotated[str, Meta(pattern=r"^[0-9a-f]{15}(?!\n)$")]],
             Meta(min_length=1, max_length=10000),
         ]
         | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from msgspec import Meta
@@ -13,4 +13,8 @@ from api.dto.common import (
 
 
 class HookBatch(Input):
+    # Each item is decoded (and refused) on its own, so that one bad item does not fail the
+    # others: the batch's body as a whole is not searched for unstorable text.
+    items_decoded_alone: ClassVar[bool] = True
+
     transactions: Annotated[list[msgspec.Raw], Meta(min_length=1, max_length=1000)]

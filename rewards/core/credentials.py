@@ -16,7 +16,9 @@ import msgspec
 
 from rewards.core.errors import Unauthenticated
 
-ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+# `(?!\n)$`: Python's `$` also matches before a final newline ("m-1\n" would pass); the
+# lookahead refuses it, and means the same in the ECMA dialect of the OpenAPI document.
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}(?!\n)$"
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -28,6 +30,9 @@ def is_id(value: str) -> bool:
 ADMIN_KEY_PREFIX = "radm"
 MERCHANT_KEY_PREFIX = "rmch"
 HOOK_TOLERANCE_SECONDS = 300
+# Longer than any header a processor sends (t, and up to four v1 signatures during a
+# rotation); a longer one is refused before it is parsed.
+SIGNATURE_HEADER_MAX = 512
 
 
 def new_secret() -> str:
@@ -195,13 +200,21 @@ def verify_hook_signature(
     """
     if not header:
         raise Unauthenticated("the X-Rewards-Signature header is missing")
+    if len(header) > SIGNATURE_HEADER_MAX or not header.isascii():
+        raise Unauthenticated("the X-Rewards-Signature header must be t=<unix seconds>,v1=<hex>")
     fields: dict[str, list[str]] = {}
     for item in header.split(","):
         key, sep, value = item.strip().partition("=")
         if sep:
             fields.setdefault(key, []).append(value)
     stamps = fields.get("t", [])
-    if len(stamps) != 1 or not stamps[0].isdigit() or not fields.get("v1"):
+    if (
+        len(stamps) != 1
+        or not stamps[0].isdigit()
+        or len(stamps[0]) > 12
+        or not fields.get("v1")
+        or len(fields["v1"]) > 4
+    ):
         raise Unauthenticated("the X-Rewards-Signature header must be t=<unix seconds>,v1=<hex>")
     timestamp = int(stamps[0])
     if abs(now - timestamp) > tolerance:

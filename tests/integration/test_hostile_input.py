@@ -1,0 +1,115 @@
+"""Hostile and careless input: every case is a 4xx problem that writes nothing, never a 500."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration.conftest import Tenant, count_rows, purchase
+from tests.integration.test_points_hook import setup
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/v1/admin/merchants", rb'{"id": "m1", "name": "a\u0000b", "category": "fuel"}', 422),
+        ("/v1/admin/merchants", rb'{"id": "m1", "name": "ok", "category": "\u0000"}', 422),
+        # A lone surrogate is not even valid JSON text: the decoder refuses it as malformed.
+        ("/v1/admin/merchants", rb'{"id": "m1", "name": "a\ud800b", "category": "fuel"}', 400),
+        ("/v1/admin/merchants", rb'{"id": "m1", "name": "ok", "category": "\udc00"}', 400),
+        (
+            "/v1/admin/earn-rules",
+            rb'{"id": "r1", "name": "x\u0000", "effect": {"kind": "fixed", "value": 5}}',
+            422,
+        ),
+    ],
+)
+async def test_nul_and_lone_surrogates_in_a_body_are_refused(
+    tenant: Tenant, conn, path: str, body: bytes, status: int
+) -> None:
+    headers = tenant.admin | {"Content-Type": "application/json"}
+    response = await tenant.client.post(path, content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if status == 422:
+        assert response.json()["errors"][0]["field"] in ("name", "category")
+    assert await count_rows(conn, "merchants") == 0
+    assert await count_rows(conn, "earn_rules") == 0
+
+
+async def test_a_surrogate_pair_is_a_character_like_any_other(tenant: Tenant) -> None:
+    body = rb'{"id": "m1", "name": "\ud83d\ude00 \u52a0\u6cb9", "category": "fuel"}'
+    headers = tenant.admin | {"Content-Type": "application/json"}
+    response = await tenant.client.post("/v1/admin/merchants", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "\U0001f600 加油"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/admin/members/%00", "/v1/admin/merchants/a%00b", "/v1/admin/offers?status=%00"],
+)
+async def test_nul_in_a_path_or_query_is_refused(tenant: Tenant, path: str) -> None:
+    response = await tenant.client.get(path, headers=tenant.admin)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_batch_item_with_a_nul_gets_its_own_problem_and_the_others_are_written(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    bad = purchase("b1", card_product="a\u0000b")
+    answer = await tenant.hook_batch([purchase("g1"), bad, purchase("g2")])
+    assert answer.status_code == 200, answer.text
+    first, problem, last = answer.json()["results"]
+    assert first["transaction_id"] == "g1"
+    assert last["transaction_id"] == "g2"
+    assert 400 <= problem["status"] < 500
+    assert await count_rows(conn, "transactions") == 2
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "t=" + "9" * 400 + ",v1=00",
+        "t=\u00b2,v1=00",
+        "t={now},v1=\u00e9\u00e9",
+        "t={now}," + "v1=ab," * 2000,
+    ],
+)
+async def test_malformed_signature_headers_are_a_401(tenant: Tenant, signature: str) -> None:
+    body = b'{"id":"x"}'
+    header = signature.replace("{now}", str(int(time.time())))
+    headers: dict[str, str | bytes] = {
+        "Content-Type": "application/json",
+        "X-Rewards-Tenant": tenant.id,
+        "X-Rewards-Signature": header.encode("latin-1"),
+    }
+    for path in ("/v1/hooks/transactions", "/v1/hooks/transactions/batch"):
+        response = await tenant.client.post(path, content=body, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+
+
+async def test_ids_with_a_trailing_newline_are_not_ids(tenant: Tenant, conn) -> None:
+    await setup(tenant)
+    assert (await tenant.hook(purchase("nl-1\n"))).status_code == 422
+    put = await tenant.client.put("/v1/admin/members/m%0A", json={}, headers=tenant.admin)
+    assert put.status_code in (404, 422)
+    token = tenant.member("m-1\n")
+    assert (await tenant.client.get("/v1/me", headers=token)).status_code == 401
+    assert await count_rows(conn, "transactions") == 0
+    assert await count_rows(conn, "members") == 0
+
+
+async def test_a_batch_item_nested_a_thousand_arrays_deep_is_refused(tenant: Tenant) -> None:
+    await setup(tenant)
+    deep = "[" * 1000 + "]" * 1000
+    body = ('{"transactions": [' + deep + "]}").encode()
+    response = await tenant.client.post(
+        "/v1/hooks/transactions/batch", content=body, headers=tenant.signed(body)
+    )
+    assert 200 <= response.status_code < 500, response.text
+    if response.status_code == 200:
+        assert 400 <= response.json()["results"][0]["status"] < 500
