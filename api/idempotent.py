@@ -70,8 +70,17 @@ async def respond_once_committed(
 
 
 async def _identity(request: Request[Any, Any, Any], key: str | None) -> bytes:
-    """What a key is bound to: the request's path and body (nothing without a key)."""
-    return b"" if key is None else request.url.path.encode() + b"\n" + await request.body()
+    """What a key is bound to: the request's path and the meaning of its body — its JSON with
+    keys in order and no spacing, so that the same request re-indented or with its keys in
+    another order is the same request (nothing without a key)."""
+    if key is None:
+        return b""
+    body = await request.body()
+    try:
+        meaning = msgspec.json.encode(msgspec.json.decode(body), order="sorted")
+    except msgspec.DecodeError:  # no body (a claim, a cancel), or not JSON: as it came
+        meaning = body
+    return request.url.path.encode() + b"\n" + meaning
 
 
 def _answer(code: int, body: Any, kind: type[T]) -> Response[Any]:

@@ -7,6 +7,7 @@ value is handed to Litestar (which passes instances of the target type through).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -66,9 +67,29 @@ def decode_strict(body: bytes, kind: Any, *, check_text: bool = True) -> Any:
         raise Malformed(f"the request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise Malformed("the request body is nested too deeply") from None
-    if check_text and b"\\u" in body:
-        refuse_unstorable_text(msgspec.json.decode(body))
+    if check_text:
+        refuse_duplicate_keys(body)
+        if b"\\u" in body:
+            refuse_unstorable_text(msgspec.json.decode(body))
     return value
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise Malformed(f"the key {twice!r} appears twice in one object")
+    return found
+
+
+def refuse_duplicate_keys(body: bytes) -> None:
+    """Refuse (400) an object that names a key twice: parsers disagree on which value wins
+    (the first, the last), so the processor and the engine could read different amounts."""
+    try:
+        json.loads(body, object_pairs_hook=_pairs)
+    except (ValueError, RecursionError):
+        raise Malformed("the request body is not valid JSON") from None
 
 
 def _unstorable(text: str) -> bool:

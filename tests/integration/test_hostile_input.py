@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 import pytest
 
+from tests.dates import PURCHASE_AT, iso
 from tests.integration.conftest import Tenant, count_rows, purchase
+from tests.integration.test_catalog import item
 from tests.integration.test_points_hook import setup
 
 
@@ -113,3 +116,48 @@ async def test_a_batch_item_nested_a_thousand_arrays_deep_is_refused(tenant: Ten
     assert 200 <= response.status_code < 500, response.text
     if response.status_code == 200:
         assert 400 <= response.json()["results"][0]["status"] < 500
+
+
+async def test_a_key_named_twice_is_refused_in_a_hook_and_in_a_batch_item(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    single = (
+        b'{"id":"d1","kind":"purchase","member_id":"m-1","amount_minor":100,'
+        b'"amount_minor":9000000,"currency":"CNY","occurred_at":"'
+        + iso(PURCHASE_AT).encode()
+        + b'"}'
+    )
+    refused = await tenant.client.post(
+        "/v1/hooks/transactions", content=single, headers=tenant.signed(single)
+    )
+    assert refused.status_code == 400, refused.text
+    assert "amount_minor" in refused.json()["detail"]
+    good = msgspec.json.encode(purchase("d2"))
+    batch = b'{"transactions":[' + single + b"," + good + b"]}"
+    answer = await tenant.client.post(
+        "/v1/hooks/transactions/batch", content=batch, headers=tenant.signed(batch)
+    )
+    problem, fine = answer.json()["results"]
+    assert problem["status"] == 400
+    assert fine["transaction_id"] == "d2"
+    assert await count_rows(conn, "transactions") == 1
+
+
+async def test_an_idempotency_key_compares_requests_by_meaning(tenant: Tenant) -> None:
+    await setup(tenant)
+    await item(tenant, sku="tea", points_price=0, cash_price_minor=800)
+    member = tenant.member("m-1") | {"Idempotency-Key": "k-1", "Content-Type": "application/json"}
+    first = await tenant.client.post(
+        "/v1/me/redemptions", content=b'{"sku":"tea","quantity":1}', headers=member
+    )
+    assert first.status_code == 201, first.text
+    again = await tenant.client.post(
+        "/v1/me/redemptions", content=b'{\n  "quantity": 1,\n  "sku": "tea"\n}', headers=member
+    )
+    assert again.status_code == 201
+    assert again.content == first.content
+    other = await tenant.client.post(
+        "/v1/me/redemptions", content=b'{"sku":"tea","quantity":2}', headers=member
+    )
+    assert other.status_code == 409
