@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from rewards.core import ledger as ledger_core
 from rewards.core.credentials import ID_PATTERN
 
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="[A-Za-z0-9._:-]{1,64}")]
@@ -46,9 +47,9 @@ class MerchantOut(Output):
     created_at: datetime
 
 
-class BalanceSummary(Output):
-    available: int
-    pending: int
+# The hook's answer carries the member's balance as the core makes it: one type, one name in
+# the OpenAPI document, from the plan to every place a balance is shown.
+BalanceSummary = ledger_core.BalanceSummary
 
 
 class Location(Input):
