@@ -29,9 +29,6 @@ AmountMinor = Annotated[int, Meta(ge=0, le=10**13, description="minor units (fen
 Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}(?!\n)$")]
 
 
-Cursor = str | None
-
-
 class Input(msgspec.Struct, forbid_unknown_fields=True):
     """Base of request bodies: unknown fields are refused, never silently stored."""
 

@@ -192,12 +192,9 @@ class OfferState:
             return False
         return not (s.days_of_week and facts.day_of_week not in s.days_of_week)
 
-    def room(self) -> tuple[bool, int | None]:
-        """(a redemption is left, money/points the budget can still pay — None: no cap)."""
-        return self.room_at(self.redemptions_used, self.reward_used)
-
     def room_at(self, redemptions_used: int, reward_used: int) -> tuple[bool, int | None]:
-        """:meth:`room` when the budget has paid these."""
+        """(a redemption is left, money/points the budget can still pay — None: no cap), when
+        the budget has paid these."""
         b = self.offer.budget
         left = b.max_redemptions is None or redemptions_used < b.max_redemptions
         if b.max_reward_minor is None:

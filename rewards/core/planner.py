@@ -385,6 +385,7 @@ class _Planner:
         usage: Usage,
         now: datetime,
         offers: OfferSession | None,
+        referenced: set[str],
     ) -> None:
         self.program = program
         self.rules = rules
@@ -409,7 +410,7 @@ class _Planner:
         self.transfers: list[TransferPlan] = []
         self.draws: list[DrawRecord] = []
         self.spend: list[SpendRow] = []
-        self.referenced: set[str] = set()  # purchases that refunds of the batch point at
+        self.referenced = referenced  # purchases that refunds of the batch point at
 
     # --- purchases ---------------------------------------------------------------------
 
@@ -785,8 +786,8 @@ def plan_batch(
         usage,
         now,
         offers.start() if offers is not None else None,
+        {tx.original_id for tx in transactions if tx.original_id},
     )
-    planner.referenced = {tx.original_id for tx in transactions if tx.original_id}
     answers: list[Answer | RewardsError] = []
     for tx, seen in zip(transactions, facts, strict=True):
         if tx.currency != program.program.currency:
