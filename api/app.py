@@ -22,7 +22,12 @@ from swagger_ui_bundle import swagger_ui_path
 from api.auth import CredentialCache
 from api.controllers.admin import AdminController, AdminOffersController, CatalogAdminController
 from api.controllers.hooks import HooksController
-from api.controllers.me import CatalogMemberController, MeController, MemberOffersController
+from api.controllers.me import (
+    CatalogMemberController,
+    MeController,
+    MemberOffersController,
+    ReferralController,
+)
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
@@ -185,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminOffersController,
             MemberOffersController,
             MeController,
+            ReferralController,
             HooksController,
         ],
         dependencies=DEPENDENCIES,

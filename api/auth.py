@@ -11,6 +11,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from rewards import metrics
+from rewards.abuse import service as abuse
+from rewards.core.abuse import DeviceSighting
 from rewards.core.credentials import (
     ADMIN_KEY_PREFIX,
     hash_api_key,
@@ -48,11 +50,11 @@ class MerchantCaller(msgspec.Struct, frozen=True):
 
 
 class MemberCaller(msgspec.Struct, frozen=True):
-    """A member in the mobile app."""
+    """A member in the mobile app, with the device the request named (X-Device-Id)."""
 
     tenant_id: str
     member_id: str
-    device_id: str | None
+    device: DeviceSighting | None
 
 
 class HookCaller(msgspec.Struct, frozen=True):
@@ -155,12 +157,21 @@ async def member_guard(connection: Connection, _: BaseRouteHandler) -> None:
         raise Unauthenticated("the token's tenant is not known")
     claims = verify_member_token(token, secrets.member_token_secret, now=time.time())
     device = connection.headers.get("x-device-id")
-    if device is not None and not (0 < len(device) <= 128 and device.isprintable()):
-        raise ValidationFailed(
-            "X-Device-Id must be 1 to 128 printable characters",
-            errors=[("X-Device-Id", "1 to 128 printable characters")],
-        )
-    _remember(connection, MemberCaller(claims.tid, claims.sub, device), claims.tid)
+    sighting = None
+    if device is not None:
+        if not (0 < len(device) <= 128 and device.isascii() and device.isprintable()):
+            raise ValidationFailed(
+                "X-Device-Id must be 1 to 128 printable ASCII characters",
+                errors=[("X-Device-Id", "1 to 128 printable ASCII characters")],
+            )
+        # Every member request that names its device is remembered (as a keyed hash): the
+        # device limit and referral rings are judged from what was seen.
+        pool: asyncpg.Pool = connection.app.state.pool
+        async with pool.acquire() as conn:
+            sighting = await abuse.sighting(
+                conn, claims.tid, secrets.device_key, claims.sub, device
+            )
+    _remember(connection, MemberCaller(claims.tid, claims.sub, sighting), claims.tid)
 
 
 async def hook_guard(connection: Connection, _: BaseRouteHandler) -> None:

@@ -11,7 +11,8 @@ from litestar.params import HeaderParameter
 
 from api.problems import PROBLEM_JSON, Problem
 from db.types import Conn
-from rewards.idempotency.service import once, once_committed
+from rewards.core.errors import RewardsError
+from rewards.idempotency.service import answer_of, once, once_committed
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -34,13 +35,14 @@ async def respond_once(
     key: str | None,
     status: int,
     kind: type[T],
-    action: Callable[[], Awaitable[T]],
+    action: Callable[[], Awaitable[T | RewardsError]],
 ) -> Response[Any]:
     """Run a member's write once per Idempotency-Key. The request is identified by its path
-    and body, so a key reused on another write is a conflict too."""
+    and body, so a key reused on another write is a conflict too. A refusal the action
+    returns (instead of raising) keeps what it wrote, such as its risk event."""
 
     async def run() -> tuple[int, Any]:
-        return status, await action()  # stored under a key as JSON
+        return answer_of(status, await action())  # stored under a key as JSON
 
     scope = f"member:{member_id}"
     code, body = await once(conn, tenant_id, scope, key, await _identity(request, key), run)
@@ -55,13 +57,13 @@ async def respond_once_committed(
     key: str | None,
     status: int,
     kind: type[T],
-    action: Callable[[bool], Awaitable[T]],
+    action: Callable[[bool], Awaitable[T | RewardsError]],
 ) -> Response[Any]:
     """``respond_once`` for a write that opens and commits its own transaction on a plain
     connection (``once_committed``); ``action`` is told whether to lock what it claims."""
 
     async def run(locked: bool) -> tuple[int, Any]:
-        return status, await action(locked)  # stored under a key as JSON
+        return answer_of(status, await action(locked))  # stored under a key as JSON
 
     scope = f"member:{member_id}"
     identity = await _identity(request, key)
@@ -89,4 +91,6 @@ def _answer(code: int, body: Any, kind: type[T]) -> Response[Any]:
         return Response(body, status_code=code)
     if code < 400:
         return Response(msgspec.convert(body, kind), status_code=code)
-    return Response(msgspec.convert(body, Problem), status_code=code, media_type=PROBLEM_JSON)
+    problem = msgspec.convert(body, Problem)
+    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else None
+    return Response(problem, status_code=code, media_type=PROBLEM_JSON, headers=headers)

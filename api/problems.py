@@ -36,6 +36,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str
     errors: list[FieldError] | None = None
     request_id: str | None = None
+    retry_after: int | None = None  # seconds, as in the Retry-After header (429, 503)
 
 
 _HTTP_TYPES = {
@@ -77,7 +78,19 @@ def problem(
 def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     assert isinstance(exc, RewardsError)
     errors = [FieldError(f, m) for f, m in exc.errors]
-    return problem(request, exc.status, exc.type, exc.title, exc.detail, errors)
+    retry_after = getattr(exc, "retry_after", None)
+    response = problem(
+        request,
+        exc.status,
+        exc.type,
+        exc.title,
+        exc.detail,
+        errors,
+        {"Retry-After": str(retry_after)} if retry_after is not None else None,
+    )
+    if retry_after is not None:
+        response.content.retry_after = retry_after
+    return response
 
 
 _MISSING = re.compile(r"Missing required (?:\w+ )?parameter '(?P<name>[^']+)'")

@@ -364,6 +364,31 @@ CREATE TABLE public.catalog_items (
 );
 
 --
+-- Name: device_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.device_members (
+    tenant_id text NOT NULL,
+    device bytea NOT NULL,
+    member_id text NOT NULL,
+    seq integer NOT NULL,
+    first_seen timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT device_members_seq_check CHECK ((seq >= 1))
+);
+
+--
+-- Name: devices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.devices (
+    tenant_id text NOT NULL,
+    device bytea NOT NULL,
+    members integer DEFAULT 0 NOT NULL,
+    first_seen timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT devices_members_check CHECK ((members >= 0))
+);
+
+--
 -- Name: draw_campaigns; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -472,6 +497,18 @@ ALTER TABLE public.lots ALTER COLUMN lot_id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: member_day_points; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.member_day_points (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    day date NOT NULL,
+    points bigint NOT NULL,
+    CONSTRAINT member_day_points_points_check CHECK ((points >= 0))
+);
+
+--
 -- Name: member_spend; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -496,7 +533,8 @@ CREATE TABLE public.members (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     points_balance bigint DEFAULT 0 NOT NULL,
-    lifetime_earned bigint DEFAULT 0 NOT NULL
+    lifetime_earned bigint DEFAULT 0 NOT NULL,
+    referral_code text
 );
 
 --
@@ -657,14 +695,64 @@ CREATE TABLE public.redemptions (
     codes text[] NOT NULL,
     lots_taken jsonb NOT NULL,
     status text NOT NULL,
-    device_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     cancel_until timestamp with time zone,
     cancelled_at timestamp with time zone,
+    device bytea,
     CONSTRAINT redemptions_cash_due_minor_check CHECK ((cash_due_minor >= 0)),
     CONSTRAINT redemptions_points_spent_check CHECK ((points_spent >= 0)),
     CONSTRAINT redemptions_quantity_check CHECK ((quantity > 0)),
     CONSTRAINT redemptions_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: referrals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.referrals (
+    tenant_id text NOT NULL,
+    referee_id text NOT NULL,
+    referrer_id text NOT NULL,
+    attached_by text NOT NULL,
+    attached_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    reason text,
+    transaction_id text,
+    referee_points bigint DEFAULT 0 NOT NULL,
+    referrer_points bigint DEFAULT 0 NOT NULL,
+    settled_at timestamp with time zone,
+    CONSTRAINT referrals_attached_by_check CHECK ((attached_by = ANY (ARRAY['member'::text, 'admin'::text]))),
+    CONSTRAINT referrals_check CHECK ((referee_id <> referrer_id)),
+    CONSTRAINT referrals_referee_points_check CHECK ((referee_points >= 0)),
+    CONSTRAINT referrals_referrer_points_check CHECK ((referrer_points >= 0)),
+    CONSTRAINT referrals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'rewarded'::text, 'refused'::text, 'clawed_back'::text])))
+);
+
+--
+-- Name: risk_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.risk_events (
+    tenant_id text NOT NULL,
+    event_id bigint NOT NULL,
+    member_id text NOT NULL,
+    device bytea,
+    reason text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: risk_events_event_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.risk_events ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.risk_events_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 --
@@ -724,6 +812,7 @@ CREATE TABLE public.tenants (
     hook_secrets text[] NOT NULL,
     member_token_secret text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    device_key bytea DEFAULT sha256(convert_to((((gen_random_uuid())::text || (gen_random_uuid())::text) || (clock_timestamp())::text), 'UTF8'::name)) NOT NULL,
     CONSTRAINT tenants_hook_secrets_check CHECK ((cardinality(hook_secrets) >= 1))
 );
 
@@ -809,6 +898,27 @@ ALTER TABLE ONLY public.catalog_items
     ADD CONSTRAINT catalog_items_pkey PRIMARY KEY (tenant_id, sku);
 
 --
+-- Name: device_members device_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_members
+    ADD CONSTRAINT device_members_pkey PRIMARY KEY (tenant_id, device, member_id);
+
+--
+-- Name: device_members device_members_tenant_id_device_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_members
+    ADD CONSTRAINT device_members_tenant_id_device_seq_key UNIQUE (tenant_id, device, seq);
+
+--
+-- Name: devices devices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.devices
+    ADD CONSTRAINT devices_pkey PRIMARY KEY (tenant_id, device);
+
+--
 -- Name: draw_campaigns draw_campaigns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -849,6 +959,13 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.lots
     ADD CONSTRAINT lots_pkey PRIMARY KEY (tenant_id, lot_id);
+
+--
+-- Name: member_day_points member_day_points_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.member_day_points
+    ADD CONSTRAINT member_day_points_pkey PRIMARY KEY (tenant_id, member_id, day);
 
 --
 -- Name: member_spend member_spend_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -928,6 +1045,20 @@ ALTER TABLE ONLY public.redemptions
     ADD CONSTRAINT redemptions_pkey PRIMARY KEY (tenant_id, redemption_id);
 
 --
+-- Name: referrals referrals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.referrals
+    ADD CONSTRAINT referrals_pkey PRIMARY KEY (tenant_id, referee_id);
+
+--
+-- Name: risk_events risk_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_events
+    ADD CONSTRAINT risk_events_pkey PRIMARY KEY (tenant_id, event_id);
+
+--
 -- Name: rule_usage rule_usage_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -982,6 +1113,12 @@ CREATE UNIQUE INDEX api_keys_key_id ON public.api_keys USING btree (tenant_id, k
 CREATE INDEX catalog_codes_available ON public.catalog_codes USING btree (tenant_id, sku, code_id) WHERE (status = 'available'::text);
 
 --
+-- Name: device_members_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX device_members_member ON public.device_members USING btree (tenant_id, member_id);
+
+--
 -- Name: idempotency_keys_age; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1004,6 +1141,12 @@ CREATE INDEX lots_expiring ON public.lots USING btree (tenant_id, expires_at) WH
 --
 
 CREATE INDEX lots_open ON public.lots USING btree (tenant_id, member_id, expires_at, lot_id) WHERE (remaining > 0);
+
+--
+-- Name: members_referral_code; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX members_referral_code ON public.members USING btree (tenant_id, referral_code) WHERE (referral_code IS NOT NULL);
 
 --
 -- Name: offer_members_offer; Type: INDEX; Schema: public; Owner: -
@@ -1046,6 +1189,30 @@ CREATE INDEX offers_status ON public.offers USING btree (tenant_id, status, offe
 --
 
 CREATE INDEX redemptions_member ON public.redemptions USING btree (tenant_id, member_id, sku, created_at);
+
+--
+-- Name: referrals_referrer; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX referrals_referrer ON public.referrals USING btree (tenant_id, referrer_id, attached_at DESC);
+
+--
+-- Name: referrals_transaction; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX referrals_transaction ON public.referrals USING btree (tenant_id, transaction_id) WHERE (transaction_id IS NOT NULL);
+
+--
+-- Name: risk_events_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX risk_events_member ON public.risk_events USING btree (tenant_id, member_id, event_id DESC);
+
+--
+-- Name: risk_events_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX risk_events_time ON public.risk_events USING btree (tenant_id, event_id DESC);
 
 --
 -- Name: stores_merchant; Type: INDEX; Schema: public; Owner: -
@@ -1195,6 +1362,20 @@ ALTER TABLE ONLY public.catalog_items
     ADD CONSTRAINT catalog_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 --
+-- Name: device_members device_members_tenant_id_device_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_members
+    ADD CONSTRAINT device_members_tenant_id_device_fkey FOREIGN KEY (tenant_id, device) REFERENCES public.devices(tenant_id, device);
+
+--
+-- Name: devices devices_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.devices
+    ADD CONSTRAINT devices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
 -- Name: draw_campaigns draw_campaigns_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1242,6 +1423,27 @@ ALTER TABLE ONLY public.offers
 
 ALTER TABLE ONLY public.programs
     ADD CONSTRAINT programs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: referrals referrals_tenant_id_referee_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.referrals
+    ADD CONSTRAINT referrals_tenant_id_referee_id_fkey FOREIGN KEY (tenant_id, referee_id) REFERENCES public.members(tenant_id, member_id);
+
+--
+-- Name: referrals referrals_tenant_id_referrer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.referrals
+    ADD CONSTRAINT referrals_tenant_id_referrer_id_fkey FOREIGN KEY (tenant_id, referrer_id) REFERENCES public.members(tenant_id, member_id);
+
+--
+-- Name: risk_events risk_events_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_events
+    ADD CONSTRAINT risk_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 --
 -- Name: stores stores_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -50,6 +50,8 @@ from api.dto.admin import (
     ProgramReplaced,
     RejectIn,
     RevealOut,
+    RiskEventOut,
+    RiskEventPage,
     TransactionOut,
 )
 from api.dto.common import (
@@ -65,12 +67,14 @@ from api.presenters import item_out, merchant_out, offer_out
 from offers.core.offers import Status
 from offers.merchants import service as merchants
 from offers.publishing import service as publishing
+from rewards.abuse import service as abuse
 from rewards.audit import service as audit
 from rewards.catalog import service as redemptions
 from rewards.core.campaigns import DrawCampaign
 from rewards.core.catalog import CatalogItem
 from rewards.core.credentials import ID_PATTERN
 from rewards.core.earning import EarnRule
+from rewards.core.errors import ValidationFailed
 from rewards.core.planner import Answer
 from rewards.core.program import Program
 from rewards.core.records import ApiKey, Member, NewApiKey
@@ -88,6 +92,7 @@ def member_out(member: Member, balance: BalanceSummary) -> MemberOut:
         member.segments,
         member.card_products,
         member.referral_code_used,
+        member.referral_code,
         balance,
         member.created_at,
     )
@@ -474,6 +479,53 @@ class AdminController(Controller):
                 LiabilityDayOut(**(msgspec.to_builtins(d) | {"day": d.day.isoformat()}))
                 for d in report.days
             ],
+        )
+
+    @get(
+        "/risk-events",
+        summary="Every refusal or cap the abuse limits made, newest first",
+        description="Filter by member, by reason (device_limit, claim_rate, daily_points_cap, "
+        "referral_ring) and by time: `from` (inclusive) and `to` (exclusive), RFC 3339.",
+    )
+    async def risk_events(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        member_id: Annotated[str | None, QueryParameter(pattern=ID_PATTERN)] = None,
+        reason: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> RiskEventPage:
+        for name, moment in (("from", from_), ("to", to)):
+            if moment is not None and moment.tzinfo is None:
+                raise ValidationFailed(
+                    f"{name} needs a UTC offset", errors=[(name, "RFC 3339 with an offset")]
+                )
+        found = await abuse.events(
+            conn,
+            caller.tenant_id,
+            member_id,
+            reason,
+            from_,
+            to,
+            decode_cursor(cursor, int),
+            limit,
+        )
+        return RiskEventPage(
+            [
+                RiskEventOut(
+                    str(e.event_id),
+                    e.member_id,
+                    e.device.hex() if e.device is not None else None,
+                    e.reason,
+                    e.detail,
+                    e.occurred_at,
+                )
+                for e in found
+            ],
+            next_cursor([e.event_id for e in found], limit),
         )
 
     @get("/audit-log", summary="Every change an operator or merchant made, newest first")

@@ -27,6 +27,10 @@ from api.dto.me import (
     NearbyPage,
     RedemptionIn,
     RedemptionPage,
+    RefereeOut,
+    ReferralAppliedOut,
+    ReferralApply,
+    ReferralOut,
 )
 from api.idempotent import IdempotencyKey, respond_once, respond_once_committed
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
@@ -37,9 +41,10 @@ from offers.nearby import service as nearby_offers
 from offers.publishing import service as publishing
 from rewards import metrics
 from rewards.catalog import service as redemptions
-from rewards.core.errors import ValidationFailed
+from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.ledger import service as ledger
 from rewards.members import service as members
+from rewards.referrals import service as referrals
 
 
 class MeController(Controller):
@@ -86,6 +91,96 @@ class MeController(Controller):
             ],
             next_cursor([m.id for m in moves], limit),
         )
+
+
+class ReferralController(Controller):
+    """Member-gets-member: the member's code, and using someone else's."""
+
+    path = "/v1/me/referral"
+    guards = [member_guard]  # noqa: RUF012
+    security = [{"MemberToken": []}]  # noqa: RUF012
+    tags = ["mobile"]  # noqa: RUF012
+
+    @get(
+        "",
+        summary="The member's referral code (made on first request) and what it brought",
+        description="`referred` counts every member who used the code, `rewarded` those "
+        "whose first qualifying purchase paid the bonuses, `points_earned` what the member "
+        "earned as referrer (clawed-back bonuses not counted). `referees` pages with "
+        "`limit` and `cursor`, newest first; their ids are masked.",
+    )
+    async def referral(
+        self,
+        caller: NamedDependency[MemberCaller],
+        conn: DbConn,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> ReferralOut:
+        await members.enroll(conn, caller.tenant_id, caller.member_id)
+        found = await referrals.view(
+            conn, caller.tenant_id, caller.member_id, limit, _time_key(decode_cursor(cursor, str))
+        )
+        return ReferralOut(
+            found.code,
+            found.referred,
+            found.rewarded,
+            found.points_earned,
+            [
+                RefereeOut(masked, r.status, r.attached_at, r.settled_at)  # type: ignore[arg-type]
+                for masked, r in found.referees
+            ],
+            next_cursor(
+                [f"{r.attached_at.isoformat()}|{r.referee_id}" for _, r in found.referees], limit
+            ),
+        )
+
+    @post(
+        "/apply",
+        status_code=200,
+        summary="Use a referral code (before the first qualifying purchase)",
+        description="Refused with 422 and its own type: `referral_code_unknown` (no such code "
+        "in this program), `referral_self`, `referral_already_set` (another code was used; the "
+        "same code again answers the first use), `referral_too_late` (a qualifying purchase "
+        "was made already), `referrals_off` (the program gives no referral rewards).",
+    )
+    async def apply(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ReferralApply],
+        caller: NamedDependency[MemberCaller],
+        conn: DbConn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ReferralAppliedOut]:
+        async def action() -> ReferralAppliedOut:
+            await members.enroll(conn, caller.tenant_id, caller.member_id)
+            done = await referrals.attach(
+                conn, caller.tenant_id, caller.member_id, data.code, "member"
+            )
+            return ReferralAppliedOut(done.code, done.status, done.attached_at)  # type: ignore[arg-type]
+
+        return await respond_once(
+            request,
+            conn,
+            caller.tenant_id,
+            caller.member_id,
+            idempotency_key,
+            200,
+            ReferralAppliedOut,
+            action,
+        )
+
+
+def _time_key(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (moment, id) a newest-first cursor stands for."""
+    if cursor is None:
+        return None
+    at, _, key = cursor.partition("|")
+    try:
+        return datetime.fromisoformat(at), key
+    except ValueError:
+        raise ValidationFailed(
+            "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
+        ) from None
 
 
 class CatalogMemberController(Controller):
@@ -148,19 +243,19 @@ class CatalogMemberController(Controller):
     ) -> Response[RedemptionOut]:
         decided = False  # False when the answer is a stored one, replayed for the key
 
-        async def action(locked: bool) -> RedemptionOut:
+        async def action(locked: bool) -> RedemptionOut | RewardsError:
             nonlocal decided
             decided = True
             made = await redemptions.redeem(
                 plain_conn,
                 caller.tenant_id,
                 caller.member_id,
-                caller.device_id,
+                caller.device,
                 data.sku,
                 data.quantity,
                 locked=locked,
             )
-            return redemption_out(made)
+            return made if isinstance(made, RewardsError) else redemption_out(made)
 
         response = await respond_once_committed(
             request,
@@ -304,10 +399,14 @@ class MemberOffersController(Controller):
         conn: DbConn,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ClaimOut]:
-        async def action() -> ClaimOut:
-            _, at = await nearby_offers.claim(conn, caller.tenant_id, caller.member_id, offer_id)
+        async def action() -> ClaimOut | RewardsError:
+            claimed = await nearby_offers.claim(
+                conn, caller.tenant_id, caller.member_id, offer_id, caller.device
+            )
+            if isinstance(claimed, RewardsError):
+                return claimed
             stored = await publishing.get_offer(conn, caller.tenant_id, offer_id)
-            return ClaimOut(offer_out(stored), at)
+            return ClaimOut(offer_out(stored), claimed[1])
 
         return await respond_once(
             request,

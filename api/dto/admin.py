@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -92,6 +92,7 @@ class MemberOut(Output):
     segments: list[str]
     card_products: list[str]
     referral_code_used: str | None
+    referral_code: str | None
     balance: BalanceSummary
     created_at: datetime
 
@@ -385,3 +386,17 @@ class CodesAdded(Output):
 
 class RejectIn(Input):
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class RiskEventOut(Output):
+    id: str
+    member_id: str
+    device: str | None  # the device's keyed hash (hex); the device id itself is never kept
+    reason: str
+    detail: dict[str, Any]
+    occurred_at: datetime
+
+
+class RiskEventPage(Output):
+    items: list[RiskEventOut]
+    next_cursor: str | None

@@ -102,3 +102,29 @@ class ClaimOut(Output):
 class ClaimedPage(Output):
     items: list[ClaimOut]
     next_cursor: str | None
+
+
+class RefereeOut(Output):
+    member: str  # masked: enough to recognise, not to identify
+    status: Literal["pending", "rewarded", "refused", "clawed_back"]
+    attached_at: datetime
+    settled_at: datetime | None
+
+
+class ReferralOut(Output):
+    code: str
+    referred: int
+    rewarded: int
+    points_earned: int
+    referees: list[RefereeOut]
+    next_cursor: str | None
+
+
+class ReferralApply(Input):
+    code: Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class ReferralAppliedOut(Output):
+    code: str
+    status: Literal["pending", "rewarded", "refused", "clawed_back"]
+    attached_at: datetime

@@ -84,7 +84,9 @@ class _Session:
             found = self.uses[(member_id, offer_id)] = _Standing(False, 0)
         return found
 
-    def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
+    def apply(
+        self, tx: CardTransaction, facts: Facts, base: int, day: date, max_points: int | None
+    ) -> tuple[AppliedOffer, int] | None:
         """The most valuable offer that applies to the purchase, if any, within its budget
         and the member's limit (claimed first, for card-linked offers); ties go to the
         lowest offer id."""
@@ -120,6 +122,11 @@ class _Session:
         if best is None:
             return None
         _, offer_id, money, points = best
+        kept = 0  # points the member's daily cap keeps from the offer: never paid or counted
+        if max_points is not None and points > max_points:
+            kept, points = points - max_points, max_points
+        if money + points <= 0:
+            return None
         state, budget = self.offers[offer_id]
         self._use(tx.member_id, offer_id).uses += 1
         self.changed.add((tx.member_id, offer_id))
@@ -128,7 +135,7 @@ class _Session:
         self.records.append(
             OfferRecord(offer_id, tx.id, tx.member_id, None, 1, money, points, tx.amount_minor, day)
         )
-        return AppliedOffer(offer_id, state.merchant_id, money, points)
+        return AppliedOffer(offer_id, state.merchant_id, money, points), kept
 
     def release(self, tx: CardTransaction, released: Released) -> None:
         """A refund gives back to the offer's budget what it claws back, and the member's

@@ -15,8 +15,10 @@ from offers.core.offers import Offer, OfferState, Store
 from offers.nearby import repository as nearby_db
 from offers.nearby.repository import MemberStanding
 from offers.publishing import service as publishing
+from rewards.abuse import service as abuse
+from rewards.core.abuse import DeviceSighting
 from rewards.core.conditions import Facts
-from rewards.core.errors import Conflict, NotFound, ValidationFailed
+from rewards.core.errors import Conflict, NotFound, RewardsError, ValidationFailed
 from rewards.core.program import DEFAULT_TIME_ZONE
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_for
@@ -139,11 +141,13 @@ async def nearby(
 
 
 async def claim(
-    conn: Conn, tenant_id: str, member_id: str, offer_id: str
-) -> tuple[Offer, datetime]:
+    conn: Conn, tenant_id: str, member_id: str, offer_id: str, device: DeviceSighting | None
+) -> tuple[Offer, datetime] | RewardsError:
     """Claim an offer (card-linked: it then applies by itself to the next matching purchase).
     Claiming twice answers the first claim; an offer that is not active, not for this
-    member, or used up by them is refused."""
+    member, or used up by them is refused (raised). A claim the abuse limits refuse (from a
+    device over its member limit, or over the claims per hour) is returned, its risk event
+    written: the caller commits it and answers with the refusal."""
     found = await publishing.get_offer(conn, tenant_id, offer_id)
     if found.status in ("pending_review", "rejected"):
         raise NotFound(f"no offer {offer_id}")
@@ -175,6 +179,12 @@ async def claim(
     limit = found.offer.per_member_limit
     if limit is not None and standing is not None and standing.uses >= limit:
         raise ClaimRefused(f"offer {offer_id} is used up for this member")
+    if standing is None or not standing.claimed:  # a repeat claim changes nothing
+        refused = await abuse.claim_refusal(
+            conn, tenant_id, member_id, device, program.program.abuse, offer_id, now
+        )
+        if refused is not None:
+            return refused
     claimed_at, _ = await nearby_db.claim(conn, tenant_id, member_id, offer_id)
     return found.offer, claimed_at
 

@@ -111,9 +111,9 @@ WITH spent AS (
     VALUES ($1::text, 'stock', $4::text, $5::int, $5::int)
 )
 INSERT INTO redemptions (tenant_id, redemption_id, member_id, sku, quantity, points_spent,
-                         cash_due_minor, codes, lots_taken, status, device_id, cancel_until)
+                         cash_due_minor, codes, lots_taken, status, device, cancel_until)
 VALUES ($1::text, $2::text, $3::text, $4::text, $5::int, $6::bigint, $7::bigint, $8::text[],
-        $9::jsonb, 'completed', $10::text, $11::timestamptz)
+        $9::jsonb, 'completed', $10::bytea, $11::timestamptz)
 RETURNING created_at;
 
 -- name: redemption_get_for_update

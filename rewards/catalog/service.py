@@ -9,9 +9,11 @@ from typing import Any
 import msgspec
 
 from db.types import Conn
+from rewards.abuse import service as abuse
 from rewards.audit import service as audit
 from rewards.catalog import repository as catalog_db
 from rewards.core import lots
+from rewards.core.abuse import DeviceSighting
 from rewards.core.catalog import (
     CancelRefused,
     CatalogItem,
@@ -22,7 +24,7 @@ from rewards.core.catalog import (
     refusal,
     validate_item,
 )
-from rewards.core.errors import AlreadyExists, NotFound, ValidationFailed
+from rewards.core.errors import AlreadyExists, NotFound, RewardsError, ValidationFailed
 from rewards.core.ledger import REDEEMED_ACCOUNT, TransferPlan, member_account
 from rewards.core.lots import MemberState
 from rewards.ledger import service as ledger
@@ -181,12 +183,12 @@ async def redeem(
     conn: Conn,
     tenant_id: str,
     member_id: str,
-    device_id: str | None,
+    device: DeviceSighting | None,
     sku: str,
     quantity: int,
     *,
     locked: bool = False,
-) -> Redemption:
+) -> Redemption | RewardsError:
     """Spend points (oldest lots first) for ``quantity`` of an item and hand out its codes.
 
     Stock never oversells and points never go below zero: the member is locked for the
@@ -201,7 +203,13 @@ async def redeem(
     if started is None:
         raise NotFound(f"no catalog item {sku}")
     stored, version = started
-    zone = (await compiled_at(conn, tenant_id, version)).program.zone
+    program = (await compiled_at(conn, tenant_id, version)).program
+    zone = program.zone
+    refused_device = await abuse.device_refused(
+        conn, tenant_id, member_id, device, program.program.abuse, "redemption"
+    )
+    if refused_device is not None:
+        return refused_device  # with its risk event, to be committed
     members = await ledger.lock_members(conn, tenant_id, [member_id])
     member: MemberState = members[member_id]
     if locked:
@@ -261,7 +269,7 @@ async def redeem(
         quantity,
         item.cash_price_minor * quantity,
         codes,
-        device_id,
+        device.device if device else None,
         cancel_until,
         spent,
         taken,

@@ -19,6 +19,7 @@ PROGRAM_ACCOUNT = "program"
 ADJUSTMENTS_ACCOUNT = "adjustments"
 EXPIRED_ACCOUNT = "expired"
 REDEEMED_ACCOUNT = "redeemed"
+REFERRALS_ACCOUNT = "referrals"
 
 
 def member_account(member_id: str) -> str:

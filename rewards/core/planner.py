@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from rewards.core import lots
+from rewards.core.abuse import DAILY_POINTS_CAP, REFERRAL_RING, RiskRecord
 from rewards.core.campaigns import CampaignState, DrawBudget, DrawCampaign
 from rewards.core.conditions import Facts
 from rewards.core.draw import affordable_multiplier, draw_proof, prize_index
@@ -24,6 +25,7 @@ from rewards.core.earning import NO_ROOM_LIMIT, CapRoom, RuleSet, capped_bonus, 
 from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.core.ledger import (
     PROGRAM_ACCOUNT,
+    REFERRALS_ACCOUNT,
     BalanceSummary,
     LotWrite,
     MemberWrite,
@@ -36,6 +38,7 @@ from rewards.core.ledger import (
 )
 from rewards.core.lots import Lot, MemberState
 from rewards.core.program import CompiledProgram, month_of
+from rewards.core.referrals import ReferralBook, ReferralWrite
 
 TransactionKind = Literal["purchase", "refund", "reversal"]
 
@@ -80,6 +83,8 @@ class PointsBreakdown(msgspec.Struct, frozen=True):
     draw: int
     offers: int
     total: int
+    referral: int = 0  # the referee's bonus for a first qualifying purchase
+    capped: int = 0  # what the daily points cap kept from being awarded
 
 
 class RuleApplied(msgspec.Struct, frozen=True):
@@ -137,14 +142,24 @@ class AwardedDraw(msgspec.Struct, frozen=True):
     proof: str
 
 
+class ReferralAward(msgspec.Struct, frozen=True):
+    """The referral bonuses a referee's first qualifying purchase paid."""
+
+    referrer_id: str
+    referee_points: int
+    referrer_points: int
+
+
 class Award(msgspec.Struct, frozen=True):
-    """What a purchase was awarded: its earn transfer's base and rule points, its draws and
-    its offer redemptions (loaded from the ledger, never from a stored answer)."""
+    """What a purchase was awarded: its earn transfer's base and rule points, its draws,
+    its offer redemptions and the referral it settled (loaded from the ledger, never from a
+    stored answer)."""
 
     base: int = 0
     rules: tuple[tuple[str, int], ...] = ()
     draws: tuple[AwardedDraw, ...] = ()
     offers: tuple[AppliedOffer, ...] = ()
+    referral: ReferralAward | None = None
 
 
 class Original(msgspec.Struct, frozen=True):
@@ -165,10 +180,11 @@ class Original(msgspec.Struct, frozen=True):
 
 
 class Usage(msgspec.Struct, frozen=True):
-    """Where rules' caps stand, as loaded for the batch (absolute values)."""
+    """Where rules' caps and the daily points cap stand, as loaded for the batch."""
 
     member_period: Mapping[tuple[str, str, str], int]  # (member, rule, period) -> points
     rule_budget_used: Mapping[str, int]
+    day_points: Mapping[tuple[str, date], int] = {}  # (member, local day) -> points earned
 
 
 class CampaignBudget(msgspec.Struct, frozen=True):
@@ -233,8 +249,11 @@ class Released(msgspec.Struct, frozen=True):
 class OfferSession(Protocol):
     """One batch's working copy of the offers it may touch."""
 
-    def apply(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> AppliedOffer | None:
-        """The offer the purchase gets, if any, counted against budgets and limits."""
+    def apply(
+        self, tx: CardTransaction, facts: Facts, base: int, day: date, max_points: int | None
+    ) -> tuple[AppliedOffer, int] | None:
+        """The offer the purchase gets, if any, counted against budgets and limits, with the
+        points ``max_points`` (the member's daily cap) kept from it."""
 
     def release(self, tx: CardTransaction, released: Released) -> None:
         """Give back what a refund claws back of an applied offer."""
@@ -304,6 +323,9 @@ class BatchPlan(msgspec.Struct, frozen=True):
     originals: tuple[OriginalWrite, ...] = ()
     spend: tuple[SpendRow, ...] = ()
     offers: OfferEffects = OfferEffects()
+    referrals: tuple[ReferralWrite, ...] = ()
+    day_points: tuple[tuple[str, date, int], ...] = ()  # (member, day, points): absolute
+    risk: tuple[RiskRecord, ...] = ()
 
 
 def batch_facts(
@@ -371,6 +393,23 @@ def _periods(program: CompiledProgram, occurred_at: datetime) -> tuple[str, str]
     return f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"
 
 
+class _Room:
+    """What the daily points cap leaves a member for one purchase (None: no cap)."""
+
+    def __init__(self, left: int | None) -> None:
+        self.left = left
+        self.capped = 0
+
+    def take(self, points: int) -> int:
+        """The part of ``points`` that fits; the rest is counted as capped."""
+        if self.left is None or points <= 0:
+            return points
+        paid = min(points, self.left)
+        self.left -= paid
+        self.capped += points - paid
+        return paid
+
+
 class _Planner:
     """The working state of one plan: copies of what it was given, changed as the batch's
     transactions are planned in order."""
@@ -386,8 +425,17 @@ class _Planner:
         now: datetime,
         offers: OfferSession | None,
         referenced: set[str],
+        referrals: ReferralBook,
     ) -> None:
         self.program = program
+        self.pending_referrals = dict(referrals.pending)
+        self.referrer_rewarded = dict(referrals.rewarded)
+        self.referral_writes: list[ReferralWrite] = []
+        self.risk: list[RiskRecord] = []
+        abuse = program.program.abuse
+        self.daily_cap = abuse.max_points_per_member_per_day if abuse else None
+        self.day_points_loaded = dict(usage.day_points)
+        self.day_points = dict(usage.day_points)
         self.rules = rules
         self.offers = offers
         self.campaigns = {
@@ -423,16 +471,24 @@ class _Planner:
 
     def purchase(self, tx: CardTransaction, facts: Facts) -> Answer:
         member = self.members[tx.member_id]
-        base = self.program.base_points(tx.amount_minor, tx.mcc)
+        base_earned = self.program.base_points(tx.amount_minor, tx.mcc)
         excluded = tx.mcc is not None and tx.mcc in self.program.excluded
         day = self.program.local_date(tx.occurred_at)
+        room = self._room(tx.member_id, day)
+        base = room.take(base_earned)
         rule_points: list[tuple[str, int]] = []
         draws: list[AwardedDraw] = []
         applied: AppliedOffer | None = None
         if not excluded:
-            rule_points = self._rules(tx, facts, base)
-            draws = self._draws(tx, facts, base, day)
-            applied = self.offers.apply(tx, facts, base, day) if self.offers else None
+            rule_points = self._rules(tx, facts, base_earned, room)
+            draws = self._draws(tx, facts, base_earned, day, room)
+            found = (
+                self.offers.apply(tx, facts, base_earned, day, room.left) if self.offers else None
+            )
+            if found is not None:
+                applied, kept = found
+                room.capped += kept
+                room.take(applied.points)
         offer_points = applied.points if applied else 0
         rules_total = sum(p for _, p in rule_points)
         draw_total = sum(d.points for d in draws)
@@ -466,20 +522,45 @@ class _Planner:
                 {"offer_id": applied.offer_id},
             )
         total = earned + draw_total + offer_points
+        self._count_day(tx.member_id, day, total)
+        if room.capped:
+            self.risk.append(
+                RiskRecord(
+                    tx.member_id,
+                    None,
+                    DAILY_POINTS_CAP,
+                    {
+                        "transaction_id": tx.id,
+                        "day": day.isoformat(),
+                        "cap": self.daily_cap,
+                        "capped": room.capped,
+                    },
+                )
+            )
         lots.credit(
             member,
             total,
             self.program.expiry_of(tx.occurred_at),
             self.program.available_at(self.now),
         )
+        referral = None if excluded else self._referral(tx)
+        referee_points = referral.referee_points if referral else 0
         self.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
         if tx.id in self.referenced:  # a refund later in the same batch points at it
-            self._remember(tx, base, rule_points, draws, applied)
+            self._remember(tx, base, rule_points, draws, applied, referral)
         results = tuple(_draw_result(d) for d in draws)
         return Answer(
             tx.id,
             tx.member_id,
-            PointsBreakdown(base, rules_total, draw_total, offer_points, total),
+            PointsBreakdown(
+                base,
+                rules_total,
+                draw_total,
+                offer_points,
+                total + referee_points,
+                referee_points,
+                room.capped,
+            ),
             tuple(RuleApplied(r, p) for r, p in rule_points),
             results[0] if results else None,
             (OfferApplied(applied.offer_id, applied.reward_minor, applied.points),)
@@ -489,6 +570,87 @@ class _Planner:
             results,
         )
 
+    def _room(self, member_id: str, day: date) -> _Room:
+        if self.daily_cap is None:
+            return _Room(None)
+        return _Room(max(self.daily_cap - self.day_points.get((member_id, day), 0), 0))
+
+    def _count_day(self, member_id: str, day: date, points: int) -> None:
+        """What the member's purchases earned that day (negative: a refund gave room back),
+        kept while the program caps it."""
+        if self.daily_cap is None:
+            return
+        key = (member_id, day)
+        self.day_points[key] = max(self.day_points.get(key, 0) + points, 0)
+
+    def _referral(self, tx: CardTransaction) -> ReferralAward | None:
+        """Settle the member's pending referral if this is their first qualifying purchase:
+        both bonuses paid, or refused (a referral ring, or the referrer's limit reached)."""
+        pending = self.pending_referrals.get(tx.member_id)
+        settings = self.program.program.referral
+        if pending is None or settings is None:
+            return None
+        if tx.amount_minor < settings.min_first_purchase_minor:
+            return None
+        del self.pending_referrals[tx.member_id]
+        referrer = pending.referrer_id
+        if pending.shared_device is not None:
+            self.referral_writes.append(
+                ReferralWrite(tx.member_id, "refused", REFERRAL_RING, tx.id, 0, 0)
+            )
+            self.risk.append(
+                RiskRecord(
+                    tx.member_id,
+                    pending.shared_device,
+                    REFERRAL_RING,
+                    {"referrer_id": referrer, "transaction_id": tx.id},
+                )
+            )
+            return None
+        limit = settings.max_per_referrer
+        if limit is not None and self.referrer_rewarded.get(referrer, 0) >= limit:
+            self.referral_writes.append(
+                ReferralWrite(tx.member_id, "refused", "referrer_limit", tx.id, 0, 0)
+            )
+            return None
+        self.referrer_rewarded[referrer] = self.referrer_rewarded.get(referrer, 0) + 1
+        award = ReferralAward(referrer, settings.referee_points, settings.referrer_points)
+        expires_at = self.program.expiry_of(tx.occurred_at)
+        available_at = self.program.available_at(self.now)
+        for member_id, points, role in (
+            (tx.member_id, award.referee_points, "referee"),
+            (referrer, award.referrer_points, "referrer"),
+        ):
+            if points <= 0:
+                continue
+            self.transfers.append(
+                TransferPlan(
+                    REFERRALS_ACCOUNT,
+                    member_account(member_id),
+                    points,
+                    "referral",
+                    member_id,
+                    tx.id,
+                    {
+                        "role": role,
+                        "referee_id": tx.member_id,
+                        "referrer_id": referrer,
+                    },
+                )
+            )
+            lots.credit(self.members[member_id], points, expires_at, available_at)
+        self.referral_writes.append(
+            ReferralWrite(
+                tx.member_id,
+                "rewarded",
+                None,
+                tx.id,
+                award.referee_points,
+                award.referrer_points,
+            )
+        )
+        return award
+
     def _remember(
         self,
         tx: CardTransaction,
@@ -496,6 +658,7 @@ class _Planner:
         rule_points: list[tuple[str, int]],
         draws: list[AwardedDraw],
         applied: AppliedOffer | None,
+        referral: ReferralAward | None,
     ) -> None:
         """Keep a purchase's award for a refund later in the same batch."""
         self.originals[tx.id] = Original(
@@ -507,11 +670,13 @@ class _Planner:
             0,
             False,
             tx.occurred_at,
-            Award(base, tuple(rule_points), tuple(draws), (applied,) if applied else ()),
+            Award(base, tuple(rule_points), tuple(draws), (applied,) if applied else (), referral),
         )
         self.refund_loaded[tx.id] = self.refund_state[tx.id] = (0, False)
 
-    def _rules(self, tx: CardTransaction, facts: Facts, base: int) -> list[tuple[str, int]]:
+    def _rules(
+        self, tx: CardTransaction, facts: Facts, base: int, cap: _Room
+    ) -> list[tuple[str, int]]:
         periods = _periods(self.program, tx.occurred_at)
         day_key, month_key = periods
         candidates = []
@@ -533,7 +698,8 @@ class _Planner:
                 else caps.budget_points - self.budget_used.get(rule.id, 0),
             )
             candidates.append((rule, capped_bonus(rule, base, room)))
-        paying = choose_bonuses(candidates)
+        paying = [(rule_id, cap.take(points)) for rule_id, points in choose_bonuses(candidates)]
+        paying = [(rule_id, points) for rule_id, points in paying if points > 0]
         for rule_id, points in paying:
             self._count_rule(tx.member_id, rule_id, periods, points)
         return paying
@@ -555,7 +721,9 @@ class _Planner:
         if rule.caps.budget_points is not None:
             self.budget_used[rule_id] = max(self.budget_used.get(rule_id, 0) + points, 0)
 
-    def _draws(self, tx: CardTransaction, facts: Facts, base: int, day: date) -> list[AwardedDraw]:
+    def _draws(
+        self, tx: CardTransaction, facts: Facts, base: int, day: date, cap: _Room
+    ) -> list[AwardedDraw]:
         results = []
         for campaign_id in sorted(self.campaigns):
             state = self.campaigns[campaign_id]
@@ -565,7 +733,7 @@ class _Planner:
             proof = draw_proof(state.secret, campaign_id, tx.id)
             drawn = prizes[prize_index(proof, prizes)].multiplier
             paid = affordable_multiplier(prizes, drawn, base, state.room(day))
-            points = base * (paid - 1)
+            points = cap.take(base * (paid - 1))
             state.spend(day, points)
             self.draws.append(
                 DrawRecord(campaign_id, tx.id, tx.member_id, drawn, paid, points, proof.hex(), day)
@@ -642,6 +810,10 @@ class _Planner:
         self._clawback_transfers(tx, base + rules_total, draws, offers, clawed)
         fully = after == total
         day = self.program.local_date(original.occurred_at)
+        self._count_day(tx.member_id, day, -planned)
+        referee_back, referee_forgiven = (
+            self._referral_clawback(tx, award.referral) if fully and award.referral else (0, 0)
+        )
         for o in offers:
             if self.offers is not None:
                 self.offers.release(tx, Released(original.transaction_id, o, fully, amount, day))
@@ -662,15 +834,69 @@ class _Planner:
         return Answer(
             tx.id,
             tx.member_id,
-            PointsBreakdown(-base, -rules_total, -draw_total, -offer_points, -clawed),
+            PointsBreakdown(
+                -base,
+                -rules_total,
+                -draw_total,
+                -offer_points,
+                -clawed - referee_back,
+                -referee_back,
+            ),
             tuple(RuleApplied(r, -p) for r, p in rules),
             negative[0] if negative else None,
             tuple(OfferApplied(o.offer_id, -o.reward_minor, -o.points) for o in offers),
             balance_summary(member, self.now),
             negative,
             original.transaction_id,
-            planned - clawed,
+            planned - clawed + referee_forgiven,
         )
+
+    def _referral_clawback(self, tx: CardTransaction, award: ReferralAward) -> tuple[int, int]:
+        """Take both referral bonuses back when the purchase that paid them is reversed or
+        refunded in full; the referee's (clawed, forgiven) points."""
+        referee_result = (0, 0)
+        for member_id, points, role in (
+            (tx.member_id, award.referee_points, "referee"),
+            (award.referrer_id, award.referrer_points, "referrer"),
+        ):
+            member = self.members[member_id]
+            clawed = points
+            if self.program.program.refund_policy == "within_balance":
+                clawed = min(points, max(member.balance, 0))
+            if clawed > 0:
+                lots.claw_back(member, clawed)
+                self.transfers.append(
+                    TransferPlan(
+                        member_account(member_id),
+                        REFERRALS_ACCOUNT,
+                        clawed,
+                        "clawback",
+                        member_id,
+                        tx.id,
+                        {
+                            "role": role,
+                            "referee_id": tx.member_id,
+                            "referrer_id": award.referrer_id,
+                            "original_id": tx.original_id,
+                            "kind": tx.kind,
+                        },
+                    )
+                )
+            if role == "referee":
+                referee_result = (clawed, points - clawed)
+        referrer = award.referrer_id
+        self.referrer_rewarded[referrer] = max(self.referrer_rewarded.get(referrer, 0) - 1, 0)
+        self.referral_writes.append(
+            ReferralWrite(
+                tx.member_id,
+                "clawed_back",
+                None,
+                tx.original_id or "",
+                award.referee_points,
+                award.referrer_points,
+            )
+        )
+        return referee_result
 
     def _clawback_transfers(
         self,
@@ -750,6 +976,13 @@ class _Planner:
             originals=originals,
             spend=tuple(self.spend),
             offers=self.offers.effects() if self.offers else OfferEffects(),
+            referrals=tuple(self.referral_writes),
+            day_points=tuple(
+                (member_id, day, points)
+                for (member_id, day), points in sorted(self.day_points.items())
+                if self.day_points_loaded.get((member_id, day)) != points
+            ),
+            risk=tuple(self.risk),
         )
 
 
@@ -769,6 +1002,7 @@ def plan_batch(
     now: datetime,
     offers: OfferMatcher | None = None,
     facts: Sequence[Facts | None] | None = None,
+    referrals: ReferralBook | None = None,
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
@@ -787,6 +1021,7 @@ def plan_batch(
         now,
         offers.start() if offers is not None else None,
         {tx.original_id for tx in transactions if tx.original_id},
+        referrals or ReferralBook(),
     )
     answers: list[Answer | RewardsError] = []
     for tx, seen in zip(transactions, facts, strict=True):

@@ -16,6 +16,7 @@ class TenantSecrets(msgspec.Struct, frozen=True):
     tenant_id: str
     hook_secrets: list[str]
     member_token_secret: str
+    device_key: bytes  # the key of the hash devices are kept as
 
 
 class ApiKeyRecord(msgspec.Struct, frozen=True):
@@ -53,6 +54,7 @@ class Member(msgspec.Struct, frozen=True):
     segments: list[str]
     card_products: list[str]
     referral_code_used: str | None
+    referral_code: str | None  # the member's own code, once made
     created_at: datetime
 
 

@@ -38,8 +38,9 @@ WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
 -- name: transactions_lock_originals
 -- The transactions refunds point at, locked in id order, with what the ledger recorded of
--- each: its earn transfer's detail (base and rule points), its draws (of the campaigns $3)
--- and its offer redemptions — what a refund claws back in proportion.
+-- each: its earn transfer's detail (base and rule points), its draws (of the campaigns $3),
+-- its offer redemptions — what a refund claws back in proportion — and the referral bonuses
+-- it paid (clawed back by a full refund).
 SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refunded_minor,
        t.reversed, t.occurred_at, t.answer IS NOT NULL OR t.response IS NOT NULL AS answered,
        (SELECT x.detail FROM transfers x
@@ -55,7 +56,11 @@ SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refu
                  FROM offer_redemptions r
                  JOIN offers o ON o.tenant_id = r.tenant_id AND o.offer_id = r.offer_id
                  WHERE r.tenant_id = t.tenant_id AND r.transaction_id = t.transaction_id
-                   AND r.original_id IS NULL), '[]') AS offers
+                   AND r.original_id IS NULL), '[]') AS offers,
+       (SELECT jsonb_build_array(f.referrer_id, f.referee_points, f.referrer_points)
+        FROM referrals f
+        WHERE f.tenant_id = t.tenant_id AND f.transaction_id = t.transaction_id
+          AND f.status = 'rewarded') AS referral
 FROM transactions t
 WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[])
 ORDER BY t.transaction_id FOR UPDATE OF t;
@@ -81,3 +86,13 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at,
        body, answer, response, created_at
 FROM transactions WHERE tenant_id = $1::text AND transaction_id = $2::text;
+
+-- name: member_day_points_load
+SELECT d.member_id, d.day, d.points FROM member_day_points d
+WHERE d.tenant_id = $1::text AND d.member_id = ANY ($2::text[]) AND d.day = ANY ($3::date[]);
+
+-- name: member_day_points_save
+INSERT INTO member_day_points (tenant_id, member_id, day, points)
+SELECT $1::text, u.member_id, u.day, u.points
+FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(member_id, day, points)
+ON CONFLICT (tenant_id, member_id, day) DO UPDATE SET points = EXCLUDED.points;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from rewards.core.planner import (
     AwardedDraw,
     CardTransaction,
     Original,
+    ReferralAward,
 )
 from rewards.core.records import StoredTransaction, TransactionRecord
 
@@ -118,6 +120,7 @@ def _award(row: Any) -> Award:
             AppliedOffer(offer_id, merchant_id, reward_minor, points)
             for offer_id, merchant_id, reward_minor, points in row["offers"]
         ),
+        referral=ReferralAward(*row["referral"]) if row["referral"] else None,
     )
 
 
@@ -175,4 +178,28 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
         row["body"],
         msgspec.json.decode(answer) if answer is not None else {},
         row["created_at"],
+    )
+
+
+async def day_points(
+    conn: Conn, tenant_id: str, member_ids: list[str], days: list[date]
+) -> dict[tuple[str, date], int]:
+    """What the members' purchases earned on those days (for the daily points cap)."""
+    if not member_ids or not days:
+        return {}
+    rows = await conn.fetch(sql("member_day_points_load"), tenant_id, member_ids, days)
+    return {(r["member_id"], r["day"]): r["points"] for r in rows}
+
+
+async def save_day_points(
+    conn: Conn, tenant_id: str, rows: Sequence[tuple[str, date, int]]
+) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        sql("member_day_points_save"),
+        tenant_id,
+        [m for m, _, _ in rows],
+        [d for _, d, _ in rows],
+        [p for _, _, p in rows],
     )

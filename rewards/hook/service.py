@@ -8,13 +8,14 @@ planner (``rewards.core.planner``) decides, and the plan is written as it is.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import msgspec
 
 from db.types import BudgetTaken, Conn
 from offers.publishing import service as publishing
 from rewards import metrics
+from rewards.abuse import service as abuse
 from rewards.core.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.core.planner import (
     Answer,
@@ -31,6 +32,7 @@ from rewards.core.records import TransactionRecord
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at
+from rewards.referrals import service as referrals
 
 __all__ = ["Answer", "CardTransaction", "get_record", "process", "process_batch", "simulate"]
 
@@ -56,6 +58,10 @@ async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> bytes:
     if isinstance(result, RewardsError):
         raise result
     return result
+
+
+class _Replan(Exception):
+    """A referral was attached after the batch chose which members to lock: plan again."""
 
 
 class BudgetContention(Conflict):
@@ -89,7 +95,7 @@ async def process_batch(conn: Conn, tenant_id: str, txs: list[CardTransaction]) 
                 results, fresh = await _attempt(
                     conn, tenant_id, txs, hashes, lock_budgets=lock_budgets
                 )
-        except BudgetTaken:
+        except (BudgetTaken, _Replan):
             continue
         if not conn.is_in_transaction():  # committed (a simulation's savepoint is not)
             metrics.record_awards([txs[n].kind for n, _ in fresh], [a for _, a in fresh])
@@ -168,13 +174,38 @@ async def _plan(
     3. decide (pure)."""
     version = await ledger.enroll(conn, tenant_id, [tx.member_id for tx in batch])
     compiled = await compiled_at(conn, tenant_id, version)
-    members = await ledger.lock_members(conn, tenant_id, [tx.member_id for tx in batch])
-    originals = await hook_db.lock_originals(
-        conn,
-        tenant_id,
-        [tx.original_id for tx in batch if tx.original_id],
-        [row.campaign.id for row in compiled.campaigns],
+    settings = compiled.program.program
+    buyers = sorted({tx.member_id for tx in batch if tx.kind == "purchase"})
+    original_ids = [tx.original_id for tx in batch if tx.original_id]
+    # Referrers whose balances the batch may change are locked with its members.
+    referrers: set[str] = set()
+    if settings.referral is not None or original_ids:
+        referrers = await referrals.referrers_of_batch(
+            conn, tenant_id, buyers if settings.referral is not None else [], original_ids
+        )
+    members = await ledger.lock_members(
+        conn, tenant_id, [tx.member_id for tx in batch] + sorted(referrers)
     )
+    originals = await hook_db.lock_originals(
+        conn, tenant_id, original_ids, [row.campaign.id for row in compiled.campaigns]
+    )
+    book = None
+    if settings.referral is not None:
+        book = await referrals.book(conn, tenant_id, buyers, set(members))
+        if book is None:
+            raise _Replan
+    if any(
+        o.award.referral is not None and o.award.referral.referrer_id not in members
+        for o in originals.values()
+    ):
+        raise _Replan
+    day_points: dict[tuple[str, date], int] = {}
+    if settings.abuse is not None and settings.abuse.max_points_per_member_per_day is not None:
+        days = {compiled.program.local_date(tx.occurred_at) for tx in batch}
+        days |= {compiled.program.local_date(o.occurred_at) for o in originals.values()}
+        day_points = await hook_db.day_points(
+            conn, tenant_id, sorted({tx.member_id for tx in batch}), sorted(days)
+        )
     loaded = {row.campaign.id: row for row in compiled.campaigns}
     facts = batch_facts(batch, members, compiled.program)
     locks = lock_plan(
@@ -214,10 +245,11 @@ async def _plan(
         campaigns=campaigns,
         members=members,
         originals=originals,
-        usage=Usage(usage, budgets),
+        usage=Usage(usage, budgets, day_points),
         now=now,
         offers=offers,
         facts=facts,
+        referrals=book,
     )
     return plan, compiled.program
 
@@ -264,6 +296,9 @@ async def _write(
         since = tier_window_start(now.astimezone(program.zone).date())
         await ledger.set_tiers(conn, tenant_id, [r.member_id for r in plan.spend], since, tiers)
     await publishing.save_offer_effects(conn, tenant_id, plan.offers)
+    await referrals.settle(conn, tenant_id, plan.referrals)
+    await hook_db.save_day_points(conn, tenant_id, plan.day_points)
+    await abuse.record(conn, tenant_id, plan.risk)
 
 
 def _conflict(tx_id: str) -> IdempotencyConflict:

@@ -18,3 +18,7 @@ WHERE tenant_id = $1::text AND scope = $2::text AND key = $3::text;
 -- Keys are kept at least 24 hours; the periodic job removes those older than two days
 -- (across tenants, like the other periodic work).
 DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz;
+
+-- name: idempotency_release
+-- A refusal of the moment (429) is not kept: the same key may be sent again later.
+DELETE FROM idempotency_keys WHERE tenant_id = $1::text AND scope = $2::text AND key = $3::text;

@@ -39,3 +39,7 @@ async def save_key(
 
 async def forget_old_keys(conn: Conn, before: datetime) -> None:
     await conn.execute(sql("job_forget_old_idempotency_keys"), before)
+
+
+async def release_key(conn: Conn, tenant_id: str, scope: str, key: str) -> None:
+    await conn.execute(sql("idempotency_release"), tenant_id, scope, key)

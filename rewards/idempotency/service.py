@@ -30,7 +30,23 @@ def problem_document(exc: RewardsError) -> dict[str, Any]:
     }
     if exc.errors:
         document["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        document["retry_after"] = retry_after
     return document
+
+
+def answer_of(status: int, result: Any) -> Answer:
+    """An action's answer: a refusal it returned (having written what the refusal leaves
+    behind, such as a risk event) is answered as its problem."""
+    if isinstance(result, RewardsError):
+        return result.status, problem_document(result)
+    return status, result
+
+
+#: Refusals of the moment, not kept as a key's answer: the same request may be sent again
+#: with the same key and be answered afresh.
+TRANSIENT = frozenset({429})
 
 
 async def once(
@@ -68,7 +84,10 @@ async def once(
             raise IdempotencyConflict(f"Idempotency-Key {key} was used with a different request")
         return stored.status, stored.response
     status, body = await attempt()
-    await idempotency_db.save_key(conn, tenant_id, scope, key, status, body)
+    if status in TRANSIENT:
+        await idempotency_db.release_key(conn, tenant_id, scope, key)
+    else:
+        await idempotency_db.save_key(conn, tenant_id, scope, key, status, body)
     return status, body
 
 

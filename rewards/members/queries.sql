@@ -5,21 +5,24 @@ INSERT INTO members (tenant_id, member_id) VALUES ($1::text, $2::text)
 ON CONFLICT (tenant_id, member_id) DO NOTHING;
 
 -- name: member_get
-SELECT member_id, tier, segments, card_products, referral_code_used, created_at
+SELECT member_id, tier, segments, card_products, referral_code_used, referral_code, created_at
 FROM members WHERE tenant_id = $1::text AND member_id = $2::text;
 
 -- name: member_upsert
-INSERT INTO members (tenant_id, member_id, tier, segments, card_products, referral_code_used)
-VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text[], $6::text)
+-- The referral code used is attached by rewards.referrals, never replaced here.
+INSERT INTO members (tenant_id, member_id, tier, segments, card_products)
+VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text[])
 ON CONFLICT (tenant_id, member_id) DO UPDATE
 SET tier = EXCLUDED.tier, segments = EXCLUDED.segments, card_products = EXCLUDED.card_products,
-    referral_code_used = EXCLUDED.referral_code_used, updated_at = now()
-RETURNING member_id, tier, segments, card_products, referral_code_used, created_at;
+    updated_at = now()
+RETURNING member_id, tier, segments, card_products, referral_code_used, referral_code,
+          created_at;
 
 -- name: member_list
 -- Members by id, optionally of one tier and one segment, each with its balance (pending:
 -- points not yet available).
-SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used, m.created_at,
+SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used,
+       m.referral_code, m.created_at,
        m.points_balance AS balance,
        coalesce((SELECT sum(l.remaining) FROM lots l
                  WHERE l.tenant_id = m.tenant_id AND l.member_id = m.member_id

@@ -47,16 +47,9 @@ async def upsert_member(
     tier: str | None,
     segments: list[str],
     card_products: list[str],
-    referral_code_used: str | None,
 ) -> Member:
     row = await conn.fetchrow(
-        sql("member_upsert"),
-        tenant_id,
-        member_id,
-        tier,
-        segments,
-        card_products,
-        referral_code_used,
+        sql("member_upsert"), tenant_id, member_id, tier, segments, card_products
     )
     member = one(row, Member)
     assert member is not None

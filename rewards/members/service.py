@@ -9,6 +9,7 @@ from rewards.audit import service as audit
 from rewards.core.errors import NotFound
 from rewards.core.records import Member
 from rewards.members import repository as member_db
+from rewards.referrals import service as referrals
 
 
 async def enroll(conn: Conn, tenant_id: str, member_id: str) -> Member:
@@ -40,11 +41,16 @@ async def update(
     card_products: list[str],
     referral_code_used: str | None,
 ) -> Member:
-    """Create or replace the operator-managed attributes of a member (audited)."""
+    """Create or replace the operator-managed attributes of a member (audited). A
+    referral code is attached as ``rewards.referrals.attach`` does for the member (and
+    refused the same ways); leaving it out keeps the one attached."""
     before = await member_db.get_member(conn, tenant_id, member_id)
     member = await member_db.upsert_member(
-        conn, tenant_id, member_id, tier, segments, card_products, referral_code_used
+        conn, tenant_id, member_id, tier, segments, card_products
     )
+    if referral_code_used is not None:
+        await referrals.attach(conn, tenant_id, member_id, referral_code_used, "admin")
+        member = await get(conn, tenant_id, member_id)
     await audit.record(
         conn,
         tenant_id,

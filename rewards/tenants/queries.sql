@@ -7,7 +7,8 @@ ON CONFLICT (tenant_id) DO NOTHING
 RETURNING tenant_id;
 
 -- name: tenant_secrets
-SELECT tenant_id, hook_secrets, member_token_secret FROM tenants WHERE tenant_id = $1::text;
+SELECT tenant_id, hook_secrets, member_token_secret, device_key FROM tenants
+WHERE tenant_id = $1::text;
 
 -- name: tenant_find_by_name
 SELECT tenant_id FROM tenants WHERE name = $1::text ORDER BY created_at LIMIT 1;

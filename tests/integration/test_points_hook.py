@@ -46,7 +46,15 @@ async def setup(
 async def test_a_fuel_purchase_earns_base_and_the_fuel_rule(tenant: Tenant, conn) -> None:
     await setup(tenant, None, FUEL_3X)
     body = (await tenant.hook(purchase())).json()
-    assert body["points"] == {"base": 175, "rules": 350, "draw": 0, "offers": 0, "total": 525}
+    assert body["points"] == {
+        "base": 175,
+        "rules": 350,
+        "draw": 0,
+        "offers": 0,
+        "referral": 0,
+        "capped": 0,
+        "total": 525,
+    }
     assert body["rules_applied"] == [{"rule_id": "fuel-3x", "points": 350}]
     assert body["draw"] is None
     assert body["balance"] == {"available": 525, "pending": 0}

@@ -25,7 +25,15 @@ async def test_a_partial_refund_claws_back_in_proportion(tenant: Tenant, conn) -
     await setup(tenant, None, FUEL_3X)
     await tenant.hook(purchase("p1"))  # 175 base + 350 rule
     body = (await tenant.hook(refund("r1", "p1", 10000))).json()  # 2/7 of the purchase
-    assert body["points"] == {"base": -50, "rules": -100, "draw": 0, "offers": 0, "total": -150}
+    assert body["points"] == {
+        "base": -50,
+        "rules": -100,
+        "draw": 0,
+        "offers": 0,
+        "referral": 0,
+        "capped": 0,
+        "total": -150,
+    }
     assert body["rules_applied"] == [{"rule_id": "fuel-3x", "points": -100}]
     assert body["original_id"] == "p1"
     assert await balance(tenant) == 375

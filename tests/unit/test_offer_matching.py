@@ -67,8 +67,10 @@ def test_the_most_valuable_offer_wins_and_ties_go_to_the_lowest_id() -> None:
             ),
         }
     )
-    applied = book.start().apply(tx(0, "m-1", 10000), facts(10000), 100, DAY)
-    assert applied is not None
+    found = book.start().apply(tx(0, "m-1", 10000), facts(10000), 100, DAY, None)
+    assert found is not None
+    applied, kept = found
+    assert kept == 0
     assert (applied.offer_id, applied.reward_minor, applied.points) == ("a-money", 500, 0)
 
 
@@ -93,9 +95,9 @@ def test_budgets_and_member_limits_hold_across_a_batch_and_the_book_is_left_as_i
     session = book.start()
     paid: list[tuple[str, int]] = []
     for n, (member, amount) in enumerate(purchases):
-        applied = session.apply(tx(n, member, amount), facts(amount), 0, DAY)
-        if applied is not None:
-            paid.append((member, applied.reward_minor))
+        found = session.apply(tx(n, member, amount), facts(amount), 0, DAY, None)
+        if found is not None:
+            paid.append((member, found[0].reward_minor))
     assert len(paid) <= max_uses
     assert sum(money for _, money in paid) <= max_reward
     for member in ("m-1", "m-2", "m-3"):
@@ -107,3 +109,21 @@ def test_budgets_and_member_limits_hold_across_a_batch_and_the_book_is_left_as_i
         assert (delta.uses, delta.reward) == (len(paid), sum(money for _, money in paid))
     assert (state.redemptions_used, state.reward_used) == (0, 0)
     assert book.uses == {("m-1", "ten"): OfferUse(True, 0)}
+
+
+def test_the_daily_cap_keeps_points_from_a_points_offer_and_its_budget_pays_only_the_rest() -> None:
+    book = OfferBook(
+        {
+            "pts": OfferState(
+                offer("pts", OfferReward("bonus_points", 500)), "shop", frozenset(), 0, 0
+            )
+        }
+    )
+    session = book.start()
+    found = session.apply(tx(0, "m-1", 10000), facts(10000), 100, DAY, 120)
+    assert found is not None
+    applied, kept = found
+    assert (applied.points, kept) == (120, 380)
+    (delta,) = session.effects().budgets
+    assert delta.reward == 120
+    assert session.apply(tx(1, "m-1", 10000), facts(10000), 100, DAY, 0) is None
