@@ -41,7 +41,7 @@ FROM transfers WHERE tenant_id = $1::text;
 
 -- name: liability_daily
 SELECT (created_at AT TIME ZONE $2::text)::date AS day,
-       coalesce(sum(amount) FILTER (WHERE kind IN ('earn', 'draw', 'offer')), 0)::bigint
+       coalesce(sum(amount) FILTER (WHERE kind IN ('earn', 'draw', 'offer', 'referral')), 0)::bigint
            AS issued,
        coalesce(sum(amount) FILTER (WHERE kind = 'redemption'), 0)::bigint AS redeemed,
        coalesce(sum(amount) FILTER (WHERE kind = 'redemption_cancel'), 0)::bigint
