@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import msgspec
 
-from api.demo import DemoCredentials, create_or_refresh_demo
+from api.demo import DEMO_SHARED_DEVICE, DemoCredentials, create_or_refresh_demo
 from api.logs import configure_logging
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
@@ -202,6 +202,11 @@ def demo_text(creds: DemoCredentials, base_url: str) -> str:
         """'"merchant_id":"shell-futian","store_id":"shell-futian-01","channel":"offline",'"""
         """'"occurred_at":"2026-11-21T08:30:00+08:00","location":{"lat":22.5431,"lng":114.0579}}'"""
     )
+    referee_body = (
+        """'{"id":"txn-demo-'$(date +%s%N)'","kind":"purchase","member_id":"'$REFEREE'",'"""
+        """'"amount_minor":20000,"currency":"CNY","mcc":"5411","merchant_id":"haidilao-futian",'"""
+        """'"channel":"offline","occurred_at":"'$(date -Iseconds)'"}'"""
+    )
     return f"""\
 Demo tenant ready.
 
@@ -213,12 +218,14 @@ Demo tenant ready.
   member_token_secret  {creds.member_token_secret}
   member_id            {creds.member_id}
   member_token         {creds.member_token}
+  referral_code        {creds.referral_code}  (the member's own)
 
 Example calls (paste into a shell while the service runs on {base_url}):
 
 export REWARDS={q(base_url)} ADMIN_KEY={q(creds.admin_api_key)}
 export MERCHANT_KEY={q(creds.merchant_api_key)} MEMBER_TOKEN={q(creds.member_token)}
 export TENANT={q(creds.tenant_id)} HOOK_SECRET={q(creds.hook_secret)}
+export REFERRAL_CODE={q(creds.referral_code)} THIRD_TOKEN={q(creds.third_member_token)}
 
 # operator: list merchants
 curl -s "$REWARDS/v1/admin/merchants" -H "Authorization: Bearer $ADMIN_KEY"
@@ -246,6 +253,27 @@ curl -s "$REWARDS/v1/me/catalog?category=video" -H "Authorization: Bearer $MEMBE
 curl -s "$REWARDS/v1/me/redemptions" -H "Authorization: Bearer $MEMBER_TOKEN" \\
   -H "Content-Type: application/json" -H "Idempotency-Key: demo-$(date +%s%N)" \\
   -d '{{"sku":"youku-vip-month","quantity":1}}'
+
+# referrals: a new member joins with m-42's code (here the operator attaches it; in the app,
+# POST /v1/me/referral/apply); their first purchase of 100 yuan or more pays them 300 points
+# ("referral":300 in the answer) and m-42 500 points
+REFEREE=m-new-$(date +%s%N)
+curl -s -X PUT "$REWARDS/v1/admin/members/$REFEREE" -H "Authorization: Bearer $ADMIN_KEY" \
+  -H "Content-Type: application/json" -d '{{"referral_code_used":"'"$REFERRAL_CODE"'"}}'
+BODY={referee_body}
+T=$(date +%s)
+SIG=$(printf '%s' "$T.$BODY" | openssl dgst -sha256 -hmac "$HOOK_SECRET" | sed 's/^.* //')
+curl -s "$REWARDS/v1/hooks/transactions" -H "Content-Type: application/json" \
+  -H "X-Rewards-Tenant: $TENANT" -H "X-Rewards-Signature: t=$T,v1=$SIG" -d "$BODY"
+curl -s "$REWARDS/v1/me/referral" -H "Authorization: Bearer $MEMBER_TOKEN"
+
+# abuse limits: {DEMO_SHARED_DEVICE} was used by m-42 and m-44 (at most 2 members per
+# device), so a third member's redemption from it is refused: 403 device_limit
+curl -sS "$REWARDS/v1/me/redemptions" -H "Authorization: Bearer $THIRD_TOKEN" \
+  -H "X-Device-Id: {DEMO_SHARED_DEVICE}" -H "Content-Type: application/json" \
+  -d '{{"sku":"youku-vip-month","quantity":1}}'
+echo
+curl -s "$REWARDS/v1/admin/risk-events?limit=5" -H "Authorization: Bearer $ADMIN_KEY"
 """
 
 

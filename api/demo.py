@@ -12,6 +12,7 @@ from db.types import Conn
 from offers.core.offers import Offer, OfferBudget, OfferReward, Store
 from offers.merchants import service as merchants
 from offers.publishing import service as publishing
+from rewards.abuse import service as abuse
 from rewards.catalog import service as redemptions
 from rewards.core.campaigns import DrawBudget, DrawCampaign
 from rewards.core.catalog import CatalogItem, MemberLimit
@@ -20,10 +21,11 @@ from rewards.core.credentials import encode_member_token
 from rewards.core.draw import Prize
 from rewards.core.earning import Caps, EarnRule, Effect
 from rewards.core.errors import NotFound
-from rewards.core.program import Program, Tier
+from rewards.core.program import AbuseLimits, Program, Referral, Tier
 from rewards.ledger import service as ledger
 from rewards.members import service as members
 from rewards.program import service as programs
+from rewards.referrals import service as referrals
 from rewards.tenants import service as tenants
 from rewards.tenants.service import FIRST_ADMIN_KEY, create_tenant, issue_admin_key
 
@@ -54,6 +56,8 @@ class DemoCredentials(msgspec.Struct, frozen=True):
     member_token_secret: str
     member_id: str
     member_token: str
+    referral_code: str  # the demo member's: a referee's first purchase pays both
+    third_member_token: str  # a member beyond the shared device's limit
 
 
 async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
@@ -81,14 +85,24 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
     await _catalog(conn)
     await _welcome_points(conn)
     await _city(conn)
+    referral_code = await referrals.code_for(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
+    for member_id in [*DEMO_DEVICE_MEMBERS, DEMO_THIRD_MEMBER_ID]:
+        await members.enroll(conn, DEMO_TENANT_ID, member_id)
+    for member_id in DEMO_DEVICE_MEMBERS:
+        await abuse.sighting(
+            conn, DEMO_TENANT_ID, secrets.device_key, member_id, DEMO_SHARED_DEVICE
+        )
     merchant_key = await merchants.issue_merchant_key(
         conn, DEMO_TENANT_ID, DEMO_MERCHANTS[0][0], DEMO_MERCHANT_KEY_LABEL
     )
-    token = encode_member_token(
-        secrets.member_token_secret,
-        sub=DEMO_MEMBER_ID,
-        tid=DEMO_TENANT_ID,
-        exp=int(time.time()) + 30 * 86400,
+    token, third = (
+        encode_member_token(
+            secrets.member_token_secret,
+            sub=member_id,
+            tid=DEMO_TENANT_ID,
+            exp=int(time.time()) + 30 * 86400,
+        )
+        for member_id in (DEMO_MEMBER_ID, DEMO_THIRD_MEMBER_ID)
     )
     return DemoCredentials(
         tenant_id=DEMO_TENANT_ID,
@@ -99,6 +113,8 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
         member_token_secret=secrets.member_token_secret,
         member_id=DEMO_MEMBER_ID,
         member_token=token,
+        referral_code=referral_code,
+        third_member_token=third,
     )
 
 
@@ -112,7 +128,20 @@ DEMO_PROGRAM = Program(
     pending_days=0,
     refund_policy="allow_negative",
     tiers=[Tier("silver", 1_000_000), Tier("gold", 5_000_000)],
+    referral=Referral(
+        referrer_points=500, referee_points=300, min_first_purchase_minor=10000, max_per_referrer=20
+    ),
+    abuse=AbuseLimits(
+        max_members_per_device=2,
+        max_claims_per_member_per_hour=10,
+        max_points_per_member_per_day=50000,
+    ),
 )
+
+# Two members were seen on this phone: a third member may not claim or redeem from it.
+DEMO_SHARED_DEVICE = "demo-shared-phone"
+DEMO_DEVICE_MEMBERS = ["m-42", "m-44"]
+DEMO_THIRD_MEMBER_ID = "m-45"
 
 DEMO_RULES = [
     EarnRule(
@@ -210,7 +239,7 @@ async def _welcome_points(conn: Conn) -> None:
             member.tier,
             member.segments,
             [*member.card_products, "car-owner"],
-            member.referral_code_used,
+            None,
         )
     found = await ledger.balance(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
     if found.lifetime_earned == 0:

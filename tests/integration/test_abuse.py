@@ -67,7 +67,8 @@ async def test_a_device_serves_only_its_first_members_for_claims_and_redemptions
         json={"sku": "video-month", "quantity": 1},
         headers=tenant.member("bob", **phone),
     )
-    assert blocked.status_code == 403 and blocked.json()["type"] == "device_limit"
+    assert blocked.status_code == 403
+    assert blocked.json()["type"] == "device_limit"
     assert await conn.fetchval("SELECT count(*) FROM redemptions WHERE member_id = 'bob'") == 0
     events = await risk_events(tenant, "?member_id=bob")
     assert [(e["reason"], e["detail"]["action"]) for e in events] == [
@@ -75,7 +76,8 @@ async def test_a_device_serves_only_its_first_members_for_claims_and_redemptions
         ("device_limit", "claim"),
     ]
     # Devices are kept as keyed hashes, never as sent.
-    assert events[0]["device"] == events[1]["device"] and len(events[0]["device"]) == 64
+    assert events[0]["device"] == events[1]["device"]
+    assert len(events[0]["device"]) == 64
     for table, column in (("device_members", "device"), ("risk_events", "device")):
         raw = await conn.fetchval(
             f"SELECT count(*) FROM {table} WHERE position('android-7f3a'::bytea in {column}) > 0"
@@ -121,7 +123,8 @@ async def test_claims_per_hour_are_refused_with_429_and_retry_after(tenant: Tena
     await limits(tenant, max_claims_per_member_per_hour=5)
     assert (await claim(tenant, "m-1", ids[3], **keyed)).status_code == 200
     events = await risk_events(tenant, "?reason=claim_rate")
-    assert len(events) == 2 and events[0]["detail"]["limit"] == 2
+    assert len(events) == 2
+    assert events[0]["detail"]["limit"] == 2
 
 
 async def test_claims_per_hour_hold_when_one_member_claims_ten_offers_at_once(
@@ -144,10 +147,12 @@ async def test_points_over_the_daily_cap_are_not_awarded_and_the_answer_says_so(
 ) -> None:
     await setup(tenant, {"mcc_rates": {}, "abuse": {"max_points_per_member_per_day": 5000}})
     body = (await tenant.hook(purchase("big", "m-1", amount_minor=1_000_000))).json()
-    assert body["points"]["base"] == 5000 and body["points"]["capped"] == 5000
+    assert body["points"]["base"] == 5000
+    assert body["points"]["capped"] == 5000
     assert body["points"]["total"] == 5000
     more = (await tenant.hook(purchase("more", "m-1", amount_minor=10000))).json()
-    assert more["points"]["total"] == 0 and more["points"]["capped"] == 100
+    assert more["points"]["total"] == 0
+    assert more["points"]["capped"] == 100
     # Another day of the program's time zone has room again.
     next_day = purchase(
         "next", "m-1", amount_minor=10000, occurred_at=iso(PURCHASE_AT + timedelta(days=1))
@@ -160,7 +165,8 @@ async def test_points_over_the_daily_cap_are_not_awarded_and_the_answer_says_so(
     }
     assert (await tenant.hook(refund)).json()["points"]["total"] == -5000
     again = (await tenant.hook(purchase("again", "m-1", amount_minor=300000))).json()
-    assert again["points"]["total"] == 3000 and again["points"]["capped"] == 0
+    assert again["points"]["total"] == 3000
+    assert again["points"]["capped"] == 0
     events = await risk_events(tenant, "?reason=daily_points_cap")
     assert [e["detail"]["capped"] for e in events] == [100, 5000]
     assert events[0]["detail"]["cap"] == 5000
@@ -184,7 +190,8 @@ async def test_the_daily_cap_holds_for_50_purchases_of_one_member_at_once(
     assert all(r.status_code == 200 for r in responses)
     totals = [r.json()["points"]["total"] for r in responses]
     capped = [r.json()["points"]["capped"] for r in responses]
-    assert sum(totals) == 5000 and sum(totals) + sum(capped) == 50 * 333
+    assert sum(totals) == 5000
+    assert sum(totals) + sum(capped) == 50 * 333
     held = await conn.fetchval(
         "SELECT points_balance FROM members WHERE tenant_id = $1 AND member_id = 'm-1'", tenant.id
     )

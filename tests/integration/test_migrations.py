@@ -67,7 +67,9 @@ async def test_every_table_is_keyed_by_tenant(conn: asyncpg.Connection) -> None:
 _DESCRIBE = {
     "columns": """
         SELECT table_name, column_name, data_type, is_nullable, column_default,
-               ordinal_position
+               -- the column's place among the table's columns (a dropped column leaves a
+               -- gap in ordinal_position that a freshly loaded schema does not have)
+               rank() OVER (PARTITION BY table_name ORDER BY ordinal_position) AS place
         FROM information_schema.columns WHERE table_schema = 'public'
         ORDER BY table_name, ordinal_position""",
     "constraints": """

@@ -47,7 +47,8 @@ async def test_every_member_has_one_stable_unambiguous_code(tenant: Tenant) -> N
     codes = [await code_of(tenant, f"m-{n}") for n in range(30)]
     assert len(set(codes)) == 30
     for code in codes:
-        assert len(code) == CODE_LENGTH and set(code) <= set(ALPHABET)
+        assert len(code) == CODE_LENGTH
+        assert set(code) <= set(ALPHABET)
         assert not re.search("[01OIL]", code)
     assert await code_of(tenant, "m-0") == codes[0]  # stable
     body = (await tenant.client.get("/v1/me/referral", headers=tenant.member("m-0"))).json()
@@ -69,7 +70,8 @@ async def test_a_referred_first_purchase_pays_both_in_one_transaction(tenant: Te
     # Typed by hand: lower case, with a space, is the same code.
     applied = await apply(tenant, "bob", code[:4].lower() + " " + code[4:])
     assert applied.status_code == 200, applied.text
-    assert applied.json()["code"] == code and applied.json()["status"] == "pending"
+    assert applied.json()["code"] == code
+    assert applied.json()["status"] == "pending"
     # A purchase below the minimum does not qualify; the referral waits.
     small = (await tenant.hook(purchase("p-small", "bob", amount_minor=5000))).json()
     assert small["points"]["referral"] == 0
@@ -84,12 +86,14 @@ async def test_a_referred_first_purchase_pays_both_in_one_transaction(tenant: Te
     for member, points, role in (("alice", 500, "referrer"), ("bob", 300, "referee")):
         moves = (await tenant.client.get("/v1/me/activity", headers=tenant.member(member))).json()
         bonus = [m for m in moves["items"] if m["kind"] == "referral"]
-        assert len(bonus) == 1 and bonus[0]["points"] == points
+        assert len(bonus) == 1
+        assert bonus[0]["points"] == points
         assert bonus[0]["transaction_id"] == "p-first"
         assert bonus[0]["cause"]["role"] == role
     mine = (await tenant.client.get("/v1/me/referral", headers=tenant.member("alice"))).json()
     assert (mine["referred"], mine["rewarded"], mine["points_earned"]) == (1, 1, 500)
-    assert mine["referees"][0]["member"] == "b***" and mine["referees"][0]["status"] == "rewarded"
+    assert mine["referees"][0]["member"] == "b***"
+    assert mine["referees"][0]["status"] == "rewarded"
     assert "bob" not in str(mine)
     # Both movements come from the referrals account.
     source = await conn.fetchval(
@@ -140,7 +144,8 @@ async def test_the_operator_attaches_a_code_with_the_same_checks(tenant: Tenant,
     off = await tenant.client.put(
         "/v1/admin/members/erin", json={"referral_code_used": "ABCDEFGH"}, headers=tenant.admin
     )
-    assert off.status_code == 422 and off.json()["type"] == "referrals_off"
+    assert off.status_code == 422
+    assert off.json()["type"] == "referrals_off"
     await referral_program(tenant)
     code = await code_of(tenant, "alice")
     response = await tenant.client.put(
@@ -161,7 +166,8 @@ async def test_the_operator_attaches_a_code_with_the_same_checks(tenant: Tenant,
         json={"segments": ["changed"], "referral_code_used": other},
         headers=tenant.admin,
     )
-    assert refused.status_code == 422 and refused.json()["type"] == "referral_already_set"
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "referral_already_set"
     member = (await tenant.client.get("/v1/admin/members/erin", headers=tenant.admin)).json()
     assert member["segments"] == ["vip"]
     body = (await tenant.hook(purchase("p-erin", "erin", amount_minor=10000))).json()
@@ -237,7 +243,8 @@ async def test_a_reversal_or_full_refund_claws_both_back_a_partial_one_does_not(
     ).json()
     assert reversal["points"]["referral"] == -300
     assert await balance(tenant, "alice") == 0
-    assert await balance(tenant, "bob") == 0 and await balance(tenant, "carl") == 0
+    assert await balance(tenant, "bob") == 0
+    assert await balance(tenant, "carl") == 0
     mine = (await tenant.client.get("/v1/me/referral", headers=tenant.member("alice"))).json()
     assert (mine["referred"], mine["rewarded"], mine["points_earned"]) == (2, 0, 0)
     assert {r["status"] for r in mine["referees"]} == {"clawed_back"}
@@ -261,8 +268,10 @@ async def test_referee_and_referrer_on_one_device_are_a_ring_no_bonus(tenant: Te
         await tenant.client.get("/v1/admin/risk-events?reason=referral_ring", headers=tenant.admin)
     ).json()["items"]
     assert len(events) == 1
-    assert events[0]["member_id"] == "bob" and events[0]["detail"]["referrer_id"] == "alice"
-    assert events[0]["device"] and "phone-1" not in str(events[0])
+    assert events[0]["member_id"] == "bob"
+    assert events[0]["detail"]["referrer_id"] == "alice"
+    assert events[0]["device"]
+    assert "phone-1" not in str(events[0])
     await check_ledger(conn)
 
 

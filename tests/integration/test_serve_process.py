@@ -78,6 +78,9 @@ def test_the_printed_example_calls_work_when_pasted(
     assert '"distance_m":' in result.stdout  # offers near the Futian corner
     assert '"offers_applied":[{"offer_id":"fuel-88","reward_minor":4200' in result.stdout
     assert '"sku":"youku-vip-month"' in result.stdout
+    assert '"referral":300' in result.stdout  # the referee's first purchase
+    assert '"type":"device_limit"' in result.stdout  # the third member on the shared phone
+    assert '"reason":"device_limit"' in result.stdout  # and its risk event
 
 
 def test_the_served_api_answers_over_a_socket(served_demo: tuple[str, str]) -> None:
