@@ -32,7 +32,8 @@ from rewards.core.planner import (
     lock_plan,
     plan_batch,
 )
-from rewards.core.program import CompiledProgram, Program
+from rewards.core.program import AbuseLimits, CompiledProgram, Program, Referral
+from rewards.core.referrals import PendingReferral, ReferralBook
 
 NOW = datetime(2030, 6, 15, 12, 0, tzinfo=UTC)  # an injected clock
 PROGRAM = CompiledProgram.of(Program(mcc_rates={"5541": "0.5"}, expiry_months=12))
@@ -289,3 +290,67 @@ def test_the_lock_plan_names_exactly_the_budget_rows_the_batch_may_touch() -> No
     assert locks.budget_rules == ["bonus"]
     assert [m for m, _ in locks.capped] == ["m-1", "m-3"]
     assert locks.campaigns == ["swipe"]
+
+
+@given(purchases, st.integers(0, 3000))
+@settings(max_examples=150, deadline=None)
+def test_the_daily_points_cap_holds_and_says_what_it_kept(
+    items: list[tuple[str, int, str]], cap: int
+) -> None:
+    capped = CompiledProgram.of(
+        msgspec.structs.replace(
+            PROGRAM.program, abuse=AbuseLimits(max_points_per_member_per_day=cap)
+        )
+    )
+    txs = to_txs(items)
+    uncapped = answers(plan(txs))
+    p = plan(txs, program=capped)
+    per_day: dict[tuple[str, Any], int] = {}
+    for tx, answer, free in zip(txs, answers(p), uncapped, strict=True):
+        key = (tx.member_id, capped.local_date(tx.occurred_at))
+        per_day[key] = per_day.get(key, 0) + answer.points.total
+        assert answer.points.capped >= 0
+        if not any(a.points.capped for a in answers(p)):
+            assert answer.points == free.points  # a cap never reached changes nothing
+    assert all(points <= cap for points in per_day.values())
+    assert {(m, d): v for m, d, v in p.day_points} == dict(per_day.items())
+    assert len(p.risk) == sum(1 for a in answers(p) if a.points.capped)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["m-2", "m-3"]), amounts), min_size=1, max_size=12),
+    st.integers(0, 2),
+    st.booleans(),
+)
+@settings(max_examples=150, deadline=None)
+def test_referral_bonuses_are_paid_once_within_the_referrers_limit(
+    items: list[tuple[str, int]], limit: int, ring: bool
+) -> None:
+    program = CompiledProgram.of(
+        msgspec.structs.replace(
+            PROGRAM.program,
+            referral=Referral(500, 300, min_first_purchase_minor=10000, max_per_referrer=limit),
+        )
+    )
+    pending = {
+        m: PendingReferral(m, "m-1", b"phone" if ring and m == "m-3" else None)
+        for m in ("m-2", "m-3")
+    }
+    txs = [purchase(n, m, a) for n, (m, a) in enumerate(items)]
+    p = plan(txs, program=program, referrals=ReferralBook(pending, {"m-1": 0}))
+    paid = [a for a in answers(p) if a.points.referral]
+    assert len({a.member_id for a in paid}) == len(paid) <= limit
+    assert all(a.points.referral == 300 for a in paid)
+    if ring:
+        assert all(a.member_id != "m-3" for a in paid)
+    referrer = {m.member_id: m.balance for m in p.members}["m-1"]
+    assert referrer == 500 * len(paid)
+    settled = {w.referee_id: w for w in p.referrals}
+    for a in paid:
+        assert settled[a.member_id].status == "rewarded"
+    first = {}
+    for tx in txs:
+        if tx.amount_minor >= 10000:
+            first.setdefault(tx.member_id, tx.id)
+    assert set(settled) == set(first)
+    assert [r.reason for r in p.risk] == (["referral_ring"] if ring and "m-3" in first else [])
