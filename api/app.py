@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -40,6 +40,7 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
 from offers.nearby.service import Indexes
+from rewards.events import delivery
 from rewards.housekeeping import service as housekeeping
 
 _log = logging.getLogger("rewards.api")
@@ -123,14 +124,16 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
-async def _expire_periodically(pool: asyncpg.Pool, interval: float) -> None:
+async def _expire_periodically(
+    pool: asyncpg.Pool, interval: float, event_retention: timedelta
+) -> None:
     """The in-process expiry job: every ``interval`` seconds, in whichever worker gets the
     advisory lock first."""
     while True:
         await asyncio.sleep(interval)
         try:
             async with pool.acquire() as conn:
-                done = await housekeeping.run(conn, datetime.now(UTC))
+                done = await housekeeping.run(conn, datetime.now(UTC), event_retention)
             if done:
                 _log.info("expired points", extra={"fields": {"expired": done}})
         except (OSError, asyncpg.PostgresError):
@@ -162,17 +165,38 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
         app.state.offer_indexes = Indexes()
         expiry = (
-            asyncio.create_task(_expire_periodically(pool, settings.expiry_interval_seconds))
+            asyncio.create_task(
+                _expire_periodically(
+                    pool,
+                    settings.expiry_interval_seconds,
+                    timedelta(days=settings.event_retention_days),
+                )
+            )
             if settings.expiry_interval_seconds > 0
+            else None
+        )
+        deliveries = (
+            asyncio.create_task(
+                delivery.Deliverer(
+                    pool,
+                    delivery.Settings(
+                        allow_private=settings.webhook_allow_private,
+                        retry_base_seconds=settings.webhook_retry_base_seconds,
+                        timeout_seconds=settings.webhook_timeout_seconds,
+                    ),
+                ).run()
+            )
+            if settings.deliver_events
             else None
         )
         try:
             yield
         finally:
-            if expiry is not None:
-                expiry.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await expiry
+            for task in (expiry, deliveries):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await pool.close()
             if embedded is not None:
                 embedded.stop()

@@ -176,12 +176,14 @@ def cmd_expire(args: argparse.Namespace) -> int:
             "(add --force if that is what you mean, or --dry-run to see what would expire)",
             status=2,
         )
-    db = Database(_settings(args))
+    settings = _settings(args)
+    db = Database(settings)
+    keep = timedelta(days=settings.event_retention_days)
 
     async def work(conn: Conn) -> dict[str, int] | None:
         if args.dry_run:
             return await housekeeping.preview(conn, at)
-        return await housekeeping.run(conn, at)
+        return await housekeeping.run(conn, at, keep)
 
     done = db.run_outside_transaction(work)
     if done is None:

@@ -44,5 +44,27 @@ class Settings(BaseSettings):
         description="How often a worker runs the points-expiry job (0: never; one process at "
         "a time runs it, guarded by an advisory lock).",
     )
+    deliver_events: bool = Field(
+        default=True,
+        description="Run the outbound-event delivery loop in this process (every serving "
+        "process does by default; the outbox is shared safely).",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Accept http webhook URLs and ones that resolve to private, loopback or "
+        "link-local addresses (tests, demos, a receiver inside the bank's network).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time allowed for one delivery (connect to answer)."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="First retry delay of a failed delivery; doubled each attempt (at most "
+        "one hour, with jitter), for 72 hours.",
+    )
+    event_retention_days: float = Field(
+        default=7, gt=0, description="How long delivered events are kept before pruning."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     access_log: bool = Field(default=True, description="One JSON log line per request.")

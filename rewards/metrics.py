@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import msgspec
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from rewards.core.planner import Answer
 
@@ -75,3 +75,16 @@ def record_awards(kinds: Iterable[str], answers: Iterable[Answer]) -> None:
 def record_redemption(outcome: str) -> None:
     """Count one redemption request that was decided (not a replay of a stored answer)."""
     REDEMPTIONS.labels(outcome).inc()
+
+
+EVENT_DELIVERIES = Counter(
+    "rewards_event_deliveries",
+    "Attempts to deliver outbound events, by outcome: delivered, retry (to be sent again "
+    "later), failed (72 hours without success).",
+    ["outcome"],
+)
+OUTBOX_PENDING = Gauge("rewards_outbox_pending", "Outbound events waiting to be delivered.")
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "rewards_outbox_oldest_pending_seconds",
+    "Age of the oldest outbound event waiting to be delivered, in seconds.",
+)

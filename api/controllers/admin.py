@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
@@ -37,6 +37,9 @@ from api.dto.admin import (
     EarnRuleOut,
     EarnRulePage,
     EarnRulePatch,
+    EventOut,
+    EventPage,
+    EventTypeName,
     LiabilityDayOut,
     LiabilityOut,
     MemberOut,
@@ -78,6 +81,8 @@ from rewards.core.errors import ValidationFailed
 from rewards.core.planner import Answer
 from rewards.core.program import Program
 from rewards.core.records import ApiKey, Member, NewApiKey
+from rewards.events import delivery
+from rewards.events import service as events
 from rewards.hook import service as transactions
 from rewards.ledger import service as ledger
 from rewards.members import service as members
@@ -312,8 +317,10 @@ class AdminController(Controller):
         data: JSONBody[ProgramIn],
         caller: NamedDependency[Admin],
         conn: DbConn,
+        state: State,
     ) -> ProgramReplaced:
         program = msgspec.convert(msgspec.to_builtins(data), Program)
+        await _check_webhook(program.webhook_url, state)
         # Which settings the body named (it decoded as an object, so this cannot fail).
         given = set(msgspec.json.decode(await request.body(), type=dict[str, Any]))
         reset = await programs.replace_program(conn, caller.tenant_id, caller.actor, program, given)
@@ -323,8 +330,14 @@ class AdminController(Controller):
 
     @patch("/program", summary="Change the settings given; the others stay as they are")
     async def patch_program(
-        self, data: JSONBody[ProgramPatch], caller: NamedDependency[Admin], conn: DbConn
+        self,
+        data: JSONBody[ProgramPatch],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        state: State,
     ) -> ProgramIn:
+        if isinstance(data.webhook_url, str):
+            await _check_webhook(data.webhook_url, state)
         program = await programs.patch_program(
             conn, caller.tenant_id, caller.actor, msgspec.to_builtins(data)
         )
@@ -503,7 +516,7 @@ class AdminController(Controller):
                 raise ValidationFailed(
                     f"{name} needs a UTC offset", errors=[(name, "RFC 3339 with an offset")]
                 )
-        found = await abuse.events(
+        found = await abuse.risk_events(
             conn,
             caller.tenant_id,
             member_id,
@@ -527,6 +540,43 @@ class AdminController(Controller):
             ],
             next_cursor([e.event_id for e in found], limit),
         )
+
+    @get(
+        "/events",
+        summary="Outbound events, newest first, with their delivery state",
+        description="Filter by `status` (pending, delivered, failed) and `type`. Each event "
+        "shows its attempts, the last error and when it is due again.",
+    )
+    async def list_events(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        status: Annotated[
+            Literal["pending", "delivered", "failed"] | None, QueryParameter()
+        ] = None,
+        type_: Annotated[EventTypeName | None, QueryParameter(name="type")] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> EventPage:
+        found = await events.events(
+            conn, caller.tenant_id, status, type_, decode_cursor(cursor, int), limit
+        )
+        return EventPage(
+            [event_out(e) for e in found], next_cursor([e.sequence for e in found], limit)
+        )
+
+    @post(
+        "/events/{event_id:str}/redeliver",
+        status_code=200,
+        summary="Send an event again now (with 72 more hours of retries)",
+    )
+    async def redeliver_event(
+        self,
+        event_id: Annotated[str, PathParameter(pattern=ID_PATTERN)],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> EventOut:
+        return event_out(await events.redeliver(conn, caller.tenant_id, event_id))
 
     @get("/audit-log", summary="Every change an operator or merchant made, newest first")
     async def audit_log(
@@ -553,6 +603,35 @@ class AdminController(Controller):
             ],
             next_cursor([e.audit_id for e in entries], limit),
         )
+
+
+async def _check_webhook(url: str | None, state: State) -> None:
+    """A webhook_url must be https and resolve to public addresses only (unless the server
+    allows private ones, REWARDS_WEBHOOK_ALLOW_PRIVATE=1)."""
+    if url is None:
+        return
+    try:
+        await delivery.check_destination(url, allow_private=state.settings.webhook_allow_private)
+    except delivery.UnsafeAddress as exc:
+        raise ValidationFailed(
+            f"webhook_url: {exc}", errors=[("webhook_url", "not a public address")]
+        ) from None
+
+
+def event_out(e: events.StoredEvent) -> EventOut:
+    return EventOut(
+        e.event_id,
+        e.sequence,
+        e.type,  # type: ignore[arg-type]
+        e.member_id,
+        e.status,  # type: ignore[arg-type]
+        e.attempts,
+        e.last_error,
+        e.occurred_at,
+        e.next_attempt_at if e.status == "pending" else None,
+        e.delivered_at,
+        msgspec.Raw(msgspec.json.encode(e.data)),
+    )
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:

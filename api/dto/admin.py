@@ -400,3 +400,35 @@ class RiskEventOut(Output):
 class RiskEventPage(Output):
     items: list[RiskEventOut]
     next_cursor: str | None
+
+
+EventTypeName = Literal[
+    "points.awarded",
+    "points.clawed_back",
+    "points.expiring",
+    "offer.redeemed",
+    "redemption.created",
+    "redemption.cancelled",
+    "tier.changed",
+    "referral.rewarded",
+    "risk.flagged",
+]
+
+
+class EventOut(Output):
+    id: str
+    sequence: int
+    type: EventTypeName
+    member_id: str | None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str | None
+    occurred_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    data: Any
+
+
+class EventPage(Output):
+    items: list[EventOut]
+    next_cursor: str | None

@@ -6,6 +6,7 @@ the transaction that refuses, commits it, and answers with the refusal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from db.types import Conn
@@ -14,20 +15,45 @@ from rewards.abuse.repository import RiskEvent
 from rewards.core.abuse import (
     CLAIM_WINDOW,
     DeviceSighting,
+    RiskRecord,
     claim_rate_refusal,
     device_hash,
     device_refusal,
 )
 from rewards.core.errors import RewardsError
+from rewards.core.events import NewEvent
 from rewards.core.program import AbuseLimits
+from rewards.events import service as events
 
-__all__ = ["RiskEvent", "claim_refusal", "device_refused", "events", "record", "sighting"]
+__all__ = ["RiskEvent", "claim_refusal", "device_refused", "record", "risk_events", "sighting"]
 
-#: Write risk events in the caller's transaction.
-record = abuse_db.record
+
+async def record(conn: Conn, tenant_id: str, risks: Sequence[RiskRecord]) -> None:
+    """Write risk events in the caller's transaction, each announced as ``risk.flagged``."""
+    if not risks:
+        return
+    await abuse_db.record(conn, tenant_id, risks)
+    await events.emit(
+        conn,
+        tenant_id,
+        [
+            NewEvent(
+                "risk.flagged",
+                r.member_id,
+                {
+                    "member_id": r.member_id,
+                    "device": r.device.hex() if r.device is not None else None,
+                    "reason": r.reason,
+                    "detail": r.detail,
+                },
+            )
+            for r in risks
+        ],
+    )
+
 
 #: Risk events, newest first, filtered by member, reason and time.
-events = abuse_db.list_events
+risk_events = abuse_db.list_events
 
 #: Risk events by reason since a moment.
 counts_since = abuse_db.counts_since
@@ -63,7 +89,7 @@ async def device_refused(
     if found is None:
         return None
     error, risk = found
-    await abuse_db.record(conn, tenant_id, [risk])
+    await record(conn, tenant_id, [risk])
     return error
 
 
@@ -93,5 +119,5 @@ async def claim_refusal(
     if found is None:
         return None
     error, risk = found
-    await abuse_db.record(conn, tenant_id, [risk])
+    await record(conn, tenant_id, [risk])
     return error

@@ -25,8 +25,10 @@ from rewards.core.catalog import (
     validate_item,
 )
 from rewards.core.errors import AlreadyExists, NotFound, RewardsError, ValidationFailed
+from rewards.core.events import NewEvent
 from rewards.core.ledger import REDEEMED_ACCOUNT, TransferPlan, member_account
 from rewards.core.lots import MemberState
+from rewards.events import service as events
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at, compiled_for
 
@@ -274,7 +276,7 @@ async def redeem(
         spent,
         taken,
     )
-    return Redemption(
+    made = Redemption(
         redemption_id,
         sku,
         quantity,
@@ -285,6 +287,8 @@ async def redeem(
         created,
         cancel_until,
     )
+    await _announce(conn, tenant_id, member_id, "redemption.created", made)
+    return made
 
 
 async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str) -> Redemption:
@@ -340,7 +344,7 @@ async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str)
     await catalog_db.give_back_stock(
         conn, tenant_id, found.sku, 0 if pool else found.quantity, found.quantity
     )
-    return Redemption(
+    done = Redemption(
         found.redemption_id,
         found.sku,
         found.quantity,
@@ -352,6 +356,15 @@ async def cancel(conn: Conn, tenant_id: str, member_id: str, redemption_id: str)
         found.cancel_until,
         now,
     )
+    await _announce(conn, tenant_id, member_id, "redemption.cancelled", done)
+    return done
+
+
+async def _announce(
+    conn: Conn, tenant_id: str, member_id: str, kind: str, redemption: Redemption
+) -> None:
+    data = msgspec.to_builtins(redemption) | {"member_id": member_id}
+    await events.emit(conn, tenant_id, [NewEvent(kind, member_id, data)])
 
 
 async def list_redemptions(

@@ -596,7 +596,7 @@ class _Planner:
         referrer = pending.referrer_id
         if pending.shared_device is not None:
             self.referral_writes.append(
-                ReferralWrite(tx.member_id, "refused", REFERRAL_RING, tx.id, 0, 0)
+                ReferralWrite(tx.member_id, "refused", REFERRAL_RING, tx.id, 0, 0, referrer)
             )
             self.risk.append(
                 RiskRecord(
@@ -610,7 +610,7 @@ class _Planner:
         limit = settings.max_per_referrer
         if limit is not None and self.referrer_rewarded.get(referrer, 0) >= limit:
             self.referral_writes.append(
-                ReferralWrite(tx.member_id, "refused", "referrer_limit", tx.id, 0, 0)
+                ReferralWrite(tx.member_id, "refused", "referrer_limit", tx.id, 0, 0, referrer)
             )
             return None
         self.referrer_rewarded[referrer] = self.referrer_rewarded.get(referrer, 0) + 1
@@ -647,6 +647,7 @@ class _Planner:
                 tx.id,
                 award.referee_points,
                 award.referrer_points,
+                referrer,
             )
         )
         return award
@@ -894,6 +895,7 @@ class _Planner:
                 tx.original_id or "",
                 award.referee_points,
                 award.referrer_points,
+                award.referrer_id,
             )
         )
         return referee_result

@@ -84,3 +84,4 @@ class ReferralWrite(msgspec.Struct, frozen=True):
     transaction_id: str
     referee_points: int
     referrer_points: int
+    referrer_id: str = ""

@@ -17,6 +17,7 @@ from offers.publishing import service as publishing
 from rewards import metrics
 from rewards.abuse import service as abuse
 from rewards.core.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
+from rewards.core.events import NewEvent
 from rewards.core.planner import (
     Answer,
     BatchPlan,
@@ -29,6 +30,7 @@ from rewards.core.planner import (
 )
 from rewards.core.program import CompiledProgram, tier_window_start
 from rewards.core.records import TransactionRecord
+from rewards.events import service as events
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at
@@ -290,6 +292,8 @@ async def _write(
             offer_budgets=plan.offers.budgets,
         ),
     )
+    if program.program.webhook_url is not None:
+        await events.emit(conn, tenant_id, _events(plan, answers))
     # Tiers follow the spend this batch added (a purchase counts from the next one on).
     tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
     if tiers and plan.spend:
@@ -299,6 +303,39 @@ async def _write(
     await referrals.settle(conn, tenant_id, plan.referrals)
     await hook_db.save_day_points(conn, tenant_id, plan.day_points)
     await abuse.record(conn, tenant_id, plan.risk)
+
+
+def _events(plan: BatchPlan, answers: dict[str, bytes]) -> list[NewEvent]:
+    """What the batch announces: each answer (awarded or clawed back, as sent to the
+    processor), each offer applied and each referral rewarded."""
+    found = []
+    for answer in plan.answers:
+        if isinstance(answer, RewardsError):
+            continue
+        raw = msgspec.Raw(answers[answer.transaction_id])
+        kind = "points.clawed_back" if answer.original_id else "points.awarded"
+        found.append(NewEvent(kind, answer.member_id, raw))
+        if answer.original_id is None:
+            found.extend(
+                NewEvent(
+                    "offer.redeemed",
+                    answer.member_id,
+                    {
+                        "offer_id": o.offer_id,
+                        "member_id": answer.member_id,
+                        "transaction_id": answer.transaction_id,
+                        "reward_minor": o.reward_minor,
+                        "points": o.points,
+                    },
+                )
+                for o in answer.offers_applied
+            )
+    found.extend(
+        NewEvent("referral.rewarded", r.referee_id, msgspec.to_builtins(r))
+        for r in plan.referrals
+        if r.status == "rewarded"
+    )
+    return found
 
 
 def _conflict(tx_id: str) -> IdempotencyConflict:

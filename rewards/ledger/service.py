@@ -12,6 +12,7 @@ from db.types import Conn
 from rewards.audit import service as audit
 from rewards.core import lots
 from rewards.core.errors import NotFound, ValidationFailed
+from rewards.core.events import NewEvent
 from rewards.core.ledger import (
     ADJUSTMENTS_ACCOUNT,
     EXPIRED_ACCOUNT,
@@ -21,6 +22,7 @@ from rewards.core.ledger import (
     member_account,
 )
 from rewards.core.program import IMMEDIATE, CompiledProgram, tier_window_start
+from rewards.events import service as events
 from rewards.ledger import repository as ledger_db
 from rewards.program.service import compiled_for
 
@@ -229,7 +231,7 @@ async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str
     since = tier_window_start(now.astimezone(program.zone).date())
     before = tier_window_start(since - timedelta(days=1))
     members = await ledger_db.members_with_spend_since(conn, tenant_id, before)
-    return await ledger_db.set_tiers(conn, tenant_id, members, since, tiers)
+    return await set_tiers(conn, tenant_id, members, since, tiers)
 
 
 # --- the accounts, for the other use cases ------------------------------------------------
@@ -251,5 +253,23 @@ write = ledger_db.write
 #: Insert transfers and save the members' lots and balances.
 write_transfers = ledger_db.write_ledger
 
-#: Recompute members' tiers from their spend since a month; the ones that moved.
-set_tiers = ledger_db.set_tiers
+
+async def set_tiers(
+    conn: Conn,
+    tenant_id: str,
+    member_ids: list[str],
+    since: date,
+    tiers: list[tuple[str, int]],
+) -> dict[str, str | None]:
+    """Recompute members' tiers from their spend since a month; the ones that moved, each
+    announced as a ``tier.changed`` event."""
+    moved = await ledger_db.set_tiers(conn, tenant_id, member_ids, since, tiers)
+    await events.emit(
+        conn,
+        tenant_id,
+        [
+            NewEvent("tier.changed", member_id, {"member_id": member_id, "tier": tier})
+            for member_id, tier in sorted(moved.items())
+        ],
+    )
+    return moved

@@ -1,0 +1,204 @@
+"""The delivery loop every serving process runs, off the request path.
+
+It leases due events (``FOR UPDATE SKIP LOCKED``: workers and hosts share the outbox and
+never send one event twice at once), POSTs each to its tenant's ``webhook_url`` signed as
+hooks are, and records the outcome: delivered on a 2xx, due again after an exponential,
+jittered delay otherwise, failed once 72 hours are over. A worker that dies mid-delivery
+leaves its leases to run out; the events are then sent again (at least once — receivers
+deduplicate by ``id``). Each tenant has a bounded number of deliveries in flight per
+process, so a receiver that hangs delays only its own tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import msgspec
+
+from rewards import metrics
+from rewards.core.errors import ValidationFailed
+from rewards.core.events import (
+    Envelope,
+    address_allowed,
+    check_webhook_url,
+    next_attempt,
+    signed_headers,
+)
+from rewards.events import repository as events_db
+from rewards.events.repository import Leased
+from rewards.events.service import depth
+
+_log = logging.getLogger("rewards.events")
+
+#: How much of a receiver's answer is read (into ``last_error`` when it is not a 2xx).
+ANSWER_LIMIT = 1024
+
+
+class Settings(msgspec.Struct, frozen=True):
+    allow_private: bool = False
+    retry_base_seconds: float = 10.0
+    timeout_seconds: float = 10.0
+    lease_seconds: float = 60.0
+    batch: int = 100
+    max_in_flight: int = 64
+    per_tenant: int = 8
+    poll_seconds: float = 0.5
+
+
+class UnsafeAddress(Exception):
+    """The webhook's host resolves to an address that may not be called."""
+
+
+async def check_destination(url: str, *, allow_private: bool) -> None:
+    """Refuse a URL that is not https or whose host resolves to a private, loopback,
+    link-local or metadata address (unless private addresses are allowed)."""
+    host = check_webhook_url(url, allow_private=allow_private)
+    if allow_private:
+        return
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError as exc:
+        raise UnsafeAddress(f"{host} does not resolve: {exc}") from None
+    for *_, sockaddr in found:
+        if not address_allowed(ipaddress.ip_address(sockaddr[0])):
+            raise UnsafeAddress(f"{host} resolves to {sockaddr[0]}, which is not public")
+
+
+class Deliverer:
+    """One process's share of the delivery work."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            limits=httpx.Limits(
+                max_connections=settings.max_in_flight, max_keepalive_connections=16
+            ),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self.in_flight: dict[str, int] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._depth_checked = 0.0
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        try:
+            while True:
+                try:
+                    leased = await self._lease()
+                    await self._gauge()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    _log.warning("the outbox is out of reach; trying again in 1 s")
+                    await asyncio.sleep(1)
+                    continue
+                for event in leased:
+                    self.in_flight[event.tenant_id] = self.in_flight.get(event.tenant_id, 0) + 1
+                    task = asyncio.create_task(self._deliver(event))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
+                if len(leased) < self.settings.batch:
+                    await asyncio.sleep(self.settings.poll_seconds)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.client.aclose()
+
+    async def _lease(self) -> list[Leased]:
+        room = self.settings.max_in_flight - len(self.tasks)
+        if room <= 0:
+            return []
+        busy = [t for t, n in self.in_flight.items() if n >= self.settings.per_tenant]
+        async with self.pool.acquire() as conn:
+            return await events_db.lease(
+                conn, min(room, self.settings.batch), busy, self.settings.lease_seconds
+            )
+
+    async def _gauge(self) -> None:
+        now = time.monotonic()
+        if now - self._depth_checked < 5:
+            return
+        self._depth_checked = now
+        async with self.pool.acquire() as conn:
+            pending, oldest = await depth(conn)
+        metrics.OUTBOX_PENDING.set(pending)
+        metrics.OUTBOX_OLDEST_SECONDS.set(oldest)
+
+    async def _deliver(self, event: Leased) -> None:
+        try:
+            error = await self.send(event)
+            await self._record(event, error)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # The outcome could not be written: the lease runs out and the event is sent
+            # again (receivers deduplicate by id).
+            _log.warning("could not record the delivery of %s", event.event_id)
+        finally:
+            left = self.in_flight.get(event.tenant_id, 1) - 1
+            if left > 0:
+                self.in_flight[event.tenant_id] = left
+            else:
+                self.in_flight.pop(event.tenant_id, None)
+
+    async def send(self, event: Leased) -> str | None:
+        """POST the event; None when the receiver acknowledged it, else what went wrong."""
+        if event.url is None:
+            return "the program has no webhook_url"
+        try:
+            await check_destination(event.url, allow_private=self.settings.allow_private)
+        except (ValidationFailed, UnsafeAddress) as exc:
+            return str(exc.detail if isinstance(exc, ValidationFailed) else exc)
+        body = msgspec.json.encode(
+            Envelope(
+                event.event_id,
+                event.type,
+                event.tenant_id,
+                event.sequence,
+                event.occurred_at,
+                msgspec.Raw(msgspec.json.encode(event.data)),
+            )
+        )
+        headers = signed_headers(event.secret, body, event.event_id, int(time.time()))
+        try:
+            async with self.client.stream(
+                "POST", event.url, content=body, headers=headers
+            ) as response:
+                if 200 <= response.status_code < 300:
+                    return None
+                answer = b""
+                async for chunk in response.aiter_bytes():
+                    answer += chunk
+                    if len(answer) >= ANSWER_LIMIT:
+                        break
+                text = answer[:ANSWER_LIMIT].decode("utf-8", "replace")
+                return f"HTTP {response.status_code}: {text}".strip()
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:ANSWER_LIMIT]
+
+    async def _record(self, event: Leased, error: str | None) -> None:
+        async with self.pool.acquire() as conn:
+            if error is None:
+                await events_db.delivered(conn, event.tenant_id, event.event_id)
+                metrics.EVENT_DELIVERIES.labels("delivered").inc()
+                return
+            now = datetime.now(UTC)
+            when = next_attempt(
+                event.attempts, now, event.give_up_at, self.settings.retry_base_seconds
+            )
+            if when is None:
+                await events_db.failed(conn, event.tenant_id, event.event_id, error)
+                metrics.EVENT_DELIVERIES.labels("failed").inc()
+            else:
+                await events_db.retry_at(conn, event.tenant_id, event.event_id, when, error)
+                metrics.EVENT_DELIVERIES.labels("retry").inc()

@@ -1,0 +1,125 @@
+"""The outbox: events written with changes, leased by delivery workers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from db.queries import queries_beside
+from db.types import Conn
+from rewards.core.events import NewEvent
+
+sql = queries_beside(__file__)
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    event_id: str
+    sequence: int
+    type: str
+    member_id: str | None
+    data: Any
+    occurred_at: datetime
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class Leased(msgspec.Struct, frozen=True):
+    """An event a delivery worker holds for one attempt, with where and how to send it."""
+
+    tenant_id: str
+    event_id: str
+    sequence: int
+    type: str
+    data: Any
+    occurred_at: datetime
+    attempts: int
+    give_up_at: datetime
+    url: str | None
+    secret: str
+
+
+async def insert(conn: Conn, tenant_id: str, events: Sequence[NewEvent]) -> None:
+    if not events:
+        return
+    await conn.execute(
+        sql("events_insert"),
+        tenant_id,
+        [e.event_id for e in events],
+        [e.type for e in events],
+        [e.member_id for e in events],
+        [e.data for e in events],
+    )
+
+
+async def lease(conn: Conn, limit: int, busy: list[str], seconds: float) -> list[Leased]:
+    rows = await conn.fetch(sql("events_lease"), limit, busy, seconds)
+    return [msgspec.convert(dict(r.items()), Leased) for r in rows]
+
+
+async def delivered(conn: Conn, tenant_id: str, event_id: str) -> None:
+    await conn.execute(sql("event_delivered"), tenant_id, event_id)
+
+
+async def retry_at(conn: Conn, tenant_id: str, event_id: str, when: datetime, error: str) -> None:
+    await conn.execute(sql("event_retry"), tenant_id, event_id, when, error)
+
+
+async def failed(conn: Conn, tenant_id: str, event_id: str, error: str) -> None:
+    await conn.execute(sql("event_failed"), tenant_id, event_id, error)
+
+
+async def list_events(
+    conn: Conn,
+    tenant_id: str,
+    status: str | None,
+    type_: str | None,
+    before: int | None,
+    limit: int,
+) -> list[StoredEvent]:
+    rows = await conn.fetch(sql("events_list"), tenant_id, status, type_, limit, before)
+    return [msgspec.convert(dict(r.items()), StoredEvent) for r in rows]
+
+
+async def redeliver(conn: Conn, tenant_id: str, event_id: str) -> StoredEvent | None:
+    row = await conn.fetchrow(sql("event_redeliver"), tenant_id, event_id)
+    return None if row is None else msgspec.convert(dict(row.items()), StoredEvent)
+
+
+async def prune(conn: Conn, before: datetime) -> None:
+    await conn.execute(sql("job_events_prune"), before)
+
+
+async def depth(conn: Conn) -> tuple[int, float]:
+    row = await conn.fetchrow(sql("outbox_depth"))
+    assert row is not None
+    return row["pending"], row["oldest_seconds"]
+
+
+class ExpiryDue(msgspec.Struct, frozen=True):
+    tenant_id: str
+    member_id: str
+    expires_at: datetime
+    points: int
+
+
+async def expiry_due(conn: Conn, until: datetime, after: datetime, limit: int) -> list[ExpiryDue]:
+    rows = await conn.fetch(sql("expiry_notices_due"), until, after, limit)
+    return [msgspec.convert(dict(r.items()), ExpiryDue) for r in rows]
+
+
+async def notice_expiry(conn: Conn, tenant_id: str, due: Sequence[ExpiryDue]) -> list[ExpiryDue]:
+    """Record the notices; those recorded now (not by a concurrent run)."""
+    rows = await conn.fetch(
+        sql("expiry_notices_insert"),
+        tenant_id,
+        [d.member_id for d in due],
+        [d.expires_at for d in due],
+        [d.points for d in due],
+    )
+    return [ExpiryDue(tenant_id, r["member_id"], r["expires_at"], r["points"]) for r in rows]
