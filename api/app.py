@@ -183,6 +183,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         allow_private=settings.webhook_allow_private,
                         retry_base_seconds=settings.webhook_retry_base_seconds,
                         timeout_seconds=settings.webhook_timeout_seconds,
+                        lease_seconds=max(
+                            settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 1
+                        ),
                     ),
                 ).run()
             )

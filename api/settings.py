@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="First retry delay of a failed delivery; doubled each attempt (at most "
         "one hour, with jitter), for 72 hours.",
     )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a delivery worker holds an event it is sending; if the worker "
+        "dies, the event is sent again once this has passed.",
+    )
     event_retention_days: float = Field(
         default=7, gt=0, description="How long delivered events are kept before pruning."
     )

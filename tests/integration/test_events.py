@@ -20,6 +20,7 @@ from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.receiver import Receiver, receiving
 from tests.integration.test_catalog import item, redeem
+from tests.integration.test_offers import FUEL_12, fuel_purchase, shell
 from tests.integration.test_points_hook import setup
 
 
@@ -333,3 +334,26 @@ async def test_metrics_show_the_outbox_and_deliveries(tenant: Tenant, receiver: 
     assert 'rewards_event_deliveries_total{outcome="delivered"}' in text
     assert "rewards_outbox_pending " in text
     assert "rewards_outbox_oldest_pending_seconds " in text
+
+
+async def test_offers_applied_and_abuse_caps_are_announced(
+    tenant: Tenant, conn, receiver: Receiver
+) -> None:
+    await webhook(tenant, receiver.url + "/ok", abuse={"max_points_per_member_per_day": 100})
+    merchant = await shell(tenant)
+    await merchant.offer(FUEL_12 | {"targeting": {}}, approve=tenant)
+    claimed = await tenant.client.post("/v1/me/offers/fuel-12/claim", headers=tenant.member("m-1"))
+    assert claimed.status_code == 200, claimed.text
+    await tenant.hook(fuel_purchase("p-1", "m-1"))
+    types = [t for t, _ in await outbox(conn, tenant)]
+    assert types == ["points.awarded", "offer.redeemed", "risk.flagged"]
+
+    async def arrived() -> bool:
+        return len(receiver.received) == 3
+
+    await until(arrived)
+    by_type = {e["type"]: e["data"] for e in receiver.events()}
+    assert by_type["offer.redeemed"]["offer_id"] == "fuel-12"
+    assert by_type["offer.redeemed"]["reward_minor"] == 4200
+    assert by_type["risk.flagged"]["reason"] == "daily_points_cap"
+    assert by_type["risk.flagged"]["detail"]["capped"] == 75
