@@ -452,6 +452,18 @@ CREATE TABLE public.earn_rules (
 );
 
 --
+-- Name: expiry_notices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.expiry_notices (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    points bigint NOT NULL,
+    noticed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -631,6 +643,39 @@ CREATE TABLE public.offers (
     CONSTRAINT offers_redemptions_used_check CHECK ((redemptions_used >= 0)),
     CONSTRAINT offers_reward_used_minor_check CHECK ((reward_used_minor >= 0)),
     CONSTRAINT offers_status_check CHECK ((status = ANY (ARRAY['pending_review'::text, 'active'::text, 'paused'::text, 'exhausted'::text, 'rejected'::text])))
+);
+
+--
+-- Name: outbox_sequence; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.outbox_sequence
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: outbox_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outbox_events (
+    tenant_id text NOT NULL,
+    sequence bigint DEFAULT nextval('public.outbox_sequence'::regclass) NOT NULL,
+    type text NOT NULL,
+    member_id text,
+    transaction_id text,
+    data jsonb,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    give_up_at timestamp with time zone DEFAULT (now() + '72:00:00'::interval) NOT NULL,
+    last_error text,
+    delivered_at timestamp with time zone,
+    CONSTRAINT outbox_events_check CHECK (((data IS NOT NULL) OR (transaction_id IS NOT NULL))),
+    CONSTRAINT outbox_events_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
 );
 
 --
@@ -947,6 +992,13 @@ ALTER TABLE ONLY public.earn_rules
     ADD CONSTRAINT earn_rules_pkey PRIMARY KEY (tenant_id, rule_id);
 
 --
+-- Name: expiry_notices expiry_notices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.expiry_notices
+    ADD CONSTRAINT expiry_notices_pkey PRIMARY KEY (tenant_id, member_id, expires_at);
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1029,6 +1081,13 @@ ALTER TABLE ONLY public.offer_versions
 
 ALTER TABLE ONLY public.offers
     ADD CONSTRAINT offers_pkey PRIMARY KEY (tenant_id, offer_id);
+
+--
+-- Name: outbox_events outbox_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outbox_events
+    ADD CONSTRAINT outbox_events_pkey PRIMARY KEY (tenant_id, sequence);
 
 --
 -- Name: programs programs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1183,6 +1242,12 @@ CREATE INDEX offers_merchant ON public.offers USING btree (tenant_id, merchant_i
 --
 
 CREATE INDEX offers_status ON public.offers USING btree (tenant_id, status, offer_id);
+
+--
+-- Name: outbox_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_due ON public.outbox_events USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
 --
 -- Name: redemptions_member; Type: INDEX; Schema: public; Owner: -

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -33,19 +32,26 @@ MAX_DELAY = timedelta(hours=1)
 
 
 class NewEvent(msgspec.Struct, frozen=True):
-    """An event to write with the change it reports."""
+    """An event to write with the change it reports: its ``data``, or the hook answer of
+    ``transaction_id`` (stored once, with the transaction)."""
 
     type: str
     member_id: str | None
-    data: Any
-    event_id: str = ""
-
-    def with_id(self) -> NewEvent:
-        return self if self.event_id else msgspec.structs.replace(self, event_id=new_event_id())
+    data: Any = None
+    transaction_id: str | None = None
 
 
-def new_event_id() -> str:
-    return "evt_" + secrets.token_hex(12)
+def event_id(sequence: int) -> str:
+    """An event's id: unique across tenants, as its number is."""
+    return f"evt_{sequence}"
+
+
+def sequence_of(event_id: str) -> int | None:
+    """The number an event id stands for (None: not an event id)."""
+    prefix, _, number = event_id.partition("_")
+    if prefix != "evt" or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)
 
 
 class Envelope(msgspec.Struct, frozen=True):

@@ -32,7 +32,7 @@ from rewards.core.events import (
     signed_headers,
 )
 from rewards.events import repository as events_db
-from rewards.events.repository import Leased
+from rewards.events.repository import Leased, Outcome
 from rewards.events.service import depth
 
 _log = logging.getLogger("rewards.events")
@@ -50,6 +50,7 @@ class Settings(msgspec.Struct, frozen=True):
     max_in_flight: int = 64
     per_tenant: int = 8
     poll_seconds: float = 0.5
+    flush_seconds: float = 0.05
 
 
 class UnsafeAddress(Exception):
@@ -87,10 +88,13 @@ class Deliverer:
         )
         self.in_flight: dict[str, int] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.outcomes: list[Outcome] = []
+        self.flush_soon = asyncio.Event()
         self._depth_checked = 0.0
 
     async def run(self) -> None:
         """Deliver until cancelled."""
+        flusher = asyncio.create_task(self._flush_outcomes())
         try:
             while True:
                 try:
@@ -110,7 +114,7 @@ class Deliverer:
                 else:
                     await asyncio.sleep(0)
         finally:
-            for task in list(self.tasks):
+            for task in [*self.tasks, flusher]:
                 task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -139,17 +143,44 @@ class Deliverer:
     async def _deliver(self, event: Leased) -> None:
         try:
             error = await self.send(event)
-            await self._record(event, error)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            # The outcome could not be written: the lease runs out and the event is sent
-            # again (receivers deduplicate by id).
-            _log.warning("could not record the delivery of %s", event.event_id)
+            self.outcomes.append(self._outcome(event, error))
+            self.flush_soon.set()
         finally:
             left = self.in_flight.get(event.tenant_id, 1) - 1
             if left > 0:
                 self.in_flight[event.tenant_id] = left
             else:
                 self.in_flight.pop(event.tenant_id, None)
+
+    def _outcome(self, event: Leased, error: str | None) -> Outcome:
+        if error is None:
+            metrics.EVENT_DELIVERIES.labels("delivered").inc()
+            return Outcome(event.tenant_id, event.sequence, "delivered", None, None)
+        when = next_attempt(
+            event.attempts, datetime.now(UTC), event.give_up_at, self.settings.retry_base_seconds
+        )
+        if when is None:
+            metrics.EVENT_DELIVERIES.labels("failed").inc()
+            return Outcome(event.tenant_id, event.sequence, "failed", None, error)
+        metrics.EVENT_DELIVERIES.labels("retry").inc()
+        return Outcome(event.tenant_id, event.sequence, "pending", when, error)
+
+    async def _flush_outcomes(self) -> None:
+        """Write what deliveries came to, many in one statement. Outcomes not written (the
+        process dies first, the database is away) leave their events leased: they are sent
+        again once the lease runs out."""
+        while True:
+            await self.flush_soon.wait()
+            await asyncio.sleep(self.settings.flush_seconds)  # let a few gather
+            self.flush_soon.clear()
+            done, self.outcomes = self.outcomes, []
+            if not done:
+                continue
+            try:
+                async with self.pool.acquire() as conn:
+                    await events_db.record_outcomes(conn, done)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                _log.warning("could not record %d delivery outcomes", len(done))
 
     async def send(self, event: Leased) -> str | None:
         """POST the event; None when the receiver acknowledged it, else what went wrong."""
@@ -159,6 +190,7 @@ class Deliverer:
             await check_destination(event.url, allow_private=self.settings.allow_private)
         except (ValidationFailed, UnsafeAddress) as exc:
             return str(exc.detail if isinstance(exc, ValidationFailed) else exc)
+        data = event.answer if event.data is None else msgspec.json.encode(event.data)
         body = msgspec.json.encode(
             Envelope(
                 event.event_id,
@@ -166,7 +198,7 @@ class Deliverer:
                 event.tenant_id,
                 event.sequence,
                 event.occurred_at,
-                msgspec.Raw(msgspec.json.encode(event.data)),
+                msgspec.Raw(data or b"null"),
             )
         )
         headers = signed_headers(event.secret, body, event.event_id, int(time.time()))
@@ -185,20 +217,3 @@ class Deliverer:
                 return f"HTTP {response.status_code}: {text}".strip()
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:ANSWER_LIMIT]
-
-    async def _record(self, event: Leased, error: str | None) -> None:
-        async with self.pool.acquire() as conn:
-            if error is None:
-                await events_db.delivered(conn, event.tenant_id, event.event_id)
-                metrics.EVENT_DELIVERIES.labels("delivered").inc()
-                return
-            now = datetime.now(UTC)
-            when = next_attempt(
-                event.attempts, now, event.give_up_at, self.settings.retry_base_seconds
-            )
-            if when is None:
-                await events_db.failed(conn, event.tenant_id, event.event_id, error)
-                metrics.EVENT_DELIVERIES.labels("failed").inc()
-            else:
-                await events_db.retry_at(conn, event.tenant_id, event.event_id, when, error)
-                metrics.EVENT_DELIVERIES.labels("retry").inc()

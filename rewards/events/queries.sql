@@ -3,9 +3,10 @@
 -- name: events_insert
 -- Events of one change, written in its transaction — only when the tenant's program has a
 -- webhook_url (no one to send them to, nothing written).
-INSERT INTO outbox_events (tenant_id, event_id, type, member_id, data)
-SELECT $1::text, e.event_id, e.type, e.member_id, e.data
-FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[]) AS e(event_id, type, member_id, data)
+INSERT INTO outbox_events (tenant_id, type, member_id, transaction_id, data)
+SELECT $1::text, e.type, e.member_id, e.transaction_id, e.data
+FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[])
+     AS e(type, member_id, transaction_id, data)
 WHERE EXISTS (SELECT 1 FROM programs p
               WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL);
 
@@ -13,8 +14,9 @@ WHERE EXISTS (SELECT 1 FROM programs p
 -- Cross-tenant (the delivery workers): take up to $1 due events, skipping those another
 -- worker holds and the tenants this worker has enough in flight for ($2); lease them for $3
 -- seconds (if the worker dies, they are due again when the lease ends) and count the attempt.
+-- An event that reports a hook answer carries the answer as it was sent.
 WITH due AS (
-    SELECT e.tenant_id, e.event_id FROM outbox_events e
+    SELECT e.tenant_id, e.sequence FROM outbox_events e
     WHERE e.status = 'pending' AND e.next_attempt_at <= now()
       AND e.tenant_id <> ALL ($2::text[])
     ORDER BY e.next_attempt_at
@@ -24,45 +26,56 @@ WITH due AS (
 UPDATE outbox_events o
 SET next_attempt_at = now() + make_interval(secs => $3::float8), attempts = o.attempts + 1
 FROM due
-WHERE o.tenant_id = due.tenant_id AND o.event_id = due.event_id
-RETURNING o.tenant_id, o.event_id, o.sequence, o.type, o.data, o.occurred_at, o.attempts,
-          o.give_up_at,
+WHERE o.tenant_id = due.tenant_id AND o.sequence = due.sequence
+RETURNING o.tenant_id, o.sequence, o.type, o.data, o.occurred_at, o.attempts, o.give_up_at,
+          (SELECT coalesce(t.answer, convert_to(t.response::text, 'UTF8'))
+           FROM transactions t
+           WHERE o.data IS NULL AND t.tenant_id = o.tenant_id
+             AND t.transaction_id = o.transaction_id) AS answer,
           (SELECT p.config ->> 'webhook_url' FROM programs p
            WHERE p.tenant_id = o.tenant_id) AS url,
           (SELECT t.hook_secrets[1] FROM tenants t WHERE t.tenant_id = o.tenant_id) AS secret;
 
--- name: event_delivered
-UPDATE outbox_events SET status = 'delivered', delivered_at = now(), last_error = NULL
-WHERE tenant_id = $1::text AND event_id = $2::text AND status = 'pending';
-
--- name: event_retry
-UPDATE outbox_events SET next_attempt_at = $3::timestamptz, last_error = $4::text
-WHERE tenant_id = $1::text AND event_id = $2::text AND status = 'pending';
-
--- name: event_failed
-UPDATE outbox_events SET status = 'failed', last_error = $3::text
-WHERE tenant_id = $1::text AND event_id = $2::text AND status = 'pending';
+-- name: events_record_outcomes
+-- Cross-tenant (the delivery workers): what a worker's deliveries came to, in one statement:
+-- delivered, due again at $4 with the error $5, or failed.
+UPDATE outbox_events o
+SET status = u.status,
+    delivered_at = CASE WHEN u.status = 'delivered' THEN now() END,
+    next_attempt_at = coalesce(u.next_at, o.next_attempt_at),
+    last_error = u.error
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[])
+     AS u(tenant_id, sequence, status, next_at, error)
+WHERE o.tenant_id = u.tenant_id AND o.sequence = u.sequence AND o.status = 'pending';
 
 -- name: events_list
 -- Newest first; keyset $5 = the last sequence seen.
-SELECT event_id, sequence, type, member_id, data, occurred_at, status, attempts,
-       next_attempt_at, last_error, delivered_at
-FROM outbox_events
-WHERE tenant_id = $1::text
-  AND ($2::text IS NULL OR status = $2::text)
-  AND ($3::text IS NULL OR type = $3::text)
-  AND ($5::bigint IS NULL OR sequence < $5::bigint)
-ORDER BY sequence DESC
+SELECT o.sequence, o.type, o.member_id, o.occurred_at, o.status, o.attempts,
+       o.next_attempt_at, o.last_error, o.delivered_at,
+       coalesce(o.data, (SELECT coalesce(convert_from(t.answer, 'UTF8')::jsonb, t.response)
+                         FROM transactions t
+                         WHERE t.tenant_id = o.tenant_id
+                           AND t.transaction_id = o.transaction_id)) AS data
+FROM outbox_events o
+WHERE o.tenant_id = $1::text
+  AND ($2::text IS NULL OR o.status = $2::text)
+  AND ($3::text IS NULL OR o.type = $3::text)
+  AND ($5::bigint IS NULL OR o.sequence < $5::bigint)
+ORDER BY o.sequence DESC
 LIMIT $4::int;
 
 -- name: event_redeliver
 -- Due again at once, with another 72 hours of retries.
-UPDATE outbox_events
+UPDATE outbox_events o
 SET status = 'pending', next_attempt_at = now(), give_up_at = now() + interval '72 hours',
     delivered_at = NULL
-WHERE tenant_id = $1::text AND event_id = $2::text
-RETURNING event_id, sequence, type, member_id, data, occurred_at, status, attempts,
-          next_attempt_at, last_error, delivered_at;
+WHERE o.tenant_id = $1::text AND o.sequence = $2::bigint
+RETURNING o.sequence, o.type, o.member_id, o.occurred_at, o.status, o.attempts,
+          o.next_attempt_at, o.last_error, o.delivered_at,
+          coalesce(o.data, (SELECT coalesce(convert_from(t.answer, 'UTF8')::jsonb, t.response)
+                            FROM transactions t
+                            WHERE t.tenant_id = o.tenant_id
+                              AND t.transaction_id = o.transaction_id)) AS data;
 
 -- name: job_events_prune
 -- Cross-tenant (the periodic job): delivered events older than the retention.

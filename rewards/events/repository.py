@@ -10,13 +10,12 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
-from rewards.core.events import NewEvent
+from rewards.core.events import NewEvent, event_id
 
 sql = queries_beside(__file__)
 
 
 class StoredEvent(msgspec.Struct, frozen=True):
-    event_id: str
     sequence: int
     type: str
     member_id: str | None
@@ -28,20 +27,38 @@ class StoredEvent(msgspec.Struct, frozen=True):
     last_error: str | None
     delivered_at: datetime | None
 
+    @property
+    def event_id(self) -> str:
+        return event_id(self.sequence)
+
 
 class Leased(msgspec.Struct, frozen=True):
     """An event a delivery worker holds for one attempt, with where and how to send it."""
 
     tenant_id: str
-    event_id: str
     sequence: int
     type: str
     data: Any
+    answer: bytes | None  # the hook answer it reports, as sent (when data is None)
     occurred_at: datetime
     attempts: int
     give_up_at: datetime
     url: str | None
     secret: str
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.sequence)
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """What one delivery attempt came to."""
+
+    tenant_id: str
+    sequence: int
+    status: str  # delivered | pending (due again at next_at) | failed
+    next_at: datetime | None
+    error: str | None
 
 
 async def insert(conn: Conn, tenant_id: str, events: Sequence[NewEvent]) -> None:
@@ -50,9 +67,9 @@ async def insert(conn: Conn, tenant_id: str, events: Sequence[NewEvent]) -> None
     await conn.execute(
         sql("events_insert"),
         tenant_id,
-        [e.event_id for e in events],
         [e.type for e in events],
         [e.member_id for e in events],
+        [e.transaction_id for e in events],
         [e.data for e in events],
     )
 
@@ -62,16 +79,15 @@ async def lease(conn: Conn, limit: int, busy: list[str], seconds: float) -> list
     return [msgspec.convert(dict(r.items()), Leased) for r in rows]
 
 
-async def delivered(conn: Conn, tenant_id: str, event_id: str) -> None:
-    await conn.execute(sql("event_delivered"), tenant_id, event_id)
-
-
-async def retry_at(conn: Conn, tenant_id: str, event_id: str, when: datetime, error: str) -> None:
-    await conn.execute(sql("event_retry"), tenant_id, event_id, when, error)
-
-
-async def failed(conn: Conn, tenant_id: str, event_id: str, error: str) -> None:
-    await conn.execute(sql("event_failed"), tenant_id, event_id, error)
+async def record_outcomes(conn: Conn, outcomes: Sequence[Outcome]) -> None:
+    await conn.execute(
+        sql("events_record_outcomes"),
+        [o.tenant_id for o in outcomes],
+        [o.sequence for o in outcomes],
+        [o.status for o in outcomes],
+        [o.next_at for o in outcomes],
+        [o.error for o in outcomes],
+    )
 
 
 async def list_events(
@@ -86,8 +102,8 @@ async def list_events(
     return [msgspec.convert(dict(r.items()), StoredEvent) for r in rows]
 
 
-async def redeliver(conn: Conn, tenant_id: str, event_id: str) -> StoredEvent | None:
-    row = await conn.fetchrow(sql("event_redeliver"), tenant_id, event_id)
+async def redeliver(conn: Conn, tenant_id: str, sequence: int) -> StoredEvent | None:
+    row = await conn.fetchrow(sql("event_redeliver"), tenant_id, sequence)
     return None if row is None else msgspec.convert(dict(row.items()), StoredEvent)
 
 

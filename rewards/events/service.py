@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from db.types import Conn
 from rewards.core.errors import NotFound
-from rewards.core.events import NewEvent
+from rewards.core.events import NewEvent, sequence_of
 from rewards.events import repository as events_db
 from rewards.events.repository import StoredEvent
 
@@ -28,12 +28,13 @@ depth = events_db.depth
 async def emit(conn: Conn, tenant_id: str, found: Sequence[NewEvent]) -> None:
     """Write events in the caller's transaction (nothing when the program has no
     webhook_url): they are sent once it commits, and never if it rolls back."""
-    await events_db.insert(conn, tenant_id, [e.with_id() for e in found])
+    await events_db.insert(conn, tenant_id, found)
 
 
 async def redeliver(conn: Conn, tenant_id: str, event_id: str) -> StoredEvent:
     """Send an event again (delivered or failed ones too), with 72 more hours of retries."""
-    found = await events_db.redeliver(conn, tenant_id, event_id)
+    sequence = sequence_of(event_id)
+    found = None if sequence is None else await events_db.redeliver(conn, tenant_id, sequence)
     if found is None:
         raise NotFound(f"no event {event_id}")
     return found

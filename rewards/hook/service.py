@@ -30,7 +30,6 @@ from rewards.core.planner import (
 )
 from rewards.core.program import CompiledProgram, tier_window_start
 from rewards.core.records import TransactionRecord
-from rewards.events import service as events
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at
@@ -290,10 +289,9 @@ async def _write(
             campaign_budgets=plan.campaign_budgets,
             campaign_days=plan.campaign_days,
             offer_budgets=plan.offers.budgets,
+            events=_events(plan) if program.program.webhook_url is not None else (),
         ),
     )
-    if program.program.webhook_url is not None:
-        await events.emit(conn, tenant_id, _events(plan, answers))
     # Tiers follow the spend this batch added (a purchase counts from the next one on).
     tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
     if tiers and plan.spend:
@@ -305,16 +303,15 @@ async def _write(
     await abuse.record(conn, tenant_id, plan.risk)
 
 
-def _events(plan: BatchPlan, answers: dict[str, bytes]) -> list[NewEvent]:
+def _events(plan: BatchPlan) -> list[NewEvent]:
     """What the batch announces: each answer (awarded or clawed back, as sent to the
     processor), each offer applied and each referral rewarded."""
     found = []
     for answer in plan.answers:
         if isinstance(answer, RewardsError):
             continue
-        raw = msgspec.Raw(answers[answer.transaction_id])
         kind = "points.clawed_back" if answer.original_id else "points.awarded"
-        found.append(NewEvent(kind, answer.member_id, raw))
+        found.append(NewEvent(kind, answer.member_id, transaction_id=answer.transaction_id))
         if answer.original_id is None:
             found.extend(
                 NewEvent(

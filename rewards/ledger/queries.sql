@@ -141,6 +141,7 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 -- What the batch paid from budgets (negative: released) is claimed against each rule
 -- $41-$42, campaign $43-$44, campaign day $45-$47 and offer $48-$50 (uses, reward); the
 -- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
+-- Outbound events $51-$54 (type, member, transaction, data).
 WITH transfer_rows AS (
     INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
                            transaction_id, detail)
@@ -223,5 +224,13 @@ WITH transfer_rows AS (
         FROM unnest($45::text[], $46::date[], $47::bigint[]) AS u(key, day, delta)
     ) c
     ORDER BY c.ord, c.key, c.day
+), events_added AS (
+    -- The batch's outbound events (rewards.events), when the program has a webhook_url.
+    INSERT INTO outbox_events (tenant_id, type, member_id, transaction_id, data)
+    SELECT $1::text, e.type, e.member_id, e.transaction_id, e.data
+    FROM unnest($51::text[], $52::text[], $53::text[], $54::jsonb[])
+         AS e(type, member_id, transaction_id, data)
+    WHERE EXISTS (SELECT 1 FROM programs p
+                  WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL)
 )
 SELECT 1;

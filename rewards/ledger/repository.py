@@ -10,6 +10,7 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
+from rewards.core.events import NewEvent
 from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan, member_writes
 from rewards.core.lots import Lot, MemberState
 from rewards.core.planner import DrawRecord, OfferBudgetDelta, SpendRow, UsageWrite
@@ -164,6 +165,7 @@ class Writes(msgspec.Struct, frozen=True):
     campaign_budgets: Sequence[tuple[str, int]] = ()
     campaign_days: Sequence[tuple[str, date, int]] = ()
     offer_budgets: Sequence[OfferBudgetDelta] = ()
+    events: Sequence[NewEvent] = ()  # written only when the program has a webhook_url
 
 
 async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
@@ -223,6 +225,10 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
         [o.offer_id for o in w.offer_budgets],
         [o.uses for o in w.offer_budgets],
         [o.reward for o in w.offer_budgets],
+        [e.type for e in w.events],
+        [e.member_id for e in w.events],
+        [e.transaction_id for e in w.events],
+        [e.data for e in w.events],
     )
 
 

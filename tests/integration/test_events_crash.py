@@ -134,7 +134,8 @@ async def test_no_event_is_lost_when_the_server_is_killed_mid_delivery(
         stored = {
             r["event_id"]
             for r in await conn.fetch(
-                "SELECT event_id FROM outbox_events WHERE tenant_id = $1", tenant.tenant_id
+                "SELECT 'evt_' || sequence AS event_id FROM outbox_events WHERE tenant_id = $1",
+                tenant.tenant_id,
             )
         }
         received = receiver.ids("/slow")
