@@ -41,6 +41,10 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per webhook delivery would drown the log; outcomes are on /metrics and in
+    # GET /v1/admin/events.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 class AccessLog:

@@ -1247,7 +1247,7 @@ CREATE INDEX offers_status ON public.offers USING btree (tenant_id, status, offe
 -- Name: outbox_due; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX outbox_due ON public.outbox_events USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX outbox_due ON public.outbox_events USING btree (tenant_id, next_attempt_at) WHERE (status = 'pending'::text);
 
 --
 -- Name: redemptions_member; Type: INDEX; Schema: public; Owner: -

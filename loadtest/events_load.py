@@ -70,6 +70,20 @@ async def _count(dsn: str, tenant: str, status: str) -> int:
         await conn.close()
 
 
+async def _due_soon(dsn: str, tenant: str) -> int:
+    """Pending events not yet tried, or in flight (no outcome recorded yet)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        found: int = await conn.fetchval(
+            "SELECT count(*) FROM outbox_events WHERE tenant_id = $1 AND status = 'pending'"
+            " AND (attempts = 0 OR last_error IS NULL)",
+            tenant,
+        )
+        return found
+    finally:
+        await conn.close()
+
+
 async def _due_now(dsn: str, tenant: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -135,7 +149,9 @@ def main() -> int:
         asyncio.run(asyncio.sleep(2))
         delivered_before = asyncio.run(_count(dsn, tenant, "delivered"))
         _backlog(server, args.backlog, rng)
-        time.sleep(3)  # first attempts fail (503) and are due an hour later
+        # Every first attempt fails (503) and is due again an hour later.
+        while asyncio.run(_due_soon(dsn, tenant)) > 0:
+            time.sleep(0.5)
         pending = asyncio.run(_count(dsn, tenant, "pending"))
         httpx.post(f"{receiver_url}/resume")
         started = time.monotonic()

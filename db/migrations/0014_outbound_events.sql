@@ -27,8 +27,8 @@ CREATE TABLE outbox_events (
     PRIMARY KEY (tenant_id, sequence),
     CHECK (data IS NOT NULL OR transaction_id IS NOT NULL)
 );
--- What delivery workers scan: due pending events, oldest due first.
-CREATE INDEX outbox_due ON outbox_events (next_attempt_at) WHERE status = 'pending';
+-- What delivery workers scan: each tenant's due pending events, oldest due first.
+CREATE INDEX outbox_due ON outbox_events (tenant_id, next_attempt_at) WHERE status = 'pending';
 
 -- points.expiring is announced once per member and expiry date.
 CREATE TABLE expiry_notices (

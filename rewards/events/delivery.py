@@ -90,6 +90,7 @@ class Deliverer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.outcomes: list[Outcome] = []
         self.flush_soon = asyncio.Event()
+        self.slot_freed = asyncio.Event()
         self._depth_checked = 0.0
 
     async def run(self) -> None:
@@ -100,8 +101,8 @@ class Deliverer:
                 try:
                     leased = await self._lease()
                     await self._gauge()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    _log.warning("the outbox is out of reach; trying again in 1 s")
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    _log.warning("the outbox is out of reach (%s); trying again in 1 s", exc)
                     await asyncio.sleep(1)
                     continue
                 for event in leased:
@@ -109,16 +110,31 @@ class Deliverer:
                     task = asyncio.create_task(self._deliver(event))
                     self.tasks.add(task)
                     task.add_done_callback(self.tasks.discard)
-                if len(leased) < self.settings.batch:
-                    await asyncio.sleep(self.settings.poll_seconds)
-                else:
+                if leased:
                     await asyncio.sleep(0)
+                elif self.tasks:
+                    # No room, or nothing due but for busy tenants: look again as soon as a
+                    # delivery ends.
+                    self.slot_freed.clear()
+                    # Not asyncio.wait_for: on Python 3.11 it can lose a cancellation that
+                    # arrives as the wait ends, and the loop would never stop.
+                    waiter = asyncio.ensure_future(self.slot_freed.wait())
+                    try:
+                        await asyncio.wait({waiter}, timeout=self.settings.poll_seconds)
+                    finally:
+                        waiter.cancel()
+                else:
+                    await asyncio.sleep(self.settings.poll_seconds)
         finally:
-            for task in [*self.tasks, flusher]:
+            # Deliveries in flight are abandoned (their events stay leased and are sent
+            # again later); a receiver that hangs must not hold up the process's shutdown.
+            pending = {*self.tasks, flusher}
+            for task in pending:
                 task.cancel()
             with contextlib.suppress(Exception):
-                await asyncio.gather(*self.tasks, return_exceptions=True)
-            await self.client.aclose()
+                await asyncio.wait(pending, timeout=1)
+                # Not wait_for: it would wait for a shielded close it cannot cancel.
+                await asyncio.wait({asyncio.ensure_future(self.client.aclose())}, timeout=1)
 
     async def _lease(self) -> list[Leased]:
         room = self.settings.max_in_flight - len(self.tasks)
@@ -127,7 +143,11 @@ class Deliverer:
         busy = [t for t, n in self.in_flight.items() if n >= self.settings.per_tenant]
         async with self.pool.acquire() as conn:
             return await events_db.lease(
-                conn, min(room, self.settings.batch), busy, self.settings.lease_seconds
+                conn,
+                min(room, self.settings.batch),
+                busy,
+                self.settings.lease_seconds,
+                self.settings.per_tenant,
             )
 
     async def _gauge(self) -> None:
@@ -151,6 +171,7 @@ class Deliverer:
                 self.in_flight[event.tenant_id] = left
             else:
                 self.in_flight.pop(event.tenant_id, None)
+            self.slot_freed.set()
 
     def _outcome(self, event: Leased, error: str | None) -> Outcome:
         if error is None:

@@ -11,17 +11,27 @@ WHERE EXISTS (SELECT 1 FROM programs p
               WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL);
 
 -- name: events_lease
--- Cross-tenant (the delivery workers): take up to $1 due events, skipping those another
--- worker holds and the tenants this worker has enough in flight for ($2); lease them for $3
--- seconds (if the worker dies, they are due again when the lease ends) and count the attempt.
--- An event that reports a hook answer carries the answer as it was sent.
-WITH due AS (
-    SELECT e.tenant_id, e.sequence FROM outbox_events e
+-- Cross-tenant (the delivery workers): take up to $1 due events, at most $4 of each tenant
+-- (the tenant whose events have waited longest first), skipping those another worker holds
+-- and the tenants this worker has enough in flight for ($2); lease them for $3 seconds (if
+-- the worker dies, they are due again when the lease ends) and count the attempt. An event
+-- that reports a hook answer carries the answer as it was sent.
+WITH waiting AS (
+    SELECT e.tenant_id, min(e.next_attempt_at) AS first_due FROM outbox_events e
     WHERE e.status = 'pending' AND e.next_attempt_at <= now()
       AND e.tenant_id <> ALL ($2::text[])
-    ORDER BY e.next_attempt_at
+    GROUP BY e.tenant_id
+), due AS (
+    SELECT x.tenant_id, x.sequence
+    FROM (SELECT tenant_id FROM waiting ORDER BY first_due) w
+    CROSS JOIN LATERAL (
+        SELECT e.tenant_id, e.sequence FROM outbox_events e
+        WHERE e.tenant_id = w.tenant_id AND e.status = 'pending' AND e.next_attempt_at <= now()
+        ORDER BY e.next_attempt_at
+        LIMIT $4::int
+        FOR UPDATE SKIP LOCKED
+    ) x
     LIMIT $1::int
-    FOR UPDATE SKIP LOCKED
 )
 UPDATE outbox_events o
 SET next_attempt_at = now() + make_interval(secs => $3::float8), attempts = o.attempts + 1

@@ -74,8 +74,10 @@ async def insert(conn: Conn, tenant_id: str, events: Sequence[NewEvent]) -> None
     )
 
 
-async def lease(conn: Conn, limit: int, busy: list[str], seconds: float) -> list[Leased]:
-    rows = await conn.fetch(sql("events_lease"), limit, busy, seconds)
+async def lease(
+    conn: Conn, limit: int, busy: list[str], seconds: float, per_tenant: int
+) -> list[Leased]:
+    rows = await conn.fetch(sql("events_lease"), limit, busy, seconds, per_tenant)
     return [msgspec.convert(dict(r.items()), Leased) for r in rows]
 
 

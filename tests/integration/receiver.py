@@ -30,7 +30,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.attempts: dict[str, int] = {}
-        self.hang_seconds = 30.0
+        self.hang_seconds = 6.0
         self.slow_seconds = 0.0
         self.lock = threading.Lock()
         receiver = self
