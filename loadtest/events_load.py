@@ -4,6 +4,9 @@ local receiver.
 
 Run: .venv/bin/python -m loadtest.events_load [--seconds 10] [--rounds 2] [--backlog 10000]
 
+With REWARDS_DELIVER_EVENTS=false the server writes events but sends none: the rounds then
+measure what writing them costs the hook, apart from delivering them.
+
 The receiver is a minimal ASGI app under uvicorn in its own process (loadtest/
 event_receiver.py), so that it is not what limits the drain. The backlog is made by batch
 hooks while the receiver answers 503 (each event's first attempt fails and is due again an
@@ -143,6 +146,8 @@ def main() -> int:
             f"\nsingle hook, medians: {without:,.1f} awards/s without a webhook, "
             f"{with_:,.1f} with one ({with_ / without:.0%})"
         )
+        if args.backlog <= 0 or os.environ.get("REWARDS_DELIVER_EVENTS") == "false":
+            return 0  # no delivery (the cost of writing events alone), no backlog to drain
         # The backlog: made while the receiver refuses, then drained at once.
         httpx.post(f"{receiver_url}/pause")
         _webhook(server, receiver_url + "/events")
