@@ -91,7 +91,7 @@ RETURNING o.sequence, o.type, o.member_id, o.occurred_at, o.status, o.attempts,
 -- Cross-tenant (the periodic job): delivered events older than the retention.
 DELETE FROM outbox_events WHERE status = 'delivered' AND delivered_at < $1::timestamptz;
 
--- name: outbox_depth
+-- name: job_outbox_depth
 -- Cross-tenant (/metrics): events waiting, and how long the oldest has waited.
 SELECT count(*) AS pending,
        coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS oldest_seconds

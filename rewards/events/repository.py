@@ -114,7 +114,7 @@ async def prune(conn: Conn, before: datetime) -> None:
 
 
 async def depth(conn: Conn) -> tuple[int, float]:
-    row = await conn.fetchrow(sql("outbox_depth"))
+    row = await conn.fetchrow(sql("job_outbox_depth"))
     assert row is not None
     return row["pending"], row["oldest_seconds"]
 

@@ -40,6 +40,14 @@ async def test_every_route_is_documented_with_types_and_auth(
             for code in problems:
                 content = operation["responses"][code]["content"]
                 assert "application/problem+json" in content, (method, path, code)
-            actions = ("/reveal", "/cancel", "/pause", "/resume", "/approve", "/claim")
+            actions = (
+                "/reveal",
+                "/cancel",
+                "/pause",
+                "/resume",
+                "/approve",
+                "/claim",
+                "/redeliver",
+            )
             if method in ("post", "put", "patch") and not path.endswith(actions):
                 assert "requestBody" in operation, (method, path)
