@@ -427,22 +427,9 @@ class MemberOffersController(Controller):
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> ClaimedPage:
-        after = _claim_key(decode_cursor(cursor, str))
+        after = _time_key(decode_cursor(cursor, str))
         found = await nearby_offers.claimed(conn, caller.tenant_id, caller.member_id, after, limit)
         return ClaimedPage(
             [ClaimOut(offer_out(c.offer), c.claimed_at, c.uses) for c in found],
             next_cursor([f"{c.claimed_at.isoformat()}|{c.offer.offer.id}" for c in found], limit),
         )
-
-
-def _claim_key(cursor: str | None) -> tuple[datetime, str] | None:
-    """The (claimed at, offer id) a claims cursor stands for."""
-    if cursor is None:
-        return None
-    at, _, offer_id = cursor.partition("|")
-    try:
-        return datetime.fromisoformat(at), offer_id
-    except ValueError:
-        raise ValidationFailed(
-            "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
-        ) from None

@@ -28,6 +28,7 @@ from api.dto.common import (
     Tags,
     Timestamp,
 )
+from rewards.core.events import EventType
 
 
 class MerchantCreate(Input):
@@ -402,17 +403,7 @@ class RiskEventPage(Output):
     next_cursor: str | None
 
 
-EventTypeName = Literal[
-    "points.awarded",
-    "points.clawed_back",
-    "points.expiring",
-    "offer.redeemed",
-    "redemption.created",
-    "redemption.cancelled",
-    "tier.changed",
-    "referral.rewarded",
-    "risk.flagged",
-]
+EventTypeName = EventType  # one list of event types: rewards.core.events
 
 
 class EventOut(Output):
