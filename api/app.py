@@ -12,10 +12,12 @@ from pathlib import Path
 
 import asyncpg
 from litestar import Litestar, Router
+from litestar.enums import HttpMethod
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
@@ -31,10 +33,11 @@ from api.controllers.me import (
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
+from api.dto import admin, common, hooks, me, merchant, ops
 from api.logs import AccessLog, configure_logging
-from api.openapi import document_problems
+from api.openapi import document_problems, wire_schemas
 from api.problems import EXCEPTION_HANDLERS
-from api.request import RefuseUnstorableUrl, StrictRequest
+from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
@@ -235,8 +238,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.settings = settings
     # Outermost, around the router itself, so that unmatched routes (404, 405) get a request
     # id and a log line too.
-    app.asgi_handler = AccessLog(RefuseUnstorableUrl(app.asgi_handler), enabled=settings.access_log)
-    document_problems(app.openapi_schema)
+    routes = [
+        (route.path, {HttpMethod(method).value for method in route.methods})
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    ]
+    app.asgi_handler = AccessLog(
+        RefuseUnstorableUrl(AllowHeader(app.asgi_handler, routes)), enabled=settings.access_log
+    )
+    document_problems(app.openapi_schema, wire_schemas([common, admin, hooks, me, merchant, ops]))
     return app
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
+import msgspec
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
@@ -10,6 +14,8 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+
+from rewards.core.program import time_zones
 
 PROBLEM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
@@ -37,6 +43,7 @@ PROBLEM_SCHEMA = Schema(
 )
 
 _COMMON = {
+    "400": "Malformed: a body that is not JSON, or a path or query with NUL or non-UTF-8 bytes",
     "404": "No such route, or no such resource in your tenant",
     "422": "Invalid values: wrong types, out of range, unknown fields (see errors)",
     "500": "A bug: the body carries a request_id, the log the trace",
@@ -46,7 +53,6 @@ _AUTHENTICATED = {
     "403": "Valid credentials without the right to this call",
 }
 _WRITES = {
-    "400": "The body is not JSON",
     "409": "Conflict with the current state (idempotency, stock, limits, …)",
     "413": "The body is larger than this endpoint accepts",
 }
@@ -63,13 +69,115 @@ def _problem(description: str) -> OpenAPIResponse:
     )
 
 
-def document_problems(document: OpenAPI) -> OpenAPI:
+def _when(field: str, value: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"required": [field], "properties": {field: {"const": value}}}, "then": then}
+
+
+def _needs(*fields: str) -> dict[str, Any]:
+    return {"required": list(fields), "properties": {f: {"not": {"type": "null"}} for f in fields}}
+
+
+# Rules between fields of one body, which a field's own schema cannot say.
+_ACROSS_FIELDS: dict[str, dict[str, Any]] = {
+    "CatalogItemIn": {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"properties": {"points_price": {"minimum": 1}}},
+                    {
+                        "required": ["cash_price_minor"],
+                        "properties": {"cash_price_minor": {"minimum": 1}},
+                    },
+                ],
+            },
+            _when(
+                "fulfilment",
+                "pool",
+                {
+                    "required": ["codes"],
+                    "properties": {"codes": {"minItems": 1}, "stock": {"type": "null"}},
+                },
+            ),
+            {
+                "if": {"not": _when("fulfilment", "pool", {})["if"]},
+                "then": {"properties": {"codes": {"maxItems": 0}}},
+            },
+        ],
+        "description": "An item has a points price, a cash price, or both. A pool item's "
+        "stock is its codes, uploaded with it; other items take no codes.",
+    },
+    "HookTransaction": {
+        "allOf": [
+            _when("kind", "purchase", _needs("amount_minor")),
+            _when("kind", "refund", _needs("amount_minor", "original_id")),
+            _when("kind", "reversal", _needs("original_id")),
+        ],
+        "description": "A purchase has an amount; a refund has an amount and the purchase "
+        "it refunds; a reversal names the purchase it voids.",
+    },
+}
+
+# Strings with no pattern of their own: PostgreSQL stores no NUL, so none is taken.
+_NO_NUL = "^[^\\x00]*$"
+
+
+# Times in requests name the years 1900 to 9899 (see api.dto.common.EARLIEST_YEAR).
+_YEARS = "^(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2})-"
+
+
+def _refuse_unstorable(schema: Any) -> None:
+    """Say in each string's schema what the service refuses of any text: NUL, and times
+    outside the years it stores."""
+    if isinstance(schema, list):
+        for item in schema:
+            _refuse_unstorable(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "enum", "format", "$ref"} & set(
+            schema
+        ):
+            schema["pattern"] = _NO_NUL
+        if schema.get("format") == "date-time" and "pattern" not in schema:
+            schema["pattern"] = _YEARS
+        for value in schema.values():
+            _refuse_unstorable(value)
+
+
+def wire_schemas(modules: list[ModuleType]) -> dict[str, Any]:
+    """The JSON Schemas of every wire type in ``modules`` as msgspec decodes them: patterns,
+    lengths, ranges and enums down to list items and map keys, and no unknown fields where
+    the type refuses them. The framework's own rendering drops constraints nested in lists."""
+    types = {
+        value.__name__: value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, msgspec.Struct)
+    }
+    _, components = msgspec.json.schema_components(
+        list(types.values()),
+        ref_template="#/components/schemas/{name}",
+    )
+    components["TimeZone"] = {"type": "string", "enum": sorted(time_zones())}
+    _refuse_unstorable(components)
+    for name, extra in _ACROSS_FIELDS.items():
+        if name in components:
+            components[name] = components[name] | extra
+    return components
+
+
+def document_problems(document: OpenAPI, wire: dict[str, Any] | None = None) -> OpenAPI:
     """Replace the framework's default error response with the problem+json ones this
-    service answers."""
+    service answers, and its body schemas with the exact ones in ``wire``."""
     if document.components is not None:
         schemas = document.components.schemas if document.components.schemas is not None else {}
+        schemas.update(wire or {})
         schemas["Problem"] = PROBLEM_SCHEMA
         document.components.schemas = schemas
+    metrics = (document.paths or {}).get("/metrics")
+    if metrics is not None and metrics.get is not None and metrics.get.responses:
+        metrics.get.responses["200"] = OpenAPIResponse(
+            description="Prometheus text exposition format",
+            content={"text/plain": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+        )
     for path, item in (document.paths or {}).items():
         authenticated = path.startswith("/v1/")
         for method in ("get", "post", "put", "patch", "delete"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -62,7 +63,9 @@ def decode_strict(body: bytes, kind: Any, *, check_text: bool = True) -> Any:
     try:
         value = decoder_for(kind).decode(body)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
+        if "got `float`" not in str(exc):
+            raise validation_error(exc) from None
+        value = _decode_integral_floats(body, kind, exc)
     except msgspec.DecodeError as exc:
         raise Malformed(f"the request body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -72,6 +75,32 @@ def decode_strict(body: bytes, kind: Any, *, check_text: bool = True) -> Any:
         if b"\\u" in body:
             refuse_unstorable_text(msgspec.json.decode(body))
     return value
+
+
+def _exact(value: Any) -> Any:
+    """JSON numbers as JSON Schema reads them: ``2.0`` and ``2e3`` are the integers 2 and
+    2000. Read as decimals first, so no digit is lost to binary floating point."""
+    if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    return value
+
+
+def _decode_integral_floats(body: bytes, kind: Any, first: msgspec.ValidationError) -> Any:
+    """Decode again a body that gave an integer field a number written with a fraction or
+    an exponent; a number that is not a whole number still fails as it did."""
+    try:
+        plain = _exact(json.loads(body, parse_float=Decimal))
+        return decoder_for(kind).decode(msgspec.json.encode(plain))
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    except (ValueError, RecursionError):
+        raise validation_error(first) from None
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -183,3 +212,61 @@ async def _bad_url(scope: Scope, send: Send) -> None:
     await send(start)
     done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(done)
+
+
+_PARAMETER = re.compile(r"\{[^}:]+:(?P<kind>[^}]+)\}")
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    parts = []
+    last = 0
+    for match in _PARAMETER.finditer(path):
+        parts.append(re.escape(path[last : match.start()]))
+        parts.append(".*" if match["kind"] == "path" else "[^/]+")
+        last = match.end()
+    parts.append(re.escape(path[last:]))
+    return re.compile("".join(parts) + r"\Z")
+
+
+class AllowHeader:
+    """ASGI middleware: a 405, and the answer to OPTIONS, carry ``Allow`` with every method
+    of the path, from the application's own routes (RFC 9110 §15.5.6)."""
+
+    def __init__(self, app: ASGIApp, routes: list[tuple[str, set[str]]]) -> None:
+        self.app = app
+        self.routes = [
+            (_route_pattern(path), len(_PARAMETER.findall(path)), methods)
+            for path, methods in routes
+        ]
+
+    def allowed(self, path: str) -> bytes | None:
+        """The methods of the route the router picks for ``path``: a literal segment wins
+        over a parameter (``/transactions/simulate`` over ``/transactions/{id}``)."""
+        matches = [
+            (params, methods) for pattern, params, methods in self.routes if pattern.match(path)
+        ]
+        if not matches:
+            return None
+        fewest = min(params for params, _ in matches)
+        methods = {"OPTIONS"}.union(*(m for params, m in matches if params == fewest))
+        return ", ".join(sorted(methods)).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        options = scope["method"] == "OPTIONS"
+
+        async def send_with_allow(message: Any) -> None:
+            if message["type"] == "http.response.start" and (
+                message["status"] == 405 or (options and message["status"] < 300)
+            ):
+                allow = self.allowed(scope["path"])
+                if allow is not None:
+                    headers = [
+                        (k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"
+                    ]
+                    message = {**message, "headers": [*headers, (b"allow", allow)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)

@@ -65,7 +65,7 @@ from api.dto.common import (
     OfferOut,
     OfferPage,
 )
-from api.paging import CursorParam, Limit, decode_cursor, next_cursor
+from api.paging import CursorParam, Limit, decode_cursor, moment, moment_param, next_cursor
 from api.presenters import item_out, merchant_out, offer_out
 from offers.core.offers import Status
 from offers.merchants import service as merchants
@@ -506,23 +506,18 @@ class AdminController(Controller):
         conn: DbConn,
         member_id: Annotated[str | None, QueryParameter(pattern=ID_PATTERN)] = None,
         reason: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
-        to: FromQuery[datetime | None] = None,
+        from_: Annotated[str | None, moment_param("from")] = None,
+        to: Annotated[str | None, moment_param("to")] = None,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> RiskEventPage:
-        for name, moment in (("from", from_), ("to", to)):
-            if moment is not None and moment.tzinfo is None:
-                raise ValidationFailed(
-                    f"{name} needs a UTC offset", errors=[(name, "RFC 3339 with an offset")]
-                )
         found = await abuse.risk_events(
             conn,
             caller.tenant_id,
             member_id,
             reason,
-            from_,
-            to,
+            moment("from", from_),
+            moment("to", to),
             decode_cursor(cursor, int),
             limit,
         )

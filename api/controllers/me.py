@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import MemberCaller, member_guard
 from api.deps import DbConn
@@ -36,6 +36,7 @@ from api.idempotent import IdempotencyKey, respond_once, respond_once_committed
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from api.presenters import offer_out, redemption_out, store_out
 from api.problems import Problem
+from offers.core.geo import MAX_RADIUS_M
 from offers.core.offers import Offer, StoredOffer
 from offers.nearby import service as nearby_offers
 from offers.publishing import service as publishing
@@ -360,9 +361,9 @@ class MemberOffersController(Controller):
         caller: NamedDependency[MemberCaller],
         plain_conn: DbConn,
         state: State,
-        lat: FromQuery[float],
-        lng: FromQuery[float],
-        radius_m: FromQuery[float] = 1000,
+        lat: Annotated[float, QueryParameter(ge=-90, le=90)],
+        lng: Annotated[float, QueryParameter(ge=-180, le=180)],
+        radius_m: Annotated[float, QueryParameter(gt=0, le=MAX_RADIUS_M)] = 1000,
         category: FromQuery[str | None] = None,
         limit: Limit = 50,
     ) -> NearbyPage:

@@ -27,6 +27,7 @@ from api.dto.common import (
     Tag,
     Tags,
     Timestamp,
+    TimeZone,
 )
 from rewards.core.events import EventType
 
@@ -111,8 +112,8 @@ class TransactionOut(Output):
     amount_minor: int
     currency: str
     occurred_at: datetime
-    request: dict[str, object]
-    result: dict[str, object]
+    request: dict[str, Any]
+    result: dict[str, Any]
     created_at: datetime
 
 
@@ -138,7 +139,7 @@ class ProgramIn(Input):
     """The program's settings. Rates are decimal strings (points per major unit)."""
 
     currency: Currency = "CNY"
-    time_zone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Shanghai"
+    time_zone: TimeZone = "Asia/Shanghai"
     base_rate: Decimal = "1"
     mcc_rates: dict[Mcc, Decimal] = {}
     excluded_mccs: Annotated[list[Mcc], Meta(max_length=1000)] = []
@@ -162,7 +163,7 @@ class ProgramPatch(Input):
     """Some of the program's settings; those not given stay as they are."""
 
     currency: Currency | UnsetType = UNSET
-    time_zone: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    time_zone: TimeZone | UnsetType = UNSET
     base_rate: Decimal | UnsetType = UNSET
     mcc_rates: dict[Mcc, Decimal] | UnsetType = UNSET
     excluded_mccs: Annotated[list[Mcc], Meta(max_length=1000)] | UnsetType = UNSET
@@ -211,10 +212,10 @@ class EarnRulePatch(Input):
 class EarnRuleOut(Output):
     id: str
     name: str
-    effect: dict[str, object]
-    conditions: dict[str, object]
+    effect: dict[str, Any]
+    conditions: dict[str, Any]
     stacking: bool
-    caps: dict[str, object]
+    caps: dict[str, Any]
     active: bool
     budget_used: int
 
@@ -255,8 +256,8 @@ class DrawCampaignOut(Output):
     id: str
     name: str
     prizes: list[dict[str, int]]
-    conditions: dict[str, object]
-    budget: dict[str, object]
+    conditions: dict[str, Any]
+    budget: dict[str, Any]
     starts_at: datetime | None
     ends_at: datetime | None
     commitment: str
@@ -276,7 +277,7 @@ class RevealOut(Output):
 
 
 class AdjustmentIn(Input):
-    points: Annotated[int, Meta(ge=-(10**9), le=10**9)]
+    points: Annotated[int, Meta(ge=-(10**9), le=10**9, extra_json_schema={"not": {"const": 0}})]
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
 
@@ -312,8 +313,8 @@ class AuditOut(Output):
     action: str
     entity_type: str
     entity_id: str
-    before: object
-    after: object
+    before: Any
+    after: Any
     at: datetime
 
 

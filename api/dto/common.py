@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -29,8 +29,35 @@ AmountMinor = Annotated[int, Meta(ge=0, le=10**13, description="minor units (fen
 Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}(?!\n)$")]
 
 
+TimeZone = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        description="IANA time zone name",
+        # The names are listed once, in the document's TimeZone component.
+        extra_json_schema={"$ref": "#/components/schemas/TimeZone"},
+    ),
+]
+
+
+#: A list that names each value once (the service refuses repeats).
+UNIQUE: dict[str, Any] = {"uniqueItems": True}
+
+
+#: The years a time in a request may name: far enough out for any card program, and near
+#: enough that moving it to UTC or to any time zone stays within what PostgreSQL stores.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9899
+
+
 class Input(msgspec.Struct, forbid_unknown_fields=True):
     """Base of request bodies: unknown fields are refused, never silently stored."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+                raise ValueError(f"{name}: a time in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
 
 
 class Output(msgspec.Struct):
@@ -136,8 +163,8 @@ class CatalogItemOut(Output):
     cash_price_minor: int
     stock_left: int | None
     redeemed: int
-    per_member_limit: dict[str, object] | None
-    eligibility: dict[str, object]
+    per_member_limit: dict[str, Any] | None
+    eligibility: dict[str, Any]
     starts_at: datetime | None
     ends_at: datetime | None
     cancel_window_hours: int
@@ -179,13 +206,13 @@ class OfferOut(Output):
     title: str
     category: str
     description: str
-    reward: dict[str, object]
+    reward: dict[str, Any]
     min_spend_minor: int
     store_ids: list[str]
     geofence_radius_m: int
-    targeting: dict[str, object]
-    schedule: dict[str, object]
-    budget: dict[str, object]
+    targeting: dict[str, Any]
+    schedule: dict[str, Any]
+    budget: dict[str, Any]
     per_member_limit: int | None
     activation: str
     status: str

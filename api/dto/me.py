@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
@@ -44,7 +44,7 @@ class MovementOut(Output):
     kind: str
     points: int
     transaction_id: str | None
-    cause: dict[str, object]
+    cause: dict[str, Any]
     created_at: datetime
 
 

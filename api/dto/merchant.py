@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from api.dto.common import (
+    UNIQUE,
     AmountMinor,
     ConditionsIn,
     Decimal,
@@ -47,7 +48,7 @@ class StorePage(Output):
 class OfferRewardIn(Input):
     kind: Literal["percent_off", "amount_off", "points_multiplier", "bonus_points"]
     value: Decimal | Points
-    max_reward_minor: AmountMinor | None = None
+    max_reward_minor: Annotated[int, Meta(ge=1, le=10**13)] | None = None
 
 
 class OfferScheduleIn(Input):
@@ -69,7 +70,7 @@ class OfferIn(Input):
     category: Label
     reward: OfferRewardIn
     min_spend_minor: AmountMinor = 0
-    store_ids: Annotated[list[Id], Meta(max_length=10_000)] = []
+    store_ids: Annotated[list[Id], Meta(max_length=10_000, extra_json_schema=UNIQUE)] = []
     geofence_radius_m: Annotated[int, Meta(ge=10, le=5000)] = 500
     targeting: ConditionsIn = msgspec.field(default_factory=ConditionsIn)
     schedule: OfferScheduleIn = msgspec.field(default_factory=OfferScheduleIn)
@@ -84,7 +85,9 @@ class OfferPatch(Input):
     category: Label | msgspec.UnsetType = msgspec.UNSET
     reward: OfferRewardIn | msgspec.UnsetType = msgspec.UNSET
     min_spend_minor: AmountMinor | msgspec.UnsetType = msgspec.UNSET
-    store_ids: Annotated[list[Id], Meta(max_length=10_000)] | msgspec.UnsetType = msgspec.UNSET
+    store_ids: (
+        Annotated[list[Id], Meta(max_length=10_000, extra_json_schema=UNIQUE)] | msgspec.UnsetType
+    ) = msgspec.UNSET
     geofence_radius_m: Annotated[int, Meta(ge=10, le=5000)] | msgspec.UnsetType = msgspec.UNSET
     targeting: ConditionsIn | msgspec.UnsetType = msgspec.UNSET
     schedule: OfferScheduleIn | msgspec.UnsetType = msgspec.UNSET

@@ -24,7 +24,7 @@ from rewards.core.catalog import (
     refusal,
     validate_item,
 )
-from rewards.core.errors import AlreadyExists, NotFound, RewardsError, ValidationFailed
+from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
 from rewards.core.events import NewEvent
 from rewards.core.ledger import REDEEMED_ACCOUNT, TransferPlan, member_account
 from rewards.core.lots import MemberState
@@ -100,6 +100,11 @@ async def patch_item(
     return await get_item(conn, tenant_id, sku)
 
 
+class CodesNotTaken(Conflict):
+    type = "codes_not_taken"
+    title = "The item makes its own codes"
+
+
 async def add_codes(
     conn: Conn, tenant_id: str, actor: str, sku: str, codes: list[str]
 ) -> tuple[int, int]:
@@ -107,9 +112,7 @@ async def add_codes(
     if current is None:
         raise NotFound(f"no catalog item {sku}")
     if current.item.fulfilment != "pool":
-        raise ValidationFailed(
-            f"{sku} makes its own codes", errors=[("codes", "only pool items take codes")]
-        )
+        raise CodesNotTaken(f"{sku} makes its own codes; only pool items take uploaded codes")
     added, left = await catalog_db.add_codes(conn, tenant_id, sku, codes)
     await audit.record(
         conn,
