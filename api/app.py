@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
-from db.pool import connect, create_pool, ensure_database
+from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
 from offers.nearby.service import Indexes
 from rewards.events import delivery
 from rewards.housekeeping import service as housekeeping
@@ -135,12 +136,40 @@ async def _expire_periodically(
     while True:
         await asyncio.sleep(interval)
         try:
-            async with pool.acquire() as conn:
+            async with acquire(pool) as conn:
                 done = await housekeeping.run(conn, datetime.now(UTC), event_retention)
             if done:
                 _log.info("expired points", extra={"fields": {"expired": done}})
         except (OSError, asyncpg.PostgresError):
             _log.exception("the expiry job failed; it runs again in %s s", interval)
+
+
+async def _start_on(dsn: str, settings: Settings) -> asyncpg.Pool:
+    """Migrate and open the pool. A worker that starts while the database is away (a
+    restart, a failover) waits for it, up to ``startup_wait_seconds``, instead of failing:
+    a server whose workers fail to start stops altogether."""
+    deadline = time.monotonic() + settings.startup_wait_seconds
+    pause = 0.25
+    while True:
+        try:
+            conn = await connect(dsn, timeout=10)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+            return await create_pool(
+                dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            )
+        except CONNECTION_LOST as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            _log.warning(
+                "the database is not reachable (%s); trying again in %.1f s",
+                type(exc).__name__,
+                pause,
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -156,14 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             embedded = EmbeddedPostgres(settings.data_dir)
             await ensure_database(embedded.dsn("postgres"), "rewards")
             dsn = embedded.dsn()
-        conn = await connect(dsn)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        pool = await create_pool(
-            dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
+        pool = await _start_on(dsn, settings)
         app.state.pool = pool
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
         app.state.offer_indexes = Indexes()

@@ -10,6 +10,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from db.pool import acquire
 from rewards import metrics
 from rewards.abuse import service as abuse
 from rewards.core.abuse import DeviceSighting
@@ -167,7 +168,7 @@ async def member_guard(connection: Connection, _: BaseRouteHandler) -> None:
         # Every member request that names its device is remembered (as a keyed hash): the
         # device limit and referral rings are judged from what was seen.
         pool: asyncpg.Pool = connection.app.state.pool
-        async with pool.acquire() as conn:
+        async with acquire(pool) as conn:
             sighting = await abuse.sighting(
                 conn, claims.tid, secrets.device_key, claims.sub, device
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any, TypeAlias
 
@@ -12,6 +13,7 @@ from litestar.di import Dependency, Provide
 from litestar.params import SkipValidationMarker
 
 from api.auth import caller_of
+from db.pool import CONNECTION_LOST, acquire
 from db.types import Conn
 
 # The request's connection, injected by name; it is a live object, not input to validate.
@@ -22,15 +24,25 @@ async def provide_transaction(state: State) -> AsyncGenerator[Conn, None]:
     """A pooled connection inside a transaction: committed when the handler returns,
     rolled back when it raises."""
     pool: asyncpg.Pool = state.pool
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+    async with acquire(pool) as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            yield conn
+        except BaseException:
+            # A connection that was lost has no transaction left to roll back: the handler's
+            # own error is the one to answer with.
+            with contextlib.suppress(*CONNECTION_LOST):
+                await transaction.rollback()
+            raise
+        await transaction.commit()
 
 
 async def provide_connection(state: State) -> AsyncGenerator[Conn, None]:
     """A pooled connection with no transaction around it, for a use case that reads with a
     single statement or opens its own transactions (injected as ``plain_conn``)."""
     pool: asyncpg.Pool = state.pool
-    async with pool.acquire() as conn:
+    async with acquire(pool) as conn:
         yield conn
 
 

@@ -15,6 +15,8 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from api.problems import HTTP_TYPES
+from rewards.core.errors import RewardsError
 from rewards.core.program import time_zones
 
 PROBLEM_SCHEMA = Schema(
@@ -52,21 +54,56 @@ _AUTHENTICATED = {
     "401": "Missing or invalid credentials",
     "403": "Valid credentials without the right to this call",
 }
+_UNAVAILABLE = {"503": "The database is not reachable right now; retry after Retry-After"}
+_MEMBER = {"429": "Too many requests from this member; retry after Retry-After"}
 _WRITES = {
     "409": "Conflict with the current state (idempotency, stock, limits, …)",
     "413": "The body is larger than this endpoint accepts",
 }
 
 
-def _problem(description: str) -> OpenAPIResponse:
+def _problem(code: str, description: str) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
         content={
             "application/problem+json": OpenAPIMediaType(
-                schema=Reference(ref="#/components/schemas/Problem")
+                schema=Reference(ref=f"#/components/schemas/Problem{code}")
             )
         },
     )
+
+
+def _subclasses(kind: type[RewardsError]) -> list[type[RewardsError]]:
+    found = [kind]
+    for sub in kind.__subclasses__():
+        found += _subclasses(sub)
+    return found
+
+
+def problem_types() -> dict[str, list[str]]:
+    """Every problem ``type`` the service answers, by status: each typed business error
+    (all of them are imported once the application is built), the framework's own refusals,
+    and the shell's."""
+    by_status: dict[str, set[str]] = {}
+    for error in _subclasses(RewardsError):
+        by_status.setdefault(str(error.status), set()).add(error.type)
+    for status, (type_, _) in HTTP_TYPES.items():
+        by_status.setdefault(str(status), set()).add(type_)
+    by_status.setdefault("500", set()).add("internal_error")
+    by_status.setdefault("503", set()).add("service_unavailable")
+    return {status: sorted(types) for status, types in by_status.items()}
+
+
+def _typed_problems(types: dict[str, list[str]]) -> dict[str, Any]:
+    """One schema per status: the problem document, with the types that status carries."""
+    return {
+        f"Problem{status}": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+            "properties": {"type": {"enum": names}},
+            "description": f"A {status} problem; `type` is one of these stable codes.",
+        }
+        for status, names in types.items()
+    }
 
 
 def _when(field: str, value: str, then: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +208,7 @@ def document_problems(document: OpenAPI, wire: dict[str, Any] | None = None) -> 
         schemas = document.components.schemas if document.components.schemas is not None else {}
         schemas.update(wire or {})
         schemas["Problem"] = PROBLEM_SCHEMA
+        schemas.update(_typed_problems(problem_types()))
         document.components.schemas = schemas
     metrics = (document.paths or {}).get("/metrics")
     if metrics is not None and metrics.get is not None and metrics.get.responses:
@@ -186,10 +224,12 @@ def document_problems(document: OpenAPI, wire: dict[str, Any] | None = None) -> 
                 continue
             codes = dict(_COMMON)
             if authenticated:
-                codes |= _AUTHENTICATED
+                codes |= _AUTHENTICATED | _UNAVAILABLE
+            if path.startswith("/v1/me"):
+                codes |= _MEMBER
             if method in ("post", "put", "patch"):
                 codes |= _WRITES
             operation.responses.pop("400", None)
             for code, description in sorted(codes.items()):
-                operation.responses.setdefault(code, _problem(description))
+                operation.responses.setdefault(code, _problem(code, description))
     return document

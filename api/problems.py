@@ -7,12 +7,12 @@ import logging
 import re
 from typing import Any
 
-import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from db.pool import CONNECTION_LOST
 from rewards.core.errors import RewardsError
 
 _log = logging.getLogger("rewards.api")
@@ -39,7 +39,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     retry_after: int | None = None  # seconds, as in the Retry-After header (429, 503)
 
 
-_HTTP_TYPES = {
+HTTP_TYPES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthorized", "Unauthorized"),
     403: ("forbidden", "Forbidden"),
@@ -126,7 +126,7 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[Proble
     status = exc.status_code
     if status >= 500:
         return _on_unhandled(request, exc)
-    type_, title = _HTTP_TYPES.get(status, ("http_error", "HTTP error"))
+    type_, title = HTTP_TYPES.get(status, ("http_error", "HTTP error"))
     detail = _CLEAN_DETAIL.sub(" ", str(exc.detail or title))
     if status == 404:
         detail = f"no route or resource at {request.url.path}"
@@ -180,15 +180,20 @@ def _on_database_away(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 #: What a lost, refused or shutting-down database connection raises.
-DATABASE_AWAY: tuple[type[Exception], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-)
+DATABASE_AWAY = CONNECTION_LOST
+
+
+def _on_group(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Errors raised together (a handler's, and its dependencies' clean-up): a database
+    that went away is a 503 however many places noticed; anything else is a bug."""
+    assert isinstance(exc, ExceptionGroup)
+    if all(isinstance(e, DATABASE_AWAY) for e in exc.exceptions):
+        return _on_database_away(request, exc.exceptions[0])
+    return _on_unhandled(request, exc)
+
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ExceptionGroup: _on_group,
     **dict.fromkeys(DATABASE_AWAY, _on_database_away),
     RewardsError: _on_rewards_error,
     ValidationException: _on_validation,

@@ -72,5 +72,10 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         default=7, gt=0, description="How long delivered events are kept before pruning."
     )
+    startup_wait_seconds: float = Field(
+        default=120,
+        ge=0,
+        description="How long a starting worker waits for an unreachable database.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     access_log: bool = Field(default=True, description="One JSON log line per request.")

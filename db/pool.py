@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -76,3 +77,32 @@ async def ensure_database(maintenance_dsn: str, database: str) -> None:
                 await conn.execute(f"CREATE DATABASE {quoted}")
     finally:
         await conn.close()
+
+
+#: What a lost, refused or shutting-down database connection raises: the connection it
+#: happened on is of no further use.
+CONNECTION_LOST: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+
+
+@contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool, timeout: float | None = None) -> AsyncIterator[Conn]:  # noqa: ASYNC109
+    """A pooled connection; one that lost its server while in use is closed, not handed
+    to the next caller in whatever state the loss left its protocol."""
+    conn = await pool.acquire(timeout=timeout)
+    try:
+        yield conn
+    except CONNECTION_LOST:
+        # Closed by the loss itself, the connection may have gone back to the pool already.
+        with contextlib.suppress(asyncpg.InterfaceError):
+            conn.terminate()
+        raise
+    finally:
+        await pool.release(conn)

@@ -110,39 +110,51 @@ def _after(start: str, end: str) -> str:
         return end  # not a time, or the last day there is: the server's to judge
 
 
-def _keep_valid(case: Any) -> None:
+def _query_in_order(query: dict[str, Any]) -> None:
+    query.pop("cursor", None)
+    start, end = query.get("from"), query.get("to")
+    if isinstance(start, str) and end is None:
+        query["to"] = end = start  # `to` defaults to today (the clock's)
+    if isinstance(start, str) and isinstance(end, str) and start > end:
+        query["from"], query["to"] = end, start
+
+
+def _body_in_state(case: Any, body: dict[str, Any]) -> None:
+    """What the battery's tenant holds: its program's referral setting and currency, its
+    items' prices, its members' codes."""
     path: str = case.operation.path
-    if isinstance(case.query, dict):
-        case.query.pop("cursor", None)
-        start, end = case.query.get("from"), case.query.get("to")
-        if isinstance(start, str) and end is None:
-            case.query["to"] = end = start  # `to` defaults to today (the clock's)
-        if isinstance(start, str) and isinstance(end, str) and start > end:
-            case.query["from"], case.query["to"] = end, start
-    body = case.body
-    _in_order(body)
-    if isinstance(body, dict) and isinstance(body.get("webhook_url"), str):
+    if isinstance(body.get("webhook_url"), str):
         body["webhook_url"] = WEBHOOK_URL
-    if isinstance(body, dict) and path == "/v1/admin/program":
-        # PUT resets what it leaves out: the referral setting stays on either way.
-        if "referral" in body or case.method.upper() == "PUT":
-            body["referral"] = REFERRAL
-    if isinstance(body, dict) and path == "/v1/admin/catalog/items/{sku}":
-        # The stored item's other price may be 0 (state): a patch keeps a points price.
-        if body.get("points_price") == 0 and not body.get("cash_price_minor"):
-            body["points_price"] = 100
-    if isinstance(body, dict) and "code" in body and path == "/v1/me/referral/apply":
+    # A PUT resets what it leaves out: the referral setting stays on either way.
+    if path == "/v1/admin/program" and ("referral" in body or case.method.upper() == "PUT"):
+        body["referral"] = REFERRAL
+    # The stored item's other price may be 0: a patch keeps a points price.
+    if (
+        path == "/v1/admin/catalog/items/{sku}"
+        and body.get("points_price") == 0
+        and not body.get("cash_price_minor")
+    ):
+        body["points_price"] = 100
+    if path == "/v1/me/referral/apply" and "code" in body:
         body["code"] = REFERRAL_CODE
-    if isinstance(body, dict) and isinstance(body.get("referral_code_used"), str):
+    if isinstance(body.get("referral_code_used"), str):
         if (case.path_parameters or {}).get("member_id") == REFERRER:
-            body.pop("referral_code_used")  # a member's own code is refused (state)
+            body.pop("referral_code_used")  # a member's own code is refused
         else:
             body["referral_code_used"] = REFERRAL_CODE
     if path in ("/v1/hooks/transactions", "/v1/admin/transactions/simulate", "/v1/admin/program"):
         _in_currency(body)
-    elif path == "/v1/hooks/transactions/batch" and isinstance(body, dict):
+    elif path == "/v1/hooks/transactions/batch":
         for item in body.get("transactions") or []:
             _in_currency(item)
+
+
+def _keep_valid(case: Any) -> None:
+    if isinstance(case.query, dict):
+        _query_in_order(case.query)
+    _in_order(case.body)
+    if isinstance(case.body, dict):
+        _body_in_state(case, case.body)
 
 
 @schemathesis.hook

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncpg
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 
 from api.dto.ops import Health, Readiness
 from db.migrate import is_current
+from db.pool import CONNECTION_LOST, acquire
+
+_NOT_READY: tuple[type[Exception], ...] = (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError)
 
 
 class OpsController(Controller):
@@ -19,13 +23,21 @@ class OpsController(Controller):
     async def healthz(self) -> Health:
         return Health("ok")
 
-    @get("/readyz", summary="The database is reachable and migrations are current")
+    @get(
+        "/readyz",
+        summary="The database is reachable and migrations are current",
+        responses={
+            503: ResponseSpec(
+                Readiness, description="Not ready: the database is away or not migrated"
+            )
+        },
+    )
     async def readyz(self, state: State) -> Response[Readiness]:
         pool: asyncpg.Pool = state.pool
         try:
-            async with pool.acquire(timeout=2) as conn:
+            async with acquire(pool, timeout=2) as conn:
                 current = await is_current(conn)
-        except (OSError, asyncpg.PostgresError, TimeoutError):
+        except _NOT_READY:
             return Response(Readiness("not_ready", False, False), status_code=503)
         if not current:
             return Response(Readiness("not_ready", True, False), status_code=503)

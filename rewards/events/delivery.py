@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import msgspec
 
+from db.pool import acquire
 from rewards import metrics
 from rewards.core.errors import ValidationFailed
 from rewards.core.events import (
@@ -141,7 +142,7 @@ class Deliverer:
         if room <= 0:
             return []
         busy = [t for t, n in self.in_flight.items() if n >= self.settings.per_tenant]
-        async with self.pool.acquire() as conn:
+        async with acquire(self.pool) as conn:
             return await events_db.lease(
                 conn,
                 min(room, self.settings.batch),
@@ -155,7 +156,7 @@ class Deliverer:
         if now - self._depth_checked < 5:
             return
         self._depth_checked = now
-        async with self.pool.acquire() as conn:
+        async with acquire(self.pool) as conn:
             pending, oldest = await depth(conn)
         metrics.OUTBOX_PENDING.set(pending)
         metrics.OUTBOX_OLDEST_SECONDS.set(oldest)
@@ -198,7 +199,7 @@ class Deliverer:
             if not done:
                 continue
             try:
-                async with self.pool.acquire() as conn:
+                async with acquire(self.pool) as conn:
                     await events_db.record_outcomes(conn, done)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 _log.warning("could not record %d delivery outcomes", len(done))

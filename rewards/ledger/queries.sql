@@ -73,24 +73,15 @@ WITH enrolled AS (
 SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0);
 
 -- name: members_lock
--- The members, locked in id order, each with its open lots (as arrays, in lot order).
-SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
-       l.lot_ids, l.amounts, l.remaining, l.expires, l.available
-FROM members m
-CROSS JOIN LATERAL (
-    SELECT array_agg(x.lot_id ORDER BY x.lot_id) AS lot_ids,
-           array_agg(x.amount ORDER BY x.lot_id) AS amounts,
-           array_agg(x.remaining ORDER BY x.lot_id) AS remaining,
-           array_agg(x.expires_at ORDER BY x.lot_id) AS expires,
-           array_agg(x.available_at ORDER BY x.lot_id) AS available
-    FROM lots x
-    WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id AND x.remaining > 0
-) l
+-- Lock the members in id order. Their lots are read by members_read in a statement of its
+-- own: under READ COMMITTED a row lock that waited sees the new member row, but anything
+-- joined to it in the same statement keeps the snapshot from before the wait.
+SELECT m.member_id FROM members m
 WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[])
 ORDER BY m.member_id FOR UPDATE OF m;
 
 -- name: members_read
--- members_lock without the lock (FOR UPDATE cannot be a parameter): change both together.
+-- The members, each with its open lots (as arrays, in lot order).
 SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
        l.lot_ids, l.amounts, l.remaining, l.expires, l.available
 FROM members m

@@ -108,9 +108,12 @@ async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
 async def lock_members(
     conn: Conn, tenant_id: str, member_ids: list[str], *, lock: bool = True
 ) -> dict[str, MemberState]:
-    """The members with their open lots, locked in id order (or only read)."""
+    """The members with their open lots, locked in id order (or only read). The lots are
+    read after the locks are held, in a statement that sees what the last holder wrote."""
     ids = sorted(set(member_ids))
-    rows = await conn.fetch(sql("members_lock" if lock else "members_read"), tenant_id, ids)
+    if lock:
+        await conn.fetch(sql("members_lock"), tenant_id, ids)
+    rows = await conn.fetch(sql("members_read"), tenant_id, ids)
     return {row["member_id"]: _member(row) for row in rows}
 
 

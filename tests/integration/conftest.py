@@ -10,19 +10,19 @@ import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
 from rewards.core.credentials import encode_member_token, hook_signature
 from rewards.tenants.service import NewTenant, create_tenant
 from tests.dates import PURCHASE_AT, iso
+from tests.integration.http import AppClient
 
 
 class Tenant:
     """A tenant with its credentials and helpers to call the API as each of its callers."""
 
-    def __init__(self, client: AsyncTestClient[Litestar], created: NewTenant) -> None:
+    def __init__(self, client: AppClient, created: NewTenant) -> None:
         self.client = client
         self.id = created.tenant_id
         self.admin_key = created.admin_api_key
@@ -77,26 +77,24 @@ async def app(database: str) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app, base_url="http://rewards.local") as test_client:
+async def client(app: Litestar) -> AsyncIterator[AppClient]:
+    async with AppClient(app) as test_client:
         yield test_client
 
 
-async def _new_tenant(
-    conn: asyncpg.Connection, client: AsyncTestClient[Litestar], name: str
-) -> Tenant:
+async def _new_tenant(conn: asyncpg.Connection, client: AppClient, name: str) -> Tenant:
     async with conn.transaction():
         created = await create_tenant(conn, name)
     return Tenant(client, created)
 
 
 @pytest.fixture
-async def tenant(conn: asyncpg.Connection, client: AsyncTestClient[Litestar]) -> Tenant:
+async def tenant(conn: asyncpg.Connection, client: AppClient) -> Tenant:
     return await _new_tenant(conn, client, "Bank A")
 
 
 @pytest.fixture
-async def other_tenant(conn: asyncpg.Connection, client: AsyncTestClient[Litestar]) -> Tenant:
+async def other_tenant(conn: asyncpg.Connection, client: AppClient) -> Tenant:
     return await _new_tenant(conn, client, "Bank B")
 
 

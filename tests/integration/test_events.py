@@ -263,12 +263,11 @@ async def test_an_event_that_keeps_failing_is_failed_and_can_be_redelivered(
 async def test_webhook_urls_that_could_reach_inside_are_refused(
     url: str, database: str, conn
 ) -> None:
-    from litestar.testing import AsyncTestClient
-
     from rewards.tenants.service import create_tenant
+    from tests.integration.http import AppClient
 
     strict = create_app(Settings(database_url=database, access_log=False, deliver_events=False))
-    async with AsyncTestClient(strict, base_url="http://rewards.local") as client:
+    async with AppClient(strict) as client:
         async with conn.transaction():
             created = await create_tenant(conn, "Strict Bank")
         headers = {"Authorization": f"Bearer {created.admin_api_key}"}

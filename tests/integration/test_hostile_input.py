@@ -161,3 +161,81 @@ async def test_an_idempotency_key_compares_requests_by_meaning(tenant: Tenant) -
         "/v1/me/redemptions", content=b'{"sku":"tea","quantity":2}', headers=member
     )
     assert other.status_code == 409
+
+
+async def test_a_time_the_database_cannot_store_is_a_422_not_a_500(tenant: Tenant, conn) -> None:
+    await setup(tenant)
+    # Year 1 at +03:00 is year 0 in UTC, before anything PostgreSQL stores.
+    early = await tenant.hook(purchase("t-early", occurred_at="0001-01-01T00:00:00+03:00"))
+    assert early.status_code == 422, early.text
+    assert "1900" in early.json()["detail"]
+    late = await tenant.hook(purchase("t-late", occurred_at="9999-12-31T23:00:00-05:00"))
+    assert late.status_code == 422, late.text
+    risk = await tenant.client.get(
+        "/v1/admin/risk-events", params={"from": "0001-01-01T00:00:00+03:00"}, headers=tenant.admin
+    )
+    assert risk.status_code == 422, risk.text
+    assert await count_rows(conn, "transactions") == 0
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1700000000", "2026-02-30T00:00:00Z", "today"])
+async def test_a_time_in_a_query_is_rfc_3339_not_a_number(tenant: Tenant, moment: str) -> None:
+    response = await tenant.client.get(
+        "/v1/admin/risk-events", params={"to": moment}, headers=tenant.admin
+    )
+    assert response.status_code == 422, response.text
+    fine = await tenant.client.get(
+        "/v1/admin/risk-events", params={"to": "2026-02-28T00:00:00+08:00"}, headers=tenant.admin
+    )
+    assert fine.status_code == 200, fine.text
+
+
+async def test_a_whole_number_written_with_a_fraction_is_that_number(tenant: Tenant) -> None:
+    """JSON Schema (and JSON) read 35000.0 and 3.5e4 as the integer 35000; a number that is
+    not whole is still refused, and no digit is lost on the way."""
+    await setup(tenant)
+    body = msgspec.json.encode(purchase("f-1")).replace(
+        b'"amount_minor":35000', b'"amount_minor":3.5e4'
+    )
+    assert b"3.5e4" in body
+    first = await tenant.client.post(
+        "/v1/hooks/transactions", content=body, headers=tenant.signed(body)
+    )
+    assert first.status_code == 200, first.text
+    plain = await tenant.hook(purchase("f-0"))
+    assert first.json()["points"] == plain.json()["points"]
+    big = b'{"points": 123456789.000, "reason": "goodwill"}'
+    adjusted = await tenant.client.post(
+        "/v1/admin/members/m-1/adjustments",
+        content=big,
+        headers=tenant.admin | {"Content-Type": "application/json"},
+    )
+    assert adjusted.status_code == 201, adjusted.text
+    assert adjusted.json()["points"] == 123456789
+    half = await tenant.hook(purchase("f-2", amount_minor=350.5))
+    assert half.status_code == 422, half.text
+    assert half.json()["errors"][0]["field"] == "amount_minor"
+
+
+async def test_a_405_and_options_name_every_method_of_the_path(tenant: Tenant) -> None:
+    wrong = await tenant.client.delete("/v1/admin/catalog/items", headers=tenant.admin)
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET, OPTIONS, POST"
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+    options = await tenant.client.options("/v1/admin/earn-rules/r-1", headers=tenant.admin)
+    assert options.status_code < 300
+    assert options.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+    # A literal segment is its own resource, not a value of the parameter beside it.
+    simulate = await tenant.client.get("/v1/admin/transactions/simulate", headers=tenant.admin)
+    assert simulate.status_code == 405
+    assert simulate.headers["allow"] == "OPTIONS, POST"
+
+
+async def test_codes_for_an_item_that_makes_its_own_are_a_conflict(tenant: Tenant, conn) -> None:
+    await item(tenant, sku="tea", points_price=100)
+    response = await tenant.client.post(
+        "/v1/admin/catalog/items/tea/codes", json={"codes": ["A-1"]}, headers=tenant.admin
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["type"] == "codes_not_taken"
+    assert await count_rows(conn, "catalog_codes") == 0

@@ -136,15 +136,14 @@ async def test_the_service_expires_points_by_itself(database: str, conn) -> None
     """The in-process job runs on its interval in whichever worker gets the lock."""
     import asyncio
 
-    from litestar.testing import AsyncTestClient
-
     from api.app import create_app
     from api.settings import Settings
     from rewards.tenants.service import create_tenant
     from tests.integration.conftest import Tenant
+    from tests.integration.http import AppClient
 
     app = create_app(Settings(database_url=database, access_log=False, expiry_interval_seconds=0.2))
-    async with AsyncTestClient(app, base_url="http://rewards.local") as client:
+    async with AppClient(app) as client:
         async with conn.transaction():
             tenant = Tenant(client, await create_tenant(conn, "Bank E"))
         await setup(tenant, {"expiry_months": 1})

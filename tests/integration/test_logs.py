@@ -6,12 +6,12 @@ import json
 import logging
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.logs import JsonFormatter
 from api.settings import Settings
 from rewards.tenants.service import create_tenant
+from tests.integration.http import AppClient
 
 
 async def test_each_request_logs_one_json_line_with_its_tenant_and_request_id(
@@ -20,7 +20,7 @@ async def test_each_request_logs_one_json_line_with_its_tenant_and_request_id(
     async with conn.transaction():
         tenant = await create_tenant(conn, "Log Bank")
     app = create_app(Settings(database_url=database, access_log=True, expiry_interval_seconds=0))
-    async with AsyncTestClient(app, base_url="http://rewards.local") as client:
+    async with AppClient(app) as client:
         with caplog.at_level(logging.INFO, logger="rewards.access"):
             response = await client.get(
                 "/v1/admin/merchants",

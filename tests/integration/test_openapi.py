@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+from tests.integration.http import AppClient
 
 SCHEMES = {
     "/v1/admin/": "AdminKey",
@@ -14,7 +13,7 @@ SCHEMES = {
 
 
 async def test_every_route_is_documented_with_types_and_auth(
-    client: AsyncTestClient[Litestar],
+    client: AppClient,
 ) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200

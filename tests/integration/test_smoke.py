@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
 from tests.integration.conftest import Tenant
+from tests.integration.http import AppClient
 
 
-async def test_health_and_readiness_answer(client: AsyncTestClient[Litestar]) -> None:
+async def test_health_and_readiness_answer(client: AppClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
