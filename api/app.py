@@ -35,6 +35,7 @@ from api.controllers.merchant import MerchantController, MerchantOffersControlle
 from api.controllers.ops import OpsController
 from api.deps import DEPENDENCIES
 from api.dto import admin, common, hooks, me, merchant, ops
+from api.limits import BodyDeadline
 from api.logs import AccessLog, configure_logging
 from api.openapi import document_problems, wire_schemas
 from api.problems import EXCEPTION_HANDLERS
@@ -266,7 +267,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(route, HTTPRoute)
     ]
     app.asgi_handler = AccessLog(
-        RefuseUnstorableUrl(AllowHeader(app.asgi_handler, routes)), enabled=settings.access_log
+        RefuseUnstorableUrl(
+            AllowHeader(BodyDeadline(app.asgi_handler, settings.body_timeout_seconds), routes)
+        ),
+        enabled=settings.access_log,
     )
     document_problems(app.openapi_schema, wire_schemas([common, admin, hooks, me, merchant, ops]))
     return app

@@ -79,14 +79,11 @@ def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     assert isinstance(exc, RewardsError)
     errors = [FieldError(f, m) for f, m in exc.errors]
     retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if getattr(exc, "close_connection", False):
+        headers["Connection"] = "close"  # what is left of the request is not read
     response = problem(
-        request,
-        exc.status,
-        exc.type,
-        exc.title,
-        exc.detail,
-        errors,
-        {"Retry-After": str(retry_after)} if retry_after is not None else None,
+        request, exc.status, exc.type, exc.title, exc.detail, errors, headers or None
     )
     if retry_after is not None:
         response.content.retry_after = retry_after

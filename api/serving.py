@@ -14,10 +14,15 @@ import sys
 
 
 def run(server: str, host: str, port: int, workers: int) -> None:
-    """Serve ``api.app:create_app_from_env`` (the database comes from ``DATABASE_URL``)."""
+    """Serve ``api.app:create_app_from_env`` (the database comes from ``DATABASE_URL``),
+    with the limits of :mod:`api.limits` on slow and bloated requests."""
+    from api.settings import Settings
+
+    settings = Settings()
     if server == "granian":
         from granian import Granian  # imported here: uvicorn users need not install it
         from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
 
         Granian(
             "api.app:create_app_from_env",
@@ -28,9 +33,15 @@ def run(server: str, host: str, port: int, workers: int) -> None:
             interface=Interfaces.ASGI,
             log_enabled=False,
             workers_kill_timeout=10,
+            # Headers are bounded by granian's HTTP/1 buffer (400 KiB by default).
+            http1_settings=HTTP1Settings(
+                header_read_timeout=int(settings.header_timeout_seconds * 1000)
+            ),
         ).serve()
         return
     import uvicorn
+
+    from api.limits import GuardedHttpTools
 
     uvicorn.run(
         "api.app:create_app_from_env",
@@ -41,6 +52,7 @@ def run(server: str, host: str, port: int, workers: int) -> None:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=10,
+        http=GuardedHttpTools,
     )
 
 

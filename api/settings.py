@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         default=7, gt=0, description="How long delivered events are kept before pruning."
     )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Time for a request line and headers to arrive (uvicorn and granian).",
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest request line and headers (uvicorn)."
+    )
+    body_timeout_seconds: float = Field(
+        default=15, gt=0, description="Time for a request body to arrive once begun."
+    )
     startup_wait_seconds: float = Field(
         default=120,
         ge=0,
