@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -123,6 +124,7 @@ class Load:
         self.answers: dict[str, bytes] = {}
         self.statuses: dict[str, int] = {}
         self.stop = asyncio.Event()
+        self.occurred_at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
     def body(self, tx_id: str, n: int) -> bytes:
         return msgspec.json.encode(
@@ -135,7 +137,7 @@ class Load:
                 "mcc": "5812",
                 "merchant_id": "crash-shop",
                 "channel": "offline",
-                "occurred_at": "2026-01-01T12:00:00+08:00",
+                "occurred_at": self.occurred_at,
             }
         )
 

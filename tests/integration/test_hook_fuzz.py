@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from rewards.core.credentials import hook_signature
 from tests.conftest import with_database
+from tests.dates import PURCHASE_AT, iso
 from tests.integration.test_serve_process import _free_port, _rewards, _wait_ready
 
 FIELDS = ["id", "kind", "member_id", "amount_minor", "currency", "mcc", "merchant_id"]
@@ -99,9 +100,13 @@ async def _stored(dsn: str) -> set[str]:
         await conn.close()
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    _containers,
     max_leaves=10,
 )
 
@@ -117,7 +122,7 @@ def transactions(draw: st.DrawFn) -> Any:
         "currency": "CNY",
         "mcc": "5541",
         "merchant_id": "shop",
-        "occurred_at": "2026-06-01T10:00:00+08:00",
+        "occurred_at": iso(PURCHASE_AT),
     }
     if draw(st.booleans()):
         body[draw(st.sampled_from(FIELDS))] = draw(json_values)
