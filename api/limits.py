@@ -95,6 +95,9 @@ class GuardedHttpTools(HttpToolsProtocol):
                     f"the request line and headers exceed {_settings().max_header_bytes} bytes",
                 )
             )
+            # Stops the parser in the middle of the bytes it was given (it raises a parser
+            # error, which uvicorn answers with send_400_response: nothing more is written).
+            raise HeadersRefused
 
     def _too_slow(self) -> None:
         self._header_timer = None
@@ -114,6 +117,10 @@ class GuardedHttpTools(HttpToolsProtocol):
             self.transport.close()
         # Parsing stops here: what else the client sends is not read.
         self.parser = _Discard()  # type: ignore[assignment]
+
+
+class HeadersRefused(Exception):
+    """Raised from a parser callback to stop parsing a request already answered."""
 
 
 class _Discard:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from loadtest.battery_hooks import REFERRAL, REFERRER, UNSIGNED
+from loadtest.wire import free_port
 from rewards.core.credentials import encode_member_token
 
 # The checker's settings. The operations listed at the end answer 422 to some requests
@@ -68,13 +68,6 @@ checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -95,7 +88,7 @@ def run(examples: int, workers: int, folder: Path, database_url: str | None) -> 
         env["DATABASE_URL"] = database_url
     data_dir = ["--data-dir", str(folder / "data")] if not database_url else []
     rewards = [sys.executable, "-m", "api.cli"]
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (folder / "serve.log").open("wb") as log:
         server = subprocess.Popen(

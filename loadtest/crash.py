@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -33,6 +32,8 @@ import msgspec
 
 from db.embedded import EmbeddedPostgres
 from db.pool import connect, ensure_database
+from loadtest.mobile_load import descendants
+from loadtest.wire import free_port
 from rewards.core.credentials import hook_signature
 from rewards.tenants.service import create_tenant
 
@@ -54,36 +55,6 @@ class Outcome:
     replays_changed: int = 0
     ledger_balanced: bool = False
     ledger_matches_answers: bool = False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        tree.setdefault(int(fields[1]), []).append(int(entry.name))
-    return tree
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``."""
-    tree, found, todo = _children(), [], [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _cmdline(pid: int) -> str:
@@ -227,7 +198,7 @@ async def run(seconds: float, every: float, folder: Path) -> Outcome:
     pgdata = str((folder / "db" / "pgdata").resolve())
     await ensure_database(server.dsn("postgres"), "rewards")
     dsn = server.dsn()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {
         "DATABASE_URL": dsn,

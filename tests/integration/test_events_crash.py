@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from loadtest.mobile_load import descendants
 from rewards.core.credentials import hook_signature
 from rewards.tenants.service import create_tenant
 from tests.integration.conftest import purchase
@@ -21,25 +22,6 @@ from tests.integration.test_points_hook import PROGRAM
 from tests.integration.test_serve_process import _free_port, _rewards, _wait_ready
 
 EVENTS = 400
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _serve(database: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -102,7 +84,7 @@ async def test_no_event_is_lost_when_the_server_is_killed_mid_delivery(
                 await asyncio.sleep(0.02)
             before_kill = len(receiver.received)
             assert 0 < before_kill < EVENTS, before_kill
-            victims = [process.pid, *_descendants(process.pid)]
+            victims = [process.pid, *descendants(process.pid)]
             for pid in victims:
                 os.kill(pid, signal.SIGKILL)
             process.wait(timeout=10)
