@@ -64,6 +64,37 @@ async def test_every_table_is_keyed_by_tenant(conn: asyncpg.Connection) -> None:
     }
 
 
+async def test_every_unique_key_leads_with_the_tenant_and_every_foreign_key_holds_it(
+    conn: asyncpg.Connection,
+) -> None:
+    """What distributing the tables by tenant (Citus) needs: a unique constraint or index
+    can be enforced on one node only if it starts with the distribution column, and a
+    foreign key between distributed tables must include it."""
+    unique = await conn.fetch(
+        """
+        SELECT i.indrelid::regclass::text AS tbl, pg_get_indexdef(i.indexrelid) AS def,
+               (SELECT a.attname FROM pg_attribute a
+                 WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[0]) AS first_column
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relnamespace = 'public'::regnamespace AND i.indisunique
+          AND i.indrelid <> 'schema_migrations'::regclass
+        """
+    )
+    assert len(unique) > 20
+    assert [r["def"] for r in unique if r["first_column"] != "tenant_id"] == []
+    foreign = await conn.fetch(
+        """
+        SELECT pg_get_constraintdef(k.oid) AS def,
+               (SELECT array_agg(a.attname) FROM pg_attribute a
+                 WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) AS columns
+        FROM pg_constraint k
+        WHERE k.contype = 'f' AND k.connamespace = 'public'::regnamespace
+        """
+    )
+    assert foreign
+    assert [r["def"] for r in foreign if "tenant_id" not in r["columns"]] == []
+
+
 _DESCRIBE = {
     "columns": """
         SELECT table_name, column_name, data_type, is_nullable, column_default,
