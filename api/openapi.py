@@ -57,6 +57,7 @@ _AUTHENTICATED = {
 _UNAVAILABLE = {"503": "The database is not reachable right now; retry after Retry-After"}
 _MEMBER = {"429": "Too many requests from this member; retry after Retry-After"}
 _WRITES = {
+    "408": "The body did not arrive in time (REWARDS_BODY_TIMEOUT_SECONDS)",
     "409": "Conflict with the current state (idempotency, stock, limits, …)",
     "413": "The body is larger than this endpoint accepts",
 }
