@@ -95,7 +95,8 @@ CONNECTION_LOST: tuple[type[Exception], ...] = (
 @contextlib.asynccontextmanager
 async def acquire(pool: asyncpg.Pool, timeout: float | None = None) -> AsyncIterator[Conn]:  # noqa: ASYNC109
     """A pooled connection; one that lost its server while in use is closed, not handed
-    to the next caller in whatever state the loss left its protocol."""
+    to the next caller in whatever state the loss left its protocol, and the pool's other
+    connections are renewed as they are next taken."""
     conn = await pool.acquire(timeout=timeout)
     try:
         yield conn
@@ -103,6 +104,9 @@ async def acquire(pool: asyncpg.Pool, timeout: float | None = None) -> AsyncIter
         # Closed by the loss itself, the connection may have gone back to the pool already.
         with contextlib.suppress(asyncpg.InterfaceError):
             conn.terminate()
+        # The pool's idle connections most likely lost their server too (a restart, a
+        # failover): each is replaced when next taken, not found dead by a request.
+        await pool.expire_connections()
         raise
     finally:
         await pool.release(conn)

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from loadtest.battery_hooks import REFERRAL, REFERRER, UNSIGNED
-from loadtest.wire import free_port
+from loadtest.wire import free_port, wait_ready
 from rewards.core.credentials import encode_member_token
 
 # The checker's settings. The operations listed at the end answer 422 to some requests
@@ -68,20 +68,6 @@ checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
 """
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"rewards serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("rewards serve did not become ready")
-
-
 def run(examples: int, workers: int, folder: Path, database_url: str | None) -> int:
     env = dict(os.environ, REWARDS_ACCESS_LOG="false", REWARDS_DELIVER_EVENTS="false")
     if database_url:
@@ -98,7 +84,7 @@ def run(examples: int, workers: int, folder: Path, database_url: str | None) -> 
             env=env,
         )
     try:
-        _wait_ready(url, server)
+        wait_ready(url, server)
         created = subprocess.run(
             [*rewards, "tenant", "create", "--name", "Battery bank", "--json", *data_dir],
             env=env,

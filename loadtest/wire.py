@@ -8,10 +8,13 @@ import argparse
 import asyncio
 import contextlib
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+import httpx
 
 from loadtest.machine import describe
 
@@ -131,6 +134,20 @@ async def drive(
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    """Wait until the service at ``url`` answers ``/readyz`` with 200; fail if ``process``
+    (the server) exits first or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"rewards serve exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("rewards serve did not become ready")
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 
@@ -17,7 +18,7 @@ from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.pool import connect, ensure_database
 from rewards.core.credentials import encode_member_token, hook_signature
-from rewards.tenants.service import create_tenant
+from rewards.tenants.service import NewTenant, create_tenant
 from tests.integration.conftest import purchase
 from tests.integration.http import AppClient
 from tests.integration.invariants import check_ledger
@@ -36,6 +37,16 @@ async def server() -> AsyncIterator[EmbeddedPostgres]:
         embedded.stop()
 
 
+async def _signed_purchase(client: AppClient, tenant: NewTenant, tx_id: str) -> httpx.Response:
+    body = msgspec.json.encode(purchase(tx_id, mcc="5812"))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Rewards-Tenant": tenant.tenant_id,
+        "X-Rewards-Signature": hook_signature(tenant.hook_secret, int(time.time()), body),
+    }
+    return await client.post("/v1/hooks/transactions", content=body, headers=headers)
+
+
 async def test_an_outage_answers_503_and_the_service_recovers_by_itself(
     server: EmbeddedPostgres,
 ) -> None:
@@ -49,13 +60,7 @@ async def test_an_outage_answers_503_and_the_service_recovers_by_itself(
         await conn.close()
 
         async def hook(tx_id: str) -> int:
-            body = msgspec.json.encode(purchase(tx_id, mcc="5812"))
-            headers = {
-                "Content-Type": "application/json",
-                "X-Rewards-Tenant": tenant.tenant_id,
-                "X-Rewards-Signature": hook_signature(tenant.hook_secret, int(time.time()), body),
-            }
-            response = await client.post("/v1/hooks/transactions", content=body, headers=headers)
+            response = await _signed_purchase(client, tenant, tx_id)
             assert response.status_code in (200, 503), response.text
             if response.status_code == 503:
                 assert response.headers["retry-after"] == "1"
@@ -118,13 +123,7 @@ async def test_an_outage_under_concurrent_load_loses_no_acknowledged_award(
         }
 
         async def hook(tx_id: str) -> int:
-            body = msgspec.json.encode(purchase(tx_id, mcc="5812"))
-            headers = {
-                "Content-Type": "application/json",
-                "X-Rewards-Tenant": tenant.tenant_id,
-                "X-Rewards-Signature": hook_signature(tenant.hook_secret, int(time.time()), body),
-            }
-            response = await client.post("/v1/hooks/transactions", content=body, headers=headers)
+            response = await _signed_purchase(client, tenant, tx_id)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code == 503:
                 assert response.headers["retry-after"] == "1"
