@@ -46,6 +46,7 @@ from db.migrate import migrate
 from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
 from offers.nearby.service import Indexes
 from rewards.events import delivery
+from rewards.hook import gathering
 from rewards.housekeeping import service as housekeeping
 
 _log = logging.getLogger("rewards.api")
@@ -190,6 +191,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = pool
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
         app.state.offer_indexes = Indexes()
+        app.state.hooks = gathering.Gatherer(
+            pool,
+            gathering.Settings(
+                window=settings.hook_gather_window_ms / 1000,
+                max_items=settings.hook_gather_max,
+                parallel=settings.hook_gather_parallel,
+            ),
+        )
         expiry = (
             asyncio.create_task(
                 _expire_periodically(
@@ -221,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await app.state.hooks.close()
             for task in (expiry, deliveries):
                 if task is not None:
                     task.cancel()

@@ -33,6 +33,25 @@ class Settings(BaseSettings):
     hook_tolerance_seconds: int = Field(
         default=300, ge=1, description="How far a hook's signature time may be from now."
     )
+    hook_gather_window_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=1000,
+        description="Group commit: how long a single hook may wait for others of its tenant "
+        "while batches are being written (a hook on an idle worker never waits).",
+    )
+    hook_gather_max: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Group commit: most single hooks written in one transaction (1: off).",
+    )
+    hook_gather_parallel: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Group commit: most batches of one tenant a worker writes at a time.",
+    )
     credential_cache_seconds: float = Field(
         default=5.0,
         ge=0,

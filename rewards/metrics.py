@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import msgspec
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from rewards.core.planner import Answer
 
@@ -42,6 +42,11 @@ REDEMPTIONS = Counter(
     "rewards_redemptions",
     "Catalog redemptions by outcome: created, or the problem type that refused them.",
     ["outcome"],
+)
+HOOK_GATHERED = Histogram(
+    "rewards_hook_gathered",
+    "Single hooks written together in one database transaction (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 HOOK_SIGNATURE_FAILURES = Counter(
     "rewards_hook_signature_failures",

@@ -18,6 +18,7 @@ from api.problems import FieldError, Problem, request_id_of
 from api.request import decode_strict
 from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.core.planner import Answer
+from rewards.hook import gathering
 from rewards.hook import service as transactions
 
 SINGLE_HOOK_MAX_BYTES = 65_536
@@ -79,13 +80,15 @@ class HooksController(Controller):
     )
     async def transaction(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[HookTransaction],
         caller: NamedDependency[HookCaller],
-        plain_conn: DbConn,
     ) -> Response[bytes]:
-        # The use case opens its own transaction (retried on a budget race). The answer's
-        # bytes are the ones stored for a repeat delivery: one type from the plan to here.
-        answer = await transactions.process(plain_conn, caller.tenant_id, to_card_transaction(data))
+        # Written with the worker's other concurrent single hooks of the tenant, as one batch
+        # (group commit, rewards.hook.gathering). The answer's bytes are the ones stored for
+        # a repeat delivery: one type from the plan to here.
+        hooks: gathering.Gatherer = request.app.state.hooks
+        answer = await hooks.process(caller.tenant_id, to_card_transaction(data))
         return Response(answer, media_type=MediaType.JSON)
 
     @post(

@@ -19,19 +19,6 @@ ORDER BY campaign_id FOR UPDATE;
 SELECT campaign_id, day, used FROM draw_daily_usage
 WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::date[]);
 
--- name: transactions_take_ids
--- Records each transaction unless its id is known; returns the ids this call recorded.
--- Ids come sorted so that concurrent batches take their locks in the same order.
-INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id, original_id,
-                          amount_minor, currency, occurred_at, body)
-SELECT $1::text, t.id, t.hash, t.kind, t.member_id, t.original_id, t.amount, t.currency,
-       t.occurred_at, t.body
-FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-            $8::text[], $9::timestamptz[], $10::jsonb[])
-     AS t(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body)
-ON CONFLICT (tenant_id, transaction_id) DO NOTHING
-RETURNING transaction_id;
-
 -- name: transactions_known
 SELECT transaction_id, body_hash, answer, response FROM transactions
 WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
@@ -64,10 +51,6 @@ SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refu
 FROM transactions t
 WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[])
 ORDER BY t.transaction_id FOR UPDATE OF t;
-
--- name: transactions_forget
--- Items of a batch that failed leave no trace, so that a corrected retry can succeed.
-DELETE FROM transactions WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
 -- name: earn_rules_read_budgets
 SELECT rule_id, budget_used FROM earn_rules

@@ -15,7 +15,6 @@ from rewards.core.planner import (
     AppliedOffer,
     Award,
     AwardedDraw,
-    CardTransaction,
     Original,
     ReferralAward,
 )
@@ -30,29 +29,8 @@ async def plan_each_call(conn: Conn) -> None:
     await conn.execute(sql("database_plan_each_call"))
 
 
-async def take_ids(
-    conn: Conn, tenant_id: str, txs: list[CardTransaction], hashes: list[bytes]
-) -> set[str]:
-    """Record the transactions whose ids are new; the ids this call recorded."""
-    rows = await conn.fetch(
-        sql("transactions_take_ids"),
-        tenant_id,
-        [t.id for t in txs],
-        hashes,
-        [t.kind for t in txs],
-        [t.member_id for t in txs],
-        [t.original_id for t in txs],
-        [t.amount_minor for t in txs],
-        [t.currency for t in txs],
-        [t.occurred_at for t in txs],
-        [msgspec.to_builtins(t) for t in txs],
-    )
-    return {row["transaction_id"] for row in rows}
-
-
 async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredTransaction]:
-    """The recorded transactions among ``ids``, each with the bytes of its answer (None: a
-    concurrent batch took the id and has not answered yet)."""
+    """The recorded transactions among ``ids``, each with the bytes of its answer."""
     rows = await conn.fetch(sql("transactions_known"), tenant_id, ids)
     return {
         row["transaction_id"]: StoredTransaction(
@@ -70,11 +48,6 @@ def _answer_bytes(row: Any) -> bytes | None:
     if row["response"] is not None:
         return _encode(msgspec.convert(row["response"], Answer))
     return None
-
-
-async def forget(conn: Conn, tenant_id: str, ids: list[str]) -> None:
-    if ids:
-        await conn.execute(sql("transactions_forget"), tenant_id, ids)
 
 
 async def lock_originals(

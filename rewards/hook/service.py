@@ -116,44 +116,39 @@ async def _attempt(
     now = datetime.now(UTC)
     results: list[Result | None] = [None] * len(txs)
 
-    # 1. Take the ids (sorted, so concurrent batches lock in the same order). A repeated id
-    #    within the batch is answered like a repeat delivery of its first copy.
+    # 1. Find the ids already recorded: those are repeat deliveries. A repeated id within
+    #    the batch is answered like a repeat delivery of its first copy.
     first: dict[str, int] = {}
     for n, tx in enumerate(txs):
         first.setdefault(tx.id, n)
-    order = sorted(first.values(), key=lambda n: txs[n].id)
-    taken = await hook_db.take_ids(
-        conn, tenant_id, [txs[n] for n in order], [hashes[n] for n in order]
-    )
-    repeated = [txs[n].id for n in order if txs[n].id not in taken]
-    stored = await hook_db.known(conn, tenant_id, repeated) if repeated else {}
-    for tx_id in repeated:
+    stored = await hook_db.known(conn, tenant_id, sorted(first))
+    for tx_id, prior in stored.items():
         n = first[tx_id]
-        prior = stored.get(tx_id)
-        if prior is None or prior.answer is None:
+        if prior.answer is None:  # an unfinished row from before answers were recorded once
             results[n] = IdempotencyConflict(f"transaction {tx_id} is being processed; retry")
         elif prior.body_hash != hashes[n]:
             results[n] = _conflict(tx_id)
         else:
             results[n] = prior.answer
-    work = [n for n in sorted(first.values()) if txs[n].id in taken]
+    work = [n for n in sorted(first.values()) if txs[n].id not in stored]
     fresh: list[tuple[int, Answer]] = []
 
     if work:
         batch = [txs[n] for n in work]
         plan, program = await _plan(conn, tenant_id, batch, now, lock_budgets=lock_budgets)
-        answers: dict[str, bytes] = {}
-        failed: list[str] = []
+        recorded: list[ledger.Recorded] = []
         for n, answer in zip(work, plan.answers, strict=True):
             if isinstance(answer, RewardsError):
                 results[n] = answer
-                failed.append(txs[n].id)
             else:
-                results[n] = answers[txs[n].id] = _encoder.encode(answer)
+                results[n] = encoded = _encoder.encode(answer)
+                recorded.append(_record(txs[n], hashes[n], encoded))
                 fresh.append((n, answer))
-        # 4. Write it all; the budget reservations are added at COMMIT.
-        await hook_db.forget(conn, tenant_id, failed)
-        await _write(conn, tenant_id, plan, answers, program, now)
+        # 4. Write it all, the transactions with their answers; the budget reservations are
+        #    added at COMMIT. An id that a concurrent delivery recorded in the meantime makes
+        #    the attempt start again, and answer it as a repeat.
+        if await _write(conn, tenant_id, plan, recorded, program, now) != len(recorded):
+            raise _Replan
 
     # Later copies of an id within the batch answer like repeat deliveries.
     for n, tx in enumerate(txs):
@@ -259,21 +254,14 @@ async def _write(
     conn: Conn,
     tenant_id: str,
     plan: BatchPlan,
-    answers: dict[str, bytes],
+    recorded: list[ledger.Recorded],
     program: CompiledProgram,
     now: datetime,
-) -> None:
+) -> int:
     """Write exactly what the plan says: the ledger and all that goes with it in one
-    statement, then the tiers the spend moved and the offers' member standings."""
-    saves: dict[str, ledger.AnswerSave] = {
-        tx_id: ledger.AnswerSave(tx_id, answer, None, None) for tx_id, answer in answers.items()
-    }
-    for o in plan.originals:
-        answer = saves[o.transaction_id].answer if o.transaction_id in saves else None
-        saves[o.transaction_id] = ledger.AnswerSave(
-            o.transaction_id, answer, o.refunded_minor, o.reversed
-        )
-    await ledger.write(
+    statement, then the tiers the spend moved and the offers' member standings. How many
+    of ``recorded`` were recorded."""
+    count = await ledger.write(
         conn,
         tenant_id,
         ledger.Writes(
@@ -283,13 +271,17 @@ async def _write(
             learned=plan.learned,
             usage=plan.usage,
             draws=plan.draws,
-            answers=tuple(saves.values()),
+            refunds=tuple(
+                ledger.RefundState(o.transaction_id, o.refunded_minor, o.reversed)
+                for o in plan.originals
+            ),
             spend=plan.spend,
             rule_budgets=plan.rule_budgets,
             campaign_budgets=plan.campaign_budgets,
             campaign_days=plan.campaign_days,
             offer_budgets=plan.offers.budgets,
             events=_events(plan) if program.program.webhook_url is not None else (),
+            recorded=recorded,
         ),
     )
     # Tiers follow the spend this batch added (a purchase counts from the next one on).
@@ -301,6 +293,22 @@ async def _write(
     await referrals.settle(conn, tenant_id, plan.referrals)
     await hook_db.save_day_points(conn, tenant_id, plan.day_points)
     await abuse.record(conn, tenant_id, plan.risk)
+    return count
+
+
+def _record(tx: CardTransaction, digest: bytes, answer: bytes) -> ledger.Recorded:
+    return ledger.Recorded(
+        tx.id,
+        digest,
+        tx.kind,
+        tx.member_id,
+        tx.original_id,
+        tx.amount_minor,
+        tx.currency,
+        tx.occurred_at,
+        msgspec.to_builtins(tx),
+        answer,
+    )
 
 
 def _events(plan: BatchPlan) -> list[NewEvent]:

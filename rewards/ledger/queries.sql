@@ -128,12 +128,27 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 --   transfers $2-$8; lots changed $9-$11; lots added $12-$16 (new points go to the member's
 --   lot of the same expiry and availability, made if missing); balances $17-$19 with the
 --   card products members were seen paying with $20-$21; cap usage $22-$25; draws $26-$33;
---   answers and refund state $34-$37; monthly spend $38-$40 (refunds negative).
+--   refund state of originals $34-$36; monthly spend $37-$39 (refunds negative).
 -- What the batch paid from budgets (negative: released) is claimed against each rule
--- $41-$42, campaign $43-$44, campaign day $45-$47 and offer $48-$50 (uses, reward); the
+-- $40-$41, campaign $42-$43, campaign day $44-$46 and offer $47-$49 (uses, reward); the
 -- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
--- Outbound events $51-$54 (type, member, transaction, data).
-WITH transfer_rows AS (
+-- Outbound events $50-$53 (type, member, transaction, data).
+-- The hook transactions it answered $54-$63 are recorded once, with their answer, in id
+-- order (concurrent batches wait on each other's ids in one order); an id that a concurrent
+-- delivery recorded first is skipped, and the count returned says so.
+WITH recorded AS (
+    INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id,
+                              original_id, amount_minor, currency, occurred_at, body, answer)
+    SELECT $1::text, r.id, r.hash, r.kind, r.member_id, r.original_id, r.amount, r.currency,
+           r.occurred_at, r.body, r.answer
+    FROM unnest($54::text[], $55::bytea[], $56::text[], $57::text[], $58::text[],
+                $59::bigint[], $60::text[], $61::timestamptz[], $62::jsonb[], $63::bytea[])
+         AS r(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body,
+              answer)
+    ORDER BY r.id
+    ON CONFLICT (tenant_id, transaction_id) DO NOTHING
+    RETURNING 1
+), transfer_rows AS (
     INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
                            transaction_id, detail)
     SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id,
@@ -181,19 +196,17 @@ WITH transfer_rows AS (
     FROM unnest($26::text[], $27::text[], $28::text[], $29::int[], $30::int[], $31::bigint[],
                 $32::text[], $33::date[])
          AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day)
-), answers_saved AS (
+), refunds_saved AS (
     UPDATE transactions t
-    SET answer = coalesce(u.answer, t.answer),
-        refunded_minor = coalesce(u.refunded_minor, t.refunded_minor),
-        reversed = coalesce(u.reversed, t.reversed)
-    FROM unnest($34::text[], $35::bytea[], $36::bigint[], $37::boolean[])
-         AS u(transaction_id, answer, refunded_minor, reversed)
+    SET refunded_minor = u.refunded_minor, reversed = u.reversed
+    FROM unnest($34::text[], $35::bigint[], $36::boolean[])
+         AS u(transaction_id, refunded_minor, reversed)
     WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
       AND t.transaction_id = ANY($34::text[])
 ), spend_added AS (
     INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
     SELECT $1::text, u.member_id, u.month, sum(u.amount)
-    FROM unnest($38::text[], $39::date[], $40::bigint[]) AS u(member_id, month, amount)
+    FROM unnest($37::text[], $38::date[], $39::bigint[]) AS u(member_id, month, amount)
     GROUP BY u.member_id, u.month
     ON CONFLICT (tenant_id, member_id, month) DO UPDATE
     SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor
@@ -203,25 +216,25 @@ WITH transfer_rows AS (
     SELECT $1::text, c.budget, c.key, c.day, c.delta, c.delta2
     FROM (
         SELECT 1 AS ord, 'rule' AS budget, u.key, NULL::date AS day, u.delta, 0::bigint AS delta2
-        FROM unnest($41::text[], $42::bigint[]) AS u(key, delta)
+        FROM unnest($40::text[], $41::bigint[]) AS u(key, delta)
         UNION ALL
         SELECT 2, 'campaign', u.key, NULL, u.delta, 0
-        FROM unnest($43::text[], $44::bigint[]) AS u(key, delta)
+        FROM unnest($42::text[], $43::bigint[]) AS u(key, delta)
         UNION ALL
         SELECT 3, 'offer', u.key, NULL, u.uses, u.reward
-        FROM unnest($48::text[], $49::bigint[], $50::bigint[]) AS u(key, uses, reward)
+        FROM unnest($47::text[], $48::bigint[], $49::bigint[]) AS u(key, uses, reward)
         UNION ALL
         SELECT 4, 'campaign_day', u.key, u.day, u.delta, 0
-        FROM unnest($45::text[], $46::date[], $47::bigint[]) AS u(key, day, delta)
+        FROM unnest($44::text[], $45::date[], $46::bigint[]) AS u(key, day, delta)
     ) c
     ORDER BY c.ord, c.key, c.day
 ), events_added AS (
     -- The batch's outbound events (rewards.events), when the program has a webhook_url.
     INSERT INTO outbox_events (tenant_id, type, member_id, transaction_id, data)
     SELECT $1::text, e.type, e.member_id, e.transaction_id, e.data
-    FROM unnest($51::text[], $52::text[], $53::text[], $54::jsonb[])
+    FROM unnest($50::text[], $51::text[], $52::text[], $53::jsonb[])
          AS e(type, member_id, transaction_id, data)
     WHERE EXISTS (SELECT 1 FROM programs p
                   WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL)
 )
-SELECT 1;
+SELECT count(*) FROM recorded;

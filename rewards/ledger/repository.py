@@ -141,14 +141,27 @@ def _member(row: Any) -> MemberState:
     )
 
 
-class AnswerSave(msgspec.Struct, frozen=True):
-    """A hook transaction's answer (as sent) and refund state to record; None keeps what
-    is there."""
+class RefundState(msgspec.Struct, frozen=True):
+    """What refunds and reversals have taken of an original purchase so far."""
 
     transaction_id: str
-    answer: bytes | None
-    refunded_minor: int | None
-    reversed: bool | None
+    refunded_minor: int
+    reversed: bool
+
+
+class Recorded(msgspec.Struct, frozen=True):
+    """A hook transaction answered by this change, recorded once with its answer as sent."""
+
+    transaction_id: str
+    body_hash: bytes
+    kind: str
+    member_id: str
+    original_id: str | None
+    amount_minor: int
+    currency: str
+    occurred_at: datetime
+    body: dict[str, Any]
+    answer: bytes
 
 
 class Writes(msgspec.Struct, frozen=True):
@@ -162,21 +175,23 @@ class Writes(msgspec.Struct, frozen=True):
     learned: Sequence[tuple[str, str]] = ()  # (member, card product) seen paying
     usage: Sequence[UsageWrite] = ()
     draws: Sequence[DrawRecord] = ()
-    answers: Sequence[AnswerSave] = ()
+    refunds: Sequence[RefundState] = ()
     spend: Sequence[SpendRow] = ()
     rule_budgets: Sequence[tuple[str, int]] = ()
     campaign_budgets: Sequence[tuple[str, int]] = ()
     campaign_days: Sequence[tuple[str, date, int]] = ()
     offer_budgets: Sequence[OfferBudgetDelta] = ()
     events: Sequence[NewEvent] = ()  # written only when the program has a webhook_url
+    recorded: Sequence[Recorded] = ()
 
 
-async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
-    """Write it all in one statement."""
-    t, d, a = w.transfers, w.draws, w.answers
+async def write(conn: Conn, tenant_id: str, w: Writes) -> int:
+    """Write it all in one statement; how many of ``w.recorded`` were recorded (fewer: a
+    concurrent delivery of one of those transactions was recorded first)."""
+    t, d, a, r = w.transfers, w.draws, w.refunds, w.recorded
     changed = [lot for lot in w.lots if lot.lot_id is not None]
     added = [lot for lot in w.lots if lot.lot_id is None]
-    await conn.execute(
+    recorded: int = await conn.fetchval(
         sql("ledger_write"),
         tenant_id,
         [x.debit for x in t],
@@ -212,7 +227,6 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
         [x.proof for x in d],
         [x.day for x in d],
         [x.transaction_id for x in a],
-        [x.answer for x in a],
         [x.refunded_minor for x in a],
         [x.reversed for x in a],
         [r.member_id for r in w.spend],
@@ -232,7 +246,18 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> None:
         [e.member_id for e in w.events],
         [e.transaction_id for e in w.events],
         [e.data for e in w.events],
+        [x.transaction_id for x in r],
+        [x.body_hash for x in r],
+        [x.kind for x in r],
+        [x.member_id for x in r],
+        [x.original_id for x in r],
+        [x.amount_minor for x in r],
+        [x.currency for x in r],
+        [x.occurred_at for x in r],
+        [x.body for x in r],
+        [x.answer for x in r],
     )
+    return recorded
 
 
 async def write_ledger(

@@ -239,7 +239,8 @@ async def recompute_tiers(conn: Conn, tenant_id: str, now: datetime) -> dict[str
 # transfers through these: the ledger's statements are the ledger's own.
 
 Writes = ledger_db.Writes
-AnswerSave = ledger_db.AnswerSave
+RefundState = ledger_db.RefundState
+Recorded = ledger_db.Recorded
 
 #: Enroll the members not known yet; the program's version (0: none yet).
 enroll = ledger_db.enroll

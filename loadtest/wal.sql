@@ -1,0 +1,66 @@
+-- Named queries of loadtest.wal: where an award's WAL and rows go.
+
+-- name: wal_setup
+CREATE EXTENSION IF NOT EXISTS pg_walinspect;
+
+-- name: wal_snapshot
+-- The WAL position and every row written so far (inserted, updated or deleted) in the
+-- service's tables.
+SELECT pg_current_wal_lsn()::text AS lsn,
+       (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint
+        FROM pg_stat_user_tables) AS rows;
+
+-- name: wal_between
+SELECT pg_wal_lsn_diff($2::text::pg_lsn, $1::text::pg_lsn)::bigint;
+
+-- name: wal_by_relation
+-- The WAL between two positions by the relation (table or index) its records changed, the
+-- largest first: bytes of whole records (full-page images included) and of the images
+-- alone. A record that touches several relations is counted once for each.
+WITH blocks AS (
+    SELECT b.start_lsn, b.relfilenode, b.reltablespace,
+           max(b.record_length) AS record_length, sum(b.block_fpi_length) AS fpi_length
+    FROM pg_get_wal_block_info($1::text::pg_lsn, $2::text::pg_lsn, false) AS b
+    WHERE b.relfilenode <> 0
+    GROUP BY 1, 2, 3
+)
+SELECT coalesce(pg_filenode_relation(CASE WHEN b.reltablespace = 1663 THEN 0
+                                           ELSE b.reltablespace END, b.relfilenode)::text,
+                'filenode ' || b.relfilenode) AS relation,
+       sum(b.record_length)::bigint AS bytes,
+       sum(b.fpi_length)::bigint AS fpi_bytes,
+       count(*) AS records
+FROM blocks b
+GROUP BY 1
+ORDER BY 2 DESC
+LIMIT $3::int;
+
+-- name: minimal_setup
+CREATE TABLE IF NOT EXISTS wal_postings (
+    posting_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id text NOT NULL,
+    amount     bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wal_balances (
+    account_id text PRIMARY KEY,
+    balance    bigint NOT NULL
+);
+INSERT INTO wal_balances
+SELECT 'member:' || n, 0 FROM generate_series(0, 4999) AS n
+ON CONFLICT DO NOTHING;
+
+-- name: minimal_award
+WITH legs AS (
+    INSERT INTO wal_postings (account_id, amount)
+    VALUES ('program', -$2::bigint), ('member:' || $1::int, $2::bigint)
+)
+UPDATE wal_balances SET balance = balance + $2::bigint WHERE account_id = 'member:' || $1::int;
+
+-- name: wal_by_record_type
+-- The same WAL by kind of record (insert, update, full-page image for hint bits, …).
+SELECT s."resource_manager/record_type" AS kind, s.count AS records,
+       s.record_size + s.fpi_size AS bytes, s.fpi_size AS fpi_bytes
+FROM pg_get_wal_stats($1::text::pg_lsn, $2::text::pg_lsn, true) AS s
+WHERE s.count > 0
+ORDER BY 3 DESC
+LIMIT $3::int;
