@@ -1325,7 +1325,7 @@ CREATE INDEX transactions_member ON public.transactions USING btree (tenant_id, 
 -- Name: transfers_day; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX transfers_day ON public.transfers USING btree (tenant_id, created_at);
+CREATE INDEX transfers_day ON public.transfers USING brin (created_at) WITH (autosummarize='on');
 
 --
 -- Name: transfers_member; Type: INDEX; Schema: public; Owner: -

@@ -32,10 +32,11 @@ from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
 from loadtest.city import QUERIES, city_stores
 from loadtest.machine import describe
+from loadtest.nearby_db import stores_within
 from offers.core.index import OfferIndex
 from offers.core.offers import Offer, OfferReward, OfferState, Store
-from offers.nearby.service import stores_within
-from offers.publishing.repository import insert_stores, stores_of_merchants
+from offers.nearby.repository import stores_of_merchants
+from offers.publishing.repository import insert_stores
 from rewards.tenants.service import create_tenant
 
 
