@@ -15,6 +15,7 @@ from rewards.core.planner import (
     AppliedOffer,
     Award,
     AwardedDraw,
+    CardTransaction,
     Original,
     ReferralAward,
 )
@@ -148,10 +149,26 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
         row["amount_minor"],
         row["currency"],
         row["occurred_at"],
-        row["body"],
+        _body(row),
         msgspec.json.decode(answer) if answer is not None else {},
         row["created_at"],
     )
+
+
+def _body(row: Any) -> dict[str, Any]:
+    """The transaction as posted: its columns and what its body keeps besides them (the
+    whole of it, for transactions recorded before bodies left out their columns)."""
+    posted = {
+        "id": row["transaction_id"],
+        "kind": row["kind"],
+        "member_id": row["member_id"],
+        "original_id": row["original_id"],
+        "amount_minor": row["amount_minor"],
+        "currency": row["currency"],
+        "occurred_at": row["occurred_at"],
+    } | row["body"]
+    body: dict[str, Any] = msgspec.to_builtins(msgspec.convert(posted, CardTransaction))
+    return body
 
 
 async def day_points(

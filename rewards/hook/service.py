@@ -261,6 +261,19 @@ async def _write(
     """Write exactly what the plan says: the ledger and all that goes with it in one
     statement, then the tiers the spend moved and the offers' member standings. How many
     of ``recorded`` were recorded."""
+    # A purchase refunded later in the same batch is recorded with what the refunds took.
+    refunded = {o.transaction_id: o for o in plan.originals}
+    recorded = [
+        msgspec.structs.replace(
+            r,
+            refunded_minor=refunded[r.transaction_id].refunded_minor,
+            reversed=refunded[r.transaction_id].reversed,
+        )
+        if r.transaction_id in refunded
+        else r
+        for r in recorded
+    ]
+    new = {r.transaction_id for r in recorded}
     count = await ledger.write(
         conn,
         tenant_id,
@@ -274,6 +287,7 @@ async def _write(
             refunds=tuple(
                 ledger.RefundState(o.transaction_id, o.refunded_minor, o.reversed)
                 for o in plan.originals
+                if o.transaction_id not in new
             ),
             spend=plan.spend,
             rule_budgets=plan.rule_budgets,
@@ -296,7 +310,12 @@ async def _write(
     return count
 
 
+#: The fields of a transaction that have columns of their own; its body keeps the rest.
+_COLUMNS = frozenset({"id", "kind", "member_id", "original_id", "amount_minor", "currency"})
+
+
 def _record(tx: CardTransaction, digest: bytes, answer: bytes) -> ledger.Recorded:
+    body = {k: v for k, v in msgspec.to_builtins(tx).items() if v is not None and k not in _COLUMNS}
     return ledger.Recorded(
         tx.id,
         digest,
@@ -306,7 +325,7 @@ def _record(tx: CardTransaction, digest: bytes, answer: bytes) -> ledger.Recorde
         tx.amount_minor,
         tx.currency,
         tx.occurred_at,
-        msgspec.to_builtins(tx),
+        body,
         answer,
     )
 

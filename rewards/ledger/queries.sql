@@ -133,18 +133,21 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 -- $40-$41, campaign $42-$43, campaign day $44-$46 and offer $47-$49 (uses, reward); the
 -- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
 -- Outbound events $50-$53 (type, member, transaction, data).
--- The hook transactions it answered $54-$63 are recorded once, with their answer, in id
--- order (concurrent batches wait on each other's ids in one order); an id that a concurrent
--- delivery recorded first is skipped, and the count returned says so.
+-- The hook transactions it answered $54-$65 are recorded once, with their answer (and what
+-- refunds later in the same batch took of them), in id order (concurrent batches wait on
+-- each other's ids in one order); an id that a concurrent delivery recorded first is
+-- skipped, and the count returned says so.
 WITH recorded AS (
     INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id,
-                              original_id, amount_minor, currency, occurred_at, body, answer)
+                              original_id, amount_minor, currency, occurred_at, body, answer,
+                              refunded_minor, reversed)
     SELECT $1::text, r.id, r.hash, r.kind, r.member_id, r.original_id, r.amount, r.currency,
-           r.occurred_at, r.body, r.answer
+           r.occurred_at, r.body, r.answer, r.refunded_minor, r.reversed
     FROM unnest($54::text[], $55::bytea[], $56::text[], $57::text[], $58::text[],
-                $59::bigint[], $60::text[], $61::timestamptz[], $62::jsonb[], $63::bytea[])
+                $59::bigint[], $60::text[], $61::timestamptz[], $62::jsonb[], $63::bytea[],
+                $64::bigint[], $65::boolean[])
          AS r(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body,
-              answer)
+              answer, refunded_minor, reversed)
     ORDER BY r.id
     ON CONFLICT (tenant_id, transaction_id) DO NOTHING
     RETURNING 1

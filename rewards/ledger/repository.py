@@ -162,6 +162,8 @@ class Recorded(msgspec.Struct, frozen=True):
     occurred_at: datetime
     body: dict[str, Any]
     answer: bytes
+    refunded_minor: int = 0  # refunds later in the same batch
+    reversed: bool = False
 
 
 class Writes(msgspec.Struct, frozen=True):
@@ -256,6 +258,8 @@ async def write(conn: Conn, tenant_id: str, w: Writes) -> int:
         [x.occurred_at for x in r],
         [x.body for x in r],
         [x.answer for x in r],
+        [x.refunded_minor for x in r],
+        [x.reversed for x in r],
     )
     return recorded
 

@@ -400,3 +400,19 @@ async def test_put_program_still_replaces_the_whole_program(tenant: Tenant) -> N
     response = await tenant.client.put("/v1/admin/program", json=PROGRAM, headers=tenant.admin)
     assert response.json()["reset_to_defaults"] == []  # PROGRAM names pending_days: 0
     assert response.json()["pending_days"] == 0
+
+
+async def test_a_recorded_transaction_shows_what_was_posted_and_stores_it_once(
+    tenant: Tenant, conn
+) -> None:
+    await setup(tenant)
+    posted = purchase("p-body", "m-1", store_id="s-1", location={"lat": 22.54, "lng": 114.05})
+    assert (await tenant.hook(posted)).status_code == 200
+    response = await tenant.client.get("/v1/admin/transactions/p-body", headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    body = response.json()["request"]
+    expected = {k: v for k, v in posted.items() if k != "location"} | {"original_id": None}
+    assert body == expected | {"lat": 22.54, "lng": 114.05}
+    # The fields that have columns are not kept a second time in the body.
+    stored = await conn.fetchval("SELECT body FROM transactions WHERE transaction_id = 'p-body'")
+    assert stored.keys().isdisjoint({"id", "kind", "member_id", "amount_minor", "currency"})

@@ -144,6 +144,28 @@ async def test_concurrent_refunds_of_one_purchase_never_exceed_it(tenant: Tenant
     await check_ledger(conn)
 
 
+async def test_a_purchase_and_its_refunds_in_one_batch_leave_only_the_rest_to_refund(
+    tenant: Tenant, conn
+) -> None:
+    # Gathered single hooks or one batch call: a purchase and refunds of it written together.
+    await setup(tenant, None, FUEL_3X)
+    batch = await tenant.hook_batch(
+        [purchase("p1"), refund("r1", "p1", 10000), refund("r2", "p1", 20000)]
+    )
+    assert [r["points"]["total"] for r in batch.json()["results"]] == [525, -150, -300]
+    assert (
+        await conn.fetchval("SELECT refunded_minor FROM transactions WHERE transaction_id = 'p1'")
+        == 30000
+    )
+    over = await tenant.hook(refund("r3", "p1", 5001))
+    assert over.status_code == 422
+    assert over.json()["type"] == "refund_not_allowed"
+    rest = await tenant.hook(refund("r4", "p1", 5000))
+    assert rest.json()["points"]["total"] == -75
+    assert await balance(tenant) == 0
+    await check_ledger(conn)
+
+
 async def test_a_refund_releases_the_rule_budget_and_caps(tenant: Tenant, conn) -> None:
     await setup(
         tenant, None, {**FUEL_3X, "caps": {"budget_points": 350, "per_member_per_day": 350}}
