@@ -10,9 +10,7 @@ import asyncio
 import random
 import sys
 import time
-from pathlib import Path
 
-from db.embedded import EmbeddedPostgres
 from db.pool import connect
 from loadtest import wire
 from loadtest.city import QUERIES, STORES_PER_MERCHANT, city_stores
@@ -26,8 +24,7 @@ from rewards.core.credentials import encode_member_token
 
 async def seed(server: Server, count: int) -> None:
     """Stores (five per merchant) and one live offer per merchant, written directly."""
-    embedded = EmbeddedPostgres(Path(server.folder))
-    conn = await connect(embedded.dsn())
+    conn = await connect(server.dsn())
     tenant = server.tenant["tenant_id"]
     try:
         merchants = count // STORES_PER_MERCHANT
