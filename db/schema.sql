@@ -290,7 +290,7 @@ ALTER TABLE public.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENT
 -- Name: budget_claims; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.budget_claims (
+CREATE UNLOGGED TABLE public.budget_claims (
     tenant_id text NOT NULL,
     claim_id bigint NOT NULL,
     budget text NOT NULL,

@@ -74,10 +74,15 @@ def workers(server: Server) -> list[int]:
 
 
 def measured(
-    server: Server, seconds: float, run: Callable[[], Awaitable[Run]], folder: Path, label: str
+    server: Server,
+    seconds: float,
+    run: Callable[[], Awaitable[Run]],
+    folder: Path,
+    label: str,
+    per_request: int = 1,
 ) -> None:
     """Run the load with py-spy on every worker and fresh statement statistics; print
-    where each request's time went."""
+    where each request's time went (each award's, for batches of ``per_request``)."""
 
     async def query(name: str, *args: object) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(server.dsn())
@@ -115,7 +120,8 @@ def measured(
         spy.wait(timeout=60)
     statements = asyncio.run(query("profile_statements", 10))
     total_ms = asyncio.run(query("profile_total"))[0][0]
-    requests = result.sent - result.errors
+    requests = (result.sent - result.errors) * per_request
+    unit = "request" if per_request == 1 else "award"
     per = 1000 / max(requests, 1)
     places: Counter[str] = Counter()
     own: Counter[str] = Counter()
@@ -135,12 +141,12 @@ def measured(
     cpu_ms = samples / RATE * 1000
     print(f"\n### {label}\n")
     print(
-        f"{requests:,} requests in {result.elapsed:.1f} s ({requests / result.elapsed:,.0f}/s, "
+        f"{requests:,} {unit}s in {result.elapsed:.1f} s ({requests / result.elapsed:,.0f}/s, "
         f"{result.errors} errors). Workers: {samples:,} samples = {cpu_ms / 1000:.1f} CPU "
-        f"seconds, **{cpu_ms * per / 1000:.2f} ms of Python per request**. PostgreSQL: "
-        f"**{total_ms * per / 1000:.2f} ms of statement time per request**.\n"
+        f"seconds, **{cpu_ms * per / 1000:.2f} ms of Python per {unit}**. PostgreSQL: "
+        f"**{total_ms * per / 1000:.2f} ms of statement time per {unit}**.\n"
     )
-    print("| where the workers' CPU went | share | ms per request |")
+    print(f"| where the workers' CPU went | share | ms per {unit} |")
     print("|---|---:|---:|")
     for name, n in places.most_common():
         print(f"| {name} | {n / max(samples, 1):.0%} | {n / RATE * per:.3f} |")
@@ -148,7 +154,7 @@ def measured(
     print("|---|---:|")
     for name, n in own.most_common(8):
         print(f"| `{name}` | {n / max(samples, 1):.1%} |")
-    print("\n| statement | calls per request | ms per call | ms per request |")
+    print(f"\n| statement | calls per {unit} | ms per call | ms per {unit} |")
     print("|---|---:|---:|---:|")
     for s in statements:
         text = " ".join(s["query"].split())[:90].replace("|", "\\|")
@@ -203,6 +209,20 @@ def main() -> int:
                 ),
                 folder,
                 f"single hook, {args.connections} connections",
+            )
+            batches = [
+                msgspec.json.encode(
+                    {"transactions": [transaction(b * 1000 + n, rng, "pb") for n in range(1000)]}
+                )
+                for b in range(int(args.seconds * 5) + 5)
+            ]
+            measured(
+                server,
+                args.seconds,
+                lambda: drive(server, batches, "/v1/hooks/transactions/batch", 2, args.seconds),
+                folder,
+                "batch hook (1,000 a call), 2 connections",
+                per_request=1000,
             )
         finally:
             server.stop()

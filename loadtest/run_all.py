@@ -151,7 +151,8 @@ def targets(sections: list[dict[str, object]]) -> list[tuple[str, str, str, str]
 def tables(text: str) -> list[list[dict[str, str]]]:
     """The Markdown tables a script printed, as rows of header → cell."""
     found: list[list[dict[str, str]]] = []
-    lines = [line for line in text.splitlines() if line.startswith("|")]
+    # Any line that is not a table row ends the table before it.
+    lines = [line if line.startswith("|") else "" for line in text.splitlines()]
     block: list[str] = []
     for line in [*lines, ""]:
         if line:

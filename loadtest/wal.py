@@ -1,14 +1,15 @@
 """What one award writes: WAL bytes and rows, per award, for single and batch hooks.
 
-Run: .venv/bin/python -m loadtest.wal [--awards 2000] [--members 20000] [--connections 8]
+Run: .venv/bin/python -m loadtest.wal [--awards 2000] [--batch-size 500] [--connections 32]
 
 It starts `rewards serve` on an embedded PostgreSQL (or DATABASE_URL) with the program of
 the hook load (a capped fuel rule, a budgeted draw campaign on every swipe), brings it to a
-running state, then for each scenario reads `pg_current_wal_lsn()` and the tables' written
-rows (`pg_stat_user_tables`) before and after a number of purchases, and divides by the
-awards. A `CHECKPOINT` before each scenario and a warm-up of the same scenario make every
-measured scenario start equal: each page the load touches has had its full-page image once
-since the checkpoint, as it has on a server that has run for a while between checkpoints.
+running state, then for each scenario reads `pg_current_wal_lsn()` before and after a
+number of purchases and divides the WAL between by the awards; rows written are the heap
+records in it that insert, update or delete a row. A `CHECKPOINT` before each scenario and
+a warm-up of the same scenario make every measured scenario start equal: each page the load
+touches often has had its full-page image since the checkpoint, as on a server that has run
+for a while between checkpoints.
 `pg_walinspect` then says which relations (tables and their indexes) the bytes went to.
 
 The reference is the minimal award (two postings and a balance, `pgbench_award.sql`),
@@ -35,12 +36,9 @@ from loadtest.hook_load import Server, drive, transaction
 SQL = parse_queries((Path(__file__).parent / "wal.sql").read_text(), "wal.sql")
 
 
-async def _snapshot(conn: asyncpg.Connection) -> tuple[str, int]:
-    # Other backends report their table counters when idle, at most once a second.
-    await asyncio.sleep(1.5)
-    row = await conn.fetchrow(SQL["wal_snapshot"])
-    assert row is not None
-    return row["lsn"], row["rows"]
+async def _snapshot(conn: asyncpg.Connection) -> str:
+    lsn: str = await conn.fetchval(SQL["wal_snapshot"])
+    return lsn
 
 
 async def measure(
@@ -49,10 +47,11 @@ async def measure(
     """Run ``run()`` (which makes ``awards`` awards) between two snapshots."""
     conn = await asyncpg.connect(dsn)
     try:
-        start_lsn, start_rows = await _snapshot(conn)
+        start_lsn = await _snapshot(conn)
         await run()
-        end_lsn, end_rows = await _snapshot(conn)
+        end_lsn = await _snapshot(conn)
         total = await conn.fetchval(SQL["wal_between"], start_lsn, end_lsn)
+        rows = await conn.fetchval(SQL["wal_rows"], start_lsn, end_lsn)
         by_relation = await conn.fetch(SQL["wal_by_relation"], start_lsn, end_lsn, detail)
         by_kind = await conn.fetch(SQL["wal_by_record_type"], start_lsn, end_lsn, 8)
     finally:
@@ -61,7 +60,7 @@ async def measure(
         "scenario": label,
         "awards": awards,
         "wal_bytes_per_award": round(total / awards),
-        "rows_per_award": round((end_rows - start_rows) / awards, 2),
+        "rows_per_award": round(rows / awards, 2),
         "relations": [
             {
                 "relation": r["relation"],

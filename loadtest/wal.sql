@@ -4,11 +4,14 @@
 CREATE EXTENSION IF NOT EXISTS pg_walinspect;
 
 -- name: wal_snapshot
--- The WAL position and every row written so far (inserted, updated or deleted) in the
--- service's tables.
-SELECT pg_current_wal_lsn()::text AS lsn,
-       (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint
-        FROM pg_stat_user_tables) AS rows;
+SELECT pg_current_wal_lsn()::text AS lsn;
+
+-- name: wal_rows
+-- Rows written to the WAL between two positions: heap records that insert, update or
+-- delete one row (a table's own writes, not its indexes'; unlogged tables write none).
+SELECT count(*)
+FROM pg_get_wal_records_info($1::text::pg_lsn, $2::text::pg_lsn)
+WHERE resource_manager = 'Heap' AND record_type ~ '^(INSERT|UPDATE|HOT_UPDATE|DELETE)';
 
 -- name: wal_between
 SELECT pg_wal_lsn_diff($2::text::pg_lsn, $1::text::pg_lsn)::bigint;

@@ -290,7 +290,8 @@ async def redeem(
         created,
         cancel_until,
     )
-    await _announce(conn, tenant_id, member_id, "redemption.created", made)
+    if program.program.webhook_url is not None:  # else no event is kept: no round trip
+        await _announce(conn, tenant_id, member_id, "redemption.created", made)
     return made
 
 
