@@ -33,7 +33,10 @@ from db.queries import parse_queries
 from loadtest import wire
 from loadtest.hook_load import Server, drive, transaction
 
-SQL = parse_queries((Path(__file__).parent / "wal.sql").read_text(), "wal.sql")
+HERE = Path(__file__).parent
+SQL = parse_queries((HERE / "wal.sql").read_text(), "wal.sql")
+# The minimal award, as the baselines run it: two postings and one balance.
+BASELINE = parse_queries((HERE / "baseline.sql").read_text(), "baseline.sql")
 
 
 async def _snapshot(conn: asyncpg.Connection) -> str:
@@ -61,25 +64,21 @@ async def measure(
         "awards": awards,
         "wal_bytes_per_award": round(total / awards),
         "rows_per_award": round(rows / awards, 2),
-        "relations": [
-            {
-                "relation": r["relation"],
-                "bytes_per_award": round(r["bytes"] / awards),
-                "full_page_bytes_per_award": round(r["fpi_bytes"] / awards),
-                "records_per_award": round(r["records"] / awards, 2),
-            }
-            for r in by_relation
-        ],
-        "kinds": [
-            {
-                "kind": r["kind"],
-                "bytes_per_award": round(r["bytes"] / awards),
-                "full_page_bytes_per_award": round(r["fpi_bytes"] / awards),
-                "records_per_award": round(r["records"] / awards, 2),
-            }
-            for r in by_kind
-        ],
+        "relations": _per_award(by_relation, "relation", awards),
+        "kinds": _per_award(by_kind, "kind", awards),
     }
+
+
+def _per_award(rows: list[asyncpg.Record], name: str, awards: int) -> list[dict[str, Any]]:
+    return [
+        {
+            name: r[name],
+            "bytes_per_award": round(r["bytes"] / awards),
+            "full_page_bytes_per_award": round(r["fpi_bytes"] / awards),
+            "records_per_award": round(r["records"] / awards, 2),
+        }
+        for r in rows
+    ]
 
 
 def _print(row: dict[str, Any]) -> None:
@@ -88,32 +87,26 @@ def _print(row: dict[str, Any]) -> None:
         f"{row['awards']:,} awards: **{row['wal_bytes_per_award']:,} WAL bytes** and "
         f"**{row['rows_per_award']} rows written** per award\n"
     )
-    print("| relation | WAL bytes per award | of which full-page images | records per award |")
-    print("|---|---:|---:|---:|")
-    for r in row["relations"]:
-        print(
-            f"| {r['relation']} | {r['bytes_per_award']:,} | {r['full_page_bytes_per_award']:,} "
-            f"| {r['records_per_award']} |"
-        )
-    print(
-        "\n| kind of record | WAL bytes per award | of which full-page images | records per award |"
-    )
-    print("|---|---:|---:|---:|")
-    for r in row["kinds"]:
-        print(
-            f"| {r['kind']} | {r['bytes_per_award']:,} | {r['full_page_bytes_per_award']:,} "
-            f"| {r['records_per_award']} |"
-        )
+    for name, title in (("relations", "relation"), ("kinds", "kind of record")):
+        print(f"| {title} | WAL bytes per award | of which full-page images | records per award |")
+        print("|---|---:|---:|---:|")
+        for r in row[name]:
+            print(
+                f"| {r['relation' if name == 'relations' else 'kind']} | "
+                f"{r['bytes_per_award']:,} | {r['full_page_bytes_per_award']:,} "
+                f"| {r['records_per_award']} |"
+            )
+        print()
 
 
 async def _minimal(dsn: str, awards: int) -> None:
     """The minimal award: two postings and one balance per award, one transaction each."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(SQL["minimal_setup"])
+        await conn.execute(BASELINE["baseline_setup"])
         for n in range(awards):
             async with conn.transaction():
-                await conn.execute(SQL["minimal_award"], n % 5000, 100)
+                await conn.execute(BASELINE["baseline_award"], f"member:{n % 5000}", 100)
     finally:
         await conn.close()
 

@@ -38,27 +38,6 @@ GROUP BY 1
 ORDER BY 2 DESC
 LIMIT $3::int;
 
--- name: minimal_setup
-CREATE TABLE IF NOT EXISTS wal_postings (
-    posting_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    account_id text NOT NULL,
-    amount     bigint NOT NULL
-);
-CREATE TABLE IF NOT EXISTS wal_balances (
-    account_id text PRIMARY KEY,
-    balance    bigint NOT NULL
-);
-INSERT INTO wal_balances
-SELECT 'member:' || n, 0 FROM generate_series(0, 4999) AS n
-ON CONFLICT DO NOTHING;
-
--- name: minimal_award
-WITH legs AS (
-    INSERT INTO wal_postings (account_id, amount)
-    VALUES ('program', -$2::bigint), ('member:' || $1::int, $2::bigint)
-)
-UPDATE wal_balances SET balance = balance + $2::bigint WHERE account_id = 'member:' || $1::int;
-
 -- name: wal_by_record_type
 -- The same WAL by kind of record (insert, update, full-page image for hint bits, …).
 SELECT s."resource_manager/record_type" AS kind, s.count AS records,

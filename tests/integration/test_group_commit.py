@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import asyncpg
-from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
@@ -101,20 +100,24 @@ async def test_concurrent_copies_of_one_hook_get_one_answer_and_one_award(
     await check_ledger(conn)
 
 
-async def _app_client(database: str, **settings: Any) -> tuple[Litestar, AppClient]:
-    app = create_app(Settings(database_url=database, access_log=False, **settings))
-    return app, AppClient(app)
+def _client(database: str, **settings: Any) -> AppClient:
+    """A client of an app of its own, with these settings."""
+    return AppClient(create_app(Settings(database_url=database, access_log=False, **settings)))
+
+
+async def _tenant_of(client: AppClient, conn: asyncpg.Connection) -> Tenant:
+    async with conn.transaction():
+        created = await create_tenant(conn, "Bank A")
+    tenant = Tenant(client, created)
+    await setup(tenant)
+    return tenant
 
 
 async def test_a_lone_hook_waits_no_window(database: str, conn: asyncpg.Connection) -> None:
     # A window of a second: hooks one after another, on a worker with nothing else to
     # write, must not wait for it.
-    _, client = await _app_client(database, hook_gather_window_ms=1000)
-    async with client:
-        async with conn.transaction():
-            created = await create_tenant(conn, "Bank A")
-        tenant = Tenant(client, created)
-        await setup(tenant)
+    async with _client(database, hook_gather_window_ms=1000) as client:
+        tenant = await _tenant_of(client, conn)
         started = time.monotonic()
         for n in range(5):
             response = await tenant.hook(purchase(f"t{n}"))
@@ -131,12 +134,8 @@ async def test_a_lone_hook_waits_no_window(database: str, conn: asyncpg.Connecti
 async def test_gathering_off_writes_each_hook_alone(
     database: str, conn: asyncpg.Connection
 ) -> None:
-    _, client = await _app_client(database, hook_gather_max=1)
-    async with client:
-        async with conn.transaction():
-            created = await create_tenant(conn, "Bank A")
-        tenant = Tenant(client, created)
-        await setup(tenant)
+    async with _client(database, hook_gather_max=1) as client:
+        tenant = await _tenant_of(client, conn)
         batches, hooks = await gathered(client)
         responses = await asyncio.gather(*(tenant.hook(purchase(f"t{n}")) for n in range(30)))
         assert {r.status_code for r in responses} == {200}
