@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         description="Group commit: most single hooks written in one transaction (1: off).",
     )
     hook_gather_parallel: int = Field(
-        default=4,
+        default=1,
         ge=1,
         le=64,
         description="Group commit: most batches of one tenant a worker writes at a time.",

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class Settings:
     window: float = 0.002  # seconds a hook may wait for others while batches are written
     max_items: int = 64  # most hooks in one batch; 1 turns gathering off
-    parallel: int = 4  # most batches of one tenant written at a time by one worker
+    parallel: int = 1  # most batches of one tenant written at a time by one worker
 
 
 @dataclass
