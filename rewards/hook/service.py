@@ -62,7 +62,8 @@ async def process(conn: Conn, tenant_id: str, tx: CardTransaction) -> bytes:
 
 
 class _Replan(Exception):
-    """A referral was attached after the batch chose which members to lock: plan again."""
+    """Plan again: a referral was attached after the batch chose which members to lock, or
+    a concurrent delivery recorded one of its transactions first."""
 
 
 class BudgetContention(Conflict):
@@ -145,10 +146,8 @@ async def _attempt(
                 recorded.append(_record(txs[n], hashes[n], encoded))
                 fresh.append((n, answer))
         # 4. Write it all, the transactions with their answers; the budget reservations are
-        #    added at COMMIT. An id that a concurrent delivery recorded in the meantime makes
-        #    the attempt start again, and answer it as a repeat.
-        if await _write(conn, tenant_id, plan, recorded, program, now) != len(recorded):
-            raise _Replan
+        #    added at COMMIT.
+        await _write(conn, tenant_id, plan, recorded, program, now)
 
     # Later copies of an id within the batch answer like repeat deliveries.
     for n, tx in enumerate(txs):
@@ -257,10 +256,14 @@ async def _write(
     recorded: list[ledger.Recorded],
     program: CompiledProgram,
     now: datetime,
-) -> int:
+) -> None:
     """Write exactly what the plan says: the ledger and all that goes with it in one
-    statement, then the tiers the spend moved and the offers' member standings. How many
-    of ``recorded`` were recorded."""
+    statement, then the tiers the spend moved and the offers' member standings.
+
+    Raises:
+        _Replan: a concurrent delivery recorded one of these transactions first; the
+            attempt starts again, and answers it as a repeat.
+    """
     # A purchase refunded later in the same batch is recorded with what the refunds took.
     refunded = {o.transaction_id: o for o in plan.originals}
     recorded = [
@@ -298,6 +301,8 @@ async def _write(
             recorded=recorded,
         ),
     )
+    if count != len(recorded):
+        raise _Replan
     # Tiers follow the spend this batch added (a purchase counts from the next one on).
     tiers = [(t.name, t.min_spend_minor_12m) for t in program.program.tiers]
     if tiers and plan.spend:
@@ -307,7 +312,6 @@ async def _write(
     await referrals.settle(conn, tenant_id, plan.referrals)
     await hook_db.save_day_points(conn, tenant_id, plan.day_points)
     await abuse.record(conn, tenant_id, plan.risk)
-    return count
 
 
 #: The fields of a transaction that have columns of their own; its body keeps the rest.

@@ -142,3 +142,24 @@ async def test_gathering_off_writes_each_hook_alone(
         after_batches, after_hooks = await gathered(client)
         assert after_batches - batches == after_hooks - hooks == 30
     await check_ledger(conn)
+
+
+async def test_concurrent_batches_with_the_same_transactions_award_each_once(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    # Batch calls are not gathered: each is a transaction of its own, so copies of one id
+    # meet at the write, where the first to commit records it and the others start over.
+    await setup(tenant)
+    txs = [purchase(f"t{n}", f"m-{n}") for n in range(10)]
+    calls = [txs[k:] + txs[:k] for k in range(0, 10, 2)]
+    responses = await asyncio.gather(*(tenant.hook_batch(c) for c in calls))
+    assert {r.status_code for r in responses} == {200}
+    answers: dict[str, set[str]] = {}
+    for r in responses:
+        for item in r.json()["results"]:
+            answers.setdefault(item["transaction_id"], set()).add(str(item))
+    assert sorted(answers) == sorted(f"t{n}" for n in range(10))
+    assert all(len(copies) == 1 for copies in answers.values())
+    assert await conn.fetchval("SELECT count(*) FROM transactions") == 10
+    assert await conn.fetchval("SELECT count(*) FROM transfers") == 10
+    await check_ledger(conn)
