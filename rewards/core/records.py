@@ -63,7 +63,7 @@ class StoredTransaction(msgspec.Struct, frozen=True):
 
     transaction_id: str
     body_hash: bytes
-    answer: bytes | None  # the JSON sent; None while the batch that took the id runs
+    answer: bytes  # the JSON sent
 
 
 class AuditEntry(msgspec.Struct, frozen=True):

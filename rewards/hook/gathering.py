@@ -22,7 +22,7 @@ import asyncpg
 from db.pool import CONNECTION_LOST, acquire
 from rewards import metrics
 from rewards.core.errors import RewardsError
-from rewards.hook.service import CardTransaction, process_batch
+from rewards.hook.service import CardTransaction, process, process_batch
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,9 @@ class Gatherer:
             RewardsError: the transaction cannot be processed (nothing of it is written).
         """
         if self._settings.max_items <= 1:
-            async with acquire(self._pool) as conn:
-                (result,) = await process_batch(conn, tenant_id, [tx])
             metrics.HOOK_GATHERED.observe(1)
-            if isinstance(result, RewardsError):
-                raise result
-            return result
+            async with acquire(self._pool) as conn:
+                return await process(conn, tenant_id, tx)
         state = self._tenants.setdefault(tenant_id, _Tenant())
         waiting = _Waiting(tx, asyncio.get_running_loop().create_future())
         state.waiting.append(waiting)
@@ -119,14 +116,15 @@ class Gatherer:
         except CONNECTION_LOST as exc:
             _fail(batch, exc)
             return
-        except RewardsError as exc:  # the batch as a whole was refused (budget contention)
-            _fail(batch, exc)
-            return
-        except Exception as exc:
+        except Exception as exc:  # budget contention, or anything unexpected
             if len(batch) == 1:
                 _fail(batch, exc)
                 return
-            log.warning("a gathered batch of %d hooks failed; each is tried alone", len(batch))
+            log.warning(
+                "a gathered batch of %d hooks failed (%s); each is tried alone",
+                len(batch),
+                type(exc).__name__,
+            )
             for one in batch:
                 await self._answer(tenant_id, [one])
             return

@@ -29,7 +29,7 @@ WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 -- its offer redemptions — what a refund claws back in proportion — and the referral bonuses
 -- it paid (clawed back by a full refund).
 SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refunded_minor,
-       t.reversed, t.occurred_at, t.answer IS NOT NULL OR t.response IS NOT NULL AS answered,
+       t.reversed, t.occurred_at,
        (SELECT x.detail FROM transfers x
         WHERE x.tenant_id = t.tenant_id AND x.transaction_id = t.transaction_id
           AND x.kind = 'earn') AS earned,

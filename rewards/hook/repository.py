@@ -41,14 +41,13 @@ async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredT
     }
 
 
-def _answer_bytes(row: Any) -> bytes | None:
+def _answer_bytes(row: Any) -> bytes:
     """The answer as sent. Transactions recorded before answers were kept as bytes
-    (migration 0012) have it as JSON, encoded again the way the hook encodes answers."""
+    (migration 0012) have it as JSON, encoded again the way the hook encodes answers. (A
+    transaction has always been recorded with its answer in one database transaction.)"""
     if row["answer"] is not None:
         return bytes(row["answer"])
-    if row["response"] is not None:
-        return _encode(msgspec.convert(row["response"], Answer))
-    return None
+    return _encode(msgspec.convert(row["response"], Answer))
 
 
 async def lock_originals(
@@ -75,7 +74,6 @@ async def lock_originals(
             _award(row),
         )
         for row in rows
-        if row["answered"]  # else a concurrent batch took the id and has not answered yet
     }
 
 
@@ -140,7 +138,6 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
     row = await conn.fetchrow(sql("transaction_detail"), tenant_id, transaction_id)
     if row is None:
         return None
-    answer = _answer_bytes(row)
     return TransactionRecord(
         row["transaction_id"],
         row["kind"],
@@ -150,7 +147,7 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
         row["currency"],
         row["occurred_at"],
         _body(row),
-        msgspec.json.decode(answer) if answer is not None else {},
+        msgspec.json.decode(_answer_bytes(row)),
         row["created_at"],
     )
 

@@ -125,12 +125,7 @@ async def _attempt(
     stored = await hook_db.known(conn, tenant_id, sorted(first))
     for tx_id, prior in stored.items():
         n = first[tx_id]
-        if prior.answer is None:  # an unfinished row from before answers were recorded once
-            results[n] = IdempotencyConflict(f"transaction {tx_id} is being processed; retry")
-        elif prior.body_hash != hashes[n]:
-            results[n] = _conflict(tx_id)
-        else:
-            results[n] = prior.answer
+        results[n] = _conflict(tx_id) if prior.body_hash != hashes[n] else prior.answer
     work = [n for n in sorted(first.values()) if txs[n].id not in stored]
     fresh: list[tuple[int, Answer]] = []
 
