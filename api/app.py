@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 from litestar import Litestar, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import HttpMethod
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -41,6 +42,9 @@ from api.openapi import document_problems, wire_schemas
 from api.problems import EXCEPTION_HANDLERS
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
+from api.web.console import ConsoleController
+from api.web.pages import STATIC_DIR, STATIC_PATH
+from api.web.portal import PortalController
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
@@ -73,6 +77,18 @@ def _docs_assets() -> Router:
         include_in_schema=False,
         send_as_attachment=False,
         name="docs-assets",
+    )
+
+
+def _web_assets() -> Router:
+    """The portal's and the console's stylesheet."""
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC_DIR],
+        include_in_schema=False,
+        send_as_attachment=False,
+        name="web-assets",
+        cache_control=CacheControlHeader(max_age=3600),
     )
 
 
@@ -243,6 +259,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             _docs_assets(),
+            _web_assets(),
+            PortalController,
+            ConsoleController,
             OpsController,
             PrometheusController,
             AdminController,

@@ -109,3 +109,13 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     access_log: bool = Field(default=True, description="One JSON log line per request.")
+    web_session_minutes: float = Field(
+        default=480,
+        gt=0,
+        description="How long a portal or console sign-in lasts (signing out ends it sooner).",
+    )
+    web_secure_cookies: bool = Field(
+        default=False,
+        description="Mark the portal's and console's cookies Secure even when the request "
+        "came over http (behind a proxy that ends TLS without X-Forwarded-Proto).",
+    )

@@ -320,7 +320,7 @@ class AdminController(Controller):
         state: State,
     ) -> ProgramReplaced:
         program = msgspec.convert(msgspec.to_builtins(data), Program)
-        await _check_webhook(program.webhook_url, state)
+        await check_webhook(program.webhook_url, state)
         # Which settings the body named (it decoded as an object, so this cannot fail).
         given = set(msgspec.json.decode(await request.body(), type=dict[str, Any]))
         reset = await programs.replace_program(conn, caller.tenant_id, caller.actor, program, given)
@@ -337,7 +337,7 @@ class AdminController(Controller):
         state: State,
     ) -> ProgramIn:
         if isinstance(data.webhook_url, str):
-            await _check_webhook(data.webhook_url, state)
+            await check_webhook(data.webhook_url, state)
         program = await programs.patch_program(
             conn, caller.tenant_id, caller.actor, msgspec.to_builtins(data)
         )
@@ -600,7 +600,7 @@ class AdminController(Controller):
         )
 
 
-async def _check_webhook(url: str | None, state: State) -> None:
+async def check_webhook(url: str | None, state: State) -> None:
     """A webhook_url must be https and resolve to public addresses only (unless the server
     allows private ones, REWARDS_WEBHOOK_ALLOW_PRIVATE=1)."""
     if url is None:

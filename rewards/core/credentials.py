@@ -72,6 +72,26 @@ def hash_api_key(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
+# --- web sessions (merchant portal, operator console) -------------------------------------
+
+SESSION_PREFIX = "rws"
+
+
+def new_session_token(tenant_id: str) -> str:
+    """A session token for a browser that signed in; it names its tenant, like an API key,
+    so that it is looked up by (tenant, hash). Only its hash is stored."""
+    return new_api_key(SESSION_PREFIX, tenant_id)
+
+
+def session_tenant(token: str) -> str | None:
+    """The tenant a session token names, or None when it has not a session token's shape."""
+    prefix, _, rest = token.partition(".")
+    tenant_id, _, secret = rest.rpartition(".")
+    if prefix != SESSION_PREFIX or len(secret) < 32 or not is_id(tenant_id):
+        return None
+    return tenant_id
+
+
 # --- member tokens (JWT, HS256 only) -------------------------------------------------------
 
 

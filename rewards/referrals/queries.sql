@@ -92,3 +92,11 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bi
      AS u(referee_id, status, reason, transaction_id, referee_points, referrer_points)
 WHERE r.tenant_id = $1::text AND r.referee_id = u.referee_id
   AND r.referee_id = ANY ($2::text[]);
+
+-- name: referral_figures
+-- The program's referrals by state, with the points each state paid (the console's figures).
+SELECT status, count(*) AS referrals, coalesce(sum(referee_points + referrer_points), 0) AS points
+FROM referrals
+WHERE tenant_id = $1::text
+GROUP BY status
+ORDER BY status;

@@ -144,3 +144,16 @@ async def settle(conn: Conn, tenant_id: str, writes: Sequence[ReferralWrite]) ->
         [w.referee_points for w in writes],
         [w.referrer_points for w in writes],
     )
+
+
+class ReferralFigure(msgspec.Struct, frozen=True):
+    """How many referrals are in one state, and the points they paid."""
+
+    status: str
+    referrals: int
+    points: int
+
+
+async def figures(conn: Conn, tenant_id: str) -> list[ReferralFigure]:
+    rows = await conn.fetch(sql("referral_figures"), tenant_id)
+    return [ReferralFigure(r["status"], r["referrals"], r["points"]) for r in rows]

@@ -25,7 +25,7 @@ from rewards.program.service import compiled_for
 from rewards.referrals import repository as referral_db
 from rewards.referrals.repository import Referee, Referral
 
-__all__ = ["Attached", "Referee", "Referral", "ReferralView", "attach", "code_for", "view"]
+__all__ = ["Attached", "Referee", "Referral", "ReferralView", "attach", "code_for", "figures", "view"]
 
 #: Write what a hook batch settled (rewarded, refused, clawed back).
 settle = referral_db.settle
@@ -127,3 +127,7 @@ async def book(
         return None
     rewarded = await referral_db.rewarded_counts(conn, tenant_id, referrers) if referrers else {}
     return ReferralBook(pending, rewarded)
+
+
+#: The program's referrals by state, with the points each state paid.
+figures = referral_db.figures

@@ -89,6 +89,7 @@ async def revoke_key(
     key, key_hash = revoked
     if role == "admin" and await tenant_db.count_live_admin_keys(conn, tenant_id) == 0:
         raise LastAdminKey(f"{key_id} is the last admin key of the tenant: issue another one first")
+    await tenant_db.close_sessions_of_key(conn, tenant_id, key_hash)
     await audit.record(
         conn,
         tenant_id,

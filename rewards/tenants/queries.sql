@@ -68,3 +68,35 @@ SELECT tenant_id FROM tenants WHERE tenant_id = $1::text FOR UPDATE;
 UPDATE api_keys SET revoked_at = now()
 WHERE tenant_id = $1::text AND label = ANY($2::text[]) AND revoked_at IS NULL
 RETURNING key_id;
+
+-- name: web_session_open
+-- A session for a live key of the role asked for; the key's expired sessions go at once.
+WITH key AS (
+    SELECT tenant_id, key_hash, role, merchant_id FROM api_keys
+    WHERE tenant_id = $1::text AND key_hash = $2::bytea AND revoked_at IS NULL
+      AND role = $6::text
+), gone AS (
+    DELETE FROM web_sessions s USING key k
+    WHERE s.tenant_id = k.tenant_id AND s.key_hash = k.key_hash AND s.expires_at < now()
+), opened AS (
+    INSERT INTO web_sessions (tenant_id, session_hash, key_hash, csrf_token, expires_at)
+    SELECT tenant_id, $3::bytea, key_hash, $4::text, now() + make_interval(secs => $5::float8)
+    FROM key
+    RETURNING tenant_id
+)
+SELECT k.tenant_id, k.role, k.merchant_id FROM key k JOIN opened o USING (tenant_id);
+
+-- name: web_session_find
+-- The session's holder while the session is unexpired and its key unrevoked.
+SELECT k.tenant_id, k.role, k.merchant_id, s.csrf_token
+FROM web_sessions s
+JOIN api_keys k ON k.tenant_id = s.tenant_id AND k.key_hash = s.key_hash
+WHERE s.tenant_id = $1::text AND s.session_hash = $2::bytea
+  AND s.expires_at > now() AND k.revoked_at IS NULL;
+
+-- name: web_session_close
+DELETE FROM web_sessions WHERE tenant_id = $1::text AND session_hash = $2::bytea;
+
+-- name: web_sessions_close_revoked
+-- A revoked key's sessions, deleted with it (the look-up refuses them already).
+DELETE FROM web_sessions WHERE tenant_id = $1::text AND key_hash = $2::bytea;

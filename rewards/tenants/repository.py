@@ -91,3 +91,48 @@ async def lookup_api_key(
     conn: Conn | asyncpg.Pool, tenant_id: str, key_hash: bytes
 ) -> ApiKeyRecord | None:
     return one(await conn.fetchrow(sql("api_key_lookup"), tenant_id, key_hash), ApiKeyRecord)
+
+
+class SessionHolder(msgspec.Struct, frozen=True):
+    """Who a web session belongs to, and the token its forms must carry."""
+
+    tenant_id: str
+    role: Role
+    merchant_id: str | None
+    csrf_token: str
+
+
+async def open_session(
+    conn: Conn | asyncpg.Pool,
+    tenant_id: str,
+    key_hash: bytes,
+    session_hash: bytes,
+    csrf_token: str,
+    lifetime_seconds: float,
+    role: Role,
+) -> ApiKeyRecord | None:
+    """Open a session for a live key of ``role``; None when there is no such key."""
+    row = await conn.fetchrow(
+        sql("web_session_open"),
+        tenant_id,
+        key_hash,
+        session_hash,
+        csrf_token,
+        lifetime_seconds,
+        role,
+    )
+    return one(row, ApiKeyRecord)
+
+
+async def find_session(
+    conn: Conn | asyncpg.Pool, tenant_id: str, session_hash: bytes
+) -> SessionHolder | None:
+    return one(await conn.fetchrow(sql("web_session_find"), tenant_id, session_hash), SessionHolder)
+
+
+async def close_session(conn: Conn | asyncpg.Pool, tenant_id: str, session_hash: bytes) -> None:
+    await conn.execute(sql("web_session_close"), tenant_id, session_hash)
+
+
+async def close_sessions_of_key(conn: Conn, tenant_id: str, key_hash: bytes) -> None:
+    await conn.execute(sql("web_sessions_close_revoked"), tenant_id, key_hash)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -17,6 +17,7 @@ from rewards.core.credentials import encode_member_token, hook_signature
 from rewards.tenants.service import NewTenant, create_tenant
 from tests.dates import PURCHASE_AT, iso
 from tests.integration.http import AppClient
+from tests.integration.web import WebUser
 
 
 class Tenant:
@@ -119,3 +120,23 @@ def purchase(tx_id: str = "txn-1", member_id: str = "m-1", **fields: Any) -> dic
 async def count_rows(conn: asyncpg.Connection, table: str) -> int:
     value: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
     return value
+
+
+@pytest.fixture
+async def web(app: Litestar, client: AppClient) -> AsyncIterator[Callable[..., Awaitable[WebUser]]]:
+    """``await web("portal", key)``: a browser of the portal or the console with its own
+    cookies, signed in with ``key`` (None: not signed in). It shares the app (and its
+    lifespan) with ``client``."""
+    users: list[WebUser] = []
+
+    async def make(area: str, key: str | None, base_url: str = "http://rewards.local") -> WebUser:
+        user = WebUser(app, area, base_url)
+        users.append(user)
+        if key is not None:
+            signed = await user.sign_in(key)
+            assert signed.status_code == 303, signed.text
+        return user
+
+    yield make
+    for user in users:
+        await user.close()

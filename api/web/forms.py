@@ -1,0 +1,203 @@
+"""Forms to the API's input types, with the API's validation and messages in plain words.
+
+A form's fields are named by the path of the API field they fill (``reward.value``), so
+that an error the API would report for that path is shown next to that field. Money is
+typed in major units (``200.50``) and sent to the API in minor units.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from api.request import validation_error
+from rewards.core.errors import ValidationFailed
+
+T = TypeVar("T")
+
+#: field path -> message, as shown next to each field.
+Errors = dict[str, str]
+
+
+class FormErrors(Exception):
+    """Fields the form could not turn into the API's input (before the API's own checks)."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+_IN_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Expected `str` of length >= 1$"), "Enter a value."),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), "Use at most {0} characters."),
+    (re.compile(r"^Expected `(?:int|float)` >= (\S+?)(?:\.0)?$"), "Enter a number of at least {0}."),
+    (re.compile(r"^Expected `(?:int|float)` <= (\S+?)(?:\.0)?$"), "Enter a number of at most {0}."),
+    (re.compile(r"^Expected `array` of length <= (\d+)$"), "Choose at most {0}."),
+    (re.compile(r"^Expected `array` of length >= 1$"), "Choose at least one."),
+    (
+        re.compile(r"^Expected `str` matching regex '\^\[A-Za-z0-9\._:-\]\{1,64\}.*$"),
+        "Use 1 to 64 letters, digits or . _ : - (no spaces).",
+    ),
+    (re.compile(r"^Expected `str` matching regex '\^https\?://.*$"), "Enter an http(s) address."),
+    (re.compile(r"^Object missing required field `(.+)`$"), "Enter a value."),
+    (re.compile(r"^Invalid enum value '(.*)'$"), "Choose one of the listed values."),
+    (re.compile(r"^Expected `(?:int|float)`, got `str`$"), "Enter a number."),
+)
+
+
+def in_words(message: str) -> str:
+    """The API's message, said the way a merchant would understand it (or as it is)."""
+    for pattern, words in _IN_WORDS:
+        found = pattern.match(message.strip())
+        if found:
+            return words.format(*found.groups())
+    return message[:1].upper() + message[1:] if message else "Not valid."
+
+
+def api_errors(exc: ValidationFailed, fields: Iterable[str] = ()) -> Errors:
+    """The API's field errors as the form shows them: an error inside a field that the form
+    edits as a whole (``tiers[1].name`` in a ``tiers`` box) is shown next to that field."""
+    found: Errors = {}
+    whole = sorted(fields, key=len, reverse=True)
+    for field, message in exc.errors or [("form", str(exc))]:
+        name = re.sub(r"\[\d+\]$", "", field.removeprefix("$").lstrip(".")) or "form"
+        for candidate in whole:
+            if name == candidate or name.startswith((f"{candidate}.", f"{candidate}[")):
+                if name != candidate:
+                    message = f"{name.removeprefix(candidate).lstrip('.')}: {in_words(message)}"
+                name = candidate
+                break
+        found.setdefault(name, in_words(message))
+    return found
+
+
+def convert(data: dict[str, Any], kind: type[T]) -> T:
+    """``data`` as the API's input type, checked as the API checks a JSON body."""
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+# --- reading fields -------------------------------------------------------------------------
+
+
+class Reader:
+    """Reads a submitted form field by field, collecting what cannot be read."""
+
+    def __init__(self, form: Mapping[str, Any], getall: Any) -> None:
+        self._form = form
+        self._getall = getall
+        self.errors: Errors = {}
+
+    def text(self, name: str) -> str:
+        value = self._form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def optional_text(self, name: str) -> str | None:
+        return self.text(name) or None
+
+    def many(self, name: str) -> list[str]:
+        return [v for v in self._getall(name) if isinstance(v, str) and v]
+
+    def words(self, name: str) -> list[str] | None:
+        """A comma-separated list (``car-owner, platinum``); None when empty."""
+        items = [w.strip() for w in self.text(name).split(",") if w.strip()]
+        return items or None
+
+    def integer(self, name: str) -> int | None:
+        raw = self.text(name).replace(",", "")
+        if not raw:
+            return None
+        if not re.fullmatch(r"-?\d{1,15}", raw):
+            self.errors[name] = "Enter a whole number, like 4."
+            return None
+        return int(raw)
+
+    def number(self, name: str) -> float | None:
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if value != value or value in (float("inf"), float("-inf")):
+            self.errors[name] = "Enter a number, like 22.5431."
+            return None
+        return value
+
+    def money(self, name: str, exponent: int) -> int | None:
+        """An amount in major units (``200.50``) as minor units (20050)."""
+        raw = self.text(name).replace(",", "")
+        if not raw:
+            return None
+        decimals = rf"(\.\d{{1,{exponent}}})?" if exponent else ""
+        if not re.fullmatch(rf"-?\d{{1,13}}{decimals}", raw):
+            example = "200" if exponent == 0 else "200 or 200.50"
+            self.errors[name] = f"Enter an amount like {example}."
+            return None
+        try:
+            return int(Decimal(raw).scaleb(exponent))
+        except InvalidOperation:
+            self.errors[name] = "Enter an amount."
+            return None
+
+    def decimal_text(self, name: str) -> str | None:
+        """A decimal typed as text (a percentage, a multiplier), sent as the API's string."""
+        raw = self.text(name)
+        if raw and not re.fullmatch(r"\d{1,9}(\.\d{1,6})?", raw):
+            self.errors[name] = "Enter a number, like 12 or 1.5."
+            return None
+        return raw or None
+
+    def local_time(self, name: str, zone: ZoneInfo) -> datetime | None:
+        """A ``datetime-local`` field, read in the program's time zone."""
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            self.errors[name] = "Enter a date and time, like 2027-01-31 18:00."
+            return None
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+    def json(self, name: str) -> Any:
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            self.errors[name] = f"Enter valid JSON ({exc.msg}, line {exc.lineno})."
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+def major(minor: int | None, exponent: int) -> str:
+    """Minor units as the amount a form shows (20050 -> ``200.50``)."""
+    if minor is None:
+        return ""
+    if exponent == 0:
+        return str(minor)
+    text = f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
+    return text
+
+
+def local_input(moment: datetime | str | None, zone: ZoneInfo) -> str:
+    """A stored time as a ``datetime-local`` field's value in the program's time zone."""
+    if moment is None:
+        return ""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")

@@ -1,0 +1,280 @@
+"""What the portal and the console share: templates, sessions, CSRF, headers and errors."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+import msgspec
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ExceptionHandlersMap
+
+from rewards.core.errors import RewardsError
+from rewards.tenants import sessions
+from rewards.tenants.sessions import SessionHolder
+
+_log = logging.getLogger("rewards.web")
+
+STATIC_PATH = "/web/static"
+STATIC_DIR = Path(__file__).parent / "static"
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: Pages load only this process's own stylesheet; no script, no frame, no other host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+HTML = "text/html; charset=utf-8"
+PAGE_SIZE = 25
+
+#: The cookie that carries the sign-in form's token before there is a session.
+SIGN_IN_COOKIE = "rewards_sign_in"
+
+
+class Area(msgspec.Struct, frozen=True):
+    """The portal or the console: its path, who may sign in, its cookie and its menu."""
+
+    name: str
+    title: str
+    role: str
+    key_name: str
+    nav: tuple[tuple[str, str], ...]
+
+    @property
+    def root(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def cookie(self) -> str:
+        return f"rewards_{self.name}"
+
+
+PORTAL = Area(
+    "portal",
+    "Merchant portal",
+    "merchant",
+    "merchant API key",
+    (("Offers", "/portal/offers"), ("Stores", "/portal/stores")),
+)
+CONSOLE = Area(
+    "console",
+    "Operator console",
+    "admin",
+    "admin API key",
+    (
+        ("Overview", "/console/overview"),
+        ("Review", "/console/review"),
+        ("Program", "/console/program"),
+        ("Liability", "/console/liability"),
+        ("Audit log", "/console/audit"),
+        ("Risk events", "/console/risk"),
+    ),
+)
+
+
+class SignInNeeded(Exception):
+    """The request has no live session of this area: the browser is sent to sign in."""
+
+
+class FormRefused(RewardsError):
+    """A form that did not come from one of this session's pages (CSRF)."""
+
+    status = 403
+    type = "form_refused"
+    title = "This form has expired"
+
+
+def area_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Area:
+    area: Area = connection.route_handler.opt["area"]
+    return area
+
+
+def holder_of(request: Request[Any, Any, Any]) -> SessionHolder:
+    holder: SessionHolder = request.state.web
+    return holder
+
+
+def secure_cookies(request: Request[Any, Any, Any]) -> bool:
+    """Cookies are ``Secure`` when the page was served over https (or the server says so)."""
+    forced: bool = request.app.state.settings.web_secure_cookies
+    return forced or request.url.scheme == "https"
+
+
+def cookie(request: Request[Any, Any, Any], name: str, value: str, **extra: Any) -> Cookie:
+    """An HttpOnly, SameSite=Strict cookie for this area's paths only."""
+    return Cookie(
+        key=name,
+        value=value,
+        path=area_of(request).root,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        **extra,
+    )
+
+
+# --- guards and checks ----------------------------------------------------------------------
+
+
+async def session_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A live session of this area's role, unless the page is public (sign in)."""
+    if connection.route_handler.opt.get("public"):
+        return
+    area = area_of(connection)
+    token = connection.cookies.get(area.cookie)
+    holder = await sessions.find(connection.app.state.pool, token) if token else None
+    if holder is None or holder.role != area.role:
+        raise SignInNeeded
+    connection.state.web = holder
+
+
+async def check_form(request: Request[Any, Any, Any]) -> None:
+    """Every POST must come from a page of this site, carrying the session's form token
+    (or, to sign in, the token of the sign-in cookie)."""
+    if request.method != "POST":
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise FormRefused("the form was sent from another site")
+    form = await request.form()
+    sent = form.get("csrf_token")
+    holder: SessionHolder | None = getattr(request.state, "web", None)
+    expected = holder.csrf_token if holder else request.cookies.get(SIGN_IN_COOKIE)
+    if (
+        not isinstance(sent, str)
+        or not expected
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise FormRefused("the form was not sent from this session's page: open it again")
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Response[str]:
+    """A page of this area, with the site's security headers."""
+    area = area_of(request)
+    holder: SessionHolder | None = getattr(request.state, "web", None)
+    body = _templates.get_template(template).render(
+        area=area,
+        holder=holder,
+        path=request.url.path,
+        notice=context.pop("notice", None),
+        **context,
+    )
+    return Response(body, status_code=status, media_type=HTML, headers=HEADERS, cookies=cookies)
+
+
+def redirect(to: str, *, cookies: list[Cookie] | None = None, **query: str | None) -> Response[str]:
+    """303 See Other, so that a browser that posted a form fetches the next page."""
+    given = {k: v for k, v in query.items() if v is not None}
+    location = f"{to}?{urlencode(given)}" if given else to
+    return Response(
+        "",
+        status_code=303,
+        media_type=HTML,
+        headers=HEADERS | {"Location": location},
+        cookies=cookies,
+    )
+
+
+def page_link(request: Request[Any, Any, Any], cursor: str | None) -> str | None:
+    """The link to the next page of a list, keeping the other query parameters."""
+    if cursor is None:
+        return None
+    query = {k: v for k, v in request.query_params.items() if k != "cursor"}
+    return f"{request.url.path}?{urlencode(query | {'cursor': cursor})}"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+_WORDS = {
+    400: "The address of this page is not valid.",
+    401: "Please sign in again.",
+    403: "You may not do this.",
+    404: "This page does not exist, or it belongs to someone else.",
+    405: "This page cannot be used that way.",
+    409: "This cannot be done now.",
+    413: "What you sent is too large.",
+    422: "Some of what you entered is not valid.",
+    429: "Too many requests: please wait a moment and try again.",
+}
+
+
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str, title: str | None = None
+) -> Response[str]:
+    return render(
+        request,
+        "error.html",
+        status=status,
+        title=title or _WORDS.get(status, "Something went wrong."),
+        detail=detail,
+        status_code=status,
+    )
+
+
+def _on_sign_in_needed(request: Request[Any, Any, Any], _: Exception) -> Response[str]:
+    area = area_of(request)
+    expired = [cookie(request, area.cookie, "", max_age=0)] if area.cookie in request.cookies else []
+    return redirect(f"{area.root}/sign-in", cookies=expired)
+
+
+def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    assert isinstance(exc, RewardsError)
+    title = exc.title if isinstance(exc, FormRefused) else None
+    return error_page(request, exc.status, str(exc), title)
+
+
+def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    assert isinstance(exc, HTTPException)
+    if isinstance(exc, ValidationException):
+        return error_page(request, 400, "a value in the page's address is not valid")
+    return error_page(request, exc.status_code, "")
+
+
+def _on_unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    _log.error("a web page failed", exc_info=exc)
+    return error_page(request, 500, "The error was logged. Please try again later.")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    SignInNeeded: _on_sign_in_needed,
+    RewardsError: _on_rewards_error,
+    HTTPException: _on_http,
+    Exception: _on_unhandled,
+}

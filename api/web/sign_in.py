@@ -1,0 +1,93 @@
+"""Signing in and out: an API key typed once is exchanged for a session cookie.
+
+The key travels only in the body of a POST and is never stored in the page, the URL or
+the browser; the session token is an ``HttpOnly``, ``SameSite=Strict`` cookie for this
+area's paths (``Secure`` over https).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+
+from api.web.pages import (
+    EXCEPTION_HANDLERS,
+    SIGN_IN_COOKIE,
+    area_of,
+    check_form,
+    cookie,
+    new_form_token,
+    redirect,
+    render,
+    session_guard,
+)
+from rewards.core.errors import Unauthenticated
+from rewards.core.records import Role
+from rewards.tenants import sessions
+
+
+class AreaController(Controller):
+    """What the portal and the console share: sessions, form checks, error pages, and the
+    sign-in and sign-out pages."""
+
+    guards = [session_guard]  # noqa: RUF012
+    before_request = check_form
+    exception_handlers = EXCEPTION_HANDLERS  # noqa: RUF012
+    include_in_schema = False
+
+    @get("/sign-in", opt={"public": True})
+    async def sign_in_page(self, request: Request[Any, Any, Any]) -> Response[str]:
+        token = request.cookies.get(SIGN_IN_COOKIE) or new_form_token()
+        return _sign_in_form(request, token, None, 200)
+
+    @post("/sign-in", opt={"public": True})
+    async def sign_in(self, request: Request[Any, Any, Any]) -> Response[str]:
+        area = area_of(request)
+        form = await request.form()
+        key = form.get("api_key")
+        lifetime = request.app.state.settings.web_session_minutes * 60
+        role: Role = "admin" if area.role == "admin" else "merchant"
+        try:
+            if not isinstance(key, str) or not key.strip():
+                raise Unauthenticated("enter your key")
+            opened = await sessions.sign_in(request.app.state.pool, key, role, lifetime)
+        except Unauthenticated:
+            token = request.cookies.get(SIGN_IN_COOKIE) or new_form_token()
+            message = f"This is not a valid {area.key_name}, or it was revoked."
+            return _sign_in_form(request, token, message, 401)
+        return redirect(
+            f"{area.root}/",
+            cookies=[
+                cookie(request, area.cookie, opened.token, max_age=int(lifetime)),
+                cookie(request, SIGN_IN_COOKIE, "", max_age=0),
+            ],
+        )
+
+    @post("/sign-out")
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[str]:
+        area = area_of(request)
+        token = request.cookies.get(area.cookie)
+        if token:
+            await sessions.sign_out(request.app.state.pool, token)
+        return redirect(
+            f"{area.root}/sign-in",
+            signed_out="1",
+            cookies=[cookie(request, area.cookie, "", max_age=0)],
+        )
+
+
+def _sign_in_form(
+    request: Request[Any, Any, Any], token: str, error: str | None, status: int
+) -> Response[str]:
+    signed_out = request.query_params.get("signed_out") == "1"
+    return render(
+        request,
+        "sign_in.html",
+        status=status,
+        title="Sign in",
+        form_token=token,
+        error=error,
+        notice="You are signed out." if signed_out and error is None else None,
+        cookies=[cookie(request, SIGN_IN_COOKIE, token)],
+    )
