@@ -901,6 +901,19 @@ ALTER TABLE public.transfers ALTER COLUMN transfer_id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: web_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.web_sessions (
+    tenant_id text NOT NULL,
+    session_hash bytea NOT NULL,
+    key_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+--
 -- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1160,6 +1173,13 @@ ALTER TABLE ONLY public.transfers
     ADD CONSTRAINT transfers_pkey PRIMARY KEY (tenant_id, transfer_id);
 
 --
+-- Name: web_sessions web_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.web_sessions
+    ADD CONSTRAINT web_sessions_pkey PRIMARY KEY (tenant_id, session_hash);
+
+--
 -- Name: api_keys_key_id; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1338,6 +1358,12 @@ CREATE INDEX transfers_member ON public.transfers USING btree (tenant_id, member
 --
 
 CREATE INDEX transfers_transaction ON public.transfers USING btree (tenant_id, transaction_id) WHERE (transaction_id IS NOT NULL);
+
+--
+-- Name: web_sessions_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX web_sessions_key ON public.web_sessions USING btree (tenant_id, key_hash);
 
 --
 -- Name: budget_claims budget_claims_apply; Type: TRIGGER; Schema: public; Owner: -
@@ -1523,6 +1549,13 @@ ALTER TABLE ONLY public.stores
 
 ALTER TABLE ONLY public.transactions
     ADD CONSTRAINT transactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: web_sessions web_sessions_tenant_id_key_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.web_sessions
+    ADD CONSTRAINT web_sessions_tenant_id_key_hash_fkey FOREIGN KEY (tenant_id, key_hash) REFERENCES public.api_keys(tenant_id, key_hash) ON DELETE CASCADE;
 
 --
 -- PostgreSQL database dump complete

@@ -75,7 +75,9 @@ def program_values(program: Program, exponent: int) -> dict[str, Any]:
         "currency": program.currency,
         "time_zone": program.time_zone,
         "base_rate": program.base_rate,
-        "mcc_rates": "\n".join(f"{mcc} = {rate}" for mcc, rate in sorted(program.mcc_rates.items())),
+        "mcc_rates": "\n".join(
+            f"{mcc} = {rate}" for mcc, rate in sorted(program.mcc_rates.items())
+        ),
         "excluded_mccs": ", ".join(program.excluded_mccs),
         "expiry_months": number(program.expiry_months),
         "pending_days": str(program.pending_days),
@@ -121,7 +123,7 @@ def read_program(form: Any, exponent: int) -> dict[str, Any]:
     r = forms.Reader(form, form.getall)
     tiers = []
     for name, amount in _pairs(r, "tiers"):
-        minor = forms.Reader({"x": amount}, lambda _: []).money("x", exponent)
+        minor = forms.Reader({"x": amount}, lambda _, default: default).money("x", exponent)
         if minor is None:
             r.errors["tiers"] = f"{name}: enter the yearly spend as an amount, like 50000."
         tiers.append({"name": name, "min_spend_minor_12m": minor})
@@ -173,7 +175,9 @@ class ConsoleController(AreaController):
     @get("/overview")
     async def overview(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
         caller = _caller(request)
-        pending = await publishing.list_for_review(conn, caller.tenant_id, "pending_review", None, 100)
+        pending = await publishing.list_for_review(
+            conn, caller.tenant_id, "pending_review", None, 100
+        )
         week_ago = datetime.now(UTC) - timedelta(days=7)
         report = await ledger.liability(conn, caller.tenant_id, None, None)
         return render(
@@ -264,7 +268,9 @@ class ConsoleController(AreaController):
         form = await request.form()
         reason = form.get("reason")
         try:
-            data = forms.convert({"reason": reason.strip() if isinstance(reason, str) else ""}, RejectIn)
+            data = forms.convert(
+                {"reason": reason.strip() if isinstance(reason, str) else ""}, RejectIn
+            )
         except ValidationFailed:
             errors = {"reason": "Write the reason the merchant will see."}
             return await self._review(request, conn, None, errors, offer_id, 422)
@@ -281,7 +287,9 @@ class ConsoleController(AreaController):
     ) -> Response[str]:
         caller = _caller(request)
         compiled = await _program(conn, caller.tenant_id)
-        values = program_values(await programs.get_program(conn, caller.tenant_id), compiled.exponent)
+        values = program_values(
+            await programs.get_program(conn, caller.tenant_id), compiled.exponent
+        )
         return _program_page(request, values, {}, 200, _notice(done))
 
     @post("/program")
@@ -322,7 +330,9 @@ class ConsoleController(AreaController):
                 errors = forms.api_errors(exc)
         days = report.days if report else []
         by_day = {d.day: d for d in days}
-        every = [first + timedelta(days=n) for n in range((last - first).days + 1)] if report else []
+        every = (
+            [first + timedelta(days=n) for n in range((last - first).days + 1)] if report else []
+        )
         rows = [by_day.get(day) for day in every]
         labels = [d.isoformat() for d in every]
         names = ("issued", "redeemed", "expired", "clawed_back")

@@ -37,7 +37,10 @@ class FormErrors(Exception):
 _IN_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^Expected `str` of length >= 1$"), "Enter a value."),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), "Use at most {0} characters."),
-    (re.compile(r"^Expected `(?:int|float)` >= (\S+?)(?:\.0)?$"), "Enter a number of at least {0}."),
+    (
+        re.compile(r"^Expected `(?:int|float)` >= (\S+?)(?:\.0)?$"),
+        "Enter a number of at least {0}.",
+    ),
     (re.compile(r"^Expected `(?:int|float)` <= (\S+?)(?:\.0)?$"), "Enter a number of at most {0}."),
     (re.compile(r"^Expected `array` of length <= (\d+)$"), "Choose at most {0}."),
     (re.compile(r"^Expected `array` of length >= 1$"), "Choose at least one."),
@@ -105,7 +108,7 @@ class Reader:
         return self.text(name) or None
 
     def many(self, name: str) -> list[str]:
-        return [v for v in self._getall(name) if isinstance(v, str) and v]
+        return [v for v in self._getall(name, []) if isinstance(v, str) and v]
 
     def words(self, name: str) -> list[str] | None:
         """A comma-separated list (``car-owner, platinum``); None when empty."""
@@ -176,7 +179,7 @@ class Reader:
             return None
         try:
             return json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             self.errors[name] = f"Enter valid JSON ({exc.msg}, line {exc.lineno})."
             return None
 
@@ -191,8 +194,7 @@ def major(minor: int | None, exponent: int) -> str:
         return ""
     if exponent == 0:
         return str(minor)
-    text = f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
-    return text
+    return f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
 
 
 def local_input(moment: datetime | str | None, zone: ZoneInfo) -> str:

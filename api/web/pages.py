@@ -139,7 +139,9 @@ def cookie(request: Request[Any, Any, Any], name: str, value: str, **extra: Any)
 # --- guards and checks ----------------------------------------------------------------------
 
 
-async def session_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def session_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """A live session of this area's role, unless the page is public (sign in)."""
     if connection.route_handler.opt.get("public"):
         return
@@ -250,7 +252,9 @@ def error_page(
 
 def _on_sign_in_needed(request: Request[Any, Any, Any], _: Exception) -> Response[str]:
     area = area_of(request)
-    expired = [cookie(request, area.cookie, "", max_age=0)] if area.cookie in request.cookies else []
+    expired = (
+        [cookie(request, area.cookie, "", max_age=0)] if area.cookie in request.cookies else []
+    )
     return redirect(f"{area.root}/sign-in", cookies=expired)
 
 

@@ -82,7 +82,9 @@ def offer_values(stored: StoredOffer, program: CompiledProgram) -> dict[str, Any
         "category": o.category,
         "description": o.description,
         "reward.kind": o.reward.kind,
-        "reward.value": forms.major(int(value), exp) if o.reward.kind == "amount_off" else str(value),
+        "reward.value": forms.major(int(value), exp)
+        if o.reward.kind == "amount_off"
+        else str(value),
         "reward.max_reward_minor": forms.major(o.reward.max_reward_minor, exp),
         "min_spend_minor": forms.major(o.min_spend_minor, exp),
         "store_ids": list(o.store_ids),
@@ -96,7 +98,9 @@ def offer_values(stored: StoredOffer, program: CompiledProgram) -> dict[str, Any
         "schedule.starts_at": forms.local_input(o.schedule.starts_at, zone),
         "schedule.ends_at": forms.local_input(o.schedule.ends_at, zone),
         "schedule.days_of_week": [str(d) for d in (o.schedule.days_of_week or [])],
-        "budget.max_redemptions": "" if o.budget.max_redemptions is None else str(o.budget.max_redemptions),
+        "budget.max_redemptions": ""
+        if o.budget.max_redemptions is None
+        else str(o.budget.max_redemptions),
         "budget.max_reward_minor": forms.major(o.budget.max_reward_minor, exp),
         "per_member_limit": "" if o.per_member_limit is None else str(o.per_member_limit),
         "activation": o.activation,
@@ -136,7 +140,7 @@ def submitted_offer(form: Any) -> dict[str, Any]:
     values = _blank_offer()
     for name in values:
         if name in ("store_ids", "schedule.days_of_week"):
-            values[name] = [v for v in form.getall(name) if isinstance(v, str)]
+            values[name] = [v for v in form.getall(name, []) if isinstance(v, str)]
         elif isinstance(form.get(name), str):
             values[name] = form.get(name)
     return values
@@ -247,7 +251,9 @@ class PortalController(AreaController):
     @get("/stores/new")
     async def new_store(self, request: Request[Any, Any, Any]) -> Response[str]:
         blank = {"id": "", "name": "", "address": "", "lat": "", "lng": ""}
-        return render(request, "portal/store.html", title="Add a store", store=None, values=blank, errors={})
+        return render(
+            request, "portal/store.html", title="Add a store", store=None, values=blank, errors={}
+        )
 
     @post("/stores")
     async def add_store(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
@@ -256,11 +262,18 @@ class PortalController(AreaController):
         values = {k: str(form.get(k) or "") for k in ("id", "name", "address", "lat", "lng")}
         try:
             r = forms.Reader(form, form.getall)
-            body = {"name": r.text("name"), "address": r.text("address"), "id": r.optional_text("id")}
-            body |= {"lat": r.number("lat"), "lng": r.number("lng")}
+            body: dict[str, Any] = {
+                "name": r.text("name"),
+                "address": r.text("address"),
+                "id": r.optional_text("id"),
+                "lat": r.number("lat"),
+                "lng": r.number("lng"),
+            }
             r.done()
             data = forms.convert(body, StoreIn)
-            store = Store(data.id or "", caller.merchant_id, data.name, data.address, data.lat, data.lng)
+            store = Store(
+                data.id or "", caller.merchant_id, data.name, data.address, data.lat, data.lng
+            )
             async with conn.transaction():
                 await publishing.create_store(conn, caller.tenant_id, caller.actor, store)
         except (forms.FormErrors, ValidationFailed, Conflict) as exc:
@@ -277,7 +290,11 @@ class PortalController(AreaController):
 
     @get("/stores/{store_id:str}")
     async def store(
-        self, request: Request[Any, Any, Any], store_id: FromPath[str], conn: DbConn, done: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        store_id: FromPath[str],
+        conn: DbConn,
+        done: FromQuery[str | None] = None,
     ) -> Response[str]:
         caller = _caller(request)
         store = await publishing.get_store(conn, caller.tenant_id, caller.merchant_id, store_id)
@@ -302,7 +319,9 @@ class PortalController(AreaController):
         done: FromQuery[str | None] = None,
     ) -> Response[str]:
         offers = await publishing.list_offers(conn, caller.tenant_id, caller.merchant_id, None, 500)
-        here = [s.offer for s in offers if not s.offer.store_ids or store.store_id in s.offer.store_ids]
+        here = [
+            s.offer for s in offers if not s.offer.store_ids or store.store_id in s.offer.store_ids
+        ]
         radius = max((o.geofence_radius_m for o in here), default=500)
         return render(
             request,
@@ -329,8 +348,12 @@ class PortalController(AreaController):
         values["id"] = store.store_id
         try:
             r = forms.Reader(form, form.getall)
-            body = {"name": r.text("name"), "address": r.text("address")}
-            body |= {"lat": r.number("lat"), "lng": r.number("lng")}
+            body: dict[str, Any] = {
+                "name": r.text("name"),
+                "address": r.text("address"),
+                "lat": r.number("lat"),
+                "lng": r.number("lng"),
+            }
             r.done()
             patch = forms.convert(body, StorePatch)
             async with conn.transaction():
@@ -353,7 +376,9 @@ class PortalController(AreaController):
         self, request: Request[Any, Any, Any], store_id: FromPath[str], conn: DbConn
     ) -> Response[str]:
         caller = _caller(request)
-        await publishing.delete_store(conn, caller.tenant_id, caller.actor, caller.merchant_id, store_id)
+        await publishing.delete_store(
+            conn, caller.tenant_id, caller.actor, caller.merchant_id, store_id
+        )
         return redirect("/portal/stores", done="store-deleted")
 
     # --- offers ---------------------------------------------------------------------------
@@ -419,7 +444,9 @@ class PortalController(AreaController):
 
     @get("/offers/new")
     async def new_offer(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
-        return await self._offer_form(request, conn, _caller(request), _blank_offer(), {}, stored=None)
+        return await self._offer_form(
+            request, conn, _caller(request), _blank_offer(), {}, stored=None
+        )
 
     @post("/offers")
     async def create_offer(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
@@ -447,7 +474,11 @@ class PortalController(AreaController):
 
     @get("/offers/{offer_id:str}")
     async def offer(
-        self, request: Request[Any, Any, Any], offer_id: FromPath[str], conn: DbConn, done: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        offer_id: FromPath[str],
+        conn: DbConn,
+        done: FromQuery[str | None] = None,
     ) -> Response[str]:
         caller = _caller(request)
         stored = await publishing.get_offer(conn, caller.tenant_id, offer_id, caller.merchant_id)
@@ -523,7 +554,11 @@ class PortalController(AreaController):
             except ValidationFailed as exc:
                 errors = _errors_of(exc)
         by_day = {d.day: d for d in days}
-        every = [first + timedelta(days=n) for n in range((last - first).days + 1)] if not errors else []
+        every = (
+            [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            if not errors
+            else []
+        )
         rows = [by_day.get(day) for day in every]
         labels = [d.isoformat() for d in every]
 
@@ -541,10 +576,18 @@ class PortalController(AreaController):
             last=last.isoformat(),
             errors=errors,
             table=[
-                (label, row, forms.major(row.reward_minor, exp) if row else "0", forms.major(row.spend_minor, exp) if row else "0")
+                (
+                    label,
+                    row,
+                    forms.major(row.reward_minor, exp) if row else "0",
+                    forms.major(row.spend_minor, exp) if row else "0",
+                )
                 for label, row in zip(labels, rows, strict=True)
             ],
-            totals={n: sum(column(n)) for n in ("claims", "redemptions", "reward_minor", "points", "spend_minor")},
+            totals={
+                n: sum(column(n))
+                for n in ("claims", "redemptions", "reward_minor", "points", "spend_minor")
+            },
             major=forms.major,
             exponent=exp,
             currency=program.program.currency,
@@ -554,9 +597,10 @@ class PortalController(AreaController):
                 [("claims", column("claims")), ("redemptions", column("redemptions"))],
             ),
             money_chart=svg.bar_chart(
-                f"Reward paid and matched spend per day ({program.program.currency} minor units)",
+                f"Reward paid and matched spend per day ({program.program.currency})",
                 labels,
                 [("reward paid", column("reward_minor")), ("matched spend", column("spend_minor"))],
+                exponent=exp,
             ),
         )
 

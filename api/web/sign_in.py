@@ -32,8 +32,9 @@ class AreaController(Controller):
     sign-in and sign-out pages."""
 
     guards = [session_guard]  # noqa: RUF012
-    before_request = check_form
-    exception_handlers = EXCEPTION_HANDLERS  # noqa: RUF012
+    # Litestar calls a hook set on the class unbound (it is not a method of the controller).
+    before_request = check_form  # type: ignore[assignment]
+    exception_handlers = EXCEPTION_HANDLERS
     include_in_schema = False
 
     @get("/sign-in", opt={"public": True})

@@ -25,7 +25,16 @@ from rewards.program.service import compiled_for
 from rewards.referrals import repository as referral_db
 from rewards.referrals.repository import Referee, Referral
 
-__all__ = ["Attached", "Referee", "Referral", "ReferralView", "attach", "code_for", "figures", "view"]
+__all__ = [
+    "Attached",
+    "Referee",
+    "Referral",
+    "ReferralView",
+    "attach",
+    "code_for",
+    "figures",
+    "view",
+]
 
 #: Write what a hook batch settled (rewarded, refused, clawed back).
 settle = referral_db.settle

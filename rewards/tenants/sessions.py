@@ -46,7 +46,13 @@ async def sign_in(
     token = new_session_token(tenant_id)
     csrf = secrets.token_urlsafe(32)
     record: ApiKeyRecord | None = await tenant_db.open_session(
-        conn, tenant_id, hash_api_key(api_key.strip()), hash_api_key(token), csrf, lifetime_seconds, role
+        conn,
+        tenant_id,
+        hash_api_key(api_key.strip()),
+        hash_api_key(token),
+        csrf,
+        lifetime_seconds,
+        role,
     )
     if record is None:
         raise Unauthenticated("the API key is not valid")

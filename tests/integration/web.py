@@ -52,6 +52,8 @@ class WebUser:
         assert page.status_code == 200, page.text
         return form_token(page.text)
 
-    async def submit(self, action: str, data: dict[str, Any], page: str | None = None) -> httpx.Response:
+    async def submit(
+        self, action: str, data: dict[str, Any], page: str | None = None
+    ) -> httpx.Response:
         """Post a form the way a page of this session would (with its form token)."""
         return await self.post(action, {**data, "csrf_token": await self.token(page)})

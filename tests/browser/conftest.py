@@ -1,0 +1,85 @@
+"""Browser fixtures: the app served over a real socket, and Debian's Chromium driven by
+Playwright (``executable_path``: no browser is downloaded)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from litestar import Litestar
+
+from tests.integration.conftest import app, client, tenant  # noqa: F401
+from tests.integration.http import AppClient
+
+#: Where the tests leave a screenshot of each page at each width (ignored by git).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+# Chromium as root in a container, on a machine with no network to speak of.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+
+
+def chromium_path() -> str:
+    found = os.environ.get("REWARDS_CHROMIUM") or shutil.which("chromium")
+    if found is None:
+        pytest.fail(
+            "the browser tests need Debian's Chromium: apt-get install chromium "
+            "(or name another Chromium binary in REWARDS_CHROMIUM)"
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as driver:
+        launched = await driver.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def live(app: Litestar, client: AppClient) -> AsyncIterator[str]:  # noqa: F811
+    """The app (whose lifespan ``client`` runs) served by uvicorn on a loopback port."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def shoot(page: Any, name: str) -> None:
+    """A full-page screenshot of the page at each width."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for width, size in WIDTHS.items():
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    await page.set_viewport_size(WIDTHS["desktop"])
