@@ -222,6 +222,11 @@ Demo tenant ready.
   member_token         {creds.member_token}
   referral_code        {creds.referral_code}  (the member's own)
 
+Web pages (sign in with the key above):
+
+  merchant portal      {base_url}/portal/   (merchant_api_key)
+  operator console     {base_url}/console/  (admin_api_key)
+
 Example calls (paste into a shell while the service runs on {base_url}):
 
 export REWARDS={q(base_url)} ADMIN_KEY={q(creds.admin_api_key)}

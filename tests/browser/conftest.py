@@ -76,10 +76,19 @@ async def live(app: Litestar, client: AppClient) -> AsyncIterator[str]:  # noqa:
         await serving
 
 
+UNLABELLED = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.name)"""
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
 async def shoot(page: Any, name: str) -> None:
-    """A full-page screenshot of the page at each width."""
+    """A full-page screenshot of the page at each width, after checking that every input
+    has a label and that the page fits the width (wide tables and charts scroll in their
+    own box)."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    assert await page.evaluate(UNLABELLED) == [], name
     for width, size in WIDTHS.items():
         await page.set_viewport_size(size)
+        assert await page.evaluate(OVERFLOW) <= 0, f"{name} is wider than a {width}"
         await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     await page.set_viewport_size(WIDTHS["desktop"])
