@@ -48,6 +48,7 @@ from api.web.portal import PortalController
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
+from db.replica import Reads
 from offers.nearby.service import Indexes
 from rewards.events import delivery
 from rewards.hook import gathering
@@ -206,6 +207,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = await _start_on(dsn, settings)
         app.state.pool = pool
         app.state.credentials = CredentialCache(pool, settings.credential_cache_seconds)
+        app.state.reads = Reads(
+            pool,
+            settings.database_replica_url,
+            wait_seconds=settings.replica_wait_ms / 1000,
+            pool_max_size=settings.pool_max_size,
+        )
         app.state.offer_indexes = Indexes()
         app.state.hooks = gathering.Gatherer(
             pool,
@@ -247,6 +254,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await app.state.hooks.close()
+            await app.state.reads.close()
             for task in (expiry, deliveries):
                 if task is not None:
                     task.cancel()

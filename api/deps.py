@@ -14,7 +14,9 @@ from litestar.params import SkipValidationMarker
 
 from api.auth import caller_of
 from db.pool import CONNECTION_LOST, acquire
+from db.replica import Reads
 from db.types import Conn
+from rewards import metrics
 
 # The request's connection, injected by name; it is a live object, not input to validate.
 DbConn: TypeAlias = Annotated[Conn, Dependency(kind="named"), SkipValidationMarker()]
@@ -46,6 +48,16 @@ async def provide_connection(state: State) -> AsyncGenerator[Conn, None]:
         yield conn
 
 
+async def provide_read(state: State) -> AsyncGenerator[Conn, None]:
+    """A read-only transaction for reads that may be served by the streaming replica
+    (injected as ``read_conn``): it sees every write committed before the request began,
+    whichever process made it (``db/replica.py``)."""
+    reads: Reads = state.reads
+    async with reads.transaction() as (conn, served):
+        metrics.REPLICA_READS.labels(served).inc()
+        yield conn
+
+
 async def provide_caller(request: Request[Any, Any, Any]) -> Any:
     """Who the route's guard authenticated."""
     return caller_of(request)
@@ -54,5 +66,6 @@ async def provide_caller(request: Request[Any, Any, Any]) -> Any:
 DEPENDENCIES = {
     "conn": Provide(provide_transaction),
     "plain_conn": Provide(provide_connection),
+    "read_conn": Provide(provide_read),
     "caller": Provide(provide_caller),
 }

@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".rewards"), description="Where the embedded PostgreSQL keeps its data."
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="A streaming replica of DATABASE_URL's server: reads that tolerate a "
+        "bounded lag go there once it has replayed every write committed before them.",
+    )
+    replica_wait_ms: float = Field(
+        default=100,
+        ge=0,
+        description="How long a read waits for the replica to catch up before it is served "
+        "by the primary instead.",
+    )
     pool_min_size: int = Field(default=2, ge=1, description="Connections each worker keeps open.")
     pool_max_size: int = Field(default=20, ge=1, description="Most connections per worker.")
     max_body_bytes: int = Field(

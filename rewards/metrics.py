@@ -32,6 +32,12 @@ POINTS_CLAWED_BACK = Counter(
 DRAWS = Counter(
     "rewards_draws", "Lucky draws on purchases, by the multiplier paid.", ["multiplier"]
 )
+REPLICA_READS = Counter(
+    "rewards_replica_reads",
+    "Lag-tolerant reads, by the server that answered them (replica, or primary when the "
+    "replica was behind, away or not configured).",
+    ["served_by"],
+)
 OFFER_MATCHES = Counter(
     "rewards_offer_matches", "Merchant offers applied to purchases (card-linked matches)."
 )

@@ -478,11 +478,11 @@ class AdminController(Controller):
     async def liability(
         self,
         caller: NamedDependency[Admin],
-        conn: DbConn,
+        read_conn: DbConn,
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: FromQuery[date | None] = None,
     ) -> LiabilityOut:
-        report = await ledger.liability(conn, caller.tenant_id, from_, to)
+        report = await ledger.liability(read_conn, caller.tenant_id, from_, to)
         return LiabilityOut(
             report.outstanding,
             report.ledger_outstanding,
@@ -577,11 +577,13 @@ class AdminController(Controller):
     async def audit_log(
         self,
         caller: NamedDependency[Admin],
-        conn: DbConn,
+        read_conn: DbConn,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> AuditPage:
-        entries = await audit.entries(conn, caller.tenant_id, decode_cursor(cursor, int), limit)
+        entries = await audit.entries(
+            read_conn, caller.tenant_id, decode_cursor(cursor, int), limit
+        )
         return AuditPage(
             [
                 AuditOut(

@@ -78,12 +78,12 @@ class MeController(Controller):
     async def activity(
         self,
         caller: NamedDependency[MemberCaller],
-        conn: DbConn,
+        read_conn: DbConn,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> ActivityPage:
         moves = await ledger.activity(
-            conn, caller.tenant_id, caller.member_id, decode_cursor(cursor, int), limit
+            read_conn, caller.tenant_id, caller.member_id, decode_cursor(cursor, int), limit
         )
         return ActivityPage(
             [
@@ -196,13 +196,18 @@ class CatalogMemberController(Controller):
     async def catalog(
         self,
         caller: NamedDependency[MemberCaller],
-        conn: DbConn,
+        read_conn: DbConn,
         category: FromQuery[str | None] = None,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> MemberCatalog:
         found = await redemptions.member_catalog(
-            conn, caller.tenant_id, caller.member_id, category, decode_cursor(cursor, str), limit
+            read_conn,
+            caller.tenant_id,
+            caller.member_id,
+            category,
+            decode_cursor(cursor, str),
+            limit,
         )
         items = []
         for entry in found:
@@ -359,7 +364,7 @@ class MemberOffersController(Controller):
     async def nearby(
         self,
         caller: NamedDependency[MemberCaller],
-        plain_conn: DbConn,
+        read_conn: DbConn,
         state: State,
         lat: Annotated[float, QueryParameter(ge=-90, le=90)],
         lng: Annotated[float, QueryParameter(ge=-180, le=180)],
@@ -368,7 +373,7 @@ class MemberOffersController(Controller):
         limit: Limit = 50,
     ) -> NearbyPage:
         found = await nearby_offers.nearby(
-            plain_conn,
+            read_conn,
             state.offer_indexes,
             caller.tenant_id,
             caller.member_id,

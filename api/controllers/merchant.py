@@ -65,12 +65,12 @@ class MerchantOffersController(Controller):
     async def list_stores(
         self,
         caller: NamedDependency[MerchantCaller],
-        conn: DbConn,
+        read_conn: DbConn,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> StorePage:
         found = await publishing.list_stores(
-            conn, caller.tenant_id, caller.merchant_id, decode_cursor(cursor, str), limit
+            read_conn, caller.tenant_id, caller.merchant_id, decode_cursor(cursor, str), limit
         )
         return StorePage(
             [store_out(s) for s in found], next_cursor([s.store_id for s in found], limit)
@@ -125,12 +125,12 @@ class MerchantOffersController(Controller):
     async def list_offers(
         self,
         caller: NamedDependency[MerchantCaller],
-        conn: DbConn,
+        read_conn: DbConn,
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> OfferPage:
         found = await publishing.list_offers(
-            conn, caller.tenant_id, caller.merchant_id, decode_cursor(cursor, str), limit
+            read_conn, caller.tenant_id, caller.merchant_id, decode_cursor(cursor, str), limit
         )
         return OfferPage(
             [offer_out(o) for o in found], next_cursor([o.offer.id for o in found], limit)
@@ -197,12 +197,12 @@ class MerchantOffersController(Controller):
         self,
         offer_id: FromPath[str],
         caller: NamedDependency[MerchantCaller],
-        conn: DbConn,
+        read_conn: DbConn,
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: FromQuery[date | None] = None,
     ) -> OfferStatsOut:
         days = await publishing.stats(
-            conn, caller.tenant_id, caller.merchant_id, offer_id, from_, to
+            read_conn, caller.tenant_id, caller.merchant_id, offer_id, from_, to
         )
         return OfferStatsOut(
             offer_id,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncpg
+import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.dto.ops import Health, Readiness
+from api.dto.ops import Health, Readiness, ReplicaOut
 from db.migrate import is_current
 from db.pool import CONNECTION_LOST, acquire
+from db.replica import Reads
 
 _NOT_READY: tuple[type[Exception], ...] = (*CONNECTION_LOST, asyncpg.PostgresError, TimeoutError)
 
@@ -41,4 +43,8 @@ class OpsController(Controller):
             return Response(Readiness("not_ready", False, False), status_code=503)
         if not current:
             return Response(Readiness("not_ready", True, False), status_code=503)
-        return Response(Readiness("ready", True, True))
+        # The replica's state is reported, not required: reads go to the primary without it.
+        reads: Reads = state.reads
+        replica = await reads.state()
+        shown = None if replica is None else ReplicaOut(**msgspec.structs.asdict(replica))
+        return Response(Readiness("ready", True, True, shown))

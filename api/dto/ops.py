@@ -13,7 +13,17 @@ class Health(Output):
     status: Literal["ok"]
 
 
+class ReplicaOut(Output):
+    """The streaming replica (DATABASE_REPLICA_URL): ``streaming`` with its lag,
+    ``unreachable``, or ``not_a_standby`` (promoted: reads go to the primary)."""
+
+    state: Literal["streaming", "unreachable", "not_a_standby"]
+    lag_seconds: float | None = None
+    lag_bytes: int | None = None
+
+
 class Readiness(Output):
     status: Literal["ready", "not_ready"]
     database: bool
     migrations_current: bool
+    replica: ReplicaOut | None = None

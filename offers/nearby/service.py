@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -68,8 +69,14 @@ class Indexes:
             index = self._indexes.get(tenant_id)
             if index is not None and index.version >= standing.offers_version:
                 return index
-            # One snapshot: the version and the rows it describes.
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
+            # One snapshot: the version and the rows it describes (the caller's, when it
+            # reads inside a repeatable-read transaction already: a replica read).
+            snapshot = (
+                contextlib.nullcontext()
+                if conn.is_in_transaction()
+                else conn.transaction(isolation="repeatable_read", readonly=True)
+            )
+            async with snapshot:
                 version = await nearby_db.offer_version(conn, tenant_id)
                 if index is None or index.version + 1 < standing.pruned_below:
                     offers = await nearby_db.all_active_offers(conn, tenant_id)
