@@ -52,9 +52,11 @@ import httpx
 import msgspec
 
 from db.embedded import binary
+from db.queries import parse_queries
 from loadtest.machine import describe
 from rewards.core.credentials import hook_signature
 
+SQL = parse_queries((Path(__file__).parent / "cluster.sql").read_text(), "cluster.sql")
 NET = "10.77.0"
 BRIDGE = "rwbr0"
 LB = f"{NET}.2"
@@ -142,7 +144,12 @@ class Database:
         self.folder = folder
         self.data = {name: folder / name for name in DB}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        entry = pwd.getpwnam(DB_USER)
+        try:
+            entry = pwd.getpwnam(DB_USER)
+        except KeyError:  # PostgreSQL will not run as root
+            sh("useradd", "--system", "--no-create-home", DB_USER)
+            entry = pwd.getpwnam(DB_USER)
+        folder.mkdir(parents=True, exist_ok=True)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
 
     def _start(self, name: str) -> None:
@@ -421,28 +428,14 @@ async def check(primary: str, load: Load) -> dict[str, Any]:
         in_ledger = {
             r["transaction_id"]: r["points"]
             for r in await conn.fetch(
-                """
-                SELECT transaction_id,
-                       coalesce(sum(amount) FILTER (WHERE credit_account LIKE 'member:%'), 0)
-                     - coalesce(sum(amount) FILTER (WHERE debit_account LIKE 'member:%'), 0)
-                       AS points
-                FROM transfers WHERE tenant_id = $1 AND transaction_id LIKE $2
-                GROUP BY transaction_id
-                """,
-                load.tenant_id,
-                f"{load.prefix}-%",
+                SQL["drill_points_by_transaction"], load.tenant_id, f"{load.prefix}-%"
             )
         }
         stored = {
             r["transaction_id"]
-            for r in await conn.fetch(
-                "SELECT transaction_id FROM transactions"
-                " WHERE tenant_id = $1 AND transaction_id LIKE $2",
-                load.tenant_id,
-                f"{load.prefix}-%",
-            )
+            for r in await conn.fetch(SQL["drill_transactions"], load.tenant_id, f"{load.prefix}-%")
         }
-        balanced = await conn.fetchval("SELECT coalesce(sum(amount), 0) = 0 FROM postings")
+        balanced = await conn.fetchval(SQL["drill_postings_balance"], load.tenant_id)
     finally:
         await conn.close()
     twice = sum(
@@ -593,19 +586,7 @@ async def drills(folder: Path, apis: int, clients: int, seconds: float) -> dict[
             deadline = time.monotonic() + 120
             while True:
                 conn = await asyncpg.connect(new_primary)
-                row = await conn.fetchrow(
-                    """
-                    SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                           count(*) FILTER (WHERE status = 'delivered') AS delivered,
-                           count(*) FILTER (WHERE type = 'points.awarded'
-                                            AND transaction_id = ANY($2::text[])) AS acked_events,
-                           count(*) FILTER (WHERE type = 'points.awarded' AND status = 'delivered'
-                                            AND transaction_id = ANY($2::text[])) AS acked_delivered
-                    FROM outbox_events WHERE tenant_id = $1
-                    """,
-                    tenant,
-                    acked,
-                )
+                row = await conn.fetchrow(SQL["drill_events"], tenant, acked)
                 await conn.close()
                 assert row is not None
                 if row["pending"] == 0 or time.monotonic() > deadline:
@@ -636,6 +617,7 @@ def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("network namespaces need root: run it with sudo")
     folder = Path(tempfile.mkdtemp(prefix="rewards-cluster-"))
+    folder.chmod(0o755)  # the database servers run as their own system user
     try:
         report = asyncio.run(drills(folder, args.apis, args.clients, args.seconds))
     finally:

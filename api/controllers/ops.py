@@ -46,5 +46,7 @@ class OpsController(Controller):
         # The replica's state is reported, not required: reads go to the primary without it.
         reads: Reads = state.reads
         replica = await reads.state()
-        shown = None if replica is None else ReplicaOut(**msgspec.structs.asdict(replica))
+        if replica is None:
+            return Response(Readiness("ready", True, True))
+        shown = ReplicaOut(**msgspec.structs.asdict(replica))
         return Response(Readiness("ready", True, True, shown))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from msgspec import UNSET, UnsetType
+
 from api.dto.common import (
     Output,
 )
@@ -26,4 +28,5 @@ class Readiness(Output):
     status: Literal["ready", "not_ready"]
     database: bool
     migrations_current: bool
-    replica: ReplicaOut | None = None
+    # Present only when DATABASE_REPLICA_URL is set.
+    replica: ReplicaOut | UnsetType = UNSET

@@ -54,6 +54,7 @@ def test_db_holds_infrastructure_only() -> None:
         "migrate.py",
         "pool.py",
         "queries.py",
+        "replica.py",
         "rows.py",
         "schema.py",
         "types.py",
