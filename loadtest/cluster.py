@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import pwd
@@ -202,6 +203,13 @@ class Database:
                 ),
             )
         )
+        # The primary keeps its socket in its data folder: the copy has its lock file.
+        for lock in self.data["db2"].glob(".s.PGSQL.*"):
+            lock.unlink()
+        # Promoted, the standby is a primary with no standby of its own: it must not wait
+        # for one at every commit (the copy of the primary's settings would make it).
+        with (self.data["db2"] / "postgresql.auto.conf").open("a") as conf:
+            conf.write("synchronous_standby_names = ''\n")
         self._start("db2")
         self.wait_ready("db2")
 
@@ -322,22 +330,20 @@ class Counts:
     acknowledged: int = 0
     attempts: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-    failures: list[tuple[float, float]] = field(default_factory=list)  # (started, ended)
+    timeline: list[tuple[float, int]] = field(default_factory=list)  # (answered at, status)
     reads: int = 0
     reads_failed: int = 0
 
-    def longest_failure(self) -> float:
-        """The longest time during which no answer was a success (any caller)."""
-        if not self.failures:
-            return 0.0
-        spans = sorted(self.failures)
-        longest, start, end = 0.0, spans[0][0], spans[0][1]
-        for s, e in spans[1:]:
-            if s <= end:
-                end = max(end, e)
-            else:
-                longest, start, end = max(longest, end - start), s, e
-        return max(longest, end - start)
+    def longest_gap(self) -> float:
+        """The longest time between two successful answers (any caller): how long the
+        service as a whole gave no award."""
+        ok = sorted(t for t, status in self.timeline if status == 200)
+        return max((b - a for a, b in itertools.pairwise(ok)), default=0.0)
+
+    def error_window(self) -> float:
+        """From the first to the last answer that was not a success."""
+        bad = sorted(t for t, status in self.timeline if status != 200)
+        return bad[-1] - bad[0] if bad else 0.0
 
 
 class Load:
@@ -367,10 +373,8 @@ class Load:
         )
 
     async def _until_answered(self, client: httpx.AsyncClient, tx_id: str, body: bytes) -> None:
-        first_failure: float | None = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            started = time.monotonic()
             headers = {
                 "Content-Type": "application/json",
                 "X-Rewards-Tenant": self.tenant_id,
@@ -386,13 +390,11 @@ class Load:
                 status = 0
             key = str(status)
             self.counts.statuses[key] = self.counts.statuses.get(key, 0) + 1
+            self.counts.timeline.append((time.monotonic(), status))
             if status == 200:
                 self.answers[tx_id] = response.json()
                 self.counts.acknowledged += 1
-                if first_failure is not None:
-                    self.counts.failures.append((first_failure, started))
                 return
-            first_failure = first_failure if first_failure is not None else started
             await asyncio.sleep(0.05)
 
     async def caller(self, n: int) -> None:
@@ -449,7 +451,8 @@ async def check(primary: str, load: Load) -> dict[str, Any]:
         "postings_sum_to_zero": bool(balanced),
         "attempts": load.counts.attempts,
         "answers": dict(sorted(load.counts.statuses.items())),
-        "longest_failure_seconds": round(load.counts.longest_failure(), 2),
+        "longest_gap_between_awards_seconds": round(load.counts.longest_gap(), 2),
+        "failed_answers_window_seconds": round(load.counts.error_window(), 2),
         "mobile_reads": load.counts.reads,
         "mobile_reads_failed": load.counts.reads_failed,
     }
