@@ -19,16 +19,15 @@ from api.dto.admin import ProgramPatch, RejectIn
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms, svg
 from api.web.pages import CONSOLE, PAGE_SIZE, holder_of, page_link, redirect, render
-from api.web.portal import STATUS_WORDS, date_range
+from api.web.reports import STATUS_WORDS, Daily, date_range, program_of
 from api.web.sign_in import AreaController
 from offers.publishing import service as publishing
 from rewards.abuse import service as abuse
 from rewards.audit import service as audit
 from rewards.core.errors import ValidationFailed
-from rewards.core.program import CompiledProgram, Program
+from rewards.core.program import Program
 from rewards.ledger import service as ledger
 from rewards.program import service as programs
-from rewards.program.service import compiled_for
 from rewards.referrals import service as referrals
 
 NOTICES = {
@@ -218,7 +217,7 @@ class ConsoleController(AreaController):
         found = await publishing.list_for_review(
             conn, caller.tenant_id, "pending_review", decode_cursor(cursor, str), PAGE_SIZE
         )
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         more = next_cursor([o.offer.id for o in found], PAGE_SIZE)
         return render(
             request,
@@ -286,7 +285,7 @@ class ConsoleController(AreaController):
         self, request: Request[Any, Any, Any], conn: DbConn, done: FromQuery[str | None] = None
     ) -> Response[str]:
         caller = _caller(request)
-        compiled = await _program(conn, caller.tenant_id)
+        compiled = await program_of(conn, caller.tenant_id)
         values = program_values(
             await programs.get_program(conn, caller.tenant_id), compiled.exponent
         )
@@ -296,7 +295,7 @@ class ConsoleController(AreaController):
     async def save_program(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
         caller = _caller(request)
         form = await request.form()
-        compiled = await _program(conn, caller.tenant_id)
+        compiled = await program_of(conn, caller.tenant_id)
         try:
             data = forms.convert(read_program(form, compiled.exponent), ProgramPatch)
             if isinstance(data.webhook_url, str):
@@ -320,7 +319,7 @@ class ConsoleController(AreaController):
     @get("/liability")
     async def liability(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
         caller = _caller(request)
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         first, last, errors = date_range(request, program)
         report = None
         if not errors:
@@ -328,17 +327,11 @@ class ConsoleController(AreaController):
                 report = await ledger.liability(conn, caller.tenant_id, first, last)
             except ValidationFailed as exc:
                 errors = forms.api_errors(exc)
-        days = report.days if report else []
-        by_day = {d.day: d for d in days}
-        every = (
-            [first + timedelta(days=n) for n in range((last - first).days + 1)] if report else []
+        daily = Daily(
+            first, last if report else first - timedelta(days=1), report.days if report else []
         )
-        rows = [by_day.get(day) for day in every]
-        labels = [d.isoformat() for d in every]
+        rows, labels, column = daily.rows, daily.labels, daily.column
         names = ("issued", "redeemed", "expired", "clawed_back")
-
-        def column(name: str) -> list[int]:
-            return [getattr(row, name) if row else 0 for row in rows]
 
         return render(
             request,
@@ -401,10 +394,6 @@ class ConsoleController(AreaController):
             compact=lambda value: msgspec.json.encode(value).decode(),
             next_page=page_link(request, more),
         )
-
-
-async def _program(conn: DbConn, tenant_id: str) -> CompiledProgram:
-    return (await compiled_for(conn, tenant_id)).program
 
 
 def _program_page(

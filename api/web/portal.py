@@ -5,7 +5,6 @@ Each page calls the same use cases as /v1/merchant/…, with the merchant of the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -18,12 +17,12 @@ from api.dto.merchant import OfferIn, OfferPatch, StoreIn, StorePatch
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms, svg
 from api.web.pages import PAGE_SIZE, PORTAL, holder_of, page_link, redirect, render
+from api.web.reports import STATUS_WORDS, Daily, date_range, program_of
 from api.web.sign_in import AreaController
 from offers.core.offers import Offer, Store, StoredOffer
 from offers.publishing import service as publishing
 from rewards.core.errors import Conflict, ValidationFailed
 from rewards.core.program import CompiledProgram
-from rewards.program.service import compiled_for
 
 REWARD_KINDS = (
     ("percent_off", "Percent off the purchase"),
@@ -32,14 +31,6 @@ REWARD_KINDS = (
     ("bonus_points", "Bonus points"),
 )
 DAYS = ((1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun"))
-STATUS_WORDS = {
-    "pending_review": "Waiting for review",
-    "active": "Active",
-    "paused": "Paused",
-    "exhausted": "Budget spent",
-    "ended": "Ended",
-    "rejected": "Rejected",
-}
 NOTICES = {
     "store-added": "The store was added.",
     "store-saved": "The store was saved.",
@@ -56,10 +47,6 @@ def _caller(request: Request[Any, Any, Any]) -> MerchantCaller:
     holder = holder_of(request)
     assert holder.merchant_id is not None
     return MerchantCaller(holder.tenant_id, holder.merchant_id)
-
-
-async def _program(conn: DbConn, tenant_id: str) -> CompiledProgram:
-    return (await compiled_for(conn, tenant_id)).program
 
 
 def _notice(done: str | None) -> str | None:
@@ -395,7 +382,7 @@ class PortalController(AreaController):
         found = await publishing.list_offers(
             conn, caller.tenant_id, caller.merchant_id, decode_cursor(cursor, str), PAGE_SIZE
         )
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         more = next_cursor([o.offer.id for o in found], PAGE_SIZE)
         return render(
             request,
@@ -423,7 +410,7 @@ class PortalController(AreaController):
         done: FromQuery[str | None] = None,
     ) -> Response[str]:
         stores = await publishing.list_stores(conn, caller.tenant_id, caller.merchant_id, None, 500)
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         return render(
             request,
             "portal/offer.html",
@@ -452,7 +439,7 @@ class PortalController(AreaController):
     async def create_offer(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
         caller = _caller(request)
         form = await request.form()
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         try:
             data = forms.convert(read_offer(form, program, with_id=True), OfferIn)
             offer = msgspec.convert(msgspec.to_builtins(data), Offer)
@@ -482,7 +469,7 @@ class PortalController(AreaController):
     ) -> Response[str]:
         caller = _caller(request)
         stored = await publishing.get_offer(conn, caller.tenant_id, offer_id, caller.merchant_id)
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         return await self._offer_form(
             request, conn, caller, offer_values(stored, program), {}, stored=stored, done=done
         )
@@ -494,7 +481,7 @@ class PortalController(AreaController):
         caller = _caller(request)
         stored = await publishing.get_offer(conn, caller.tenant_id, offer_id, caller.merchant_id)
         form = await request.form()
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         try:
             patch = forms.convert(read_offer(form, program, with_id=False), OfferPatch)
             async with conn.transaction():
@@ -543,7 +530,7 @@ class PortalController(AreaController):
     ) -> Response[str]:
         caller = _caller(request)
         stored = await publishing.get_offer(conn, caller.tenant_id, offer_id, caller.merchant_id)
-        program = await _program(conn, caller.tenant_id)
+        program = await program_of(conn, caller.tenant_id)
         first, last, errors = date_range(request, program)
         days = []
         if not errors:
@@ -553,17 +540,8 @@ class PortalController(AreaController):
                 )
             except ValidationFailed as exc:
                 errors = _errors_of(exc)
-        by_day = {d.day: d for d in days}
-        every = (
-            [first + timedelta(days=n) for n in range((last - first).days + 1)]
-            if not errors
-            else []
-        )
-        rows = [by_day.get(day) for day in every]
-        labels = [d.isoformat() for d in every]
-
-        def column(name: str) -> list[int]:
-            return [getattr(row, name) if row else 0 for row in rows]
+        daily = Daily(first, last, None if errors else days)
+        rows, labels, column = daily.rows, daily.labels, daily.column
 
         exp = program.exponent
         return render(
@@ -603,33 +581,6 @@ class PortalController(AreaController):
                 exponent=exp,
             ),
         )
-
-
-MAX_RANGE_DAYS = 366
-
-
-def date_range(
-    request: Request[Any, Any, Any], program: CompiledProgram
-) -> tuple[date, date, dict[str, str]]:
-    """The ``from`` and ``to`` of a report page: the last 30 days (program time zone) unless
-    the form chose others; at most a year."""
-    errors: dict[str, str] = {}
-    today = datetime.now(program.zone).date()
-    chosen: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        raw = (request.query_params.get(name) or "").strip()
-        try:
-            chosen[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors[name] = "Enter a date, like 2027-01-31."
-            chosen[name] = None
-    last = chosen["to"] or today
-    first = chosen["from"] or last - timedelta(days=29)
-    if first > last:
-        errors["from"] = "The first day must not be after the last."
-    elif (last - first).days >= MAX_RANGE_DAYS:
-        errors["from"] = f"Choose at most {MAX_RANGE_DAYS} days."
-    return first, last, errors
 
 
 def _errors_of(exc: Exception) -> dict[str, str]:
