@@ -13,11 +13,12 @@ from pathlib import Path
 
 import asyncpg
 from litestar import Litestar, Router
+from litestar._openapi.plugin import OpenAPIPlugin  # the app's own plugin, to defer its work
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import HttpMethod
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
@@ -309,8 +310,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         enabled=settings.access_log,
     )
-    document_problems(app.openapi_schema, wire_schemas([common, admin, hooks, me, merchant, ops]))
+    _document_on_first_use(app)
     return app
+
+
+class _DocumentedOpenAPI(OpenAPIPlugin):
+    """The app's OpenAPI plugin, which adds this service's problem responses and exact body
+    schemas to the document it builds."""
+
+    __slots__ = ()
+
+    def _build_openapi(self) -> OpenAPI:
+        wire = wire_schemas([common, admin, hooks, me, merchant, ops])
+        return document_problems(super()._build_openapi(), wire)
+
+
+def _document_on_first_use(app: Litestar) -> None:
+    """Build the OpenAPI document when it is first asked for, not with every app: building
+    it takes as long as the rest of the app's construction, and most processes never serve
+    it. Litestar builds it lazily by itself; the problems are added by the same build."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    plugin.__class__ = _DocumentedOpenAPI
 
 
 def create_app_from_env() -> Litestar:
