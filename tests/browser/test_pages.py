@@ -91,7 +91,7 @@ async def test_an_offer_from_the_portal_to_a_matched_purchase(
     )
     claimed = await tenant.client.post("/v1/me/offers/fuel-88/claim", headers=tenant.member("m-1"))
     assert claimed.status_code == 200, claimed.text
-    when = days_ago(0, hour=0, minute=5)
+    when = days_ago(1)
     paid = await tenant.hook(
         purchase("t-1", "m-1", merchant_id="shell", store_id="shell-01", occurred_at=iso(when))
     )
