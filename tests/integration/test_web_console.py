@@ -37,6 +37,7 @@ async def test_the_operator_approves_from_the_review_queue(tenant: Tenant, web: 
     assert page.status_code == 200
     assert "加油立减 &lt;b&gt;12%&lt;/b&gt;" in page.text
     assert 'id="offer-fuel-12"' in page.text
+    assert "12% off on 200.00 CNY or more; geofence 500 m" in " ".join(page.text.split())
     approved = await admin.submit("/console/offers/fuel-12/approve", {}, "/console/review")
     assert approved.status_code == 303
     assert approved.headers["location"] == "/console/review?done=approved"

@@ -308,6 +308,8 @@ async def test_an_edited_offer_goes_back_to_review_and_pauses_and_resumes(
     assert approved.status_code == 200
     page = (await user.get("/portal/offers/fuel-88")).text
     assert 'class="badge active"' in page
+    listed = " ".join((await user.get("/portal/offers")).text.split())
+    assert "<td> 12% off </td>" in listed
     assert "/pause" in page
     paused = await user.submit("/portal/offers/fuel-88/pause", {})
     assert paused.status_code == 303
