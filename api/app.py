@@ -25,6 +25,7 @@ from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import CredentialCache
+from api.background import supervise
 from api.controllers.admin import AdminController, AdminOffersController, CatalogAdminController
 from api.controllers.hooks import HooksController
 from api.controllers.me import (
@@ -35,6 +36,7 @@ from api.controllers.me import (
 )
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
+from api.controllers.secrets import SecretsController
 from api.deps import DEPENDENCIES
 from api.dto import admin, common, hooks, me, merchant, ops
 from api.limits import BodyDeadline
@@ -164,6 +166,17 @@ async def _expire_periodically(
             _log.exception("the expiry job failed; it runs again in %s s", interval)
 
 
+def delivery_settings(settings: Settings) -> delivery.Settings:
+    """The delivery loop's settings, from the service's."""
+    return delivery.Settings(
+        allow_private=settings.webhook_allow_private,
+        retry_base_seconds=settings.webhook_retry_base_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        deadline_seconds=settings.webhook_deadline_seconds,
+        lease_seconds=settings.webhook_lease_seconds,
+    )
+
+
 async def _start_on(dsn: str, settings: Settings) -> asyncpg.Pool:
     """Migrate and open the pool. A worker that starts while the database is away (a
     restart, a failover) waits for it, up to ``startup_wait_seconds``, instead of failing:
@@ -225,10 +238,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         expiry = (
             asyncio.create_task(
-                _expire_periodically(
-                    pool,
-                    settings.expiry_interval_seconds,
-                    timedelta(days=settings.event_retention_days),
+                supervise(
+                    "expiry",
+                    lambda: _expire_periodically(
+                        pool,
+                        settings.expiry_interval_seconds,
+                        timedelta(days=settings.event_retention_days),
+                    ),
                 )
             )
             if settings.expiry_interval_seconds > 0
@@ -236,17 +252,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         deliveries = (
             asyncio.create_task(
-                delivery.Deliverer(
-                    pool,
-                    delivery.Settings(
-                        allow_private=settings.webhook_allow_private,
-                        retry_base_seconds=settings.webhook_retry_base_seconds,
-                        timeout_seconds=settings.webhook_timeout_seconds,
-                        lease_seconds=max(
-                            settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 1
-                        ),
-                    ),
-                ).run()
+                supervise(
+                    "delivery",
+                    lambda: delivery.Deliverer(pool, delivery_settings(settings)).run(),
+                )
             )
             if settings.deliver_events
             else None
@@ -274,6 +283,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OpsController,
             PrometheusController,
             AdminController,
+            SecretsController,
             CatalogAdminController,
             CatalogMemberController,
             MerchantController,

@@ -156,7 +156,7 @@ async def member_guard(connection: Connection, _: BaseRouteHandler) -> None:
     secrets = await _cache(connection).secrets(tenant_id)
     if secrets is None:
         raise Unauthenticated("the token's tenant is not known")
-    claims = verify_member_token(token, secrets.member_token_secret, now=time.time())
+    claims = verify_member_token(token, secrets.member_token_secrets, now=time.time())
     device = connection.headers.get("x-device-id")
     sighting = None
     if device is not None:
@@ -188,7 +188,7 @@ async def hook_guard(connection: Connection, _: BaseRouteHandler) -> None:
         verify_hook_signature(
             connection.headers.get("x-rewards-signature"),
             body,
-            secrets.hook_secrets[:2],
+            secrets.hook_secrets,
             now=time.time(),
             tolerance=connection.app.state.settings.hook_tolerance_seconds,
         )

@@ -31,7 +31,7 @@ from db.types import Conn
 from rewards.core.credentials import is_id
 from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.housekeeping import service as housekeeping
-from rewards.tenants.service import create_tenant, rotate_hook_secret
+from rewards.tenants.service import SECRET_KINDS, create_tenant, rotate_secret
 
 T = TypeVar("T")
 
@@ -116,6 +116,17 @@ def _tenant_id(value: str) -> str:
     return value
 
 
+def _overlap_hours(value: str) -> float:
+    """argparse type: hours from 0 to 720."""
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours <= 720:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of hours from 0 to 720")
+    return hours
+
+
 def _moment(value: str) -> datetime:
     """argparse type: an RFC 3339 time with its UTC offset."""
     try:
@@ -150,15 +161,26 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
     else:
         print(f"tenant_id:           {created.tenant_id}")
         print(f"admin_api_key:       {created.admin_api_key}   (shown once)")
-        print(f"hook_secret:         {created.hook_secret}")
-        print(f"member_token_secret: {created.member_token_secret}")
+        print(f"hook_secret:          {created.hook_secret}")
+        print(f"member_token_secret:  {created.member_token_secret}")
+        print(f"event_signing_secret: {created.event_signing_secret}")
     return 0
 
 
 def cmd_tenant_rotate(args: argparse.Namespace) -> int:
     db = Database(_settings(args))
-    secret = db.run(lambda conn: rotate_hook_secret(conn, args.tenant))
-    print(f"new hook secret: {secret} (the previous one stays valid until the next rotation)")
+    overlap = timedelta(hours=args.overlap_hours)
+    secret = db.run(lambda conn: rotate_secret(conn, args.tenant, args.kind, overlap))
+    until = (datetime.now(UTC) + overlap).isoformat(timespec="seconds")
+    if args.json:
+        print(
+            msgspec.json.encode(
+                {SECRET_KINDS[args.kind]: secret, "previous_valid_until": until}
+            ).decode()
+        )
+    else:
+        print(f"new {SECRET_KINDS[args.kind]}: {secret}")
+        print(f"the previous one stays valid until {until}")
     return 0
 
 
@@ -422,11 +444,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(func=cmd_tenant_create)
-    rotate = with_data_dir(
-        tenant_sub.add_parser("rotate-hook-secret", help="add a new hook secret")
-    )
-    rotate.add_argument("--tenant", required=True, type=_tenant_id)
-    rotate.set_defaults(func=cmd_tenant_rotate)
+    for kind, what in (
+        ("hook", "the hook secret the card processor signs transactions with"),
+        ("member", "the secret member tokens (JWT) are signed with"),
+        ("event", "the secret outbound events are signed with"),
+    ):
+        rotate = with_data_dir(
+            tenant_sub.add_parser(
+                f"rotate-{kind}-secret",
+                help=f"make a new {what}; the previous one stays valid for the overlap",
+            )
+        )
+        rotate.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant's id")
+        rotate.add_argument(
+            "--overlap-hours",
+            type=_overlap_hours,
+            default=24.0,
+            help="how long the previous secret stays valid (default 24, at most 720)",
+        )
+        rotate.add_argument("--json", action="store_true", help="print one JSON object")
+        rotate.set_defaults(func=cmd_tenant_rotate, kind=kind)
     return parser
 
 

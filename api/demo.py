@@ -97,7 +97,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
     )
     token, third = (
         encode_member_token(
-            secrets.member_token_secret,
+            secrets.member_token_secrets[0],
             sub=member_id,
             tid=DEMO_TENANT_ID,
             exp=int(time.time()) + 30 * 86400,
@@ -110,7 +110,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
         merchant_id=DEMO_MERCHANTS[0][0],
         merchant_api_key=merchant_key,
         hook_secret=secrets.hook_secrets[0],
-        member_token_secret=secrets.member_token_secret,
+        member_token_secret=secrets.member_token_secrets[0],
         member_id=DEMO_MEMBER_ID,
         member_token=token,
         referral_code=referral_code,

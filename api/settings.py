@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every setting of the service. Environment variables are ``REWARDS_<NAME>``,
-    except ``DATABASE_URL``."""
+    except ``DATABASE_URL`` and ``DATABASE_REPLICA_URL``."""
 
     model_config = SettingsConfigDict(env_prefix="REWARDS_", extra="ignore")
 
@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     )
     database_replica_url: str | None = Field(
         default=None,
+        validation_alias=AliasChoices("DATABASE_REPLICA_URL", "REWARDS_DATABASE_REPLICA_URL"),
         description="A streaming replica of DATABASE_URL's server: reads that tolerate a "
         "bounded lag go there once it has replayed every write committed before them.",
     )
@@ -85,7 +86,15 @@ class Settings(BaseSettings):
         "link-local addresses (tests, demos, a receiver inside the bank's network).",
     )
     webhook_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Time allowed for one delivery (connect to answer)."
+        default=10.0,
+        gt=0,
+        description="Time allowed to connect to a receiver, and for each read or write.",
+    )
+    webhook_deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Time allowed for a whole delivery, connect to the last byte of the "
+        "answer (a receiver that trickles its answer is cut off here).",
     )
     webhook_retry_base_seconds: float = Field(
         default=10.0,
@@ -97,7 +106,8 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         description="How long a delivery worker holds an event it is sending; if the worker "
-        "dies, the event is sent again once this has passed.",
+        "dies, the event is sent again once this has passed. Always at least the delivery "
+        "deadline plus 15 s, so that one event is never in flight twice at once.",
     )
     event_retention_days: float = Field(
         default=7, gt=0, description="How long delivered events are kept before pruning."

@@ -848,17 +848,27 @@ CREATE TABLE public.stores (
 );
 
 --
+-- Name: tenant_secrets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tenant_secrets (
+    tenant_id text NOT NULL,
+    kind text NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    valid_until timestamp with time zone,
+    CONSTRAINT tenant_secrets_kind_check CHECK ((kind = ANY (ARRAY['hook'::text, 'member'::text, 'event'::text])))
+);
+
+--
 -- Name: tenants; Type: TABLE; Schema: public; Owner: -
 --
 
 CREATE TABLE public.tenants (
     tenant_id text NOT NULL,
     name text NOT NULL,
-    hook_secrets text[] NOT NULL,
-    member_token_secret text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    device_key bytea DEFAULT sha256(convert_to((((gen_random_uuid())::text || (gen_random_uuid())::text) || (clock_timestamp())::text), 'UTF8'::name)) NOT NULL,
-    CONSTRAINT tenants_hook_secrets_check CHECK ((cardinality(hook_secrets) >= 1))
+    device_key bytea DEFAULT sha256(convert_to((((gen_random_uuid())::text || (gen_random_uuid())::text) || (clock_timestamp())::text), 'UTF8'::name)) NOT NULL
 );
 
 --
@@ -1152,6 +1162,13 @@ ALTER TABLE ONLY public.stores
     ADD CONSTRAINT stores_pkey PRIMARY KEY (tenant_id, store_id);
 
 --
+-- Name: tenant_secrets tenant_secrets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tenant_secrets
+    ADD CONSTRAINT tenant_secrets_pkey PRIMARY KEY (tenant_id, kind, secret);
+
+--
 -- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1334,6 +1351,12 @@ CREATE INDEX stores_r8 ON public.stores USING btree (tenant_id, h3_r8) INCLUDE (
 --
 
 CREATE INDEX stores_r9 ON public.stores USING btree (tenant_id, h3_r9) INCLUDE (lat, lng, store_id, merchant_id, name, address) WHERE (NOT deleted);
+
+--
+-- Name: tenant_secrets_current; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX tenant_secrets_current ON public.tenant_secrets USING btree (tenant_id, kind) WHERE (valid_until IS NULL);
 
 --
 -- Name: transactions_member; Type: INDEX; Schema: public; Owner: -
@@ -1542,6 +1565,13 @@ ALTER TABLE ONLY public.risk_events
 
 ALTER TABLE ONLY public.stores
     ADD CONSTRAINT stores_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: tenant_secrets tenant_secrets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tenant_secrets
+    ADD CONSTRAINT tenant_secrets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
 
 --
 -- Name: transactions transactions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

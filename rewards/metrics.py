@@ -99,3 +99,8 @@ OUTBOX_OLDEST_SECONDS = Gauge(
     "rewards_outbox_oldest_pending_seconds",
     "Age of the oldest outbound event waiting to be delivered, in seconds.",
 )
+BACKGROUND_RESTARTS = Counter(
+    "rewards_background_restarts",
+    "Background loops (event delivery, expiry) started again after they failed, by loop.",
+    ["loop"],
+)

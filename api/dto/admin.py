@@ -424,3 +424,24 @@ class EventOut(Output):
 class EventPage(Output):
     items: list[EventOut]
     next_cursor: str | None
+
+
+class SecretRotate(Input):
+    """How long the previous secret stays accepted (or signs events beside the new one)."""
+
+    overlap_hours: Annotated[float, Meta(ge=0, le=720)] = 24
+
+
+class HookSecretRotated(Output):
+    hook_secret: str
+    previous_valid_until: datetime
+
+
+class MemberSecretRotated(Output):
+    member_token_secret: str
+    previous_valid_until: datetime
+
+
+class EventSecretRotated(Output):
+    event_signing_secret: str
+    previous_valid_until: datetime

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 
 import msgspec
 
@@ -160,8 +161,9 @@ def token_tenant(token: str) -> str:
     return claims.tid
 
 
-def verify_member_token(token: str, secret: str, *, now: float) -> MemberClaims:
-    """Check a member token's algorithm, signature, expiry and claims.
+def verify_member_token(token: str, secret: str | Sequence[str], *, now: float) -> MemberClaims:
+    """Check a member token's algorithm, signature (made with ``secret``, or any of the
+    secrets accepted during a rotation's overlap), expiry and claims.
 
     Only HS256 is accepted: ``alg: none`` and every other algorithm are refused before the
     signature is looked at.
@@ -173,10 +175,13 @@ def verify_member_token(token: str, secret: str, *, now: float) -> MemberClaims:
         raise Unauthenticated("the token's header is not valid") from None
     if header.alg != "HS256":
         raise Unauthenticated("the token must be signed with HS256")
-    expected = hmac.new(
-        secret.encode(), f"{header_b64}.{claims_b64}".encode(), hashlib.sha256
-    ).digest()
-    if not hmac.compare_digest(expected, _b64url_decode(signature_b64)):
+    signing_input = f"{header_b64}.{claims_b64}".encode()
+    signature = _b64url_decode(signature_b64)
+    keys = [secret] if isinstance(secret, str) else secret
+    if not any(
+        hmac.compare_digest(hmac.new(k.encode(), signing_input, hashlib.sha256).digest(), signature)
+        for k in keys
+    ):
         raise Unauthenticated("the token's signature is not valid")
     try:
         claims = _claims_decoder.decode(_b64url_decode(claims_b64))
@@ -198,10 +203,14 @@ def verify_member_token(token: str, secret: str, *, now: float) -> MemberClaims:
 # --- signed hooks ----------------------------------------------------------------------------
 
 
-def hook_signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``X-Rewards-Signature`` value for ``body`` sent at ``timestamp``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+def hook_signature(secret: str | Sequence[str], timestamp: int, body: bytes) -> str:
+    """The ``X-Rewards-Signature`` value for ``body`` sent at ``timestamp``: one ``v1`` per
+    secret (during a rotation's overlap, events are signed with the new and the old)."""
+    signed = f"{timestamp}.".encode() + body
+    return f"t={timestamp}," + ",".join(
+        f"v1={hmac.new(key.encode(), signed, hashlib.sha256).hexdigest()}"
+        for key in ([secret] if isinstance(secret, str) else secret)
+    )
 
 
 def verify_hook_signature(

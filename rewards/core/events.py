@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -65,11 +66,13 @@ class Envelope(msgspec.Struct, frozen=True):
     data: Any
 
 
-def signed_headers(secret: str, body: bytes, event_id: str, now: int) -> dict[str, str]:
-    """The headers of a delivery: signed exactly as the processor signs hooks."""
+def signed_headers(secrets: Sequence[str], body: bytes, event_id: str, now: int) -> dict[str, str]:
+    """The headers of a delivery: signed as the processor signs hooks, with the tenant's
+    event signing secrets (one ``v1`` each: the current one first, then any still in a
+    rotation's overlap)."""
     return {
         "Content-Type": "application/json",
-        "X-Rewards-Signature": hook_signature(secret, now, body),
+        "X-Rewards-Signature": hook_signature(secrets, now, body),
         "X-Rewards-Event-Id": event_id,
         "User-Agent": "rewards-engine-webhooks/1",
     }
@@ -128,12 +131,38 @@ def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and would reach: IPv4-mapped, 6to4
+    (2002::/16), Teredo (2001::/32: its server and its client) and NAT64 (64:ff9b::/96,
+    64:ff9b:1::/48)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address | str) -> bool:
     """Only public unicast addresses: not private, loopback, link-local (cloud metadata at
-    169.254.169.254 included), multicast, reserved or unspecified."""
+    169.254.169.254 included), multicast, reserved or unspecified. An IPv6 address that
+    carries an IPv4 one (mapped, 6to4, Teredo, NAT64) is judged by what it carries too."""
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = embedded_ipv4(ip)
+        if carried:
+            return all(_public(v4) for v4 in carried)
+    return _public(ip)
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback

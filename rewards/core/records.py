@@ -11,11 +11,12 @@ Role = Literal["admin", "merchant"]
 
 
 class TenantSecrets(msgspec.Struct, frozen=True):
-    """What is needed to check a tenant's hook signatures and member tokens."""
+    """What is needed to check a tenant's hook signatures and member tokens: the secrets
+    accepted now, the current one first (then those still in a rotation's overlap)."""
 
     tenant_id: str
     hook_secrets: list[str]
-    member_token_secret: str
+    member_token_secrets: list[str]
     device_key: bytes  # the key of the hash devices are kept as
 
 

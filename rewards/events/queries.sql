@@ -11,30 +11,34 @@ WHERE EXISTS (SELECT 1 FROM programs p
               WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL);
 
 -- name: events_lease
--- Cross-tenant (the delivery workers): take up to $1 due events, at most $4 of each tenant
--- (the tenant whose events have waited longest first), skipping those another worker holds
--- and the tenants this worker has enough in flight for ($2); lease them for $3 seconds (if
--- the worker dies, they are due again when the lease ends) and count the attempt. An event
--- that reports a hook answer carries the answer as it was sent.
-WITH waiting AS (
+-- Cross-tenant (the delivery workers): take up to $1 due events, at most $3[i] of tenant
+-- $2[i] and $4 of any other tenant (the tenant whose events have waited longest first),
+-- skipping those another worker holds; lease them for $5 seconds (if the worker dies, they
+-- are due again when the lease ends) and count the attempt. An event that reports a hook
+-- answer carries the answer as it was sent; each carries the tenant's event signing secrets.
+WITH rooms AS (
+    SELECT r.tenant_id, r.room FROM unnest($2::text[], $3::int[]) AS r(tenant_id, room)
+), waiting AS (
     SELECT e.tenant_id, min(e.next_attempt_at) AS first_due FROM outbox_events e
     WHERE e.status = 'pending' AND e.next_attempt_at <= now()
-      AND e.tenant_id <> ALL ($2::text[])
     GROUP BY e.tenant_id
 ), due AS (
     SELECT x.tenant_id, x.sequence
-    FROM (SELECT tenant_id FROM waiting ORDER BY first_due) w
+    FROM (SELECT w.tenant_id, coalesce(r.room, $4::int) AS room, w.first_due
+          FROM waiting w LEFT JOIN rooms r ON r.tenant_id = w.tenant_id
+          WHERE coalesce(r.room, $4::int) > 0
+          ORDER BY w.first_due) w
     CROSS JOIN LATERAL (
         SELECT e.tenant_id, e.sequence FROM outbox_events e
         WHERE e.tenant_id = w.tenant_id AND e.status = 'pending' AND e.next_attempt_at <= now()
         ORDER BY e.next_attempt_at
-        LIMIT $4::int
+        LIMIT w.room
         FOR UPDATE SKIP LOCKED
     ) x
     LIMIT $1::int
 )
 UPDATE outbox_events o
-SET next_attempt_at = now() + make_interval(secs => $3::float8), attempts = o.attempts + 1
+SET next_attempt_at = now() + make_interval(secs => $5::float8), attempts = o.attempts + 1
 FROM due
 WHERE o.tenant_id = due.tenant_id AND o.sequence = due.sequence
 RETURNING o.tenant_id, o.sequence, o.type, o.data, o.occurred_at, o.attempts, o.give_up_at,
@@ -44,7 +48,10 @@ RETURNING o.tenant_id, o.sequence, o.type, o.data, o.occurred_at, o.attempts, o.
              AND t.transaction_id = o.transaction_id) AS answer,
           (SELECT p.config ->> 'webhook_url' FROM programs p
            WHERE p.tenant_id = o.tenant_id) AS url,
-          (SELECT t.hook_secrets[1] FROM tenants t WHERE t.tenant_id = o.tenant_id) AS secret;
+          (SELECT coalesce(array_agg(s.secret ORDER BY s.valid_until DESC NULLS FIRST), '{}')
+           FROM tenant_secrets s
+           WHERE s.tenant_id = o.tenant_id AND s.kind = 'event'
+             AND (s.valid_until IS NULL OR s.valid_until > now())) AS secrets;
 
 -- name: events_record_outcomes
 -- Cross-tenant (the delivery workers): what a worker's deliveries came to, in one statement:

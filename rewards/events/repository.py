@@ -44,7 +44,7 @@ class Leased(msgspec.Struct, frozen=True):
     attempts: int
     give_up_at: datetime
     url: str | None
-    secret: str
+    secrets: list[str]  # the tenant's event signing secrets, the current one first
 
     @property
     def event_id(self) -> str:
@@ -75,9 +75,16 @@ async def insert(conn: Conn, tenant_id: str, events: Sequence[NewEvent]) -> None
 
 
 async def lease(
-    conn: Conn, limit: int, busy: list[str], seconds: float, per_tenant: int
+    conn: Conn,
+    limit: int,
+    tenants: list[str],
+    rooms: list[int],
+    default_room: int,
+    seconds: float,
 ) -> list[Leased]:
-    rows = await conn.fetch(sql("events_lease"), limit, busy, seconds, per_tenant)
+    """Lease up to ``limit`` due events: at most ``rooms[i]`` of ``tenants[i]`` and
+    ``default_room`` of any other tenant, for ``seconds``."""
+    rows = await conn.fetch(sql("events_lease"), limit, tenants, rooms, default_room, seconds)
     return [msgspec.convert(dict(r.items()), Leased) for r in rows]
 
 

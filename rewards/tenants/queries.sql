@@ -1,23 +1,49 @@
 -- Named queries of rewards.tenants.repository, loaded once and called by name.
 
 -- name: tenant_insert
-INSERT INTO tenants (tenant_id, name, hook_secrets, member_token_secret)
-VALUES ($1::text, $2::text, $3::text[], $4::text)
-ON CONFLICT (tenant_id) DO NOTHING
-RETURNING tenant_id;
+-- A new tenant with its first secrets ($3: kinds, $4: secrets); nothing when the id is taken.
+WITH tenant AS (
+    INSERT INTO tenants (tenant_id, name) VALUES ($1::text, $2::text)
+    ON CONFLICT (tenant_id) DO NOTHING
+    RETURNING tenant_id
+), made AS (
+    INSERT INTO tenant_secrets (tenant_id, kind, secret)
+    SELECT t.tenant_id, s.kind, s.secret
+    FROM tenant t, unnest($3::text[], $4::text[]) AS s(kind, secret)
+)
+SELECT tenant_id FROM tenant;
 
 -- name: tenant_secrets
-SELECT tenant_id, hook_secrets, member_token_secret, device_key FROM tenants
-WHERE tenant_id = $1::text;
+-- The secrets accepted now, the current one of each kind first.
+SELECT t.tenant_id, t.device_key,
+       coalesce(s.hook, '{}') AS hook_secrets,
+       coalesce(s.member, '{}') AS member_token_secrets
+FROM tenants t
+LEFT JOIN LATERAL (
+    SELECT array_agg(secret ORDER BY valid_until DESC NULLS FIRST)
+               FILTER (WHERE kind = 'hook') AS hook,
+           array_agg(secret ORDER BY valid_until DESC NULLS FIRST)
+               FILTER (WHERE kind = 'member') AS member
+    FROM tenant_secrets
+    WHERE tenant_id = t.tenant_id AND (valid_until IS NULL OR valid_until > now())
+) s ON true
+WHERE t.tenant_id = $1::text;
 
 -- name: tenant_find_by_name
 SELECT tenant_id FROM tenants WHERE name = $1::text ORDER BY created_at LIMIT 1;
 
--- name: tenant_rotate_hook_secret
-UPDATE tenants
-SET hook_secrets = ARRAY[$2::text] || hook_secrets[1:1]
-WHERE tenant_id = $1::text
-RETURNING tenant_id;
+-- name: secret_retire
+-- A rotation, with the tenant's row locked: the current secret of kind $2 stays accepted
+-- for $3 seconds more; one retired before it goes now (only the previous secret overlaps).
+WITH retired AS (
+    UPDATE tenant_secrets SET valid_until = now() + make_interval(secs => $3::float8)
+    WHERE tenant_id = $1::text AND kind = $2::text AND valid_until IS NULL
+)
+DELETE FROM tenant_secrets
+WHERE tenant_id = $1::text AND kind = $2::text AND valid_until IS NOT NULL;
+
+-- name: secret_insert
+INSERT INTO tenant_secrets (tenant_id, kind, secret) VALUES ($1::text, $2::text, $3::text);
 
 -- name: api_key_insert
 INSERT INTO api_keys (tenant_id, key_hash, role, merchant_id, label, key_id, prefix)

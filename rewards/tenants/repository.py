@@ -13,12 +13,10 @@ from rewards.core.records import ApiKey, ApiKeyRecord, Role, TenantSecrets
 sql = queries_beside(__file__)
 
 
-async def insert_tenant(
-    conn: Conn, tenant_id: str, name: str, hook_secret: str, member_secret: str
-) -> bool:
-    """Insert a tenant; False when the id is taken."""
+async def insert_tenant(conn: Conn, tenant_id: str, name: str, secrets: dict[str, str]) -> bool:
+    """Insert a tenant with its first secret of each kind; False when the id is taken."""
     inserted = await conn.fetchval(
-        sql("tenant_insert"), tenant_id, name, [hook_secret], member_secret
+        sql("tenant_insert"), tenant_id, name, list(secrets), list(secrets.values())
     )
     return inserted is not None
 
@@ -37,8 +35,16 @@ async def tenant_secrets(conn: Conn | asyncpg.Pool, tenant_id: str) -> TenantSec
     return one(await conn.fetchrow(sql("tenant_secrets"), tenant_id), TenantSecrets)
 
 
-async def rotate_hook_secret(conn: Conn, tenant_id: str, secret: str) -> bool:
-    return await conn.fetchval(sql("tenant_rotate_hook_secret"), tenant_id, secret) is not None
+async def rotate_secret(
+    conn: Conn, tenant_id: str, kind: str, secret: str, overlap_seconds: float
+) -> bool:
+    """Make ``secret`` the current one of its kind, the previous one accepted for the
+    overlap; False when there is no such tenant."""
+    if not await lock_tenant(conn, tenant_id):
+        return False
+    await conn.execute(sql("secret_retire"), tenant_id, kind, overlap_seconds)
+    await conn.execute(sql("secret_insert"), tenant_id, kind, secret)
+    return True
 
 
 async def insert_api_key(

@@ -29,6 +29,7 @@ class Tenant:
         self.admin_key = created.admin_api_key
         self.hook_secret = created.hook_secret
         self.member_secret = created.member_token_secret
+        self.event_secret = created.event_signing_secret
 
     @property
     def admin(self) -> dict[str, str]:

@@ -23,15 +23,27 @@ class Received(msgspec.Struct):
         return found
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # many deliveries connect at once (the default is 5)
+
+
 class Receiver:
     """Paths: ``/ok`` acknowledges; ``/flaky`` answers 503 to the first three attempts of each
-    event; ``/hang`` answers only after ``hang_seconds``; ``/slow`` after ``slow_seconds``."""
+    event; ``/hang`` answers only after ``hang_seconds``; ``/slow`` after ``slow_seconds``;
+    ``/trickle`` sends its answer one byte every ``trickle_seconds``, for as long as the
+    sender listens (the whole answer takes about 20 s). ``in_flight`` counts the attempts of each event
+    being answered now, ``most_at_once`` the most there ever were, ``trickled`` how long each
+    trickled answer lasted."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.attempts: dict[str, int] = {}
         self.hang_seconds = 6.0
         self.slow_seconds = 0.0
+        self.trickle_seconds = 0.5
+        self.in_flight: dict[str, int] = {}
+        self.most_at_once: dict[str, int] = {}
+        self.trickled: list[float] = []
         self.lock = threading.Lock()
         receiver = self
 
@@ -49,6 +61,9 @@ class Receiver:
                     receiver.attempts[event_id] = receiver.attempts.get(event_id, 0) + 1
                     attempt = receiver.attempts[event_id]
                 path = self.path
+                if path == "/trickle":
+                    self._trickle(event_id)
+                    return
                 if path == "/hang":
                     time.sleep(receiver.hang_seconds)
                 if path == "/slow":
@@ -60,6 +75,26 @@ class Receiver:
                     receiver.received.append(Received(path, dict(self.headers.items()), body))
                 self._answer(200, b"ok")
 
+            def _trickle(self, event_id: str) -> None:
+                with receiver.lock:
+                    now = receiver.in_flight.get(event_id, 0) + 1
+                    receiver.in_flight[event_id] = now
+                    most = max(receiver.most_at_once.get(event_id, 0), now)
+                    receiver.most_at_once[event_id] = most
+                began = time.monotonic()
+                try:
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle_seconds)
+                except OSError:
+                    pass  # the sender gave up
+                finally:
+                    self.close_connection = True
+                    with receiver.lock:
+                        receiver.in_flight[event_id] -= 1
+                        receiver.trickled.append(time.monotonic() - began)
+
             def _answer(self, status: int, body: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
@@ -70,7 +105,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 

@@ -173,11 +173,11 @@ async def test_hook_calls_with_a_bad_signature_are_401(
 
 
 async def test_after_rotation_both_hook_secrets_are_accepted(tenant: Tenant, conn) -> None:
-    from rewards.tenants.service import rotate_hook_secret
+    from rewards.tenants.service import rotate_secret
 
     old = tenant.hook_secret
     async with conn.transaction():
-        new = await rotate_hook_secret(conn, tenant.id)
+        new = await rotate_secret(conn, tenant.id, "hook")
     tenant.client.app.state.credentials.forget()
     for n, secret in enumerate([old, new]):
         body = msgspec.json.encode(purchase(f"txn-{n}"))
@@ -190,7 +190,7 @@ async def test_after_rotation_both_hook_secrets_are_accepted(tenant: Tenant, con
         response = await tenant.client.post("/v1/hooks/transactions", content=body, headers=headers)
         assert response.status_code == 200, response.text
     async with conn.transaction():
-        await rotate_hook_secret(conn, tenant.id)
+        await rotate_secret(conn, tenant.id, "hook")
     tenant.client.app.state.credentials.forget()
     body = msgspec.json.encode(purchase("txn-9"))
     headers = {

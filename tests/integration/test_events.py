@@ -15,6 +15,7 @@ from litestar import Litestar
 from api.app import create_app
 from api.settings import Settings
 from rewards.core.credentials import verify_hook_signature
+from rewards.core.errors import Unauthenticated
 from rewards.housekeeping import service as housekeeping
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
@@ -115,7 +116,7 @@ async def test_no_webhook_no_events(tenant: Tenant, conn) -> None:
     assert await outbox(conn, tenant) == []
 
 
-async def test_events_arrive_signed_with_the_hook_secret_and_marked_delivered(
+async def test_events_arrive_signed_with_the_event_secret_and_marked_delivered(
     tenant: Tenant, receiver: Receiver
 ) -> None:
     await webhook(tenant, receiver.url + "/ok")
@@ -130,10 +131,19 @@ async def test_events_arrive_signed_with_the_hook_secret_and_marked_delivered(
     verify_hook_signature(
         first.headers["X-Rewards-Signature"],
         first.body,
-        [tenant.hook_secret],
+        [tenant.event_secret],
         now=time.time(),
         tolerance=300,
     )
+    # Never with the hook secret: a receiver of events could forge card transactions.
+    with pytest.raises(Unauthenticated):
+        verify_hook_signature(
+            first.headers["X-Rewards-Signature"],
+            first.body,
+            [tenant.hook_secret],
+            now=time.time(),
+            tolerance=300,
+        )
     event = first.event
     assert set(event) == {"id", "type", "tenant_id", "sequence", "occurred_at", "data"}
     assert first.headers["X-Rewards-Event-Id"] == event["id"]

@@ -90,7 +90,13 @@ def test_tenant_create_json_prints_exactly_one_json_object(database: str) -> Non
     import json
 
     created = json.loads(result.stdout)
-    assert set(created) == {"tenant_id", "admin_api_key", "hook_secret", "member_token_secret"}
+    assert set(created) == {
+        "tenant_id",
+        "admin_api_key",
+        "hook_secret",
+        "member_token_secret",
+        "event_signing_secret",
+    }
 
 
 def test_serve_starts_the_embedded_database_when_no_url_is_given(tmp_path: Path) -> None:
