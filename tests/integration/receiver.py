@@ -31,9 +31,9 @@ class Receiver:
     """Paths: ``/ok`` acknowledges; ``/flaky`` answers 503 to the first three attempts of each
     event; ``/hang`` answers only after ``hang_seconds``; ``/slow`` after ``slow_seconds``;
     ``/trickle`` sends its answer one byte every ``trickle_seconds``, for as long as the
-    sender listens (the whole answer takes about 20 s). ``in_flight`` counts the attempts of each event
-    being answered now, ``most_at_once`` the most there ever were, ``trickled`` how long each
-    trickled answer lasted."""
+    sender listens (the whole answer takes about 20 s). ``in_flight`` counts the attempts of
+    each event being answered now, ``most_at_once`` the most there ever were, ``trickled``
+    how long each trickled answer lasted."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
