@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import PROBLEM_JSON, Problem, request_id_of
 from db.types import Conn
 from rewards.core.errors import RewardsError
 from rewards.idempotency.service import answer_of, once, once_committed
@@ -46,7 +46,7 @@ async def respond_once(
 
     scope = f"member:{member_id}"
     code, body = await once(conn, tenant_id, scope, key, await _identity(request, key), run)
-    return _answer(code, body, kind)
+    return _answer(request, code, body, kind)
 
 
 async def respond_once_committed(
@@ -68,7 +68,7 @@ async def respond_once_committed(
     scope = f"member:{member_id}"
     identity = await _identity(request, key)
     code, body = await once_committed(conn, tenant_id, scope, key, identity, run)
-    return _answer(code, body, kind)
+    return _answer(request, code, body, kind)
 
 
 async def _identity(request: Request[Any, Any, Any], key: str | None) -> bytes:
@@ -85,12 +85,15 @@ async def _identity(request: Request[Any, Any, Any], key: str | None) -> bytes:
     return request.url.path.encode() + b"\n" + meaning
 
 
-def _answer(code: int, body: Any, kind: type[T]) -> Response[Any]:
-    """The response to an answer: as made, or as stored under its key (JSON)."""
+def _answer(request: Request[Any, Any, Any], code: int, body: Any, kind: type[T]) -> Response[Any]:
+    """The response to an answer: as made, or as stored under its key (JSON). A problem
+    carries the id of the request it answers, as every other problem does."""
     if isinstance(body, kind):
         return Response(body, status_code=code)
     if code < 400:
         return Response(msgspec.convert(body, kind), status_code=code)
     problem = msgspec.convert(body, Problem)
+    if problem.request_id is None:
+        problem = msgspec.structs.replace(problem, request_id=request_id_of(request))
     headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else None
     return Response(problem, status_code=code, media_type=PROBLEM_JSON, headers=headers)

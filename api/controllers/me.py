@@ -142,7 +142,8 @@ class ReferralController(Controller):
         description="Refused with 422 and its own type: `referral_code_unknown` (no such code "
         "in this program), `referral_self`, `referral_already_set` (another code was used; the "
         "same code again answers the first use), `referral_too_late` (a qualifying purchase "
-        "was made already), `referrals_off` (the program gives no referral rewards).",
+        "was made already), `referral_cycle` (the code's owner was referred by this member, "
+        "directly or up a chain), `referrals_off` (the program gives no referral rewards).",
     )
     async def apply(
         self,
@@ -153,6 +154,7 @@ class ReferralController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ReferralAppliedOut]:
         async def action() -> ReferralAppliedOut:
+            await referrals.lock_attachments(conn, caller.tenant_id)
             await members.enroll(conn, caller.tenant_id, caller.member_id)
             done = await referrals.attach(
                 conn, caller.tenant_id, caller.member_id, data.code, "member"

@@ -49,6 +49,11 @@ class ReferralAlreadySet(ValidationFailed):
     title = "The member already has a referral code"
 
 
+class ReferralCycle(ValidationFailed):
+    type = "referral_cycle"
+    title = "The code's owner was referred by this member, directly or up a chain"
+
+
 class ReferralTooLate(ValidationFailed):
     type = "referral_too_late"
     title = "Too late for a referral code"

@@ -44,6 +44,8 @@ async def update(
     """Create or replace the operator-managed attributes of a member (audited). A
     referral code is attached as ``rewards.referrals.attach`` does for the member (and
     refused the same ways); leaving it out keeps the one attached."""
+    if referral_code_used is not None:
+        await referrals.lock_attachments(conn, tenant_id)
     before = await member_db.get_member(conn, tenant_id, member_id)
     member = await member_db.upsert_member(
         conn, tenant_id, member_id, tier, segments, card_products

@@ -9,8 +9,31 @@ RETURNING referral_code;
 -- name: member_code
 SELECT referral_code FROM members WHERE tenant_id = $1::text AND member_id = $2::text;
 
--- name: member_lock_for_referral
-SELECT member_id FROM members WHERE tenant_id = $1::text AND member_id = $2::text FOR UPDATE;
+-- name: referral_attachments_lock
+-- Attachments of one tenant, one at a time (until the transaction ends): each sees the
+-- links the others made, so that no two of them close a cycle together. They are rare —
+-- once in a member's life.
+SELECT pg_advisory_xact_lock(hashtextextended('referral-attach:' || $1::text, 0));
+
+-- name: members_lock_for_referral
+-- The referee and the referrer, in id order as a hook batch locks members (locking one and
+-- then letting the foreign-key check wait for the other would deadlock with a batch or
+-- with the mirror-image attachment).
+SELECT member_id FROM members
+WHERE tenant_id = $1::text AND member_id = ANY ($2::text[])
+ORDER BY member_id FOR UPDATE;
+
+-- name: referral_chain_reaches
+-- Whether $3 is among the members who referred $2, directly or up a chain.
+WITH RECURSIVE up(member_id, depth) AS (
+    SELECT r.referrer_id, 1 FROM referrals r
+    WHERE r.tenant_id = $1::text AND r.referee_id = $2::text
+    UNION
+    SELECT r.referrer_id, up.depth + 1 FROM referrals r
+    JOIN up ON r.tenant_id = $1::text AND r.referee_id = up.member_id
+    WHERE up.depth < 10000
+)
+SELECT EXISTS (SELECT 1 FROM up WHERE member_id = $3::text);
 
 -- name: member_by_code
 SELECT member_id FROM members WHERE tenant_id = $1::text AND referral_code = $2::text;

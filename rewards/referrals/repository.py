@@ -59,8 +59,21 @@ async def code_of(conn: Conn, tenant_id: str, member_id: str) -> str | None:
     return code
 
 
-async def lock_member(conn: Conn, tenant_id: str, member_id: str) -> None:
-    await conn.fetchval(sql("member_lock_for_referral"), tenant_id, member_id)
+async def lock_attachments(conn: Conn, tenant_id: str) -> None:
+    """Take the tenant's attachment lock until the transaction ends."""
+    await conn.execute(sql("referral_attachments_lock"), tenant_id)
+
+
+async def lock_members(conn: Conn, tenant_id: str, member_ids: list[str]) -> None:
+    await conn.execute(sql("members_lock_for_referral"), tenant_id, member_ids)
+
+
+async def chain_reaches(conn: Conn, tenant_id: str, referee_id: str, member_id: str) -> bool:
+    """Whether ``member_id`` referred ``referee_id``, directly or up a chain."""
+    found: bool = await conn.fetchval(
+        sql("referral_chain_reaches"), tenant_id, referee_id, member_id
+    )
+    return found
 
 
 async def member_by_code(conn: Conn, tenant_id: str, code: str) -> str | None:

@@ -14,6 +14,7 @@ from rewards.core.referrals import (
     ReferralAlreadySet,
     ReferralBook,
     ReferralCodeUnknown,
+    ReferralCycle,
     ReferralSelf,
     ReferralsOff,
     ReferralTooLate,
@@ -31,10 +32,16 @@ __all__ = [
     "Referral",
     "ReferralView",
     "attach",
+    "lock_attachments",
     "code_for",
     "figures",
     "view",
 ]
+
+#: Take the tenant's referral attachment lock until the transaction ends: a use case that
+#: attaches a code takes it before it writes anything else of the member (a row it locked
+#: first could be the one a concurrent attachment waits for while holding this lock).
+lock_attachments = referral_db.lock_attachments
 
 #: Write what a hook batch settled (rewarded, refused, clawed back).
 settle = referral_db.settle
@@ -102,7 +109,7 @@ async def attach(
     if referral is None:
         raise ReferralsOff("the program gives no referral rewards; set `referral` first")
     code = normalize_code(code_text)
-    await referral_db.lock_member(conn, tenant_id, member_id)
+    await referral_db.lock_attachments(conn, tenant_id)
     existing = await referral_db.referral_of(conn, tenant_id, member_id)
     if existing is not None:
         if existing.code == code:
@@ -113,6 +120,11 @@ async def attach(
         raise ReferralCodeUnknown(f"{code} is not a referral code of this program")
     if referrer == member_id:
         raise ReferralSelf("a member cannot use their own referral code")
+    if await referral_db.chain_reaches(conn, tenant_id, referrer, member_id):
+        raise ReferralCycle(
+            f"the owner of {code} was referred by member {member_id}, directly or up a chain"
+        )
+    await referral_db.lock_members(conn, tenant_id, [member_id, referrer])
     if await referral_db.made_qualifying_purchase(
         conn, tenant_id, member_id, referral.min_first_purchase_minor, program.excluded_mccs
     ):

@@ -55,6 +55,7 @@ async def test_a_device_serves_only_its_first_members_for_claims_and_redemptions
     refused = await claim(tenant, "bob", offer, **phone)
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"] == "device_limit"
+    assert refused.json()["request_id"] == refused.headers["x-request-id"]
     assert refused.headers["content-type"].startswith("application/problem+json")
     # Reading stays allowed; the same member on another device may claim.
     assert (
@@ -114,6 +115,7 @@ async def test_claims_per_hour_are_refused_with_429_and_retry_after(tenant: Tena
     over = await claim(tenant, "m-1", ids[2])
     assert over.status_code == 429, over.text
     assert over.json()["type"] == "rate_limited"
+    assert over.json()["request_id"] == over.headers["x-request-id"]
     assert 3500 <= int(over.headers["retry-after"]) <= 3600
     # A claim made already is answered again: it is not a new claim.
     assert (await claim(tenant, "m-1", ids[0])).status_code == 200

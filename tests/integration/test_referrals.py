@@ -291,3 +291,85 @@ async def test_simulate_shows_the_referral_bonus_and_writes_nothing(tenant: Tena
     )
     assert status == "pending"
     assert await balance(tenant, "alice") == 0
+
+
+async def test_mutual_pairs_applied_at_once_never_fail_and_never_close_a_cycle(
+    tenant: Tenant, conn
+) -> None:
+    """100 pairs of members apply each other's codes at the same moment (in the app, and
+    by the operator's PUT): no 5xx, one of each pair is attached, the other is told
+    `referral_cycle`; then each pair's purchases pay one referral, not two."""
+    await referral_program(tenant, max_per_referrer=1000)
+    pairs = [(f"a-{n}", f"b-{n}") for n in range(100)]
+    codes = {m: await code_of(tenant, m) for pair in pairs for m in pair}
+
+    async def by_app(member: str, other: str) -> Any:
+        return await apply(tenant, member, codes[other])
+
+    async def by_operator(member: str, other: str) -> Any:
+        return await tenant.client.put(
+            f"/v1/admin/members/{member}",
+            json={"referral_code_used": codes[other]},
+            headers=tenant.admin,
+        )
+
+    answers = await asyncio.gather(
+        *(
+            call(x, y)
+            for n, (a, b) in enumerate(pairs)
+            for call in ([by_app] if n % 2 else [by_operator])
+            for x, y in ((a, b), (b, a))
+        )
+    )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses.count(200) == 100, statuses
+    refused = [r.json() for r in answers if r.status_code != 200]
+    assert {(r["status"], r["type"]) for r in refused} == {(422, "referral_cycle")}
+    assert all("request_id" in r for r in refused)
+    for n, (a, b) in enumerate(pairs):
+        await tenant.hook(purchase(f"pa-{n}", a, amount_minor=20000))
+        await tenant.hook(purchase(f"pb-{n}", b, amount_minor=20000))
+    paid = await conn.fetchval(
+        "SELECT count(*) FROM referrals WHERE tenant_id = $1 AND status = 'rewarded'", tenant.id
+    )
+    assert paid == 100
+    await check_ledger(conn)
+
+
+async def test_a_code_up_the_applicants_chain_is_a_cycle(tenant: Tenant) -> None:
+    await referral_program(tenant)
+    codes = {m: await code_of(tenant, m) for m in ("x", "y", "z")}
+    assert (await apply(tenant, "y", codes["x"])).status_code == 200  # x referred y
+    assert (await apply(tenant, "z", codes["y"])).status_code == 200  # y referred z
+    cycle = await apply(tenant, "x", codes["z"])  # z's chain reaches x
+    assert cycle.status_code == 422
+    assert cycle.json()["type"] == "referral_cycle"
+
+
+async def test_three_member_cycles_applied_at_once_leave_no_cycle(tenant: Tenant, conn) -> None:
+    await referral_program(tenant)
+    rings = [(f"p-{n}", f"q-{n}", f"r-{n}") for n in range(40)]
+    codes = {m: await code_of(tenant, m) for ring in rings for m in ring}
+    answers = await asyncio.gather(
+        *(
+            apply(tenant, member, codes[ring[(i + 1) % 3]])
+            for ring in rings
+            for i, member in enumerate(ring)
+        )
+    )
+    assert {r.status_code for r in answers} <= {200, 422}
+    assert sum(r.status_code == 200 for r in answers) == 2 * len(rings)
+    cyclic = await conn.fetchval(
+        """
+        WITH RECURSIVE walk(start, member_id, depth) AS (
+            SELECT referee_id, referrer_id, 1 FROM referrals WHERE tenant_id = $1
+            UNION ALL
+            SELECT w.start, r.referrer_id, w.depth + 1 FROM walk w
+            JOIN referrals r ON r.tenant_id = $1 AND r.referee_id = w.member_id
+            WHERE w.depth < 10
+        )
+        SELECT count(*) FROM walk WHERE start = member_id
+        """,
+        tenant.id,
+    )
+    assert cyclic == 0
