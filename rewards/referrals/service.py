@@ -32,9 +32,9 @@ __all__ = [
     "Referral",
     "ReferralView",
     "attach",
-    "lock_attachments",
     "code_for",
     "figures",
+    "lock_attachments",
     "view",
 ]
 
