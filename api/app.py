@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
+from prometheus_client import multiprocess
 from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import CredentialCache
@@ -43,6 +45,7 @@ from api.limits import BodyDeadline
 from api.logs import AccessLog, configure_logging
 from api.openapi import document_problems, wire_schemas
 from api.problems import EXCEPTION_HANDLERS
+from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
@@ -273,6 +276,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await pool.close()
             if embedded is not None:
                 embedded.stop()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # This worker's live gauges no longer count; its counters still do.
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     app = Litestar(
         route_handlers=[
@@ -344,7 +350,9 @@ def _document_on_first_use(app: Litestar) -> None:
 
 
 def create_app_from_env() -> Litestar:
-    """Factory for ASGI servers (``uvicorn --factory api.app:create_app_from_env``)."""
+    """Factory for ASGI servers (``uvicorn --factory api.app:create_app_from_env``). It runs
+    in each worker, which ends with the server process that started it."""
+    die_with_parent()
     settings = Settings()
     configure_logging(settings.log_level)
     return create_app(settings)

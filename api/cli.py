@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ import msgspec
 
 from api.demo import DEMO_SHARED_DEVICE, DemoCredentials, create_or_refresh_demo
 from api.logs import configure_logging
+from api.process import die_with_parent
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
@@ -317,6 +319,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level)
     db = Database(settings)
+    metrics_dir = None
     try:
         if args.demo:
             creds = db.run(create_or_refresh_demo)
@@ -324,7 +327,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             db.run(migrate)
         # The server runs in a child process that finds the database through the
-        # environment; this process stays to stop the embedded server when it ends.
+        # environment; this process stays to stop the embedded server when it ends. Its
+        # workers add their metrics up in a folder of this run's own.
+        env = os.environ | {"DATABASE_URL": db.dsn}
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = tempfile.mkdtemp(prefix="rewards-metrics-")
+            env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         return supervise(
             [
                 sys.executable,
@@ -339,17 +347,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "--workers",
                 str(args.workers),
             ],
-            os.environ | {"DATABASE_URL": db.dsn},
+            env,
         )
     finally:
         db.stop()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Ask Linux to send the server SIGTERM if ``rewards serve`` itself dies (even kill -9)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def supervise(command: list[str], env: dict[str, str]) -> int:
@@ -359,7 +362,7 @@ def supervise(command: list[str], env: dict[str, str]) -> int:
     (through here) rather than twice; the exit status is the server's, or 0 when it ended
     because it was asked to.
     """
-    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
     asked = False
 
     def forward(signum: int, _frame: object) -> None:

@@ -1,8 +1,11 @@
 """Business counters a card center watches, exposed on ``/metrics`` (Prometheus).
 
-Each worker process counts what it did itself; Prometheus adds the workers up. Only what
-was committed is counted: a repeated delivery answered from the stored answer, a refused
-item and a simulation count nothing.
+Workers of one ``rewards serve`` share their counts through prometheus_client's
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, which ``rewards serve`` sets to a fresh
+folder of its own): whichever worker answers a scrape, the figures are those of every worker
+added up, so they never go backwards between scrapes. Only what was committed is counted:
+a repeated delivery answered from the stored answer, a refused item and a simulation count
+nothing.
 """
 
 from __future__ import annotations
@@ -94,10 +97,16 @@ EVENT_DELIVERIES = Counter(
     "later), failed (72 hours without success).",
     ["outcome"],
 )
-OUTBOX_PENDING = Gauge("rewards_outbox_pending", "Outbound events waiting to be delivered.")
+# Read from the shared outbox by every worker: the most recent reading is the answer.
+OUTBOX_PENDING = Gauge(
+    "rewards_outbox_pending",
+    "Outbound events waiting to be delivered.",
+    multiprocess_mode="livemostrecent",
+)
 OUTBOX_OLDEST_SECONDS = Gauge(
     "rewards_outbox_oldest_pending_seconds",
     "Age of the oldest outbound event waiting to be delivered, in seconds.",
+    multiprocess_mode="livemostrecent",
 )
 BACKGROUND_RESTARTS = Counter(
     "rewards_background_restarts",
