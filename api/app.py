@@ -11,18 +11,21 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Response, Router
 from litestar._openapi.plugin import OpenAPIPlugin  # the app's own plugin, to defer its work
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import HttpMethod
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
+from litestar.types import ExceptionHandlersMap
 from prometheus_client import multiprocess
 from swagger_ui_bundle import swagger_ui_path
 
@@ -41,6 +44,7 @@ from api.controllers.ops import OpsController
 from api.controllers.secrets import SecretsController
 from api.deps import DEPENDENCIES
 from api.dto import admin, common, hooks, me, merchant, ops
+from api.headers import NoFraming
 from api.limits import BodyDeadline
 from api.logs import AccessLog, configure_logging
 from api.openapi import document_problems, wire_schemas
@@ -49,7 +53,7 @@ from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
-from api.web.pages import STATIC_DIR, STATIC_PATH
+from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
 from api.web.portal import PortalController
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
@@ -301,7 +305,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HooksController,
         ],
         dependencies=DEPENDENCIES,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=_APP_EXCEPTION_HANDLERS,
         request_class=StrictRequest,
         request_max_body_size=settings.max_body_bytes,
         middleware=[
@@ -321,8 +325,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(route, HTTPRoute)
     ]
     app.asgi_handler = AccessLog(
-        RefuseUnstorableUrl(
-            AllowHeader(BodyDeadline(app.asgi_handler, settings.body_timeout_seconds), routes)
+        NoFraming(
+            RefuseUnstorableUrl(
+                AllowHeader(BodyDeadline(app.asgi_handler, settings.body_timeout_seconds), routes)
+            )
         ),
         enabled=settings.access_log,
     )
@@ -347,6 +353,21 @@ def _document_on_first_use(app: Litestar) -> None:
     it. Litestar builds it lazily by itself; the problems are added by the same build."""
     plugin = app.plugins.get(OpenAPIPlugin)
     plugin.__class__ = _DocumentedOpenAPI
+
+
+def _on_http_anywhere(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An HTTP error no route handled: under /portal/ and /console/ (a page that does not
+    exist) the pages' HTML with their headers, anywhere else the API's problem+json."""
+    area = area_at(request.url.path)
+    if area is not None and isinstance(exc, HTTPException) and exc.status_code in (404, 405):
+        return missing_page(request, area, exc.status_code)
+    return EXCEPTION_HANDLERS[HTTPException](request, exc)
+
+
+_APP_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    **EXCEPTION_HANDLERS,
+    HTTPException: _on_http_anywhere,
+}
 
 
 def create_app_from_env() -> Litestar:

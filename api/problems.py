@@ -108,6 +108,15 @@ def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[
             if isinstance(item, dict):
                 field = _wire_name(str(item.get("key") or item.get("source") or ""))
                 errors.append(FieldError(field, str(item.get("message", "invalid value"))))
+    if any(e.field == "data" and e.message == "'data'" for e in errors):
+        # No body at all where the handler takes one: as the whitespace-only body is.
+        return problem(
+            request,
+            400,
+            "malformed_request",
+            "Malformed request",
+            "the request body is empty; a JSON document is expected",
+        )
     missing = _MISSING.search(str(exc.detail or ""))
     if not errors and missing:
         errors.append(FieldError(_wire_name(missing["name"]), "required"))

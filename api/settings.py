@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a portal or console sign-in lasts (signing out ends it sooner).",
     )
+    web_sign_in_failures_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Failed portal or console sign-ins one address may make a minute; past "
+        "them it is refused (429) until the minute is over, and the tenant's audit log says so.",
+    )
     web_secure_cookies: bool = Field(
         default=False,
         description="Mark the portal's and console's cookies Secure even when the request "

@@ -47,7 +47,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to text types
 PAGE_SIZE = 25
 
 #: The cookie that carries the sign-in form's token before there is a session.
@@ -189,7 +189,19 @@ def render(
     **context: Any,
 ) -> Response[str]:
     """A page of this area, with the site's security headers."""
-    area = area_of(request)
+    return render_in(area_of(request), request, template, status=status, cookies=cookies, **context)
+
+
+def render_in(
+    area: Area,
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Response[str]:
+    """A page of ``area`` (for a request that no page of it matched, too)."""
     holder: SessionHolder | None = getattr(request.state, "web", None)
     body = _templates.get_template(template).render(
         area=area,
@@ -246,6 +258,28 @@ def error_page(
         status=status,
         title=title or _WORDS.get(status, "Something went wrong."),
         detail=detail,
+        status_code=status,
+    )
+
+
+def area_at(path: str) -> Area | None:
+    """The area a path lies in, if any."""
+    for area in (PORTAL, CONSOLE):
+        if path == area.root or path.startswith(area.root + "/"):
+            return area
+    return None
+
+
+def missing_page(request: Request[Any, Any, Any], area: Area, status: int) -> Response[str]:
+    """The page for a path of an area that no page matches (404) or a method no page of it
+    takes (405): an HTML page with the area's headers, not the API's JSON."""
+    return render_in(
+        area,
+        request,
+        "error.html",
+        status=status,
+        title=_WORDS.get(status, "Something went wrong."),
+        detail="",
         status_code=status,
     )
 

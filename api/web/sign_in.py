@@ -49,12 +49,25 @@ class AreaController(Controller):
         key = form.get("api_key")
         lifetime = request.app.state.settings.web_session_minutes * 60
         role: Role = "admin" if area.role == "admin" else "merchant"
+        settings = request.app.state.settings
+        token = request.cookies.get(SIGN_IN_COOKIE) or new_form_token()
         try:
             if not isinstance(key, str) or not key.strip():
                 raise Unauthenticated("enter your key")
-            opened = await sessions.sign_in(request.app.state.pool, key, role, lifetime)
+            opened = await sessions.sign_in(
+                request.app.state.pool,
+                key,
+                role,
+                lifetime,
+                client=request.client.host if request.client else "unknown",
+                max_failures=settings.web_sign_in_failures_per_minute,
+            )
+        except sessions.SignInThrottled as exc:
+            message = "Too many failed sign-ins from this address. Please wait a minute."
+            refused = _sign_in_form(request, token, message, 429)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         except Unauthenticated:
-            token = request.cookies.get(SIGN_IN_COOKIE) or new_form_token()
             message = f"This is not a valid {area.key_name}, or it was revoked."
             return _sign_in_form(request, token, message, 401)
         return redirect(

@@ -13,18 +13,19 @@ import asyncpg
 import msgspec
 
 from db.types import Conn
+from rewards.audit import service as audit
 from rewards.core.credentials import (
     hash_api_key,
     new_session_token,
     parse_api_key,
     session_tenant,
 )
-from rewards.core.errors import Unauthenticated
+from rewards.core.errors import RewardsError, Unauthenticated
 from rewards.core.records import ApiKeyRecord, Role
 from rewards.tenants import repository as tenant_db
 from rewards.tenants.repository import SessionHolder
 
-__all__ = ["OpenedSession", "SessionHolder", "find", "sign_in", "sign_out"]
+__all__ = ["OpenedSession", "SessionHolder", "SignInThrottled", "find", "sign_in", "sign_out"]
 
 
 class OpenedSession(msgspec.Struct, frozen=True):
@@ -34,14 +35,81 @@ class OpenedSession(msgspec.Struct, frozen=True):
     holder: SessionHolder
 
 
+class SignInThrottled(RewardsError):
+    """Too many failed sign-ins from one client this minute."""
+
+    status = 429
+    type = "sign_in_throttled"
+    title = "Too many failed sign-ins"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 async def sign_in(
-    conn: Conn | asyncpg.Pool, api_key: str, role: Role, lifetime_seconds: float
+    pool: asyncpg.Pool,
+    api_key: str,
+    role: Role,
+    lifetime_seconds: float,
+    *,
+    client: str,
+    max_failures: int,
 ) -> OpenedSession:
     """Exchange a live API key of ``role`` (a merchant's or an operator's) for a new session.
 
+    A client (an address) has ``max_failures`` failed sign-ins a minute; past them it is
+    refused before its key is looked at, until the minute is over. The failure that
+    reaches the limit is written to the audit log of the tenant the key names, if there is
+    one (a flood leaves one entry a minute, not one an attempt).
+
     Raises:
+        SignInThrottled: the client failed too often this minute.
         Unauthenticated: the key is malformed, unknown, revoked or of another role.
     """
+    if await tenant_db.sign_in_failures_now(pool, client) >= max_failures:
+        raise SignInThrottled(
+            "too many failed sign-ins from this address: wait a minute", retry_after=60
+        )
+    try:
+        return await _open(pool, api_key, role, lifetime_seconds)
+    except Unauthenticated:
+        failures, seconds_left = await tenant_db.note_sign_in_failure(pool, client)
+        if failures == max_failures:
+            await _audit_flood(pool, api_key, role, client, failures)
+        if failures >= max_failures:
+            raise SignInThrottled(
+                f"too many failed sign-ins from this address: wait {seconds_left} s",
+                retry_after=seconds_left,
+            ) from None
+        raise
+
+
+async def _audit_flood(
+    pool: asyncpg.Pool, api_key: str, role: Role, client: str, failures: int
+) -> None:
+    try:
+        tenant_id = parse_api_key(api_key.strip()).tenant_id
+    except Unauthenticated:
+        return  # no tenant named: nobody's audit log to write to
+    if not await tenant_db.tenant_exists(pool, tenant_id):
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        await audit.record(
+            conn,
+            tenant_id,
+            f"web:{client}",
+            "web.sign_in_throttled",
+            "client",
+            client,
+            None,
+            {"failures_this_minute": failures, "role": role},
+        )
+
+
+async def _open(
+    conn: Conn | asyncpg.Pool, api_key: str, role: Role, lifetime_seconds: float
+) -> OpenedSession:
     tenant_id = parse_api_key(api_key.strip()).tenant_id
     token = new_session_token(tenant_id)
     csrf = secrets.token_urlsafe(32)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from tests import needs
 from tests.integration.conftest import app, client, tenant  # noqa: F401
 from tests.integration.http import AppClient
 
@@ -36,13 +36,9 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str:
-    found = os.environ.get("REWARDS_CHROMIUM") or shutil.which("chromium")
-    if found is None:
-        pytest.fail(
-            "the browser tests need Debian's Chromium: apt-get install chromium "
-            "(or name another Chromium binary in REWARDS_CHROMIUM)"
-        )
-    return found
+    return os.environ.get("REWARDS_CHROMIUM") or needs.program(
+        "chromium", "chromium fonts-noto-cjk (or name a Chromium binary in REWARDS_CHROMIUM)"
+    )
 
 
 @pytest.fixture(scope="session")

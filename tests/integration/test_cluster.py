@@ -1,25 +1,23 @@
 """The cluster drills, short: API hosts behind haproxy, a synchronous replica promoted when
 the primary is killed, events delivered after the failover (``loadtest/cluster.py``).
 
-Network namespaces need root: CI runs as root; elsewhere the test says how to run it.
+Network namespaces need root, and the drill needs haproxy and iproute2: CI runs it as root
+with both installed; elsewhere the test skips and says what it needs.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 
-import pytest
+from tests import needs
 
 
 def test_no_acknowledged_award_is_lost_or_doubled_when_hosts_die() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root: sudo .venv/bin/python -m pytest " + __file__)
-    if shutil.which("haproxy") is None:
-        pytest.fail("the cluster drills need Debian's haproxy: apt-get install haproxy")
+    needs.root("network namespaces (sudo .venv/bin/python -m pytest " + __file__ + ")")
+    needs.program("haproxy", "haproxy")
+    needs.program("ip", "iproute2")
     run = subprocess.run(
         [sys.executable, "-m", "loadtest.cluster", "--seconds", "6", "--clients", "6"],
         capture_output=True,
