@@ -15,6 +15,7 @@ import tempfile
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -31,8 +32,9 @@ from db.migrate import migrate
 from db.pool import connect, ensure_database
 from db.types import Conn
 from rewards.core.credentials import is_id
-from rewards.core.errors import RewardsError, ValidationFailed
+from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.housekeeping import service as housekeeping
+from rewards.tenants import service as tenants
 from rewards.tenants.service import SECRET_KINDS, create_tenant, rotate_secret
 
 T = TypeVar("T")
@@ -55,13 +57,25 @@ def _where(dsn: str) -> str:
 
 
 class Database:
-    """The database the command works on: DATABASE_URL, or the embedded server."""
+    """The database the command works on: DATABASE_URL, or the embedded server.
 
-    def __init__(self, settings: Settings) -> None:
+    A command that only reads or changes what is there (``existing=True``) never makes a
+    new embedded database: run in another folder, it says where it looked instead.
+    """
+
+    def __init__(self, settings: Settings, *, existing: bool = False) -> None:
         self.embedded: EmbeddedPostgres | None = None
         if settings.database_url:
             self.dsn = settings.database_url
+            self.where = f"the database at {_where(settings.database_url)} (DATABASE_URL)"
         else:
+            folder = settings.data_dir.resolve()
+            self.where = f"the embedded database in {folder}"
+            if existing and not (folder / "pgdata" / "PG_VERSION").exists():
+                raise CliError(
+                    f"no database in {folder}: run this where you run `rewards serve`, "
+                    "or give --data-dir or DATABASE_URL"
+                )
             self.embedded = EmbeddedPostgres(settings.data_dir)
             asyncio.run(ensure_database(self.embedded.dsn("postgres"), "rewards"))
             self.dsn = self.embedded.dsn()
@@ -95,6 +109,8 @@ class Database:
             try:
                 await migrate(conn)
                 return await work(conn)
+            except NotFound as exc:
+                raise CliError(f"{exc.detail} in {self.where}") from None
             finally:
                 await conn.close()
 
@@ -169,8 +185,32 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant_list(args: argparse.Namespace) -> int:
+    db = Database(_settings(args), existing=True)
+
+    async def work(conn: Conn) -> list[tenants.TenantRow]:
+        found: list[tenants.TenantRow] = []
+        after = None
+        while page := await tenants.list_tenants(conn, after, 500):
+            found += page
+            after = page[-1].tenant_id
+        return found
+
+    found = db.run(work)
+    if args.json:
+        print(msgspec.json.encode(found).decode())
+        return 0
+    if not found:
+        print(f"no tenants in {db.where}")
+        return 0
+    width = max(len(t.tenant_id) for t in found)
+    for t in found:
+        print(f"{t.tenant_id:<{width}}  {t.created_at:%Y-%m-%d %H:%M}Z  {t.name}")
+    return 0
+
+
 def cmd_tenant_rotate(args: argparse.Namespace) -> int:
-    db = Database(_settings(args))
+    db = Database(_settings(args), existing=True)
     overlap = timedelta(hours=args.overlap_hours)
     secret = db.run(lambda conn: rotate_secret(conn, args.tenant, args.kind, overlap))
     until = (datetime.now(UTC) + overlap).isoformat(timespec="seconds")
@@ -194,14 +234,14 @@ EXPIRE_AHEAD_LIMIT = timedelta(days=1)
 def cmd_expire(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     at: datetime = args.at or now
-    if at - now > EXPIRE_AHEAD_LIMIT and not args.force:
+    if at - now > EXPIRE_AHEAD_LIMIT and not (args.force or args.dry_run):
         raise CliError(
             f"--at {at.isoformat()} is more than a day ahead: points not yet due would expire "
             "(add --force if that is what you mean, or --dry-run to see what would expire)",
             status=2,
         )
     settings = _settings(args)
-    db = Database(settings)
+    db = Database(settings, existing=True)
     keep = timedelta(days=settings.event_retention_days)
 
     async def work(conn: Conn) -> dict[str, int] | None:
@@ -233,8 +273,14 @@ def demo_text(creds: DemoCredentials, base_url: str) -> str:
         """'"amount_minor":20000,"currency":"CNY","mcc":"5411","merchant_id":"haidilao-futian",'"""
         """'"channel":"offline","occurred_at":"'$(date -Iseconds)'"}'"""
     )
+    kept = (
+        "\nThe program was kept as an operator changed it; `rewards demo --reset` restores the\n"
+        "demo's (some example calls below count on it).\n"
+        if creds.program_kept
+        else ""
+    )
     return f"""\
-Demo tenant ready.
+Demo tenant ready.{kept}
 
   tenant_id            {creds.tenant_id}
   admin_api_key        {creds.admin_api_key}
@@ -310,7 +356,7 @@ curl -s "$REWARDS/v1/admin/risk-events?limit=5" -H "Authorization: Bearer $ADMIN
 
 def cmd_demo(args: argparse.Namespace) -> int:
     db = Database(_settings(args))
-    creds = db.run(create_or_refresh_demo)
+    creds = db.run(lambda conn: create_or_refresh_demo(conn, reset=args.reset))
     print(demo_text(creds, f"http://127.0.0.1:{args.port}"))
     return 0
 
@@ -389,9 +435,19 @@ def supervise(command: list[str], env: dict[str, str]) -> int:
     return status if status >= 0 else 128 - status
 
 
+def _version() -> str:
+    try:
+        return metadata.version("rewards-engine")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rewards", description="Rewards engine: serve, migrate, tenants, demo, expiry."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -403,17 +459,26 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     serve = with_data_dir(sub.add_parser("serve", help="migrate, then serve the API"))
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1; about one per core); they end with the server",
+    )
     serve.add_argument(
         "--server",
         choices=["uvicorn", "granian"],
         default="uvicorn",
-        help="HTTP server running the workers (see the README for how they compare)",
+        help="HTTP server running the workers (see docs/operations.md for how they compare)",
     )
     serve.add_argument(
-        "--demo", action="store_true", help="create or refresh the demo tenant first"
+        "--demo",
+        action="store_true",
+        help="create or refresh the demo tenant first (a program an operator changed is kept)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -422,6 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = with_data_dir(sub.add_parser("demo", help="create or refresh the demo tenant"))
     demo.add_argument("--port", type=int, default=8000, help="port used in the example calls")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="restore the demo's program even if an operator changed it",
+    )
     demo.set_defaults(func=cmd_demo)
 
     expire = with_data_dir(sub.add_parser("expire", help="expire points whose time has come"))
@@ -434,19 +504,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what would expire, per tenant, and write nothing",
     )
     expire.add_argument(
-        "--force", action="store_true", help="allow an --at more than a day in the future"
+        "--force",
+        action="store_true",
+        help="allow an --at more than a day in the future (not needed with --dry-run)",
     )
     expire.set_defaults(func=cmd_expire)
 
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
     create = with_data_dir(tenant_sub.add_parser("create", help="create a tenant"))
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", required=True, help='the program\'s name, e.g. "Demo Bank"')
     create.add_argument(
         "--id", type=_tenant_id, help="tenant id, [A-Za-z0-9._:-]{1,64} (default: generated)"
     )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(func=cmd_tenant_create)
+    listing = with_data_dir(tenant_sub.add_parser("list", help="list tenants"))
+    listing.add_argument("--json", action="store_true", help="print one JSON array")
+    listing.set_defaults(func=cmd_tenant_list)
     for kind, what in (
         ("hook", "the hook secret the card processor signs transactions with"),
         ("member", "the secret member tokens (JWT) are signed with"),
@@ -455,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
         rotate = with_data_dir(
             tenant_sub.add_parser(
                 f"rotate-{kind}-secret",
-                help=f"make a new {what}; the previous one stays valid for the overlap",
+                help=f"replace {what}; the previous one stays valid for the overlap",
             )
         )
         rotate.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant's id")

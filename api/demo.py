@@ -58,14 +58,16 @@ class DemoCredentials(msgspec.Struct, frozen=True):
     member_token: str
     referral_code: str  # the demo member's: a referee's first purchase pays both
     third_member_token: str  # a member beyond the shared device's limit
+    program_kept: bool = False  # an operator changed the demo's program; it was left so
 
 
-async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
+async def create_or_refresh_demo(conn: Conn, *, reset: bool = False) -> DemoCredentials:
     """Create the demo tenant, or refresh it.
 
     Keys are stored hashed, so an old one cannot be shown again: a refresh revokes the keys
     the demo handed out before and prints new ones, so that running it twice leaves one live
-    admin key and one live merchant key of the demo's, not more.
+    admin key and one live merchant key of the demo's, not more. A program an operator
+    changed since is kept as it is, unless ``reset`` asks for the demo's again.
     """
     secrets = await tenants.secrets_of(conn, DEMO_TENANT_ID)
     if secrets is None:
@@ -81,7 +83,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
             await merchants.create_merchant(
                 conn, DEMO_TENANT_ID, "demo", merchant_id, name, category
             )
-    await _points_program(conn)
+    kept = await _points_program(conn, reset)
     await _catalog(conn)
     await _welcome_points(conn)
     await _city(conn)
@@ -115,6 +117,7 @@ async def create_or_refresh_demo(conn: Conn) -> DemoCredentials:
         member_token=token,
         referral_code=referral_code,
         third_member_token=third,
+        program_kept=kept,
     )
 
 
@@ -169,9 +172,14 @@ DEMO_CAMPAIGN = DrawCampaign(
 )
 
 
-async def _points_program(conn: Conn) -> None:
-    """The demo program, its earn rules and its draw campaign (created once)."""
-    await programs.put_program(conn, DEMO_TENANT_ID, "demo", DEMO_PROGRAM)
+async def _points_program(conn: Conn, reset: bool) -> bool:
+    """The demo program, its earn rules and its draw campaign (created once). A program that
+    differs from the demo's (an operator changed it) is kept unless ``reset``; whether it
+    was."""
+    current = await programs.get_program(conn, DEMO_TENANT_ID)
+    kept = current != DEMO_PROGRAM and current != Program() and not reset
+    if not kept and current != DEMO_PROGRAM:
+        await programs.put_program(conn, DEMO_TENANT_ID, "demo", DEMO_PROGRAM)
     for rule in DEMO_RULES:
         try:
             await programs.get_rule(conn, DEMO_TENANT_ID, rule.id)
@@ -181,6 +189,7 @@ async def _points_program(conn: Conn) -> None:
         await programs.get_campaign(conn, DEMO_TENANT_ID, DEMO_CAMPAIGN.id)
     except NotFound:
         await programs.create_campaign(conn, DEMO_TENANT_ID, "demo", DEMO_CAMPAIGN)
+    return kept
 
 
 # (sku, title, category, points, cash fen, stock)

@@ -146,3 +146,10 @@ RETURNING failures,
 
 -- name: tenant_exists
 SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1::text);
+
+-- name: tenant_list
+-- Cross-tenant (the command line): every tenant, by id; keyset $1 = the last id seen.
+SELECT tenant_id, name, created_at FROM tenants
+WHERE $1::text IS NULL OR tenant_id > $1::text
+ORDER BY tenant_id
+LIMIT $2::int;

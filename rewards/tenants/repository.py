@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 import msgspec
 
@@ -159,3 +161,13 @@ async def note_sign_in_failure(conn: Conn | asyncpg.Pool, client: str) -> tuple[
 async def tenant_exists(conn: Conn | asyncpg.Pool, tenant_id: str) -> bool:
     found: bool = await conn.fetchval(sql("tenant_exists"), tenant_id)
     return found
+
+
+class TenantRow(msgspec.Struct, frozen=True):
+    tenant_id: str
+    name: str
+    created_at: datetime
+
+
+async def list_tenants(conn: Conn, after: str | None, limit: int) -> list[TenantRow]:
+    return many(await conn.fetch(sql("tenant_list"), after, limit), TenantRow)

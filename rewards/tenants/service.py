@@ -13,6 +13,7 @@ from rewards.core.credentials import is_id, new_secret
 from rewards.core.errors import AlreadyExists, NotFound, ValidationFailed
 from rewards.tenants import repository as tenant_db
 from rewards.tenants.keys import issue_key
+from rewards.tenants.repository import TenantRow as TenantRow  # what list_tenants gives
 
 FIRST_ADMIN_KEY = "first admin key"
 
@@ -100,6 +101,9 @@ async def issue_admin_key(conn: Conn, tenant_id: str, label: str) -> str:
         raise NotFound(f"no tenant {tenant_id}")
     return (await issue_key(conn, tenant_id, "admin", None, label)).api_key
 
+
+#: Tenants by id, a page at a time (the command line's list).
+list_tenants = tenant_db.list_tenants
 
 #: The tenant's hook secrets and member-token secret, or None for no such tenant.
 secrets_of = tenant_db.tenant_secrets

@@ -3,12 +3,14 @@ traceback; expiry that can be previewed; a demo that does not pile up live keys.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -112,7 +114,8 @@ async def test_expire_previews_refuses_the_far_future_and_expires(
     refused = rewards("expire", "--at", far, database=database)
     one_clear_line(refused, 2, "more than a day ahead", "--force")
     assert await conn.fetchval("SELECT count(*) FROM transfers WHERE kind = 'expiry'") == 0
-    far_preview = rewards("expire", "--at", far, "--dry-run", "--force", database=database)
+    far_preview = rewards("expire", "--at", far, "--dry-run", database=database)
+    assert far_preview.returncode == 0, far_preview.stderr  # a preview needs no --force
     assert json.loads(far_preview.stdout)["would_expire_points_by_tenant"] == {tenant.id: 700}
 
     done = rewards("expire", database=database)
@@ -157,3 +160,75 @@ def test_serve_with_an_unreachable_database_is_one_line(unused_port: int) -> Non
     one_clear_line(result, 1, "cannot reach the database")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{unused_port}/healthz", timeout=1)
+
+
+def test_a_command_on_an_existing_tenant_never_makes_a_database(tmp_path: Path) -> None:
+    """Run in the wrong folder, a command that reads or changes tenants says where it looked
+    and makes nothing there."""
+    folder = tmp_path / "elsewhere"
+    for args in (
+        ("tenant", "list"),
+        ("tenant", "rotate-hook-secret", "--tenant", "demo-bank"),
+        ("expire", "--dry-run"),
+    ):
+        result = rewards(*args, "--data-dir", str(folder), database=None)
+        one_clear_line(result, 1, "no database in", str(folder.resolve()))
+        assert not (folder / "pgdata").exists()
+
+
+def test_an_unknown_tenant_names_the_database_looked_in(database: str) -> None:
+    result = rewards("tenant", "rotate-member-secret", "--tenant", "no-such", database=database)
+    one_clear_line(result, 1, "no tenant no-such", "DATABASE_URL")
+
+
+def test_tenants_are_listed(database: str) -> None:
+    for name, tenant_id in (("Bank One", "bank-1"), ("Bank Two", "bank-2")):
+        made = rewards("tenant", "create", "--name", name, "--id", tenant_id, database=database)
+        assert made.returncode == 0, made.stderr
+    listed = rewards("tenant", "list", database=database)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["bank-1", "bank-2"]
+    assert lines[0].endswith("Bank One")
+    as_json = json.loads(rewards("tenant", "list", "--json", database=database).stdout)
+    assert [t["tenant_id"] for t in as_json] == ["bank-1", "bank-2"]
+
+
+def test_every_option_has_help_and_the_version_prints() -> None:
+    from api.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        bare = [
+            f"{path} {action.option_strings[0]}"
+            for action in parser._actions
+            if action.option_strings and not action.help
+        ]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    bare += walk(child, f"{path} {name}")
+        return bare
+
+    assert walk(build_parser(), "rewards") == []
+    version = rewards("--version", database=None)
+    assert version.returncode == 0
+    assert version.stdout.startswith("rewards ")
+
+
+async def test_running_the_demo_again_keeps_a_program_the_operator_changed(
+    database: str, conn: asyncpg.Connection
+) -> None:
+    assert rewards("demo", database=database, timeout=300).returncode == 0
+    await conn.execute(
+        "UPDATE programs SET config = jsonb_set(config, '{base_rate}', '\"2\"') "
+        "WHERE tenant_id = 'demo-bank'"
+    )
+    again = rewards("demo", database=database, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "kept" in again.stdout
+    rate = "SELECT config ->> 'base_rate' FROM programs WHERE tenant_id = 'demo-bank'"
+    assert await conn.fetchval(rate) == "2"
+    reset = rewards("demo", "--reset", database=database, timeout=300)
+    assert reset.returncode == 0, reset.stderr
+    assert "kept" not in reset.stdout
+    assert await conn.fetchval(rate) == "1"
