@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a delivery worker holds an event it is sending; if the worker "
         "dies, the event is sent again once this has passed. Always at least the delivery "
-        "deadline plus 15 s, so that one event is never in flight twice at once.",
+        "deadline plus 5 s, so that one event is never in flight twice at once.",
     )
     event_retention_days: float = Field(
         default=7, gt=0, description="How long delivered events are kept before pruning."

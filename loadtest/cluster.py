@@ -472,6 +472,20 @@ async def _ready(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+async def _replica_reads(addresses: list[str]) -> dict[str, float]:
+    found: dict[str, float] = {"replica": 0.0, "primary": 0.0}
+    async with httpx.AsyncClient(timeout=5) as client:
+        for address in addresses:
+            text = (await client.get(f"http://{address}:{API_PORT}/metrics")).text
+            for line in text.splitlines():
+                if line.startswith("rewards_replica_reads_total{"):
+                    head, _, value = line.rpartition(" ")
+                    for where in found:
+                        if f'served_by="{where}"' in head:
+                            found[where] += float(value)
+    return found
+
+
 async def _receiver_count(client: httpx.AsyncClient) -> dict[str, int]:
     found: dict[str, int] = (await client.get(f"http://{NET}.1:{RECEIVER_PORT}/count")).json()
     return found
@@ -561,6 +575,11 @@ async def drills(folder: Path, apis: int, clients: int, seconds: float) -> dict[
 
         await _under_load(load, clients, token, seconds, seconds / 3, kill_api)
         report["api_host_killed"] = await check(dsn(f"{DB['db1']}:5432"), load) | {"killed": victim}
+        # Where the surviving hosts served the members' activity reads from (each host's
+        # /metrics adds its workers up).
+        report["replica_reads"] = await _replica_reads(
+            [a for n, a in api_hosts.items() if n != victim]
+        )
         servers[victim] = start_api(victim, api_hosts[victim], folder)
         await _ready(f"http://{api_hosts[victim]}:{API_PORT}")
 

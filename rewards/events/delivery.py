@@ -56,7 +56,7 @@ _log = logging.getLogger("rewards.events")
 #: How much of a receiver's answer is read (into ``last_error`` when it is not a 2xx).
 ANSWER_LIMIT = 1024
 #: How much longer than a delivery's deadline its lease lasts (time to record the outcome).
-LEASE_MARGIN_SECONDS = 15.0
+LEASE_MARGIN_SECONDS = 5.0
 
 #: Answers the addresses a host name resolves to (a test may answer differently each time).
 Resolver = Callable[[str], Awaitable[list[str]]]

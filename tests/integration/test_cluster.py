@@ -37,6 +37,8 @@ def test_no_acknowledged_award_is_lost_or_doubled_when_hosts_die() -> None:
     # The callers saw the failover, and it ended: awards went on after the promotion.
     failover = report["primary_killed"]
     assert failover["longest_gap_between_awards_seconds"] < 30, failover
+    # The members' reads were served by the replica (DATABASE_REPLICA_URL is read).
+    assert report["replica_reads"]["replica"] > 0, report["replica_reads"]
     events = report["events_after_failover"]
     assert events["pending"] == 0, events
     assert events["acked_events"] == events["acked_delivered"] == events["acknowledged_awards"]

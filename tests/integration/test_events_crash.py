@@ -30,7 +30,8 @@ def _serve(database: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "REWARDS_WEBHOOK_ALLOW_PRIVATE": "1",
         "REWARDS_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
         "REWARDS_WEBHOOK_TIMEOUT_SECONDS": "2",
-        "REWARDS_WEBHOOK_LEASE_SECONDS": "3",
+        "REWARDS_WEBHOOK_DEADLINE_SECONDS": "2",
+        "REWARDS_WEBHOOK_LEASE_SECONDS": "3",  # raised to the deadline + 5 s
         "REWARDS_ACCESS_LOG": "false",
     }
     with log.open("ab") as sink:
