@@ -37,6 +37,7 @@ async def _rotate(
 class SecretsController(Controller):
     path = "/v1/admin"
     guards = [admin_guard]  # noqa: RUF012
+    security = [{"AdminKey": []}]  # noqa: RUF012
     tags = ["admin"]  # noqa: RUF012
 
     @post(
