@@ -65,6 +65,12 @@ checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
 [[operations]]
 include-path-regex = "^/v1/(admin/members/[{{]member_id[}}]|me/referral/apply)$"
 checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
+
+# Rotating the secrets would end the battery's own credentials halfway (the hook secret it
+# signs with, the member token it sends): tests/integration/test_secrets.py covers them.
+[[operations]]
+include-path-regex = "^/v1/admin/(hook|member|event)-secret/rotate$"
+enabled = false
 """
 
 

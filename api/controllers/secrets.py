@@ -1,34 +1,40 @@
 """Rotation of a tenant's secrets by its operator (/v1/admin/…-secret/rotate).
 
 Each makes a new secret, shown once, and keeps the previous one valid for the overlap asked
-for (24 hours by default): hooks and member tokens signed with either are accepted, and
-events carry a signature made with each.
+for (``?overlap_hours=``, 24 by default): hooks and member tokens signed with either are
+accepted, and events carry a signature made with each.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import QueryParameter
 
 from api.auth import Admin, admin_guard
 from api.deps import DbConn
-from api.dto.admin import (
-    EventSecretRotated,
-    HookSecretRotated,
-    MemberSecretRotated,
-    SecretRotate,
-)
+from api.dto.admin import EventSecretRotated, HookSecretRotated, MemberSecretRotated
 from rewards.tenants import service as tenants
+
+Overlap = Annotated[
+    float,
+    QueryParameter(
+        name="overlap_hours",
+        ge=0,
+        le=720,
+        description="Hours the previous secret stays valid (0 ends it at once).",
+    ),
+]
 
 
 async def _rotate(
-    conn: DbConn, caller: Admin, kind: str, data: SecretRotate | None, state: State
+    conn: DbConn, caller: Admin, kind: str, overlap_hours: float, state: State
 ) -> tuple[str, datetime]:
-    overlap = timedelta(hours=(data or SecretRotate()).overlap_hours)
+    overlap = timedelta(hours=overlap_hours)
     secret = await tenants.rotate_secret(conn, caller.tenant_id, kind, overlap, caller.actor)
     state.credentials.forget()
     return secret, datetime.now(UTC) + overlap
@@ -50,9 +56,9 @@ class SecretsController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
         state: State,
-        data: JSONBody[SecretRotate | None] = None,
+        overlap_hours: Overlap = 24,
     ) -> HookSecretRotated:
-        return HookSecretRotated(*await _rotate(conn, caller, "hook", data, state))
+        return HookSecretRotated(*await _rotate(conn, caller, "hook", overlap_hours, state))
 
     @post(
         "/member-secret/rotate",
@@ -65,9 +71,9 @@ class SecretsController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
         state: State,
-        data: JSONBody[SecretRotate | None] = None,
+        overlap_hours: Overlap = 24,
     ) -> MemberSecretRotated:
-        return MemberSecretRotated(*await _rotate(conn, caller, "member", data, state))
+        return MemberSecretRotated(*await _rotate(conn, caller, "member", overlap_hours, state))
 
     @post(
         "/event-secret/rotate",
@@ -80,6 +86,6 @@ class SecretsController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
         state: State,
-        data: JSONBody[SecretRotate | None] = None,
+        overlap_hours: Overlap = 24,
     ) -> EventSecretRotated:
-        return EventSecretRotated(*await _rotate(conn, caller, "event", data, state))
+        return EventSecretRotated(*await _rotate(conn, caller, "event", overlap_hours, state))

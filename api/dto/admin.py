@@ -426,12 +426,6 @@ class EventPage(Output):
     next_cursor: str | None
 
 
-class SecretRotate(Input):
-    """How long the previous secret stays accepted (or signs events beside the new one)."""
-
-    overlap_hours: Annotated[float, Meta(ge=0, le=720)] = 24
-
-
 class HookSecretRotated(Output):
     hook_secret: str
     previous_valid_until: datetime

@@ -50,7 +50,7 @@ async def test_events_carry_both_signatures_during_the_overlap(
 ) -> None:
     await webhook(tenant, receiver.url + "/ok")
     rotated = await tenant.client.post(
-        "/v1/admin/event-secret/rotate", json={"overlap_hours": 1}, headers=tenant.admin
+        "/v1/admin/event-secret/rotate?overlap_hours=1", headers=tenant.admin
     )
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()["event_signing_secret"]
@@ -64,7 +64,7 @@ async def test_events_carry_both_signatures_during_the_overlap(
         verify_hook_signature(signature, got.body, [secret], now=time.time())
     # Rotated again with no overlap: only the newest signs.
     again = await tenant.client.post(
-        "/v1/admin/event-secret/rotate", json={"overlap_hours": 0}, headers=tenant.admin
+        "/v1/admin/event-secret/rotate?overlap_hours=0", headers=tenant.admin
     )
     newest = again.json()["event_signing_secret"]
     await tenant.hook(purchase("p-2", "m-1"))
@@ -96,7 +96,7 @@ async def test_member_tokens_of_the_previous_secret_work_until_the_overlap_ends(
         me = await tenant.client.get("/v1/me", headers=_token(secret, tenant))
         assert me.status_code == 200, me.text
     ended = await tenant.client.post(
-        "/v1/admin/member-secret/rotate", json={"overlap_hours": 0}, headers=tenant.admin
+        "/v1/admin/member-secret/rotate?overlap_hours=0", headers=tenant.admin
     )
     newest = ended.json()["member_token_secret"]
     tenant.client.app.state.credentials.forget()
@@ -124,15 +124,10 @@ async def test_hook_secret_rotation_through_the_api_keeps_the_old_one_for_the_ov
     assert new not in json.dumps(entry)  # the secret itself is never written down
 
 
-@pytest.mark.parametrize(
-    "body",
-    [{"overlap_hours": -1}, {"overlap_hours": 721}, {"overlap_hours": "24"}, {"other": 1}],
-)
-async def test_a_bad_overlap_is_a_422_and_rotates_nothing(
-    tenant: Tenant, body: dict[str, object]
-) -> None:
+@pytest.mark.parametrize("overlap", ["-1", "721", "a day", "nan", ""])
+async def test_a_bad_overlap_is_a_4xx_and_rotates_nothing(tenant: Tenant, overlap: str) -> None:
     answer = await tenant.client.post(
-        "/v1/admin/event-secret/rotate", json=body, headers=tenant.admin
+        f"/v1/admin/member-secret/rotate?overlap_hours={overlap}", headers=tenant.admin
     )
     assert answer.status_code in (400, 422), answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
