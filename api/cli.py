@@ -49,11 +49,11 @@ class CliError(Exception):
 
 
 def _where(dsn: str) -> str:
-    """The host, port and database of a URL, without its password, for error messages."""
+    """The hosts, ports and database of a URL, without its user or password, for messages
+    (libpq URLs may name several hosts: ``host1:5432,host2:5432``)."""
     parts = urlsplit(dsn)
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{host}{port}{parts.path}"
+    hosts = parts.netloc.rpartition("@")[2] or "localhost"
+    return f"{hosts}{parts.path}"
 
 
 class Database:

@@ -232,3 +232,10 @@ async def test_running_the_demo_again_keeps_a_program_the_operator_changed(
     assert reset.returncode == 0, reset.stderr
     assert "kept" not in reset.stdout
     assert await conn.fetchval(rate) == "1"
+
+
+def test_a_database_url_with_several_hosts_is_named_without_its_password() -> None:
+    from api.cli import _where
+
+    url = "postgresql://app:s3cret@10.0.0.11:5432,10.0.0.12:5432/rewards?target_session_attrs=any"
+    assert _where(url) == "10.0.0.11:5432,10.0.0.12:5432/rewards"
