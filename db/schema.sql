@@ -825,6 +825,17 @@ CREATE TABLE public.schema_migrations (
 );
 
 --
+-- Name: sign_in_failures; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE UNLOGGED TABLE public.sign_in_failures (
+    tenant_id text NOT NULL,
+    client text NOT NULL,
+    minute timestamp with time zone NOT NULL,
+    failures integer NOT NULL
+);
+
+--
 -- Name: stores; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -886,11 +897,10 @@ CREATE TABLE public.transactions (
     currency text NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     body jsonb NOT NULL,
-    response jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     refunded_minor bigint DEFAULT 0 NOT NULL,
     reversed boolean DEFAULT false NOT NULL,
-    answer bytea,
+    answer bytea NOT NULL,
     CONSTRAINT transactions_amount_minor_check CHECK ((amount_minor >= 0)),
     CONSTRAINT transactions_check CHECK ((refunded_minor <= amount_minor)),
     CONSTRAINT transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'refund'::text, 'reversal'::text]))),
@@ -1153,6 +1163,13 @@ ALTER TABLE ONLY public.rule_usage
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: sign_in_failures sign_in_failures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sign_in_failures
+    ADD CONSTRAINT sign_in_failures_pkey PRIMARY KEY (tenant_id, client, minute);
 
 --
 -- Name: stores stores_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -42,7 +42,7 @@ SET next_attempt_at = now() + make_interval(secs => $5::float8), attempts = o.at
 FROM due
 WHERE o.tenant_id = due.tenant_id AND o.sequence = due.sequence
 RETURNING o.tenant_id, o.sequence, o.type, o.data, o.occurred_at, o.attempts, o.give_up_at,
-          (SELECT coalesce(t.answer, convert_to(t.response::text, 'UTF8'))
+          (SELECT t.answer
            FROM transactions t
            WHERE o.data IS NULL AND t.tenant_id = o.tenant_id
              AND t.transaction_id = o.transaction_id) AS answer,
@@ -69,7 +69,7 @@ WHERE o.tenant_id = u.tenant_id AND o.sequence = u.sequence AND o.status = 'pend
 -- Newest first; keyset $5 = the last sequence seen.
 SELECT o.sequence, o.type, o.member_id, o.occurred_at, o.status, o.attempts,
        o.next_attempt_at, o.last_error, o.delivered_at,
-       coalesce(o.data, (SELECT coalesce(convert_from(t.answer, 'UTF8')::jsonb, t.response)
+       coalesce(o.data, (SELECT convert_from(t.answer, 'UTF8')::jsonb
                          FROM transactions t
                          WHERE t.tenant_id = o.tenant_id
                            AND t.transaction_id = o.transaction_id)) AS data
@@ -89,7 +89,7 @@ SET status = 'pending', next_attempt_at = now(), give_up_at = now() + interval '
 WHERE o.tenant_id = $1::text AND o.sequence = $2::bigint
 RETURNING o.sequence, o.type, o.member_id, o.occurred_at, o.status, o.attempts,
           o.next_attempt_at, o.last_error, o.delivered_at,
-          coalesce(o.data, (SELECT coalesce(convert_from(t.answer, 'UTF8')::jsonb, t.response)
+          coalesce(o.data, (SELECT convert_from(t.answer, 'UTF8')::jsonb
                             FROM transactions t
                             WHERE t.tenant_id = o.tenant_id
                               AND t.transaction_id = o.transaction_id)) AS data;

@@ -20,7 +20,7 @@ SELECT campaign_id, day, used FROM draw_daily_usage
 WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::date[]);
 
 -- name: transactions_known
-SELECT transaction_id, body_hash, answer, response FROM transactions
+SELECT transaction_id, body_hash, answer FROM transactions
 WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
 -- name: transactions_lock_originals
@@ -67,7 +67,7 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- name: transaction_detail
 SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at,
-       body, answer, response, created_at
+       body, answer, created_at
 FROM transactions WHERE tenant_id = $1::text AND transaction_id = $2::text;
 
 -- name: member_day_points_load

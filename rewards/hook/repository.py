@@ -11,7 +11,6 @@ import msgspec
 from db.queries import queries_beside
 from db.types import Conn
 from rewards.core.planner import (
-    Answer,
     AppliedOffer,
     Award,
     AwardedDraw,
@@ -22,7 +21,6 @@ from rewards.core.planner import (
 from rewards.core.records import StoredTransaction, TransactionRecord
 
 sql = queries_beside(__file__)
-_encode = msgspec.json.Encoder().encode
 
 
 async def plan_each_call(conn: Conn) -> None:
@@ -35,19 +33,10 @@ async def known(conn: Conn, tenant_id: str, ids: list[str]) -> dict[str, StoredT
     rows = await conn.fetch(sql("transactions_known"), tenant_id, ids)
     return {
         row["transaction_id"]: StoredTransaction(
-            row["transaction_id"], bytes(row["body_hash"]), _answer_bytes(row)
+            row["transaction_id"], bytes(row["body_hash"]), bytes(row["answer"])
         )
         for row in rows
     }
-
-
-def _answer_bytes(row: Any) -> bytes:
-    """The answer as sent. Transactions recorded before answers were kept as bytes
-    (migration 0012) have it as JSON, encoded again the way the hook encodes answers. (A
-    transaction has always been recorded with its answer in one database transaction.)"""
-    if row["answer"] is not None:
-        return bytes(row["answer"])
-    return _encode(msgspec.convert(row["response"], Answer))
 
 
 async def lock_originals(
@@ -147,7 +136,7 @@ async def detail(conn: Conn, tenant_id: str, transaction_id: str) -> Transaction
         row["currency"],
         row["occurred_at"],
         _body(row),
-        msgspec.json.decode(_answer_bytes(row)),
+        msgspec.json.decode(row["answer"]),
         row["created_at"],
     )
 

@@ -128,19 +128,20 @@ DELETE FROM web_sessions WHERE tenant_id = $1::text AND session_hash = $2::bytea
 DELETE FROM web_sessions WHERE tenant_id = $1::text AND key_hash = $2::bytea;
 
 -- name: sign_in_failures_now
--- Cross-tenant (before a key is known): the client's failed sign-ins this minute.
+-- The client's failed sign-ins this minute with keys naming tenant $1 ('' for none).
 SELECT coalesce(sum(failures), 0)::int FROM sign_in_failures
-WHERE client = $1::text AND minute = date_trunc('minute', now());
+WHERE tenant_id = $1::text AND client = $2::text AND minute = date_trunc('minute', now());
 
 -- name: sign_in_failure_note
--- Cross-tenant: one more failed sign-in of the client this minute; the count now, and the
--- seconds left in the minute. Minutes older than an hour go.
+-- One more failed sign-in of the client naming tenant $1 this minute; the count now, and
+-- the seconds left in the minute. That tenant's minutes older than an hour go.
 WITH gone AS (
-    DELETE FROM sign_in_failures WHERE minute < now() - interval '1 hour'
+    DELETE FROM sign_in_failures
+    WHERE tenant_id = $1::text AND minute < now() - interval '1 hour'
 )
-INSERT INTO sign_in_failures AS f (client, minute, failures)
-VALUES ($1::text, date_trunc('minute', now()), 1)
-ON CONFLICT (client, minute) DO UPDATE SET failures = f.failures + 1
+INSERT INTO sign_in_failures AS f (tenant_id, client, minute, failures)
+VALUES ($1::text, $2::text, date_trunc('minute', now()), 1)
+ON CONFLICT (tenant_id, client, minute) DO UPDATE SET failures = f.failures + 1
 RETURNING failures,
           ceil(extract(epoch FROM minute + interval '1 minute' - now()))::int AS seconds_left;
 

@@ -146,14 +146,17 @@ async def close_sessions_of_key(conn: Conn, tenant_id: str, key_hash: bytes) -> 
     await conn.execute(sql("web_sessions_close_revoked"), tenant_id, key_hash)
 
 
-async def sign_in_failures_now(conn: Conn | asyncpg.Pool, client: str) -> int:
-    failures: int = await conn.fetchval(sql("sign_in_failures_now"), client)
+async def sign_in_failures_now(conn: Conn | asyncpg.Pool, tenant_id: str, client: str) -> int:
+    failures: int = await conn.fetchval(sql("sign_in_failures_now"), tenant_id, client)
     return failures
 
 
-async def note_sign_in_failure(conn: Conn | asyncpg.Pool, client: str) -> tuple[int, int]:
-    """One more failed sign-in of ``client``: (failures this minute, seconds left in it)."""
-    row = await conn.fetchrow(sql("sign_in_failure_note"), client)
+async def note_sign_in_failure(
+    conn: Conn | asyncpg.Pool, tenant_id: str, client: str
+) -> tuple[int, int]:
+    """One more failed sign-in of ``client`` with a key naming ``tenant_id``: (failures
+    this minute, seconds left in it)."""
+    row = await conn.fetchrow(sql("sign_in_failure_note"), tenant_id, client)
     assert row is not None
     return row["failures"], max(row["seconds_left"], 1)
 

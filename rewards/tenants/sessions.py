@@ -58,25 +58,26 @@ async def sign_in(
 ) -> OpenedSession:
     """Exchange a live API key of ``role`` (a merchant's or an operator's) for a new session.
 
-    A client (an address) has ``max_failures`` failed sign-ins a minute; past them it is
-    refused before its key is looked at, until the minute is over. The failure that
-    reaches the limit is written to the audit log of the tenant the key names, if there is
-    one (a flood leaves one entry a minute, not one an attempt).
+    A client (an address) has ``max_failures`` failed sign-ins a minute with keys naming one
+    tenant; past them it is refused before its key is looked at, until the minute is over.
+    The failure that reaches the limit is written to the audit log of the tenant the key
+    names, if there is one (a flood leaves one entry a minute, not one an attempt).
 
     Raises:
         SignInThrottled: the client failed too often this minute.
         Unauthenticated: the key is malformed, unknown, revoked or of another role.
     """
-    if await tenant_db.sign_in_failures_now(pool, client) >= max_failures:
+    named = _tenant_named(api_key)
+    if await tenant_db.sign_in_failures_now(pool, named, client) >= max_failures:
         raise SignInThrottled(
             "too many failed sign-ins from this address: wait a minute", retry_after=60
         )
     try:
         return await _open(pool, api_key, role, lifetime_seconds)
     except Unauthenticated:
-        failures, seconds_left = await tenant_db.note_sign_in_failure(pool, client)
-        if failures == max_failures:
-            await _audit_flood(pool, api_key, role, client, failures)
+        failures, seconds_left = await tenant_db.note_sign_in_failure(pool, named, client)
+        if failures == max_failures and named:
+            await _audit_flood(pool, named, role, client, failures)
         if failures >= max_failures:
             raise SignInThrottled(
                 f"too many failed sign-ins from this address: wait {seconds_left} s",
@@ -85,13 +86,17 @@ async def sign_in(
         raise
 
 
-async def _audit_flood(
-    pool: asyncpg.Pool, api_key: str, role: Role, client: str, failures: int
-) -> None:
+def _tenant_named(api_key: str) -> str:
+    """The tenant a key names ('' when it has not a key's shape)."""
     try:
-        tenant_id = parse_api_key(api_key.strip()).tenant_id
+        return parse_api_key(api_key.strip()).tenant_id
     except Unauthenticated:
-        return  # no tenant named: nobody's audit log to write to
+        return ""
+
+
+async def _audit_flood(
+    pool: asyncpg.Pool, tenant_id: str, role: Role, client: str, failures: int
+) -> None:
     if not await tenant_db.tenant_exists(pool, tenant_id):
         return
     async with pool.acquire() as conn, conn.transaction():

@@ -36,3 +36,19 @@ async def test_twenty_concurrent_copies_record_one_transaction(tenant: Tenant, c
     assert len({r.text for r in responses}) == 1
     assert await count_rows(conn, "transactions") == 1
     assert await count_rows(conn, "members") == 1
+
+
+async def test_a_stored_answer_of_an_older_shape_comes_back_byte_for_byte(
+    tenant: Tenant, conn
+) -> None:
+    """A repeat delivery sends the bytes that were sent, whatever the answer type has become
+    since: here an answer of an older release (fewer fields, other spacing), in the single
+    hook and in a batch."""
+    await tenant.hook(purchase("p-old"))
+    older = b'{"transaction_id": "p-old",  "member_id":"m-1","points":{"base":350,"total":350}}'
+    await conn.execute("UPDATE transactions SET answer = $1 WHERE transaction_id = 'p-old'", older)
+    again = await tenant.hook(purchase("p-old"))
+    assert again.status_code == 200
+    assert again.content == older
+    batch = await tenant.hook_batch([purchase("p-old")])
+    assert older in batch.content
