@@ -12,8 +12,9 @@ SELECT referral_code FROM members WHERE tenant_id = $1::text AND member_id = $2:
 -- name: referral_attachments_lock
 -- Attachments of one tenant, one at a time (until the transaction ends): each sees the
 -- links the others made, so that no two of them close a cycle together. They are rare —
--- once in a member's life.
-SELECT pg_advisory_xact_lock(hashtextextended('referral-attach:' || $1::text, 0));
+-- once in a member's life. The tenant's row is the lock (NO KEY UPDATE: the foreign-key
+-- checks of other writes, which take KEY SHARE, do not wait for it).
+SELECT tenant_id FROM tenants WHERE tenant_id = $1::text FOR NO KEY UPDATE;
 
 -- name: members_lock_for_referral
 -- The referee and the referrer, in id order as a hook batch locks members (locking one and
