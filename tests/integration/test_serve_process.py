@@ -118,7 +118,7 @@ def test_serve_starts_the_embedded_database_when_no_url_is_given(tmp_path: Path)
 
 
 def test_serve_runs_under_granian_too(tmp_path: Path, database: str) -> None:
-    """`--server granian` serves the same application (the README compares the two)."""
+    """`--server granian` serves the same application (docs/operations.md compares the two)."""
     port = _free_port()
     env = os.environ | {"DATABASE_URL": database}
     with (tmp_path / "serve.log").open("wb") as log:

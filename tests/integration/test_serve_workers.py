@@ -1,6 +1,6 @@
 """`rewards serve` with several workers, as an operator runs it: metrics that add up across
 the workers, workers that end with their server (kill -9 included), and the replica named
-as the README names it."""
+as the documentation names it."""
 
 from __future__ import annotations
 

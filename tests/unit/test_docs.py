@@ -1,0 +1,57 @@
+"""The documentation stays true: every link in README.md, ARCHITECTURE.md and docs/ leads to
+a file of this repository, and docs/api.md lists exactly the operations the service's
+OpenAPI document has."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_leads_to_a_file_of_the_repository(page: Path) -> None:
+    text = page.read_text()
+    assert "../shared" not in text
+    assert "API.md" not in text  # the contract is docs/api.md, which a clone has
+    for target in LINK.findall(text):
+        assert not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE), (page, target)
+        assert not target.startswith("//"), (page, target)
+        path = target.split("#", 1)[0]
+        if not path:
+            continue  # a heading of the same page
+        found = (page.parent / path).resolve()
+        assert found.is_relative_to(ROOT), (page, target)
+        assert found.exists(), (page, target)
+
+
+def test_the_readme_is_a_landing_page() -> None:
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+
+
+def test_the_api_reference_lists_exactly_the_served_operations() -> None:
+    app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    document = app.openapi_schema.to_schema()
+    served = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+    listed = set(
+        re.findall(
+            r"^\| (GET|PUT|POST|PATCH|DELETE) \| `([^`]+)` \|",
+            (ROOT / "docs" / "api.md").read_text(),
+            re.MULTILINE,
+        )
+    )
+    assert listed - served == set(), "listed in docs/api.md but not served"
+    assert served - listed == set(), "served but missing from docs/api.md"
