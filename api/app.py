@@ -31,14 +31,16 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import CredentialCache
 from api.background import supervise
-from api.controllers.admin import AdminController, AdminOffersController, CatalogAdminController
+from api.controllers.admin_catalog import CatalogAdminController
+from api.controllers.admin_members import AdminMembersController
+from api.controllers.admin_merchants import AdminMerchantsController
+from api.controllers.admin_offers import AdminOffersController
+from api.controllers.admin_program import AdminProgramController
+from api.controllers.admin_reports import AdminReportsController
 from api.controllers.hooks import HooksController
-from api.controllers.me import (
-    CatalogMemberController,
-    MeController,
-    MemberOffersController,
-    ReferralController,
-)
+from api.controllers.me import MeController, ReferralController
+from api.controllers.me_catalog import CatalogMemberController
+from api.controllers.me_offers import MemberOffersController
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.controllers.secrets import SecretsController
@@ -53,8 +55,10 @@ from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
+from api.web.console_reports import ConsoleReportsController
 from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
 from api.web.portal import PortalController
+from api.web.portal_offers import PortalOffersController
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
@@ -289,10 +293,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             _docs_assets(),
             _web_assets(),
             PortalController,
+            PortalOffersController,
             ConsoleController,
+            ConsoleReportsController,
             OpsController,
             PrometheusController,
-            AdminController,
+            AdminMerchantsController,
+            AdminMembersController,
+            AdminProgramController,
+            AdminReportsController,
             SecretsController,
             CatalogAdminController,
             CatalogMemberController,

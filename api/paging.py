@@ -75,3 +75,16 @@ def moment(name: str, text: str | None) -> datetime | None:
         raise ValidationFailed(
             f"{name} is not a time", errors=[(name, "RFC 3339 with an offset")]
         ) from None
+
+
+def time_key(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (moment, id) a newest-first cursor stands for."""
+    if cursor is None:
+        return None
+    at, _, key = cursor.partition("|")
+    try:
+        return datetime.fromisoformat(at), key
+    except ValueError:
+        raise ValidationFailed(
+            "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
+        ) from None

@@ -27,15 +27,19 @@ from rewards.core.records import Role
 from rewards.tenants import sessions
 
 
-class AreaController(Controller):
-    """What the portal and the console share: sessions, form checks, error pages, and the
-    sign-in and sign-out pages."""
+class AreaPages(Controller):
+    """What every page of the portal and the console has: sessions, form checks, error
+    pages. Each area's pages are split among controllers of this kind by what they manage."""
 
     guards = [session_guard]  # noqa: RUF012
     # Litestar calls a hook set on the class unbound (it is not a method of the controller).
     before_request = check_form  # type: ignore[assignment]
     exception_handlers = EXCEPTION_HANDLERS
     include_in_schema = False
+
+
+class AreaController(AreaPages):
+    """An area's first controller: its pages and the sign-in and sign-out pages."""
 
     @get("/sign-in", opt={"public": True})
     async def sign_in_page(self, request: Request[Any, Any, Any]) -> Response[str]:

@@ -15,6 +15,7 @@ from rewards.core.draw import commitment_of
 from rewards.core.earning import EarnRule, RuleSet, validate_rule
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from rewards.core.program import CompiledProgram, Program, validate_program
+from rewards.events import delivery
 from rewards.program import repository as program_db
 
 
@@ -61,21 +62,50 @@ def reset_to_defaults(before: Program, given: set[str]) -> list[str]:
     return [f for f in Program.__struct_fields__ if f not in given and old[f] != default[f]]
 
 
+async def check_webhook(url: str | None, *, allow_private: bool) -> None:
+    """A webhook_url must be https and resolve to public addresses only (unless the server
+    allows private ones, REWARDS_WEBHOOK_ALLOW_PRIVATE=1)."""
+    if url is None:
+        return
+    try:
+        await delivery.check_destination(url, allow_private=allow_private)
+    except delivery.UnsafeAddress as exc:
+        raise ValidationFailed(
+            f"webhook_url: {exc}", errors=[("webhook_url", "not a public address")]
+        ) from None
+
+
 async def replace_program(
-    conn: Conn, tenant_id: str, actor: str, program: Program, given: set[str]
+    conn: Conn,
+    tenant_id: str,
+    actor: str,
+    program: Program,
+    given: set[str],
+    *,
+    allow_private: bool = False,
 ) -> list[str]:
     """PUT: the program becomes the one given (``given``: the settings the body named).
     Returns the settings that went back to their defaults because the body left them out."""
+    await check_webhook(program.webhook_url, allow_private=allow_private)
     before = await get_program(conn, tenant_id)
     await _store(conn, tenant_id, actor, "program.put", before, program)
     return reset_to_defaults(before, given)
 
 
-async def patch_program(conn: Conn, tenant_id: str, actor: str, changes: dict[str, Any]) -> Program:
+async def patch_program(
+    conn: Conn,
+    tenant_id: str,
+    actor: str,
+    changes: dict[str, Any],
+    *,
+    allow_private: bool = False,
+) -> Program:
     """PATCH: the settings given replace those stored; the others stay as they are.
 
     Objects (``referral``, ``abuse``, ``tiers``) are replaced whole, not merged field by field.
     """
+    if isinstance(changes.get("webhook_url"), str):
+        await check_webhook(changes["webhook_url"], allow_private=allow_private)
     before = await get_program(conn, tenant_id)
     merged = msgspec.to_builtins(before) | changes
     try:

@@ -1,0 +1,135 @@
+"""The operator's members: attributes, adjustments, their hook transactions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
+
+from api.auth import Admin, admin_guard
+from api.deps import DbConn
+from api.dto.admin import (
+    AdjustmentIn,
+    AdjustmentOut,
+    MemberOut,
+    MemberPage,
+    MemberPut,
+    TransactionOut,
+)
+from api.dto.common import (
+    BalanceSummary,
+)
+from api.paging import CursorParam, Limit, decode_cursor, next_cursor
+from api.presenters import (
+    member_out,
+)
+from rewards.core.credentials import ID_PATTERN
+from rewards.hook import service as transactions
+from rewards.ledger import service as ledger
+from rewards.members import service as members
+
+
+class AdminMembersController(Controller):
+    """Members, goodwill adjustments and recorded hook transactions."""
+
+    path = "/v1/admin"
+    guards = [admin_guard]  # noqa: RUF012
+    security = [{"AdminKey": []}]  # noqa: RUF012
+    tags = ["admin"]  # noqa: RUF012
+
+    @put("/members/{member_id:str}", summary="Create or update a member's attributes")
+    async def put_member(
+        self,
+        member_id: Annotated[str, PathParameter(pattern=ID_PATTERN)],
+        data: JSONBody[MemberPut],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> MemberOut:
+        member = await members.update(
+            conn,
+            caller.tenant_id,
+            caller.actor,
+            member_id,
+            data.tier,
+            data.segments,
+            data.card_products,
+            data.referral_code_used,
+        )
+        found = await ledger.balance(conn, caller.tenant_id, member_id)
+        return member_out(member, BalanceSummary(found.available, found.pending))
+
+    @get("/members", summary="Members, by id; filter by tier and segment")
+    async def list_members(
+        self,
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        tier: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        segment: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> MemberPage:
+        found = await members.list_members(
+            conn, caller.tenant_id, tier, segment, decode_cursor(cursor, str), limit
+        )
+        return MemberPage(
+            [member_out(m.member, BalanceSummary(m.balance - m.pending, m.pending)) for m in found],
+            next_cursor([m.member.member_id for m in found], limit),
+        )
+
+    @get("/members/{member_id:str}", summary="A member with its balance")
+    async def get_member(
+        self,
+        member_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> MemberOut:
+        member = await members.get(conn, caller.tenant_id, member_id)
+        found = await ledger.balance(conn, caller.tenant_id, member_id)
+        return member_out(member, BalanceSummary(found.available, found.pending))
+
+    @get("/transactions/{transaction_id:str}", summary="A hook transaction and its result")
+    async def get_transaction(
+        self,
+        transaction_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> TransactionOut:
+        r = await transactions.get_record(conn, caller.tenant_id, transaction_id)
+        return TransactionOut(
+            r.transaction_id,
+            r.kind,
+            r.member_id,
+            r.original_id,
+            r.amount_minor,
+            r.currency,
+            r.occurred_at,
+            r.body,
+            r.response,
+            r.created_at,
+        )
+
+    # --- ledger ----------------------------------------------------------------------------
+
+    @post(
+        "/members/{member_id:str}/adjustments",
+        status_code=201,
+        summary="A goodwill credit or debit of points (audited)",
+    )
+    async def adjust(
+        self,
+        member_id: FromPath[str],
+        data: JSONBody[AdjustmentIn],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> AdjustmentOut:
+        done = await ledger.adjust(
+            conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
+        )
+        return AdjustmentOut(
+            done.member_id,
+            done.points,
+            done.reason,
+            BalanceSummary(done.balance.available, done.balance.pending),
+        )
