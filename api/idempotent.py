@@ -41,11 +41,14 @@ async def respond_once(
     and body, so a key reused on another write is a conflict too. A refusal the action
     returns (instead of raising) keeps what it wrote, such as its risk event."""
 
+    request_id = request_id_of(request)
+
     async def run() -> tuple[int, Any]:
-        return answer_of(status, await action())  # stored under a key as JSON
+        return answer_of(status, await action(), request_id)  # stored under a key as JSON
 
     scope = f"member:{member_id}"
-    code, body = await once(conn, tenant_id, scope, key, await _identity(request, key), run)
+    identity = await _identity(request, key)
+    code, body = await once(conn, tenant_id, scope, key, identity, run, request_id)
     return _answer(request, code, body, kind)
 
 
@@ -62,12 +65,14 @@ async def respond_once_committed(
     """``respond_once`` for a write that opens and commits its own transaction on a plain
     connection (``once_committed``); ``action`` is told whether to lock what it claims."""
 
+    request_id = request_id_of(request)
+
     async def run(locked: bool) -> tuple[int, Any]:
-        return answer_of(status, await action(locked))  # stored under a key as JSON
+        return answer_of(status, await action(locked), request_id)  # stored as JSON
 
     scope = f"member:{member_id}"
     identity = await _identity(request, key)
-    code, body = await once_committed(conn, tenant_id, scope, key, identity, run)
+    code, body = await once_committed(conn, tenant_id, scope, key, identity, run, request_id)
     return _answer(request, code, body, kind)
 
 
@@ -87,7 +92,8 @@ async def _identity(request: Request[Any, Any, Any], key: str | None) -> bytes:
 
 def _answer(request: Request[Any, Any, Any], code: int, body: Any, kind: type[T]) -> Response[Any]:
     """The response to an answer: as made, or as stored under its key (JSON). A problem
-    carries the id of the request it answers, as every other problem does."""
+    carries the id of the request it first answered (one stored before problems kept it:
+    this request's)."""
     if isinstance(body, kind):
         return Response(body, status_code=code)
     if code < 400:

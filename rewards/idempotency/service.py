@@ -20,8 +20,9 @@ class StockContention(Conflict):
     title = "Stock contention"
 
 
-def problem_document(exc: RewardsError) -> dict[str, Any]:
-    """The problem body of a refusal, as stored for replays."""
+def problem_document(exc: RewardsError, request_id: str | None = None) -> dict[str, Any]:
+    """The problem body of a refusal, as stored for replays (with the id of the request it
+    first answered: a replay is the same answer)."""
     document: dict[str, Any] = {
         "type": exc.type,
         "title": exc.title,
@@ -33,14 +34,16 @@ def problem_document(exc: RewardsError) -> dict[str, Any]:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         document["retry_after"] = retry_after
+    if request_id is not None:
+        document["request_id"] = request_id
     return document
 
 
-def answer_of(status: int, result: Any) -> Answer:
+def answer_of(status: int, result: Any, request_id: str | None = None) -> Answer:
     """An action's answer: a refusal it returned (having written what the refusal leaves
     behind, such as a risk event) is answered as its problem."""
     if isinstance(result, RewardsError):
-        return result.status, problem_document(result)
+        return result.status, problem_document(result, request_id)
     return status, result
 
 
@@ -56,6 +59,7 @@ async def once(
     key: str | None,
     request: bytes,
     action: Callable[[], Awaitable[Answer]],
+    request_id: str | None = None,
 ) -> Answer:
     """Run ``action`` once per (scope, key): the same key with the same request answers the
     first answer again (same status, same body) and does nothing; with another request, 409.
@@ -69,7 +73,7 @@ async def once(
             async with conn.transaction():
                 return await action()
         except RewardsError as exc:
-            return exc.status, problem_document(exc)
+            return exc.status, problem_document(exc, request_id)
 
     if key is None:
         status, body = await attempt()
@@ -98,6 +102,7 @@ async def once_committed(
     key: str | None,
     request: bytes,
     action: Callable[[bool], Awaitable[Answer]],
+    request_id: str | None = None,
 ) -> Answer:
     """``once`` in a transaction of its own, committed before the answer is given.
 
@@ -115,10 +120,10 @@ async def once_committed(
                     async with conn.transaction():
                         return await action(locked)
                 except RewardsError as exc:
-                    return exc.status, problem_document(exc)
+                    return exc.status, problem_document(exc, request_id)
             async with conn.transaction():
                 attempt = functools.partial(action, locked)
-                return await once(conn, tenant_id, scope, key, request, attempt)
+                return await once(conn, tenant_id, scope, key, request, attempt, request_id)
         except BudgetTaken:
             continue
     raise StockContention("the item was too contended to redeem; retry the request")

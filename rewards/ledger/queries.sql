@@ -124,31 +124,39 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 
 -- name: ledger_write
 -- Everything a batch of hook transactions (or any other ledger change) writes, in one
--- statement; the arrays of a part with nothing to write are empty.
---   transfers $2-$8; lots changed $9-$11; lots added $12-$16 (new points go to the member's
---   lot of the same expiry and availability, made if missing); balances $17-$19 with the
---   card products members were seen paying with $20-$21; cap usage $22-$25; draws $26-$33;
---   refund state of originals $34-$36; monthly spend $37-$39 (refunds negative).
--- What the batch paid from budgets (negative: released) is claimed against each rule
--- $40-$41, campaign $42-$43, campaign day $44-$46 and offer $47-$49 (uses, reward); the
--- claims are added to the budgets at COMMIT, which fails with 40001 if one no longer fits.
--- Outbound events $50-$53 (type, member, transaction, data).
--- The hook transactions it answered $54-$65 are recorded once, with their answer (and what
--- refunds later in the same batch took of them), in id order (concurrent batches wait on
--- each other's ids in one order); an id that a concurrent delivery recorded first is
--- skipped, and the count returned says so.
+-- statement. Each part is one JSON array of rows whose keys are the fields of the Python
+-- type that plans it (rewards.ledger.repository.write names each); a part with nothing to
+-- write is an empty array:
+--   $2 transfers, $3 lots (a lot_id: update it to these figures; none: new points go to the
+--   member's lot of the same expiry and availability, made if missing), $4 balances,
+--   $5 card products members were seen paying with, $6 cap usage, $7 draws, $8 refund state
+--   of originals, $9 monthly spend (refunds negative), $10 reservations, $11 outbound events,
+--   $12 the hook transactions it answered, with their body hashes $13 and answers $14.
+-- Reservations are what the batch takes from budgets (negative: gives back) — of a rule, a
+-- campaign, a campaign's day or an offer; they are added to the budgets at COMMIT, which
+-- fails with 40001 if one no longer fits.
+-- The hook transactions are recorded once, with their answer (and what refunds later in
+-- the same batch took of them), in id order (concurrent batches wait on each other's ids in
+-- one order); an id that a concurrent delivery recorded first is skipped, and the count
+-- returned says so. Events are written only when the program has a webhook_url.
 WITH recorded AS (
     INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id,
                               original_id, amount_minor, currency, occurred_at, body, answer,
                               refunded_minor, reversed)
-    SELECT $1::text, r.id, r.hash, r.kind, r.member_id, r.original_id, r.amount, r.currency,
-           r.occurred_at, r.body, r.answer, r.refunded_minor, r.reversed
-    FROM unnest($54::text[], $55::bytea[], $56::text[], $57::text[], $58::text[],
-                $59::bigint[], $60::text[], $61::timestamptz[], $62::jsonb[], $63::bytea[],
-                $64::bigint[], $65::boolean[])
-         AS r(id, hash, kind, member_id, original_id, amount, currency, occurred_at, body,
-              answer, refunded_minor, reversed)
-    ORDER BY r.id
+    SELECT $1::text, r.transaction_id, b.body_hash, r.kind, r.member_id, r.original_id,
+           r.amount_minor, r.currency, r.occurred_at, r.body, b.answer, r.refunded_minor,
+           r.reversed
+    FROM ROWS FROM (
+             jsonb_to_recordset($12::jsonb)
+             AS (transaction_id text, kind text, member_id text, original_id text,
+                 amount_minor bigint, currency text, occurred_at timestamptz, body jsonb,
+                 refunded_minor bigint, reversed boolean)
+         ) WITH ORDINALITY
+         AS r(transaction_id, kind, member_id, original_id, amount_minor, currency,
+              occurred_at, body, refunded_minor, reversed, n)
+    JOIN unnest($13::bytea[], $14::bytea[]) WITH ORDINALITY AS b(body_hash, answer, n)
+      ON b.n = r.n
+    ORDER BY r.transaction_id
     ON CONFLICT (tenant_id, transaction_id) DO NOTHING
     RETURNING 1
 ), transfer_rows AS (
@@ -156,87 +164,82 @@ WITH recorded AS (
                            transaction_id, detail)
     SELECT $1::text, t.debit, t.credit, t.amount, t.kind, t.member_id, t.transaction_id,
            t.detail
-    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-                $8::jsonb[]) AS t(debit, credit, amount, kind, member_id, transaction_id, detail)
+    FROM jsonb_to_recordset($2::jsonb)
+         AS t(debit text, credit text, amount bigint, kind text, member_id text,
+              transaction_id text, detail jsonb)
+), lot_rows AS (
+    SELECT * FROM jsonb_to_recordset($3::jsonb)
+         AS u(member_id text, lot_id bigint, amount bigint, remaining bigint,
+              expires_at timestamptz, available_at timestamptz)
 ), lots_changed AS (
     UPDATE lots l SET amount = u.amount, remaining = u.remaining
-    FROM unnest($9::bigint[], $10::bigint[], $11::bigint[]) AS u(lot_id, amount, remaining)
-    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND l.lot_id = ANY($9::bigint[])
+    FROM lot_rows u
+    WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND u.lot_id IS NOT NULL
 ), lots_added AS (
     INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
                       expires_at)
     SELECT $1::text, u.member_id, u.amount, u.remaining, now(), u.available_at, u.expires_at
-    FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::timestamptz[],
-                $16::timestamptz[]) AS u(member_id, amount, remaining, available_at, expires_at)
+    FROM lot_rows u
+    WHERE u.lot_id IS NULL
     ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
     SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining
 ), learned AS (
     SELECT x.member_id, array_agg(x.product) AS products
-    FROM unnest($20::text[], $21::text[]) AS x(member_id, product)
+    FROM jsonb_to_recordset($5::jsonb) AS x(member_id text, product text)
     GROUP BY x.member_id
 ), members_saved AS (
     UPDATE members m
     SET points_balance = u.balance,
-        lifetime_earned = u.lifetime,
+        lifetime_earned = u.lifetime_earned,
         card_products = CASE WHEN learned.products IS NULL THEN m.card_products
                              ELSE (SELECT array_agg(DISTINCT p ORDER BY p)
                                    FROM unnest(m.card_products || learned.products) AS p) END,
         updated_at = CASE WHEN learned.products IS NULL THEN m.updated_at ELSE now() END
-    FROM unnest($17::text[], $18::bigint[], $19::bigint[]) AS u(member_id, balance, lifetime)
+    FROM jsonb_to_recordset($4::jsonb)
+         AS u(member_id text, balance bigint, lifetime_earned bigint)
          LEFT JOIN learned ON learned.member_id = u.member_id
-    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id AND m.member_id = ANY($17::text[])
+    WHERE m.tenant_id = $1::text AND m.member_id = u.member_id
 ), usage_saved AS (
     INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
     SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
-    FROM unnest($22::text[], $23::text[], $24::text[], $25::bigint[])
-         AS u(member_id, rule_id, period, points)
+    FROM jsonb_to_recordset($6::jsonb)
+         AS u(member_id text, rule_id text, period text, points bigint)
     ON CONFLICT (tenant_id, member_id, rule_id, period) DO UPDATE SET points = EXCLUDED.points
 ), draw_rows AS (
     INSERT INTO draws (tenant_id, campaign_id, transaction_id, member_id, drawn, paid, points,
                        proof, day)
     SELECT $1::text, d.campaign_id, d.transaction_id, d.member_id, d.drawn, d.paid, d.points,
            d.proof, d.day
-    FROM unnest($26::text[], $27::text[], $28::text[], $29::int[], $30::int[], $31::bigint[],
-                $32::text[], $33::date[])
-         AS d(campaign_id, transaction_id, member_id, drawn, paid, points, proof, day)
+    FROM jsonb_to_recordset($7::jsonb)
+         AS d(campaign_id text, transaction_id text, member_id text, drawn int, paid int,
+              points bigint, proof text, day date)
 ), refunds_saved AS (
     UPDATE transactions t
     SET refunded_minor = u.refunded_minor, reversed = u.reversed
-    FROM unnest($34::text[], $35::bigint[], $36::boolean[])
-         AS u(transaction_id, refunded_minor, reversed)
+    FROM jsonb_to_recordset($8::jsonb)
+         AS u(transaction_id text, refunded_minor bigint, reversed boolean)
     WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
-      AND t.transaction_id = ANY($34::text[])
 ), spend_added AS (
     INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
-    SELECT $1::text, u.member_id, u.month, sum(u.amount)
-    FROM unnest($37::text[], $38::date[], $39::bigint[]) AS u(member_id, month, amount)
+    SELECT $1::text, u.member_id, u.month, sum(u.amount_minor)
+    FROM jsonb_to_recordset($9::jsonb) AS u(member_id text, month date, amount_minor bigint)
     GROUP BY u.member_id, u.month
     ON CONFLICT (tenant_id, member_id, month) DO UPDATE
     SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor
-), claims AS (
+), reservations AS (
     -- Added to their budgets during COMMIT (migration 0008), in the locking order.
     INSERT INTO budget_claims (tenant_id, budget, key, day, delta, delta2)
-    SELECT $1::text, c.budget, c.key, c.day, c.delta, c.delta2
-    FROM (
-        SELECT 1 AS ord, 'rule' AS budget, u.key, NULL::date AS day, u.delta, 0::bigint AS delta2
-        FROM unnest($40::text[], $41::bigint[]) AS u(key, delta)
-        UNION ALL
-        SELECT 2, 'campaign', u.key, NULL, u.delta, 0
-        FROM unnest($42::text[], $43::bigint[]) AS u(key, delta)
-        UNION ALL
-        SELECT 3, 'offer', u.key, NULL, u.uses, u.reward
-        FROM unnest($47::text[], $48::bigint[], $49::bigint[]) AS u(key, uses, reward)
-        UNION ALL
-        SELECT 4, 'campaign_day', u.key, u.day, u.delta, 0
-        FROM unnest($44::text[], $45::date[], $46::bigint[]) AS u(key, day, delta)
-    ) c
-    ORDER BY c.ord, c.key, c.day
+    SELECT $1::text, c.budget, c.key, c.day, c.amount, c.amount2
+    FROM jsonb_to_recordset($10::jsonb)
+         AS c(budget text, key text, day date, amount bigint, amount2 bigint)
+    ORDER BY CASE c.budget WHEN 'rule' THEN 1 WHEN 'campaign' THEN 2 WHEN 'offer' THEN 3
+                           ELSE 4 END,
+             c.key, c.day
 ), events_added AS (
-    -- The batch's outbound events (rewards.events), when the program has a webhook_url.
     INSERT INTO outbox_events (tenant_id, type, member_id, transaction_id, data)
     SELECT $1::text, e.type, e.member_id, e.transaction_id, e.data
-    FROM unnest($50::text[], $51::text[], $52::text[], $53::jsonb[])
-         AS e(type, member_id, transaction_id, data)
+    FROM jsonb_to_recordset($11::jsonb)
+         AS e(type text, member_id text, transaction_id text, data jsonb)
     WHERE EXISTS (SELECT 1 FROM programs p
                   WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL)
 )

@@ -187,80 +187,91 @@ class Writes(msgspec.Struct, frozen=True):
     recorded: Sequence[Recorded] = ()
 
 
+class Learned(msgspec.Struct, frozen=True):
+    """A card product a member was seen paying with."""
+
+    member_id: str
+    product: str
+
+
+class Reservation(msgspec.Struct, frozen=True):
+    """What a change takes from a budget (negative: gives back), added to it at COMMIT:
+    ``amount`` (and ``amount2``, an offer's reward beside its uses) of the ``budget`` kind
+    (rule, campaign, campaign_day, offer) with that ``key`` (and ``day``)."""
+
+    budget: str
+    key: str
+    amount: int
+    amount2: int = 0
+    day: date | None = None
+
+
+class _RecordedRow(msgspec.Struct, frozen=True):
+    """A recorded transaction as the statement's JSON carries it (its bytes go apart)."""
+
+    transaction_id: str
+    kind: str
+    member_id: str
+    original_id: str | None
+    amount_minor: int
+    currency: str
+    occurred_at: datetime
+    body: dict[str, Any]
+    refunded_minor: int
+    reversed: bool
+
+
+def reservations(w: Writes) -> list[Reservation]:
+    """Every budget the change reserves from, in one list."""
+    return [
+        *(Reservation("rule", k, v) for k, v in w.rule_budgets),
+        *(Reservation("campaign", k, v) for k, v in w.campaign_budgets),
+        *(Reservation("campaign_day", k, v, 0, day) for k, day, v in w.campaign_days),
+        *(Reservation("offer", o.offer_id, o.uses, o.reward) for o in w.offer_budgets),
+    ]
+
+
+def write_parameters(tenant_id: str, w: Writes) -> tuple[Any, ...]:
+    """The parameters of ``ledger_write``: one JSON array per part, each row keyed by the
+    fields of its type (the statement names the same keys), and the recorded transactions'
+    bytes as arrays beside their JSON."""
+    r = w.recorded
+    return (
+        tenant_id,
+        list(w.transfers),
+        list(w.lots),
+        list(w.members),
+        [Learned(m, p) for m, p in w.learned],
+        list(w.usage),
+        list(w.draws),
+        list(w.refunds),
+        list(w.spend),
+        reservations(w),
+        list(w.events),
+        [
+            _RecordedRow(
+                x.transaction_id,
+                x.kind,
+                x.member_id,
+                x.original_id,
+                x.amount_minor,
+                x.currency,
+                x.occurred_at,
+                x.body,
+                x.refunded_minor,
+                x.reversed,
+            )
+            for x in r
+        ],
+        [x.body_hash for x in r],
+        [x.answer for x in r],
+    )
+
+
 async def write(conn: Conn, tenant_id: str, w: Writes) -> int:
     """Write it all in one statement; how many of ``w.recorded`` were recorded (fewer: a
     concurrent delivery of one of those transactions was recorded first)."""
-    t, d, a, r = w.transfers, w.draws, w.refunds, w.recorded
-    changed = [lot for lot in w.lots if lot.lot_id is not None]
-    added = [lot for lot in w.lots if lot.lot_id is None]
-    recorded: int = await conn.fetchval(
-        sql("ledger_write"),
-        tenant_id,
-        [x.debit for x in t],
-        [x.credit for x in t],
-        [x.amount for x in t],
-        [x.kind for x in t],
-        [x.member_id for x in t],
-        [x.transaction_id for x in t],
-        [x.detail for x in t],
-        [x.lot_id for x in changed],
-        [x.amount for x in changed],
-        [x.remaining for x in changed],
-        [x.member_id for x in added],
-        [x.amount for x in added],
-        [x.remaining for x in added],
-        [x.available_at for x in added],
-        [x.expires_at for x in added],
-        [m.member_id for m in w.members],
-        [m.balance for m in w.members],
-        [m.lifetime_earned for m in w.members],
-        [p[0] for p in w.learned],
-        [p[1] for p in w.learned],
-        [u.member_id for u in w.usage],
-        [u.rule_id for u in w.usage],
-        [u.period for u in w.usage],
-        [u.points for u in w.usage],
-        [x.campaign_id for x in d],
-        [x.transaction_id for x in d],
-        [x.member_id for x in d],
-        [x.drawn for x in d],
-        [x.paid for x in d],
-        [x.points for x in d],
-        [x.proof for x in d],
-        [x.day for x in d],
-        [x.transaction_id for x in a],
-        [x.refunded_minor for x in a],
-        [x.reversed for x in a],
-        [r.member_id for r in w.spend],
-        [r.month for r in w.spend],
-        [r.amount_minor for r in w.spend],
-        [k for k, _ in w.rule_budgets],
-        [v for _, v in w.rule_budgets],
-        [k for k, _ in w.campaign_budgets],
-        [v for _, v in w.campaign_budgets],
-        [c for c, _, _ in w.campaign_days],
-        [day for _, day, _ in w.campaign_days],
-        [v for _, _, v in w.campaign_days],
-        [o.offer_id for o in w.offer_budgets],
-        [o.uses for o in w.offer_budgets],
-        [o.reward for o in w.offer_budgets],
-        [e.type for e in w.events],
-        [e.member_id for e in w.events],
-        [e.transaction_id for e in w.events],
-        [e.data for e in w.events],
-        [x.transaction_id for x in r],
-        [x.body_hash for x in r],
-        [x.kind for x in r],
-        [x.member_id for x in r],
-        [x.original_id for x in r],
-        [x.amount_minor for x in r],
-        [x.currency for x in r],
-        [x.occurred_at for x in r],
-        [x.body for x in r],
-        [x.answer for x in r],
-        [x.refunded_minor for x in r],
-        [x.reversed for x in r],
-    )
+    recorded: int = await conn.fetchval(sql("ledger_write"), *write_parameters(tenant_id, w))
     return recorded
 
 
