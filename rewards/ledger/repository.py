@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -231,15 +231,26 @@ def reservations(w: Writes) -> list[Reservation]:
     ]
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time as UTC: PostgreSQL reads offsets only up to ±15:59 from JSON text, and a
+    card transaction may carry any offset RFC 3339 allows."""
+    return None if moment is None else moment.astimezone(UTC)
+
+
 def write_parameters(tenant_id: str, w: Writes) -> tuple[Any, ...]:
     """The parameters of ``ledger_write``: one JSON array per part, each row keyed by the
     fields of its type (the statement names the same keys), and the recorded transactions'
-    bytes as arrays beside their JSON."""
+    bytes as arrays beside their JSON. Times are written in UTC."""
     r = w.recorded
     return (
         tenant_id,
         list(w.transfers),
-        list(w.lots),
+        [
+            msgspec.structs.replace(
+                lot, expires_at=_utc(lot.expires_at), available_at=_utc(lot.available_at)
+            )
+            for lot in w.lots
+        ],
         list(w.members),
         [Learned(m, p) for m, p in w.learned],
         list(w.usage),
@@ -256,7 +267,7 @@ def write_parameters(tenant_id: str, w: Writes) -> tuple[Any, ...]:
                 x.original_id,
                 x.amount_minor,
                 x.currency,
-                x.occurred_at,
+                x.occurred_at.astimezone(UTC),
                 x.body,
                 x.refunded_minor,
                 x.reversed,

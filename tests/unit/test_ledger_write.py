@@ -110,3 +110,18 @@ def test_no_named_query_numbers_a_parameter_past_16() -> None:
             continue
         for number in re.findall(r"\$(\d+)", sql_file.read_text()):
             assert int(number) <= 16, (sql_file, number)
+
+
+def test_times_reach_the_statement_in_utc_whatever_their_offset() -> None:
+    """PostgreSQL reads offsets only up to ±15:59 from text; RFC 3339 allows any."""
+    odd = datetime.fromisoformat("3159-09-03T20:38:38.5-21:52")
+    writes = msgspec.structs.replace(
+        _writes(),
+        lots=[LotWrite("m-1", None, 5, 5, odd, odd)],
+        recorded=[msgspec.structs.replace(_writes().recorded[0], occurred_at=odd)],
+    )
+    params = ledger_db.write_parameters("tn-1", writes)
+    for part in (params[2], params[11]):
+        text = msgspec.json.encode(part).decode()
+        assert "-21:52" not in text
+        assert "3159-09-04T18:30:38.500000Z" in text
