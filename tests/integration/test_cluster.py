@@ -1,5 +1,5 @@
 """The cluster drills, short: API hosts behind haproxy, a synchronous replica promoted when
-the primary is killed, events delivered after the failover (``loadtest/cluster.py``).
+the primary is killed, events delivered after the failover (``loadtest/drills/cluster.py``).
 
 Network namespaces need root, and the drill needs haproxy and iproute2: CI runs it as root
 with both installed; elsewhere the test skips and says what it needs.
@@ -19,7 +19,7 @@ def test_no_acknowledged_award_is_lost_or_doubled_when_hosts_die() -> None:
     needs.program("haproxy", "haproxy")
     needs.program("ip", "iproute2")
     run = subprocess.run(
-        [sys.executable, "-m", "loadtest.cluster", "--seconds", "6", "--clients", "6"],
+        [sys.executable, "-m", "loadtest.drills.cluster", "--seconds", "6", "--clients", "6"],
         capture_output=True,
         text=True,
         timeout=400,

@@ -1,4 +1,4 @@
-"""The crash battery, short form (`loadtest/crash.py` runs the long one): signed hooks at
+"""The crash battery, short form (`loadtest/drills/crash.py` runs the long one): signed hooks at
 full speed while the API workers and then PostgreSQL are killed with SIGKILL, twice each.
 No acknowledged award may be lost or applied twice, every refused one is awarded when sent
 again, every acknowledged one is answered again byte for byte, and the ledger balances."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtest.crash import run
+from loadtest.drills.crash import run
 
 
 async def test_kill_9_of_api_workers_and_of_postgres_loses_no_acknowledged_award(

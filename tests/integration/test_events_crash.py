@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from loadtest.mobile_load import descendants
+from loadtest.wire import descendants
 from rewards.core.credentials import hook_signature
 from rewards.tenants.service import create_tenant
 from tests.integration.conftest import purchase

@@ -2,7 +2,8 @@
 every operation from the document (valid ones and invalid ones) and sends them over a socket
 to `rewards serve`, with each caller's credentials and the hooks signed as the processor
 signs them. Any 5xx, any answer the document does not describe, any valid request refused
-or invalid one accepted fails the run (`loadtest/battery.py`; its long form runs there)."""
+or invalid one accepted fails the run (`loadtest/batteries/battery.py`; its long form runs
+there)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ async def test_every_operation_answers_as_its_document_says(database: str) -> No
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "loadtest.battery",
+        "loadtest.batteries.battery",
         "--examples",
         str(EXAMPLES),
         "--database-url",

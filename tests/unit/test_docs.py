@@ -55,3 +55,24 @@ def test_the_api_reference_lists_exactly_the_served_operations() -> None:
     )
     assert listed - served == set(), "listed in docs/api.md but not served"
     assert served - listed == set(), "served but missing from docs/api.md"
+
+
+def test_the_tests_use_only_what_loadtest_documents_for_them() -> None:
+    """loadtest/README.md names what the suite may use: the shared modules, and the drills
+    and the battery it runs in their short forms."""
+    allowed = {
+        "loadtest.wire",
+        "loadtest.machine",
+        "loadtest.drills.crash",
+        "loadtest.drills.cluster",
+        "loadtest.batteries.battery",
+    }
+    readme = (ROOT / "loadtest" / "README.md").read_text()
+    used: set[str] = set()
+    for path in (ROOT / "tests").rglob("*.py"):
+        used |= set(re.findall(r"\bloadtest(?:\.[a-z_]+)+", path.read_text()))
+    assert used <= allowed, used - allowed
+    for module in ("loadtest.wire", "loadtest.machine"):
+        assert f"`{module}`" in readme
+    for module in ("drills.crash", "drills.cluster", "batteries.battery"):
+        assert f"loadtest.{module}" in readme

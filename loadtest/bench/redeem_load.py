@@ -1,6 +1,6 @@
 """Redemptions of one hot catalog item against the real service, exact stock checked after.
 
-Run: .venv/bin/python -m loadtest.redeem_load [--seconds 15] [--workers 2] [--connections 32]
+Run: .venv/bin/python -m loadtest.bench.redeem_load [--seconds 15] [--workers 2] [--connections 32]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import httpx
 import msgspec
 
 from loadtest import wire
-from loadtest.hook_load import Server
+from loadtest.bench.hook_load import Server
 from loadtest.wire import Request, Run, percentile
 from rewards.core.credentials import encode_member_token, hook_signature
 

@@ -2,7 +2,7 @@
 without one (same server, alternating rounds), and how fast a backlog of events drains to a
 local receiver.
 
-Run: .venv/bin/python -m loadtest.events_load [--seconds 10] [--rounds 2] [--backlog 10000]
+Run: .venv/bin/python -m loadtest.bench.events_load [--seconds 10] [--rounds 2] [--backlog 10000]
 
 With REWARDS_DELIVER_EVENTS=false the server writes events but sends none: the rounds then
 measure what writing them costs the hook, apart from delivering them.
@@ -29,7 +29,7 @@ import httpx
 import msgspec
 
 from loadtest import wire
-from loadtest.hook_load import Server, drive, report, transaction
+from loadtest.bench.hook_load import Server, drive, report, transaction
 from loadtest.wire import free_port
 from rewards.core.credentials import hook_signature
 
@@ -37,7 +37,7 @@ from rewards.core.credentials import hook_signature
 def _receiver() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loadtest.event_receiver", str(port)],
+        [sys.executable, "-m", "loadtest.drills.event_receiver", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

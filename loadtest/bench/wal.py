@@ -1,6 +1,6 @@
 """What one award writes: WAL bytes and rows, per award, for single and batch hooks.
 
-Run: .venv/bin/python -m loadtest.wal [--awards 2000] [--batch-size 500] [--connections 32]
+Run: .venv/bin/python -m loadtest.bench.wal [--awards 2000] [--batch-size 500] [--connections 32]
 
 It starts `rewards serve` on an embedded PostgreSQL (or DATABASE_URL) with the program of
 the hook load (a capped fuel rule, a budgeted draw campaign on every swipe), brings it to a
@@ -31,7 +31,7 @@ import msgspec
 
 from db.queries import parse_queries
 from loadtest import wire
-from loadtest.hook_load import Server, drive, transaction
+from loadtest.bench.hook_load import Server, drive, transaction
 
 HERE = Path(__file__).parent
 SQL = parse_queries((HERE / "wal.sql").read_text(), "wal.sql")

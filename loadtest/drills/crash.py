@@ -5,8 +5,8 @@ sent again; every acknowledged one is sent again too and must be answered byte f
 the first time; and the database must hold each transaction once, with a ledger that
 balances.
 
-    python -m loadtest.crash                     # long form: 120 s, a kill every 10 s
-    python -m loadtest.crash --seconds 20 --every 5
+    python -m loadtest.drills.crash                     # long form: 120 s, a kill every 10 s
+    python -m loadtest.drills.crash --seconds 20 --every 5
 
 It runs its own PostgreSQL (embedded, in a temporary folder), so that it may kill it.
 Printed: sent, acknowledged, lost (acknowledged but not stored: must be 0), applied twice
@@ -32,8 +32,7 @@ import msgspec
 
 from db.embedded import EmbeddedPostgres
 from db.pool import connect, ensure_database
-from loadtest.mobile_load import descendants
-from loadtest.wire import free_port
+from loadtest.wire import descendants, free_port
 from rewards.core.credentials import hook_signature
 from rewards.tenants.service import create_tenant
 

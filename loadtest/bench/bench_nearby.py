@@ -2,7 +2,7 @@
 and the same search as one SQL statement over the cell indexes) against PostgreSQL's own
 earthdistance (GiST) and PostGIS doing the same queries on the same data.
 
-Run: .venv/bin/python -m loadtest.bench_nearby [--stores 100000] [--queries 2000]
+Run: .venv/bin/python -m loadtest.bench.bench_nearby [--stores 100000] [--queries 2000]
      [--dsn postgresql://…]   (a server with PostGIS: then PostGIS is measured too)
 
 PostGIS is not packaged for the embedded PostgreSQL; with --dsn the three paths run on that
@@ -30,9 +30,9 @@ import asyncpg
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
-from loadtest.city import QUERIES, city_stores
+from loadtest.bench.city import QUERIES, city_stores
+from loadtest.bench.nearby_db import stores_within
 from loadtest.machine import describe
-from loadtest.nearby_db import stores_within
 from offers.core.index import OfferIndex
 from offers.core.offers import Offer, OfferReward, OfferState, Store
 from offers.nearby.repository import stores_of_merchants
@@ -224,7 +224,7 @@ async def main_async(args: argparse.Namespace) -> int:
     best = max(f[0] for f in figures.values())
     print(f"machine: {describe()}")
     print(
-        f"command: python -m loadtest.bench_nearby --stores {args.stores} --queries "
+        f"command: python -m loadtest.bench.bench_nearby --stores {args.stores} --queries "
         f"{args.queries} --concurrency {args.concurrency} --workers {args.workers}"
         + (" --dsn …" if args.dsn else "")
     )

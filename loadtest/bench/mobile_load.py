@@ -1,7 +1,7 @@
 """Mixed mobile-app traffic against the real service, members and merchants drawn from a
 power law, with each worker's resident memory after the run (and across a soak).
 
-Run: .venv/bin/python -m loadtest.mobile_load [--seconds 30] [--soak 0] [--stores 20000]
+Run: .venv/bin/python -m loadtest.bench.mobile_load [--seconds 30] [--soak 0] [--stores 20000]
 
 The mix, per 100 requests: 20 profile, 20 balance, 10 activity, 25 nearby searches, 10
 catalog reads, 5 claimed-offer lists, 4 claims, 3 redemptions, 3 redemption lists. Member
@@ -26,10 +26,10 @@ import httpx
 import msgspec
 
 from loadtest import wire
-from loadtest.city import city_stores
-from loadtest.hook_load import Server
-from loadtest.nearby_load import seed as seed_city
-from loadtest.wire import Connection, percentile
+from loadtest.bench.city import city_stores
+from loadtest.bench.hook_load import Server
+from loadtest.bench.nearby_load import seed as seed_city
+from loadtest.wire import Connection, descendants, percentile
 from rewards.core.credentials import encode_member_token, hook_signature
 
 MEMBERS = 20_000
@@ -175,19 +175,6 @@ async def drive(server: Server, stores: int, connections: int, seconds: float) -
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     return Traffic(latencies, refused, errors, time.perf_counter() - began)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux /proc)."""
-    found: list[int] = []
-    queue = [pid]
-    while queue:
-        parent = queue.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            children = [int(c) for c in task.read_text().split()]
-            found += children
-            queue += children
-    return found
 
 
 def worker_rss_mib(server: Server) -> dict[int, float]:

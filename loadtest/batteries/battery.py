@@ -1,8 +1,8 @@
 """The API battery: schemathesis over every operation of the OpenAPI document, against a
 real `rewards serve`, with each caller's credentials and the hooks signed.
 
-    python -m loadtest.battery                      # long form: 200 examples per operation
-    python -m loadtest.battery --examples 25        # the bounded form CI runs
+    python -m loadtest.batteries.battery                # long form: 200 examples per operation
+    python -m loadtest.batteries.battery --examples 25  # the bounded form CI runs
 
 It starts its own server (on DATABASE_URL when set, else an embedded PostgreSQL in a
 temporary folder), creates a tenant and a merchant, runs `schemathesis run` with every check
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from loadtest.battery_hooks import REFERRAL, REFERRER, UNSIGNED
+from loadtest.batteries.battery_hooks import REFERRAL, REFERRER, UNSIGNED
 from loadtest.wire import free_port, wait_ready
 from rewards.core.credentials import encode_member_token
 
@@ -125,14 +125,14 @@ def run(examples: int, workers: int, folder: Path, database_url: str | None) -> 
         config = folder / "schemathesis.toml"
         config.write_text(CONFIG)
         checker_env = env | {
-            "SCHEMATHESIS_HOOKS": "loadtest.battery_hooks",
+            "SCHEMATHESIS_HOOKS": "loadtest.batteries.battery_hooks",
             "BATTERY_ADMIN_KEY": tenant["admin_api_key"],
             "BATTERY_MERCHANT_KEY": merchant.json()["api_key"],
             "BATTERY_MEMBER_TOKEN": token("m-battery"),
             "BATTERY_REFERRAL_CODE": referrer.json()["code"],
             "BATTERY_TENANT_ID": tenant["tenant_id"],
             "BATTERY_HOOK_SECRET": tenant["hook_secret"],
-            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
         command = [
             str(Path(sys.executable).with_name("schemathesis")),

@@ -1,7 +1,7 @@
 """The nearby endpoint under load: `rewards serve --workers 2` over 100,000 stores with an
 offer each, 32 connections asking for offers near random points of the city.
 
-Run: .venv/bin/python -m loadtest.nearby_load [--seconds 15] [--stores 100000]
+Run: .venv/bin/python -m loadtest.bench.nearby_load [--seconds 15] [--stores 100000]
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import time
 
 from db.pool import connect
 from loadtest import wire
-from loadtest.city import QUERIES, STORES_PER_MERCHANT, city_stores
-from loadtest.hook_load import Server
+from loadtest.bench.city import QUERIES, STORES_PER_MERCHANT, city_stores
+from loadtest.bench.hook_load import Server
 from loadtest.wire import Request, Run, percentile
 from offers.core.offers import Offer, OfferReward
 from offers.merchants.repository import insert_merchants

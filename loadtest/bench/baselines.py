@@ -5,7 +5,7 @@ then the engine's signed single hook, and (d) pgbench running, on the engine's o
 database, the SQL one single-hook purchase reads and writes (loadtest/pgbench_hook.sql):
 what PostgreSQL alone does with the engine's work. Printed side by side, with ratios.
 
-Run: .venv/bin/python -m loadtest.baselines [--seconds 20] [--connections 32]
+Run: .venv/bin/python -m loadtest.bench.baselines [--seconds 20] [--connections 32]
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from db.embedded import EmbeddedPostgres
 from db.pool import connect, ensure_database
 from db.queries import parse_queries
 from loadtest import wire
-from loadtest.hook_load import Server, transaction
-from loadtest.hook_load import drive as drive_hooks
+from loadtest.bench.hook_load import Server, transaction
+from loadtest.bench.hook_load import drive as drive_hooks
 from loadtest.wire import Request, Run, free_port, percentile
 
 HERE = Path(__file__).parent
@@ -117,7 +117,7 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "loadtest.bare_app:app",
+                "loadtest.bench.bare_app:app",
                 "--port",
                 str(port),
                 "--workers",

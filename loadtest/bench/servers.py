@@ -2,7 +2,7 @@
 alternating rounds: a framework floor (/healthz), the mixed mobile traffic and the signed
 single hook, each as throughput and p99.
 
-Run: .venv/bin/python -m loadtest.servers [--seconds 8] [--rounds 2]
+Run: .venv/bin/python -m loadtest.bench.servers [--seconds 8] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import sys
 
 import msgspec
 
-from loadtest import hook_load, mobile_load, wire
-from loadtest.hook_load import Server
-from loadtest.nearby_load import seed as seed_city
+from loadtest import wire
+from loadtest.bench import hook_load, mobile_load
+from loadtest.bench.hook_load import Server
+from loadtest.bench.nearby_load import seed as seed_city
 from loadtest.wire import percentile
 
 SERVERS = ("uvicorn", "granian")

@@ -4,7 +4,7 @@ in-memory index is measured against."""
 from __future__ import annotations
 
 from db.types import Conn
-from loadtest.city import QUERIES
+from loadtest.bench.city import QUERIES
 from offers.core.geo import covering
 from offers.core.offers import Store, store_of
 

@@ -1,6 +1,6 @@
 """Every benchmark in one command; the report as Markdown and JSON.
 
-Run: .venv/bin/python -m loadtest.run_all [--out loadtest/results] [--seconds 10]
+Run: .venv/bin/python -m loadtest.bench.run_all [--out loadtest/results] [--seconds 10]
 
 Runs, one after the other (each starts and stops its own servers on loopback): rule
 evaluation, single and batch hooks, the baselines, redemptions of one hot item, the nearby
@@ -25,17 +25,17 @@ from loadtest.machine import describe
 def scenarios(seconds: float) -> list[tuple[str, list[str]]]:
     s = f"{seconds:g}"
     return [
-        ("Rule evaluation", ["loadtest.bench_rules"]),
-        ("Hook throughput", ["loadtest.hook_load", "--seconds", s]),
-        ("Baselines", ["loadtest.baselines", "--seconds", s]),
-        ("WAL per award", ["loadtest.wal", "--awards", "2000", "--batch-size", "1000"]),
-        ("Redemptions of one hot item", ["loadtest.redeem_load", "--seconds", s]),
-        ("Nearby: H3 against earthdistance", ["loadtest.bench_nearby", "--queries", "1000"]),
-        ("Nearby endpoint", ["loadtest.nearby_load", "--seconds", s]),
-        ("Mixed mobile traffic and worker memory", ["loadtest.mobile_load", "--seconds", s]),
+        ("Rule evaluation", ["loadtest.bench.bench_rules"]),
+        ("Hook throughput", ["loadtest.bench.hook_load", "--seconds", s]),
+        ("Baselines", ["loadtest.bench.baselines", "--seconds", s]),
+        ("WAL per award", ["loadtest.bench.wal", "--awards", "2000", "--batch-size", "1000"]),
+        ("Redemptions of one hot item", ["loadtest.bench.redeem_load", "--seconds", s]),
+        ("Nearby: H3 against earthdistance", ["loadtest.bench.bench_nearby", "--queries", "1000"]),
+        ("Nearby endpoint", ["loadtest.bench.nearby_load", "--seconds", s]),
+        ("Mixed mobile traffic and worker memory", ["loadtest.bench.mobile_load", "--seconds", s]),
         (
             "uvicorn against granian",
-            ["loadtest.servers", "--seconds", f"{seconds / 2:g}", "--rounds", "1"],
+            ["loadtest.bench.servers", "--seconds", f"{seconds / 2:g}", "--rounds", "1"],
         ),
     ]
 
@@ -184,7 +184,7 @@ def main() -> int:
     report: dict[str, object] = {
         "machine": describe(),
         "started_at": datetime.now(UTC).isoformat(),
-        "command": f"python -m loadtest.run_all --out {args.out} --seconds {args.seconds:g}",
+        "command": f"python -m loadtest.bench.run_all --out {args.out} --seconds {args.seconds:g}",
         "sections": [],
     }
     markdown = [

@@ -1,7 +1,7 @@
 """A minimal webhook receiver for load tests: a raw ASGI app under uvicorn that answers
 every POST with 200 (or 503 while paused) and counts the event ids it acknowledged.
 
-Run: python -m loadtest.event_receiver PORT   (GET /count, POST /pause, POST /resume)
+Run: python -m loadtest.drills.event_receiver PORT   (GET /count, POST /pause, POST /resume)
 """
 
 from __future__ import annotations

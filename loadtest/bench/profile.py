@@ -1,12 +1,12 @@
 """Where a request's time goes: Python (py-spy on every worker) and PostgreSQL
 (pg_stat_statements), per request, for single hooks, nearby searches and redemptions.
 
-Run: .venv/bin/python -m loadtest.profile [--seconds 12] [--workers 2] [--connections 32]
+Run: .venv/bin/python -m loadtest.bench.profile [--seconds 12] [--workers 2] [--connections 32]
      (needs `pip install -e '.[profile]'` for py-spy, and the right to trace processes)
 
 It starts one embedded PostgreSQL with pg_stat_statements loaded, and for each scenario a
 `rewards serve` on a database of its own, brought to a running state as the scenario's load
-script does (loadtest.hook_load, loadtest.nearby_load, loadtest.redeem_load). During the
+script does (loadtest.bench.hook_load, .nearby_load, .redeem_load). During the
 measured run, py-spy samples each worker (without pausing it) and the statement statistics
 start from zero. Printed per scenario: requests, the workers' sampled CPU per request by
 where it was spent, the functions that used most of it themselves, and PostgreSQL's time per
@@ -31,10 +31,10 @@ import msgspec
 from db.embedded import EmbeddedPostgres
 from db.pool import ensure_database
 from db.queries import parse_queries
-from loadtest import nearby_load, redeem_load, wire
-from loadtest.hook_load import Server, drive, transaction
-from loadtest.mobile_load import descendants
-from loadtest.wire import Run
+from loadtest import wire
+from loadtest.bench import nearby_load, redeem_load
+from loadtest.bench.hook_load import Server, drive, transaction
+from loadtest.wire import Run, descendants
 
 SQL = parse_queries((Path(__file__).parent / "profile.sql").read_text(), "profile.sql")
 RATE = 250  # samples per second and worker

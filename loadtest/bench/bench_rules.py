@@ -1,7 +1,7 @@
 """Rule evaluation speed: how many transactions per second the compiled rule set evaluates
 with 10, 100 and 1,000 active rules (pure, in one process, no database).
 
-Run: .venv/bin/python -m loadtest.bench_rules
+Run: .venv/bin/python -m loadtest.bench.bench_rules
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def measure(rule_count: int, rounds: int = 5, batch: int = 5000) -> tuple[float,
 
 def main() -> int:
     print(f"machine: {describe()}")
-    print("command: python -m loadtest.bench_rules")
+    print("command: python -m loadtest.bench.bench_rules")
     print()
     print(
         "| active rules | rule matching (tx/s) | µs per tx "

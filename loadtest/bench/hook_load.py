@@ -1,7 +1,7 @@
 """Hook throughput against the real service: `rewards serve --workers N` over PostgreSQL,
 driven over loopback by signed single and batch hook calls.
 
-Run: .venv/bin/python -m loadtest.hook_load [--seconds 20] [--workers 2] [--connections 32]
+Run: .venv/bin/python -m loadtest.bench.hook_load [--seconds 20] [--workers 2] [--connections 32]
 
 It starts its own server on a free port (embedded PostgreSQL in a temporary folder unless
 DATABASE_URL is set), sets up a program with a fuel rule and a draw campaign, brings it to

@@ -1,7 +1,7 @@
 """Past one machine, on one machine: API hosts behind haproxy, a PostgreSQL primary with a
 synchronous streaming replica, each host in a network namespace of its own, and drills.
 
-    sudo python -m loadtest.cluster [--seconds 12] [--clients 12] [--apis 2]
+    sudo python -m loadtest.drills.cluster [--seconds 12] [--clients 12] [--apis 2]
 
 Topology (10.77.0.0/24 on a bridge this script creates, and removes at the end):
 
@@ -310,12 +310,12 @@ def start_haproxy(apis: dict[str, str], folder: Path) -> subprocess.Popen[bytes]
 
 
 def start_receiver() -> subprocess.Popen[bytes]:
-    """The webhook receiver (loadtest/event_receiver.py) on the bridge's own address."""
+    """The webhook receiver (loadtest/drills/event_receiver.py) on the bridge's own address."""
     return subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import uvicorn; from loadtest.event_receiver import app; "
+            "import uvicorn; from loadtest.drills.event_receiver import app; "
             f"uvicorn.run(app, host='{NET}.1', port={RECEIVER_PORT}, log_level='warning')",
         ],
     )

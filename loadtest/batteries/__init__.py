@@ -1,0 +1,1 @@
+"""Batteries: the whole API attacked from its own OpenAPI document."""

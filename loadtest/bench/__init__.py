@@ -1,0 +1,1 @@
+"""Benchmarks: each scenario against a baseline measured in the same run."""

@@ -1,0 +1,1 @@
+"""Drills: real processes killed, hosts failed over, receivers stopped — nothing lost."""
