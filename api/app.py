@@ -29,6 +29,7 @@ from litestar.types import ExceptionHandlersMap
 from prometheus_client import multiprocess
 from swagger_ui_bundle import swagger_ui_path
 
+from api import wiring
 from api.auth import CredentialCache
 from api.background import supervise
 from api.controllers.admin_catalog import CatalogAdminController
@@ -170,7 +171,9 @@ async def _expire_periodically(
         await asyncio.sleep(interval)
         try:
             async with acquire(pool) as conn:
-                done = await housekeeping.run(conn, datetime.now(UTC), event_retention)
+                done = await housekeeping.run(
+                    conn, datetime.now(UTC), event_retention, also=wiring.UPKEEP
+                )
             if done:
                 _log.info("expired points", extra={"fields": {"expired": done}})
         except (OSError, asyncpg.PostgresError):
@@ -220,6 +223,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application. With no database URL in the settings an embedded
     PostgreSQL is started under ``settings.data_dir``."""
     settings = settings or Settings()
+    wiring.wire()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import msgspec
 
+from api import wiring
 from api.demo import DEMO_SHARED_DEVICE, DemoCredentials, create_or_refresh_demo
 from api.logs import configure_logging
 from api.process import die_with_parent
@@ -247,7 +248,7 @@ def cmd_expire(args: argparse.Namespace) -> int:
     async def work(conn: Conn) -> dict[str, int] | None:
         if args.dry_run:
             return await housekeeping.preview(conn, at)
-        return await housekeeping.run(conn, at, keep)
+        return await housekeeping.run(conn, at, keep, also=wiring.UPKEEP)
 
     done = db.run_outside_transaction(work)
     if done is None:

@@ -116,64 +116,97 @@ class OfferIndex:
         and the stores found are ordered once.
         """
         res = search_resolution(radius_m)
-        by_cell = self._cells[res]
-        centre = h3i.latlng_to_cell(lat, lng, res)
-        cells: list[tuple[float, int]] = []
+        search = _Search(self._cells[res], lat, lng, radius_m, category, usable, limit)
+        return search.run(h3i.latlng_to_cell(lat, lng, res), exhaustive=limit > self._pairs)
+
+
+class _Search:
+    """One nearby search's state (see :meth:`OfferIndex.search`)."""
+
+    def __init__(
+        self,
+        by_cell: dict[int, dict[str, IndexedStore]],
+        lat: float,
+        lng: float,
+        radius_m: float,
+        category: str | None,
+        usable: Callable[[OfferState], bool],
+        limit: int,
+    ) -> None:
+        self.by_cell = by_cell
+        self.lat, self.lng, self.radius_m = lat, lng, radius_m
+        self.category, self.usable, self.limit = category, usable, limit
+        self.cells: list[tuple[float, int]] = []
         # Stores found and not yet final, sorted when a bound is reached (the ones left over
         # are in order already, so each sort merges one new run into them).
-        found: list[tuple[float, str, IndexedStore]] = []
-        lat_rad = math.radians(lat)
-        cos_lat = math.cos(lat_rad)
-        lat_reach = (radius_m + 0.001) / EARTH_RADIUS_M
-        sin, asin, sqrt, radians = math.sin, math.asin, math.sqrt, math.radians
-        diameter = 2 * EARTH_RADIUS_M
-        decided: dict[str, bool] = {}
-        hits: list[Hit] = []
-        exhaustive = limit > self._pairs
+        self.found: list[tuple[float, str, IndexedStore]] = []
+        self.lat_rad = math.radians(lat)
+        self.cos_lat = math.cos(self.lat_rad)
+        self.lat_reach = (radius_m + 0.001) / EARTH_RADIUS_M
+        self.decided: dict[str, bool] = {}
+        self.hits: list[Hit] = []
 
-        def ring(k: int) -> float:
-            """Queue ring k's cells that can reach the circle; the least distance of any."""
-            least = math.inf
-            for cell in h3i.grid_ring(centre, k) if k else (centre,):
-                clat, clng, circumradius = cell_disc(cell)
-                bound = haversine_m(lat, lng, clat, clng) - circumradius
-                least = min(least, bound)
-                if bound <= radius_m and cell in by_cell:
-                    heapq.heappush(cells, (bound, cell))
-            return least
-
-        frontier = ring(0)
+    def run(self, centre: int, *, exhaustive: bool) -> list[Hit]:
+        cells, radius_m = self.cells, self.radius_m
+        frontier = self.ring(centre, 0)
         k = 0
         while True:
             if frontier <= radius_m and (not cells or frontier < cells[0][0]):
                 k += 1
-                frontier = ring(k)
+                frontier = self.ring(centre, k)
                 continue
             bound = min(cells[0][0] if cells else math.inf, frontier)
-            if bound > radius_m or not exhaustive:  # else nothing is final before the end
-                found.sort()
-                final = len(found) if bound > radius_m else bisect.bisect_left(found, (bound,))
-                for distance, _, entry in found[:final]:
-                    for offer in entry.offers:
-                        if category is not None and offer.offer.category != category:
-                            continue
-                        ok = decided.get(offer.offer.id)
-                        if ok is None:
-                            ok = decided[offer.offer.id] = usable(offer)
-                        if ok:
-                            hits.append(Hit(distance, entry.store, offer))
-                            if len(hits) == limit:
-                                return hits
-                del found[:final]
+            # Unless the limit cannot be reached, nothing is final before the end.
+            if (bound > radius_m or not exhaustive) and self.settle(bound):
+                return self.hits
             if not cells:
-                return hits
-            _, cell = heapq.heappop(cells)
-            for entry in by_cell[cell].values():
-                dp = entry.lat_rad - lat_rad
-                if abs(dp) > lat_reach:
+                return self.hits
+            self.scan(heapq.heappop(cells)[1])
+
+    def ring(self, centre: int, k: int) -> float:
+        """Queue ring k's cells that can reach the circle; the least distance of any."""
+        least = math.inf
+        for cell in h3i.grid_ring(centre, k) if k else (centre,):
+            clat, clng, circumradius = cell_disc(cell)
+            bound = haversine_m(self.lat, self.lng, clat, clng) - circumradius
+            least = min(least, bound)
+            if bound <= self.radius_m and cell in self.by_cell:
+                heapq.heappush(self.cells, (bound, cell))
+        return least
+
+    def settle(self, bound: float) -> bool:
+        """Hits from the stores no queued cell can beat; True once there are enough."""
+        found, hits, decided, category = self.found, self.hits, self.decided, self.category
+        found.sort()
+        final = len(found) if bound > self.radius_m else bisect.bisect_left(found, (bound,))
+        for distance, _, entry in found[:final]:
+            for offer in entry.offers:
+                if category is not None and offer.offer.category != category:
                     continue
-                s = entry.store
-                a = sin(dp / 2) ** 2 + cos_lat * entry.cos_lat * sin(radians(s.lng - lng) / 2) ** 2
-                distance = diameter * asin(min(1.0, sqrt(a)))
-                if distance <= radius_m:
-                    found.append((distance, s.store_id, entry))
+                ok = decided.get(offer.offer.id)
+                if ok is None:
+                    ok = decided[offer.offer.id] = self.usable(offer)
+                if ok:
+                    hits.append(Hit(distance, entry.store, offer))
+                    if len(hits) == self.limit:
+                        return True
+        del found[:final]
+        return False
+
+    def scan(self, cell: int) -> None:
+        """The cell's stores within the radius, with their exact distances: ``haversine_m``
+        to the last bit (the same operations in the same order, the store's terms worked out
+        once); a store whose latitude alone puts it beyond the radius is passed over."""
+        sin, asin, sqrt, radians = math.sin, math.asin, math.sqrt, math.radians
+        lat_rad, cos_lat, lat_reach, lng = self.lat_rad, self.cos_lat, self.lat_reach, self.lng
+        radius_m, found = self.radius_m, self.found
+        diameter = 2 * EARTH_RADIUS_M
+        for entry in self.by_cell[cell].values():
+            dp = entry.lat_rad - lat_rad
+            if abs(dp) > lat_reach:
+                continue
+            s = entry.store
+            a = sin(dp / 2) ** 2 + cos_lat * entry.cos_lat * sin(radians(s.lng - lng) / 2) ** 2
+            distance = diameter * asin(min(1.0, sqrt(a)))
+            if distance <= radius_m:
+                found.append((distance, s.store_id, entry))

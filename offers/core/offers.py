@@ -59,6 +59,31 @@ class Offer(msgspec.Struct, frozen=True, omit_defaults=True):
     description: str = ""
 
 
+def _reward_errors(r: OfferReward) -> list[tuple[str, str]]:
+    errors = []
+    value = _fraction(r.value, "reward.value")
+    if r.kind == "percent_off" and not 0 < value <= 100:
+        errors.append(("reward.value", "a percentage above 0 and at most 100"))
+    elif r.kind in ("amount_off", "bonus_points") and (not isinstance(r.value, int) or value <= 0):
+        errors.append(("reward.value", "a positive whole number"))
+    elif r.kind == "points_multiplier" and value <= 1:
+        errors.append(("reward.value", "a multiplier above 1"))
+    if r.max_reward_minor is not None and r.max_reward_minor <= 0:
+        errors.append(("reward.max_reward_minor", "must be positive"))
+    return errors
+
+
+def _limit_errors(offer: Offer) -> list[tuple[str, str]]:
+    errors = [
+        (f"budget.{name}", "must be positive")
+        for name in ("max_redemptions", "max_reward_minor")
+        if (limit := getattr(offer.budget, name)) is not None and limit <= 0
+    ]
+    if offer.per_member_limit is not None and offer.per_member_limit < 1:
+        errors.append(("per_member_limit", "at least 1"))
+    return errors
+
+
 def _fraction(value: int | str, field: str) -> Fraction:
     try:
         return Fraction(str(value))
@@ -70,17 +95,7 @@ def _fraction(value: int | str, field: str) -> Fraction:
 
 def validate_offer(offer: Offer) -> None:
     """Refuse an offer that cannot apply or pay sensibly (422)."""
-    errors: list[tuple[str, str]] = []
-    r = offer.reward
-    value = _fraction(r.value, "reward.value")
-    if r.kind == "percent_off" and not 0 < value <= 100:
-        errors.append(("reward.value", "a percentage above 0 and at most 100"))
-    elif r.kind in ("amount_off", "bonus_points") and (not isinstance(r.value, int) or value <= 0):
-        errors.append(("reward.value", "a positive whole number"))
-    elif r.kind == "points_multiplier" and value <= 1:
-        errors.append(("reward.value", "a multiplier above 1"))
-    if r.max_reward_minor is not None and r.max_reward_minor <= 0:
-        errors.append(("reward.max_reward_minor", "must be positive"))
+    errors = [*_reward_errors(offer.reward), *_limit_errors(offer)]
     if not 10 <= offer.geofence_radius_m <= 5000:
         errors.append(("geofence_radius_m", "between 10 and 5000 metres"))
     if offer.min_spend_minor < 0:
@@ -92,12 +107,6 @@ def validate_offer(offer: Offer) -> None:
         not s.days_of_week or not all(1 <= d <= 7 for d in s.days_of_week)
     ):
         errors.append(("schedule.days_of_week", "ISO days 1 (Monday) to 7 (Sunday)"))
-    for name in ("max_redemptions", "max_reward_minor"):
-        limit = getattr(offer.budget, name)
-        if limit is not None and limit <= 0:
-            errors.append((f"budget.{name}", "must be positive"))
-    if offer.per_member_limit is not None and offer.per_member_limit < 1:
-        errors.append(("per_member_limit", "at least 1"))
     if len(set(offer.store_ids)) != len(offer.store_ids):
         errors.append(("store_ids", "listed twice"))
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -203,3 +203,11 @@ claimed = nearby_db.claims_of_member
 #: Forget offer changes made before a time (every process has long caught up; one still
 #: behind them reloads its whole index).
 prune_changes = nearby_db.prune_offer_changes
+
+#: How long offer changes are kept: every process refreshes far more often than this.
+OFFER_CHANGES_KEEP = timedelta(days=1)
+
+
+async def upkeep(conn: Conn, now: datetime) -> None:
+    """The offers' part of the periodic job: forget changes every process has seen."""
+    await prune_changes(conn, now - OFFER_CHANGES_KEEP)

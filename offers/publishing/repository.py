@@ -10,7 +10,7 @@ import msgspec
 from db.queries import queries_beside
 from db.types import Conn
 from offers.core.geo import store_cells
-from offers.core.matching import OfferUse
+from offers.core.matching import OfferRecord, OfferUse, OfferUseChange
 from offers.core.offers import (
     Offer,
     OfferState,
@@ -20,7 +20,6 @@ from offers.core.offers import (
     store_of,
     stored_offer_of,
 )
-from rewards.core.planner import OfferRecord, OfferUseChange
 
 sql = queries_beside(__file__)
 

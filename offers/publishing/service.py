@@ -10,12 +10,13 @@ from typing import Any
 import msgspec
 
 from db.types import Conn
-from offers.core.matching import OfferBook
+from offers.core.matching import OfferBook, OfferEffects
 from offers.core.offers import Offer, Store, StoredOffer, effective_status, validate_offer
 from offers.publishing import repository as offer_db
 from rewards.audit import service as audit
+from rewards.core.awards import Original
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
-from rewards.core.planner import CardTransaction, OfferEffects, Original
+from rewards.core.transactions import CardTransaction
 from rewards.program.service import compiled_for
 
 
@@ -320,3 +321,22 @@ async def save_offer_effects(conn: Conn, tenant_id: str, effects: OfferEffects) 
         await offer_db.save_uses(conn, tenant_id, effects.uses)
     if effects.records:
         await offer_db.insert_records(conn, tenant_id, effects.records)
+
+
+class CardLinkedOffers:
+    """The hook's port to merchant offers (``rewards.core.card_linked.CardLinked``): what a
+    batch may touch, and what its plan changed. ``api/app.py`` wires it in."""
+
+    async def matcher(
+        self,
+        conn: Conn,
+        tenant_id: str,
+        batch: Sequence[CardTransaction],
+        originals: Mapping[str, Original],
+        *,
+        lock: bool,
+    ) -> OfferBook:
+        return await offer_book(conn, tenant_id, batch, originals, lock=lock)
+
+    async def save(self, conn: Conn, tenant_id: str, effects: OfferEffects) -> None:
+        await save_offer_effects(conn, tenant_id, effects)

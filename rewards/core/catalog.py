@@ -41,24 +41,9 @@ class CatalogItem(msgspec.Struct, frozen=True, omit_defaults=True):
 
 def validate_item(item: CatalogItem, initial_codes: int) -> None:
     """Refuse an item that cannot be redeemed sensibly (422)."""
-    errors: list[tuple[str, str]] = []
-    if item.points_price < 0:
-        errors.append(("points_price", "must not be negative"))
-    if item.cash_price_minor < 0:
-        errors.append(("cash_price_minor", "must not be negative"))
-    if item.points_price == 0 and item.cash_price_minor == 0:
-        errors.append(("points_price", "an item needs a points or a cash price"))
+    errors = [*_price_errors(item), *_stock_errors(item, initial_codes)]
     if item.starts_at and item.ends_at and item.ends_at <= item.starts_at:
         errors.append(("ends_at", "must be after starts_at"))
-    if item.fulfilment == "pool":
-        if item.stock is not None:
-            errors.append(("stock", "a pool item's stock is the number of its codes"))
-        if initial_codes == 0:
-            errors.append(("codes", "a pool item needs codes"))
-    elif initial_codes:
-        errors.append(("codes", "only pool items take uploaded codes"))
-    if item.stock is not None and item.stock < 0:
-        errors.append(("stock", "must not be negative"))
     if item.per_member_limit is not None and item.per_member_limit.count < 1:
         errors.append(("per_member_limit.count", "at least 1"))
     if item.cancel_window_hours < 0:
@@ -69,6 +54,31 @@ def validate_item(item: CatalogItem, initial_codes: int) -> None:
         errors.extend(exc.errors)
     if errors:
         raise ValidationFailed("; ".join(f"{f}: {m}" for f, m in errors), errors=errors)
+
+
+def _price_errors(item: CatalogItem) -> list[tuple[str, str]]:
+    errors = []
+    if item.points_price < 0:
+        errors.append(("points_price", "must not be negative"))
+    if item.cash_price_minor < 0:
+        errors.append(("cash_price_minor", "must not be negative"))
+    if item.points_price == 0 and item.cash_price_minor == 0:
+        errors.append(("points_price", "an item needs a points or a cash price"))
+    return errors
+
+
+def _stock_errors(item: CatalogItem, initial_codes: int) -> list[tuple[str, str]]:
+    errors = []
+    if item.fulfilment == "pool":
+        if item.stock is not None:
+            errors.append(("stock", "a pool item's stock is the number of its codes"))
+        if initial_codes == 0:
+            errors.append(("codes", "a pool item needs codes"))
+    elif initial_codes:
+        errors.append(("codes", "only pool items take uploaded codes"))
+    if item.stock is not None and item.stock < 0:
+        errors.append(("stock", "must not be negative"))
+    return errors
 
 
 class OutOfStock(Conflict):

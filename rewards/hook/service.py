@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 import msgspec
 
 from db.types import BudgetTaken, Conn
-from offers.publishing import service as publishing
 from rewards import metrics
 from rewards.abuse import service as abuse
+from rewards.core.card_linked import CardLinked
 from rewards.core.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.core.events import NewEvent
 from rewards.core.planner import (
@@ -35,7 +35,26 @@ from rewards.ledger import service as ledger
 from rewards.program.service import compiled_at
 from rewards.referrals import service as referrals
 
-__all__ = ["Answer", "CardTransaction", "get_record", "process", "process_batch", "simulate"]
+__all__ = [
+    "Answer",
+    "CardTransaction",
+    "get_record",
+    "process",
+    "process_batch",
+    "simulate",
+    "use_card_linked",
+]
+
+#: Merchant offers, as the composition root (api/app.py) wires them in: rewards imports
+#: nothing of offers. Without them, no purchase gets an offer.
+_card_linked: CardLinked | None = None
+
+
+def use_card_linked(port: CardLinked | None) -> None:
+    """Wire in the merchant offers the hook matches purchases against."""
+    global _card_linked
+    _card_linked = port
+
 
 _encoder = msgspec.json.Encoder()
 
@@ -227,7 +246,11 @@ async def _plan(
         )
         for campaign_id, row in loaded.items()
     }
-    offers = await publishing.offer_book(conn, tenant_id, batch, originals, lock=lock_budgets)
+    offers = (
+        await _card_linked.matcher(conn, tenant_id, batch, originals, lock=lock_budgets)
+        if _card_linked is not None
+        else None
+    )
     plan = plan_batch(
         batch,
         program=compiled.program,
@@ -288,10 +311,7 @@ async def _write(
                 if o.transaction_id not in new
             ),
             spend=plan.spend,
-            rule_budgets=plan.rule_budgets,
-            campaign_budgets=plan.campaign_budgets,
-            campaign_days=plan.campaign_days,
-            offer_budgets=plan.offers.budgets,
+            reservations=plan.reservations,
             events=_events(plan) if program.program.webhook_url is not None else (),
             recorded=recorded,
         ),
@@ -303,7 +323,8 @@ async def _write(
     if tiers and plan.spend:
         since = tier_window_start(now.astimezone(program.zone).date())
         await ledger.set_tiers(conn, tenant_id, [r.member_id for r in plan.spend], since, tiers)
-    await publishing.save_offer_effects(conn, tenant_id, plan.offers)
+    if plan.offers is not None and _card_linked is not None:
+        await _card_linked.save(conn, tenant_id, plan.offers)
     await referrals.settle(conn, tenant_id, plan.referrals)
     await hook_db.save_day_points(conn, tenant_id, plan.day_points)
     await abuse.record(conn, tenant_id, plan.risk)

@@ -1,13 +1,15 @@
 """Use case: the periodic job — expire due points, recompute tiers, forget old idempotency
-keys and offer changes. Every API process runs it on an interval (``rewards expire`` runs it
-by hand); an advisory lock lets one process at a time do it."""
+keys and delivered events, announce expiring points, and run the upkeep the caller hands
+over (the offers' forgetting of old changes: ``api/wiring.py``). Every API process runs it on
+an interval (``rewards expire`` runs it by hand); an advisory lock lets one process at a time
+do it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from db.types import Conn
-from offers.nearby import service as nearby
 from rewards.events import service as events
 from rewards.housekeeping import repository as job_db
 from rewards.idempotency import service as idempotency
@@ -15,12 +17,19 @@ from rewards.ledger import service as ledger
 
 JOB_LOCK = 0x45585052  # "EXPR"
 IDEMPOTENCY_KEEP = timedelta(hours=48)
-OFFER_CHANGES_KEEP = timedelta(days=1)  # every process refreshes far more often than this
 EVENT_RETENTION = timedelta(days=7)  # delivered events, unless the server says otherwise
 
 
+#: More of the periodic job, run as of a time with its lock held.
+Upkeep = Callable[[Conn, datetime], Awaitable[None]]
+
+
 async def run(
-    conn: Conn, now: datetime, event_retention: timedelta = EVENT_RETENTION
+    conn: Conn,
+    now: datetime,
+    event_retention: timedelta = EVENT_RETENTION,
+    *,
+    also: Sequence[Upkeep] = (),
 ) -> dict[str, int] | None:
     """Run the job as of ``now``: the points expired per tenant, or None when another
     process is running it right now."""
@@ -29,7 +38,8 @@ async def run(
     try:
         done = await ledger.expire_due(conn, now)
         await idempotency.forget_before(conn, now - IDEMPOTENCY_KEEP)
-        await nearby.prune_changes(conn, now - OFFER_CHANGES_KEEP)
+        for upkeep in also:
+            await upkeep(conn, now)
         await ledger.recompute_all_tiers(conn, now)
         async with conn.transaction():
             await events.announce_expiring(conn, now)

@@ -10,10 +10,11 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
+from rewards.core.budgets import Reservation
 from rewards.core.events import NewEvent
 from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan, member_writes
 from rewards.core.lots import Lot, MemberState
-from rewards.core.planner import DrawRecord, OfferBudgetDelta, SpendRow, UsageWrite
+from rewards.core.planner import DrawRecord, SpendRow, UsageWrite
 
 sql = queries_beside(__file__)
 
@@ -179,10 +180,7 @@ class Writes(msgspec.Struct, frozen=True):
     draws: Sequence[DrawRecord] = ()
     refunds: Sequence[RefundState] = ()
     spend: Sequence[SpendRow] = ()
-    rule_budgets: Sequence[tuple[str, int]] = ()
-    campaign_budgets: Sequence[tuple[str, int]] = ()
-    campaign_days: Sequence[tuple[str, date, int]] = ()
-    offer_budgets: Sequence[OfferBudgetDelta] = ()
+    reservations: Sequence[Reservation] = ()  # from budgets: added to them at COMMIT
     events: Sequence[NewEvent] = ()  # written only when the program has a webhook_url
     recorded: Sequence[Recorded] = ()
 
@@ -192,18 +190,6 @@ class Learned(msgspec.Struct, frozen=True):
 
     member_id: str
     product: str
-
-
-class Reservation(msgspec.Struct, frozen=True):
-    """What a change takes from a budget (negative: gives back), added to it at COMMIT:
-    ``amount`` (and ``amount2``, an offer's reward beside its uses) of the ``budget`` kind
-    (rule, campaign, campaign_day, offer) with that ``key`` (and ``day``)."""
-
-    budget: str
-    key: str
-    amount: int
-    amount2: int = 0
-    day: date | None = None
 
 
 class _RecordedRow(msgspec.Struct, frozen=True):
@@ -219,16 +205,6 @@ class _RecordedRow(msgspec.Struct, frozen=True):
     body: dict[str, Any]
     refunded_minor: int
     reversed: bool
-
-
-def reservations(w: Writes) -> list[Reservation]:
-    """Every budget the change reserves from, in one list."""
-    return [
-        *(Reservation("rule", k, v) for k, v in w.rule_budgets),
-        *(Reservation("campaign", k, v) for k, v in w.campaign_budgets),
-        *(Reservation("campaign_day", k, v, 0, day) for k, day, v in w.campaign_days),
-        *(Reservation("offer", o.offer_id, o.uses, o.reward) for o in w.offer_budgets),
-    ]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -257,7 +233,7 @@ def write_parameters(tenant_id: str, w: Writes) -> tuple[Any, ...]:
         list(w.draws),
         list(w.refunds),
         list(w.spend),
-        reservations(w),
+        list(w.reservations),
         list(w.events),
         [
             _RecordedRow(

@@ -4,6 +4,7 @@ its use case, and the code lives only in the layers the plan names."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,3 +60,16 @@ def test_db_holds_infrastructure_only() -> None:
         "schema.py",
         "types.py",
     ]
+
+
+def test_offers_keep_to_their_own_side() -> None:
+    """The points engine names no offer type of its own (merchant offers reach it through
+    rewards.core.card_linked); its cores find no change by comparing before and after."""
+    rewards = Path(__file__).resolve().parents[2] / "rewards"
+    for path in rewards.rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^class Offer\w*", text, re.MULTILINE), path
+    for core in (rewards / "core", rewards.parent / "offers" / "core"):
+        for path in core.glob("*.py"):
+            assert "_loaded" not in path.read_text(), path
+            assert len(path.read_text().splitlines()) <= 400, path

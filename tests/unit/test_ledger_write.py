@@ -11,9 +11,10 @@ from pathlib import Path
 import msgspec
 
 from db.queries import Queries
+from rewards.core.budgets import Reservation
 from rewards.core.events import NewEvent
 from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan
-from rewards.core.planner import DrawRecord, OfferBudgetDelta, SpendRow, UsageWrite
+from rewards.core.planner import DrawRecord, SpendRow, UsageWrite
 from rewards.ledger import repository as ledger_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ PARTS: dict[int, type[msgspec.Struct]] = {
     7: DrawRecord,
     8: ledger_db.RefundState,
     9: SpendRow,
-    10: ledger_db.Reservation,
+    10: Reservation,
     11: NewEvent,
     12: ledger_db._RecordedRow,
 }
@@ -60,10 +61,12 @@ def _writes() -> ledger_db.Writes:
         draws=[DrawRecord("every-swipe", "t-1", "m-1", 5, 2, 5, "ab", date(2030, 1, 2))],
         refunds=[ledger_db.RefundState("t-0", 100, True)],
         spend=[SpendRow("m-1", date(2030, 1, 1), 35000)],
-        rule_budgets=[("fuel-3x", 10)],
-        campaign_budgets=[("every-swipe", 5)],
-        campaign_days=[("every-swipe", date(2030, 1, 2), 5)],
-        offer_budgets=[OfferBudgetDelta("fuel-88", 1, 4200)],
+        reservations=[
+            Reservation("rule", "fuel-3x", 10),
+            Reservation("campaign", "every-swipe", 5),
+            Reservation("campaign_day", "every-swipe", 5, 0, date(2030, 1, 2)),
+            Reservation("offer", "fuel-88", 1, 4200),
+        ],
         events=[NewEvent("points.awarded", "m-1", None, "t-1")],
         recorded=[
             ledger_db.Recorded(

@@ -1,0 +1,172 @@
+"""A purchase: base points, the rules' bonuses, the draws and a merchant offer, within the
+member's daily cap; a referral it settles; the answer it gets."""
+
+from __future__ import annotations
+
+from rewards.core import lots
+from rewards.core.abuse import DAILY_POINTS_CAP, RiskRecord
+from rewards.core.answers import (
+    Answer,
+    DrawResult,
+    MerchantOfferApplied,
+    PointsBreakdown,
+    RuleApplied,
+)
+from rewards.core.awards import AppliedOffer, Award, AwardedDraw, Original, ReferralAward
+from rewards.core.conditions import Facts
+from rewards.core.daily_cap import Room
+from rewards.core.ledger import (
+    PROGRAM_ACCOUNT,
+    balance_summary,
+    campaign_account,
+    member_account,
+    merchant_account,
+)
+from rewards.core.plan import SpendRow
+from rewards.core.program import month_of
+from rewards.core.transactions import CardTransaction
+from rewards.core.working import Working, periods
+
+
+class _Earned:
+    """What one purchase earned, part by part."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.rules: list[tuple[str, int]] = []
+        self.draws: list[AwardedDraw] = []
+        self.offer: AppliedOffer | None = None
+
+    @property
+    def offer_points(self) -> int:
+        return self.offer.points if self.offer else 0
+
+    @property
+    def rules_total(self) -> int:
+        return sum(p for _, p in self.rules)
+
+    @property
+    def draw_total(self) -> int:
+        return sum(d.points for d in self.draws)
+
+    @property
+    def total(self) -> int:
+        return self.base + self.rules_total + self.draw_total + self.offer_points
+
+
+def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
+    """Plan one purchase and answer it."""
+    member = w.members[tx.member_id]
+    program = w.program
+    base_earned = program.base_points(tx.amount_minor, tx.mcc)
+    excluded = tx.mcc is not None and tx.mcc in program.excluded
+    day = program.local_date(tx.occurred_at)
+    room = w.daily.room(tx.member_id, day)
+    earned = _Earned(room.take(base_earned))
+    if not excluded:
+        _bonuses(w, tx, facts, base_earned, room, earned)
+    _transfers(w, tx, earned)
+    w.daily.count(tx.member_id, day, earned.total)
+    if room.capped:
+        w.risk.append(
+            RiskRecord(
+                tx.member_id,
+                None,
+                DAILY_POINTS_CAP,
+                {
+                    "transaction_id": tx.id,
+                    "day": day.isoformat(),
+                    "cap": w.daily.cap,
+                    "capped": room.capped,
+                },
+            )
+        )
+    lots.credit(
+        member, earned.total, program.expiry_of(tx.occurred_at), program.available_at(w.now)
+    )
+    referral = None if excluded else w.referrals.settle(tx, program, w.members, w.now)
+    referee_points = referral.referee_points if referral else 0
+    w.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
+    if tx.id in w.referenced:  # a refund later in the same batch points at it
+        _remember(w, tx, earned, referral)
+    results = tuple(
+        DrawResult(d.campaign_id, d.multiplier, d.points, d.proof, d.drawn_multiplier)
+        for d in earned.draws
+    )
+    offer = earned.offer
+    return Answer(
+        tx.id,
+        tx.member_id,
+        PointsBreakdown(
+            earned.base,
+            earned.rules_total,
+            earned.draw_total,
+            earned.offer_points,
+            earned.total + referee_points,
+            referee_points,
+            room.capped,
+        ),
+        tuple(RuleApplied(r, p) for r, p in earned.rules),
+        results[0] if results else None,
+        (MerchantOfferApplied(offer.offer_id, offer.reward_minor, offer.points),) if offer else (),
+        balance_summary(member, w.now),
+        results,
+    )
+
+
+def _bonuses(
+    w: Working, tx: CardTransaction, facts: Facts, base: int, room: Room, earned: _Earned
+) -> None:
+    """The rules, the draws and a merchant offer, in that order, each within what the daily
+    cap leaves."""
+    day = w.program.local_date(tx.occurred_at)
+    earned.rules = w.rules.bonuses(
+        tx.member_id, facts, base, periods(w.program, tx.occurred_at), room
+    )
+    earned.draws = w.draws.draw(tx, facts, base, day, room)
+    found = w.offers.apply(tx, facts, base, day, room.left) if w.offers else None
+    if found is not None:
+        earned.offer, kept = found
+        room.capped += kept
+        room.take(earned.offer.points)
+
+
+def _transfers(w: Working, tx: CardTransaction, earned: _Earned) -> None:
+    """The purchase's points, each part from the account that pays it."""
+    member = member_account(tx.member_id)
+    program_part = earned.base + earned.rules_total
+    if program_part > 0:
+        detail = {"base": earned.base, "rules": dict(earned.rules)}
+        w.transfer(PROGRAM_ACCOUNT, member, program_part, "earn", tx, detail)
+    for d in earned.draws:
+        if d.points > 0:
+            detail = {"campaign_id": d.campaign_id, "multiplier": d.multiplier}
+            w.transfer(campaign_account(d.campaign_id), member, d.points, "draw", tx, detail)
+    offer = earned.offer
+    if offer is not None and offer.points > 0:
+        account = merchant_account(offer.merchant_id)
+        w.transfer(account, member, offer.points, "offer", tx, {"offer_id": offer.offer_id})
+
+
+def _remember(
+    w: Working, tx: CardTransaction, earned: _Earned, referral: ReferralAward | None
+) -> None:
+    """Keep a purchase's award for a refund later in the same batch."""
+    w.originals[tx.id] = Original(
+        tx.id,
+        tx.member_id,
+        "purchase",
+        tx.amount_minor,
+        tx.currency,
+        0,
+        False,
+        tx.occurred_at,
+        Award(
+            earned.base,
+            tuple(earned.rules),
+            tuple(earned.draws),
+            (earned.offer,) if earned.offer else (),
+            referral,
+        ),
+    )
+    w.refunded[tx.id] = (0, False)
