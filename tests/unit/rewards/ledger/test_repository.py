@@ -17,7 +17,7 @@ from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan
 from rewards.core.planner import DrawRecord, SpendRow, UsageWrite
 from rewards.ledger import repository as ledger_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SQL = Queries(ROOT / "rewards" / "ledger" / "queries.sql")("ledger_write")
 AT = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
