@@ -23,6 +23,9 @@ class FakeConn:
 
         return nothing()
 
+    def is_in_transaction(self) -> bool:
+        return False
+
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"the service ran SQL itself (conn.{name}), not through a repository")
 

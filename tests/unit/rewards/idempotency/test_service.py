@@ -86,6 +86,8 @@ async def test_the_same_key_replays_and_another_request_conflicts(
 
 
 async def test_a_key_still_in_progress_is_a_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake(monkeypatch, idempotency_db, Calls(), reserve_key=False, get_key=StoredKey(b"", None, None))
+    fake(
+        monkeypatch, idempotency_db, Calls(), reserve_key=False, get_key=StoredKey(b"", None, None)
+    )
     with pytest.raises(IdempotencyConflict, match="in progress"):
         await idempotency.once(CONN, "t", "s", "k", REQUEST, action((200, {})))

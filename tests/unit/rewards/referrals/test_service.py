@@ -27,7 +27,10 @@ NOW = datetime.now(UTC)
 CODE = "ABCD2345"
 
 
-def program(referral: Referral | None = Referral(50, 30, 10000)) -> Any:
+ON = Referral(50, 30, 10000)
+
+
+def program(referral: Referral | None = ON) -> Any:
     return SimpleNamespace(program=SimpleNamespace(program=Program(referral=referral)))
 
 
