@@ -13,7 +13,7 @@ from offers.core.offers import Offer, OfferBudget, OfferReward, Store
 from offers.merchants import service as merchants
 from offers.publishing import service as publishing
 from rewards.abuse import service as abuse
-from rewards.catalog import service as redemptions
+from rewards.catalog import service as catalog
 from rewards.core.campaigns import DrawBudget, DrawCampaign
 from rewards.core.catalog import CatalogItem, MemberLimit
 from rewards.core.conditions import Conditions
@@ -221,7 +221,7 @@ async def _catalog(conn: Conn) -> None:
     """About twenty benefits in four categories; one with a tiny stock."""
     for sku, title, category, points, cash, stock in DEMO_CATALOG:
         try:
-            await redemptions.get_item(conn, DEMO_TENANT_ID, sku)
+            await catalog.get_item(conn, DEMO_TENANT_ID, sku)
         except NotFound:
             item = CatalogItem(
                 sku=sku,
@@ -233,7 +233,7 @@ async def _catalog(conn: Conn) -> None:
                 per_member_limit=MemberLimit(2, "month"),
                 cancel_window_hours=24,
             )
-            await redemptions.create_item(conn, DEMO_TENANT_ID, "demo", item, [])
+            await catalog.create_item(conn, DEMO_TENANT_ID, "demo", item, [])
 
 
 async def _welcome_points(conn: Conn) -> None:

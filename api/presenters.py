@@ -25,7 +25,7 @@ from api.dto.common import (
 )
 from offers.core.offers import Merchant, Offer, Store, StoredOffer
 from offers.publishing import service as publishing
-from rewards.catalog import service as redemptions
+from rewards.catalog import service as catalog
 from rewards.core.records import ApiKey, Member, NewApiKey
 from rewards.events import service as events
 from rewards.program import service as programs
@@ -64,7 +64,7 @@ def merchant_out(merchant: Merchant) -> MerchantOut:
     return MerchantOut(merchant.merchant_id, merchant.name, merchant.category, merchant.created_at)
 
 
-def item_out(view: redemptions.ItemView) -> CatalogItemOut:
+def item_out(view: catalog.ItemView) -> CatalogItemOut:
     i = view.item
     return CatalogItemOut(
         i.sku,
@@ -86,7 +86,7 @@ def item_out(view: redemptions.ItemView) -> CatalogItemOut:
     )
 
 
-def redemption_out(r: redemptions.Redemption) -> RedemptionOut:
+def redemption_out(r: catalog.Redemption) -> RedemptionOut:
     return RedemptionOut(
         r.id,
         r.sku,

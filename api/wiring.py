@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
-from rewards.hook import service as transactions
+from rewards.hook import service as hook
 from rewards.housekeeping.service import Upkeep
 
 #: What the periodic job runs beside expiry, tiers and pruning.
@@ -19,4 +19,4 @@ UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
 
 def wire() -> None:
     """Give the hook its merchant offers (idempotent)."""
-    transactions.use_card_linked(CardLinkedOffers())
+    hook.use_card_linked(CardLinkedOffers())

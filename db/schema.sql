@@ -19,27 +19,28 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
--- Name: apply_budget_claim(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: apply_budget_reservation(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.apply_budget_claim() RETURNS trigger
+CREATE FUNCTION public.apply_budget_reservation() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
     fits boolean;
 BEGIN
     fits := CASE NEW.budget
-        WHEN 'rule' THEN reserve_rule_budget(NEW.tenant_id, NEW.key, NEW.delta)
-        WHEN 'campaign' THEN reserve_campaign_budget(NEW.tenant_id, NEW.key, NEW.delta)
-        WHEN 'offer' THEN reserve_offer_budget(NEW.tenant_id, NEW.key, NEW.delta, NEW.delta2)
-        WHEN 'campaign_day' THEN reserve_campaign_day(NEW.tenant_id, NEW.key, NEW.day, NEW.delta)
-        WHEN 'stock' THEN reserve_stock(NEW.tenant_id, NEW.key, NEW.delta, NEW.delta2)
+        WHEN 'rule' THEN reserve_rule_budget(NEW.tenant_id, NEW.key, NEW.amount)
+        WHEN 'campaign' THEN reserve_campaign_budget(NEW.tenant_id, NEW.key, NEW.amount)
+        WHEN 'offer' THEN reserve_offer_budget(NEW.tenant_id, NEW.key, NEW.amount, NEW.amount2)
+        WHEN 'campaign_day' THEN reserve_campaign_day(NEW.tenant_id, NEW.key, NEW.day, NEW.amount)
+        WHEN 'stock' THEN reserve_stock(NEW.tenant_id, NEW.key, NEW.amount, NEW.amount2)
     END;
     IF NOT fits THEN
         RAISE EXCEPTION 'the % budget % was taken by a concurrent transaction', NEW.budget, NEW.key
             USING ERRCODE = 'serialization_failure';
     END IF;
-    DELETE FROM budget_claims WHERE tenant_id = NEW.tenant_id AND claim_id = NEW.claim_id;
+    DELETE FROM budget_reservations
+    WHERE tenant_id = NEW.tenant_id AND reservation_id = NEW.reservation_id;
     RETURN NULL;
 END $$;
 
@@ -287,26 +288,26 @@ ALTER TABLE public.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENT
 );
 
 --
--- Name: budget_claims; Type: TABLE; Schema: public; Owner: -
+-- Name: budget_reservations; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE UNLOGGED TABLE public.budget_claims (
-    tenant_id text NOT NULL,
-    claim_id bigint NOT NULL,
-    budget text NOT NULL,
-    key text NOT NULL,
+CREATE UNLOGGED TABLE public.budget_reservations (
+    tenant_id text CONSTRAINT budget_claims_tenant_id_not_null NOT NULL,
+    reservation_id bigint CONSTRAINT budget_claims_claim_id_not_null NOT NULL,
+    budget text CONSTRAINT budget_claims_budget_not_null NOT NULL,
+    key text CONSTRAINT budget_claims_key_not_null NOT NULL,
     day date,
-    delta bigint NOT NULL,
-    delta2 bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT budget_claims_budget_check CHECK ((budget = ANY (ARRAY['rule'::text, 'campaign'::text, 'offer'::text, 'campaign_day'::text, 'stock'::text])))
+    amount bigint CONSTRAINT budget_claims_delta_not_null NOT NULL,
+    amount2 bigint DEFAULT 0 CONSTRAINT budget_claims_delta2_not_null NOT NULL,
+    CONSTRAINT budget_reservations_budget_check CHECK ((budget = ANY (ARRAY['rule'::text, 'campaign'::text, 'offer'::text, 'campaign_day'::text, 'stock'::text])))
 );
 
 --
--- Name: budget_claims_claim_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+-- Name: budget_reservations_reservation_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
-ALTER TABLE public.budget_claims ALTER COLUMN claim_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.budget_claims_claim_id_seq
+ALTER TABLE public.budget_reservations ALTER COLUMN reservation_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.budget_reservations_reservation_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -948,11 +949,11 @@ ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (tenant_id, audit_id);
 
 --
--- Name: budget_claims budget_claims_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: budget_reservations budget_reservations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.budget_claims
-    ADD CONSTRAINT budget_claims_pkey PRIMARY KEY (tenant_id, claim_id);
+ALTER TABLE ONLY public.budget_reservations
+    ADD CONSTRAINT budget_reservations_pkey PRIMARY KEY (tenant_id, reservation_id);
 
 --
 -- Name: catalog_codes catalog_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1406,10 +1407,10 @@ CREATE INDEX transfers_transaction ON public.transfers USING btree (tenant_id, t
 CREATE INDEX web_sessions_key ON public.web_sessions USING btree (tenant_id, key_hash);
 
 --
--- Name: budget_claims budget_claims_apply; Type: TRIGGER; Schema: public; Owner: -
+-- Name: budget_reservations budget_reservations_apply; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER budget_claims_apply AFTER INSERT ON public.budget_claims DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.apply_budget_claim();
+CREATE CONSTRAINT TRIGGER budget_reservations_apply AFTER INSERT ON public.budget_reservations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.apply_budget_reservation();
 
 --
 -- Name: offer_stores offer_stores_deleted; Type: TRIGGER; Schema: public; Owner: -

@@ -23,7 +23,7 @@ from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from api.presenters import (
     item_out,
 )
-from rewards.catalog import service as redemptions
+from rewards.catalog import service as catalog
 from rewards.core.catalog import CatalogItem
 
 
@@ -43,7 +43,7 @@ class CatalogAdminController(Controller):
         codes = document.pop("codes", [])
         item = msgspec.convert(document, CatalogItem)
         return item_out(
-            await redemptions.create_item(conn, caller.tenant_id, caller.actor, item, codes)
+            await catalog.create_item(conn, caller.tenant_id, caller.actor, item, codes)
         )
 
     @get("/items", summary="List catalog items")
@@ -55,7 +55,7 @@ class CatalogAdminController(Controller):
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> CatalogItemPage:
-        views = await redemptions.list_items(
+        views = await catalog.list_items(
             conn, caller.tenant_id, category, decode_cursor(cursor, str), limit
         )
         return CatalogItemPage(
@@ -66,7 +66,7 @@ class CatalogAdminController(Controller):
     async def get_item(
         self, sku: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
     ) -> CatalogItemOut:
-        return item_out(await redemptions.get_item(conn, caller.tenant_id, sku))
+        return item_out(await catalog.get_item(conn, caller.tenant_id, sku))
 
     @patch("/items/{sku:str}", summary="Change a catalog item")
     async def patch_item(
@@ -78,7 +78,7 @@ class CatalogAdminController(Controller):
     ) -> CatalogItemOut:
         changes = msgspec.to_builtins(data)
         return item_out(
-            await redemptions.patch_item(conn, caller.tenant_id, caller.actor, sku, changes)
+            await catalog.patch_item(conn, caller.tenant_id, caller.actor, sku, changes)
         )
 
     @post("/items/{sku:str}/codes", status_code=201, summary="Add codes to a pool item")
@@ -89,7 +89,5 @@ class CatalogAdminController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
     ) -> CodesAdded:
-        added, left = await redemptions.add_codes(
-            conn, caller.tenant_id, caller.actor, sku, data.codes
-        )
+        added, left = await catalog.add_codes(conn, caller.tenant_id, caller.actor, sku, data.codes)
         return CodesAdded(sku, added, left)

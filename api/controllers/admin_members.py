@@ -26,7 +26,7 @@ from api.presenters import (
     member_out,
 )
 from rewards.core.credentials import ID_PATTERN
-from rewards.hook import service as transactions
+from rewards.hook import service as hook
 from rewards.ledger import service as ledger
 from rewards.members import service as members
 
@@ -96,7 +96,7 @@ class AdminMembersController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
     ) -> TransactionOut:
-        r = await transactions.get_record(conn, caller.tenant_id, transaction_id)
+        r = await hook.get_record(conn, caller.tenant_id, transaction_id)
         return TransactionOut(
             r.transaction_id,
             r.kind,
@@ -106,7 +106,7 @@ class AdminMembersController(Controller):
             r.currency,
             r.occurred_at,
             r.body,
-            r.response,
+            r.answer,
             r.created_at,
         )
 

@@ -40,7 +40,7 @@ from rewards.core.campaigns import DrawCampaign
 from rewards.core.earning import EarnRule
 from rewards.core.planner import Answer
 from rewards.core.program import Program
-from rewards.hook import service as transactions
+from rewards.hook import service as hook
 from rewards.program import service as programs
 
 
@@ -112,7 +112,7 @@ class AdminProgramController(Controller):
     async def simulate(
         self, data: JSONBody[HookTransaction], caller: NamedDependency[Admin], conn: DbConn
     ) -> Response[bytes]:
-        answer = await transactions.simulate(conn, caller.tenant_id, to_card_transaction(data))
+        answer = await hook.simulate(conn, caller.tenant_id, to_card_transaction(data))
         return Response(answer, media_type=MediaType.JSON)
 
     # --- earn rules ----------------------------------------------------------------------

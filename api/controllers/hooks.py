@@ -19,19 +19,19 @@ from api.request import decode_strict
 from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.core.planner import Answer
 from rewards.hook import gathering
-from rewards.hook import service as transactions
+from rewards.hook import service as hook
 
 SINGLE_HOOK_MAX_BYTES = 65_536
 
 
-def to_card_transaction(item: HookTransaction) -> transactions.CardTransaction:
+def to_card_transaction(item: HookTransaction) -> hook.CardTransaction:
     """The use case's input; a purchase or refund without ``amount_minor`` is a 422 (a
     reversal needs none: it voids whatever is left of its original)."""
     if item.amount_minor is None and item.kind != "reversal":
         raise ValidationFailed(
             f"a {item.kind} needs amount_minor", errors=[("amount_minor", "required")]
         )
-    return transactions.CardTransaction(
+    return hook.CardTransaction(
         id=item.id,
         kind=item.kind,
         member_id=item.member_id,
@@ -108,7 +108,7 @@ class HooksController(Controller):
         its place and does not fail the others."""
         request_id = request_id_of(request)
         results: list[bytes | None] = [None] * len(data.transactions)
-        valid: list[tuple[int, transactions.CardTransaction]] = []
+        valid: list[tuple[int, hook.CardTransaction]] = []
         for n, raw in enumerate(data.transactions):
             try:
                 item = to_card_transaction(decode_strict(bytes(raw), HookTransaction))
@@ -116,9 +116,7 @@ class HooksController(Controller):
                 results[n] = _problem(exc, n, request_id)
                 continue
             valid.append((n, item))
-        answers = await transactions.process_batch(
-            plain_conn, caller.tenant_id, [tx for _, tx in valid]
-        )
+        answers = await hook.process_batch(plain_conn, caller.tenant_id, [tx for _, tx in valid])
         for (n, _), answer in zip(valid, answers, strict=True):
             results[n] = (
                 _problem(answer, n, request_id) if isinstance(answer, RewardsError) else answer

@@ -16,11 +16,11 @@ from api.dto.me import (
     ActivityPage,
     BalanceOut,
     MeOut,
-    MovementOut,
     RefereeOut,
     ReferralAppliedOut,
     ReferralApply,
     ReferralOut,
+    TransferOut,
 )
 from api.idempotent import IdempotencyKey, respond_once
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor, time_key
@@ -68,7 +68,7 @@ class MeController(Controller):
         )
         return ActivityPage(
             [
-                MovementOut(str(m.id), m.kind, m.points, m.transaction_id, m.cause, m.created_at)
+                TransferOut(str(m.id), m.kind, m.points, m.transaction_id, m.cause, m.created_at)
                 for m in moves
             ],
             next_cursor([m.id for m in moves], limit),

@@ -23,7 +23,7 @@ from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from api.presenters import redemption_out
 from api.problems import Problem
 from rewards import metrics
-from rewards.catalog import service as redemptions
+from rewards.catalog import service as catalog
 from rewards.core.errors import RewardsError, ValidationFailed
 
 
@@ -44,7 +44,7 @@ class CatalogMemberController(Controller):
         limit: Limit = 50,
         cursor: CursorParam = None,
     ) -> MemberCatalog:
-        found = await redemptions.member_catalog(
+        found = await catalog.member_catalog(
             read_conn,
             caller.tenant_id,
             caller.member_id,
@@ -95,7 +95,7 @@ class CatalogMemberController(Controller):
         async def action(locked: bool) -> RedemptionOut | RewardsError:
             nonlocal decided
             decided = True
-            made = await redemptions.redeem(
+            made = await catalog.redeem(
                 plain_conn,
                 caller.tenant_id,
                 caller.member_id,
@@ -140,7 +140,7 @@ class CatalogMemberController(Controller):
                 raise ValidationFailed(
                     "cursor is not valid", errors=[("cursor", "not a cursor from this list")]
                 ) from None
-        found = await redemptions.list_redemptions(
+        found = await catalog.list_redemptions(
             conn, caller.tenant_id, caller.member_id, after, limit
         )
         keys = [f"{r.created_at.isoformat()}|{r.id}" for r in found]
@@ -160,7 +160,7 @@ class CatalogMemberController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:
         async def action() -> RedemptionOut:
-            done = await redemptions.cancel(conn, caller.tenant_id, caller.member_id, redemption_id)
+            done = await catalog.cancel(conn, caller.tenant_id, caller.member_id, redemption_id)
             return redemption_out(done)
 
         return await respond_once(

@@ -113,7 +113,7 @@ class TransactionOut(Output):
     currency: str
     occurred_at: datetime
     request: dict[str, Any]
-    result: dict[str, Any]
+    answer: dict[str, Any]  # the answer the hook gave, as it was sent
     created_at: datetime
 
 

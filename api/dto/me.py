@@ -39,7 +39,7 @@ class BalanceOut(Output):
     lifetime_earned: int
 
 
-class MovementOut(Output):
+class TransferOut(Output):
     id: str
     kind: str
     points: int
@@ -49,7 +49,7 @@ class MovementOut(Output):
 
 
 class ActivityPage(Output):
-    items: list[MovementOut]
+    items: list[TransferOut]
     next_cursor: str | None
 
 

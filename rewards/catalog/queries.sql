@@ -72,7 +72,7 @@ WHERE tenant_id = $1::text AND redemption_id = $2::text;
 
 -- name: catalog_stock_give_back
 -- A cancelled redemption's stock and count, given back at COMMIT (migration 0009).
-INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2)
+INSERT INTO budget_reservations (tenant_id, budget, key, amount, amount2)
 VALUES ($1::text, 'stock', $2::text, -$3::bigint, -$4::bigint);
 
 -- name: redemptions_used
@@ -106,8 +106,8 @@ WITH spent AS (
 ), balance AS (
     UPDATE members SET points_balance = points_balance - $6::bigint
     WHERE tenant_id = $1::text AND member_id = $3::text AND $6::bigint > 0
-), stock_claimed AS (
-    INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2)
+), stock_reserved AS (
+    INSERT INTO budget_reservations (tenant_id, budget, key, amount, amount2)
     VALUES ($1::text, 'stock', $4::text, $5::int, $5::int)
 )
 INSERT INTO redemptions (tenant_id, redemption_id, member_id, sku, quantity, points_spent,

@@ -91,5 +91,5 @@ class TransactionRecord(msgspec.Struct, frozen=True):
     currency: str
     occurred_at: datetime
     body: dict[str, Any]
-    response: dict[str, Any]
+    answer: dict[str, Any]  # the answer as it was sent
     created_at: datetime

@@ -58,8 +58,8 @@ def use_card_linked(port: CardLinked | None) -> None:
 
 _encoder = msgspec.json.Encoder()
 
-#: One item of a batch's result: the answer's JSON, as sent the first time, or a refusal.
-Result = bytes | RewardsError
+#: What one item of a batch is answered: the answer's JSON, as sent the first time, or a refusal.
+ItemAnswer = bytes | RewardsError
 
 
 def body_hash(tx: CardTransaction) -> bytes:
@@ -95,7 +95,7 @@ class BudgetContention(Conflict):
 _PLAN_EACH_CALL = 50
 
 
-async def process_batch(conn: Conn, tenant_id: str, txs: list[CardTransaction]) -> list[Result]:
+async def process_batch(conn: Conn, tenant_id: str, txs: list[CardTransaction]) -> list[ItemAnswer]:
     """Award a batch in one transaction with set-based statements; each item is answered as
     if posted alone (a bad one gets its problem and changes nothing).
 
@@ -131,10 +131,10 @@ async def _attempt(
     hashes: list[bytes],
     *,
     lock_budgets: bool,
-) -> tuple[list[Result], list[tuple[int, Answer]]]:
+) -> tuple[list[ItemAnswer], list[tuple[int, Answer]]]:
     """One try at the batch: each item's result, and the answers it newly made."""
     now = datetime.now(UTC)
-    results: list[Result | None] = [None] * len(txs)
+    results: list[ItemAnswer | None] = [None] * len(txs)
 
     # 1. Find the ids already recorded: those are repeat deliveries. A repeated id within
     #    the batch is answered like a repeat delivery of its first copy.

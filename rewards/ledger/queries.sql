@@ -228,7 +228,7 @@ WITH recorded AS (
     SET spend_minor = member_spend.spend_minor + EXCLUDED.spend_minor
 ), reservations AS (
     -- Added to their budgets during COMMIT (migration 0008), in the locking order.
-    INSERT INTO budget_claims (tenant_id, budget, key, day, delta, delta2)
+    INSERT INTO budget_reservations (tenant_id, budget, key, day, amount, amount2)
     SELECT $1::text, c.budget, c.key, c.day, c.amount, c.amount2
     FROM jsonb_to_recordset($10::jsonb)
          AS c(budget text, key text, day date, amount bigint, amount2 bigint)

@@ -19,7 +19,10 @@ from rewards.core.planner import DrawRecord, SpendRow, UsageWrite
 sql = queries_beside(__file__)
 
 
-class ExpiryBucket(msgspec.Struct, frozen=True):
+class LotsExpiring(msgspec.Struct, frozen=True):
+    """A member's open lots that expire at one time: their points, and how many of them are
+    still pending."""
+
     expires_at: datetime | None
     points: int
     pending: int
@@ -28,7 +31,7 @@ class ExpiryBucket(msgspec.Struct, frozen=True):
 class MemberBalance(msgspec.Struct, frozen=True):
     balance: int
     lifetime_earned: int
-    buckets: list[ExpiryBucket]
+    expiring: list[LotsExpiring]
 
 
 class ActivityRow(msgspec.Struct, frozen=True):
@@ -68,11 +71,11 @@ async def member_balance(
     row = await conn.fetchrow(sql("member_balance"), tenant_id, member_id)
     if row is None:
         return None
-    buckets = [
-        ExpiryBucket(r["expires_at"], r["points"], r["pending"] or 0)
+    expiring = [
+        LotsExpiring(r["expires_at"], r["points"], r["pending"] or 0)
         for r in await conn.fetch(sql("member_lots_by_expiry"), tenant_id, member_id, now)
     ]
-    return MemberBalance(row["points_balance"], row["lifetime_earned"], buckets)
+    return MemberBalance(row["points_balance"], row["lifetime_earned"], expiring)
 
 
 async def activity(

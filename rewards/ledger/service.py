@@ -129,16 +129,16 @@ async def balance(conn: Conn, tenant_id: str, member_id: str) -> Balance:
     found = await ledger_db.member_balance(conn, tenant_id, member_id, now)
     if found is None:
         return Balance(0, 0, [], 0)
-    pending = sum(b.pending for b in found.buckets)
+    pending = sum(b.pending for b in found.expiring)
     expiring = [
         {"points": b.points, "expires_at": b.expires_at}
-        for b in found.buckets
+        for b in found.expiring
         if b.expires_at is not None
     ]
     return Balance(found.balance - pending, pending, expiring, found.lifetime_earned)
 
 
-class Movement(msgspec.Struct, frozen=True):
+class MemberTransfer(msgspec.Struct, frozen=True):
     id: int
     kind: str
     points: int
@@ -149,13 +149,13 @@ class Movement(msgspec.Struct, frozen=True):
 
 async def activity(
     conn: Conn, tenant_id: str, member_id: str, before: int | None, limit: int
-) -> list[Movement]:
+) -> list[MemberTransfer]:
     """The member's ledger movements, newest first, each signed from the member's side and
     with its cause (transaction, rules, draw, expiry, adjustment)."""
     account = member_account(member_id)
     rows = await ledger_db.activity(conn, tenant_id, member_id, before, limit)
     return [
-        Movement(
+        MemberTransfer(
             r.transfer_id,
             r.kind,
             r.amount if r.credit_account == account else -r.amount,

@@ -7,7 +7,7 @@ import asyncpg
 
 async def check_ledger(conn: asyncpg.Connection) -> None:
     """Postings sum to zero; every member balance equals its postings; lots hold exactly the
-    positive balance; no budget is over-spent, and no budget claim is left unapplied."""
+    positive balance; no budget is over-spent, and no budget reservation is left unapplied."""
     assert await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM postings") == 0
     wrong = await conn.fetch(
         """
@@ -45,4 +45,4 @@ async def check_ledger(conn: asyncpg.Connection) -> None:
         """
     )
     assert over == [], over
-    assert await conn.fetchval("SELECT count(*) FROM budget_claims") == 0
+    assert await conn.fetchval("SELECT count(*) FROM budget_reservations") == 0

@@ -10,7 +10,7 @@ import pytest
 
 from db.pool import connect
 from rewards.catalog import repository as catalog_db
-from rewards.catalog import service as redemptions
+from rewards.catalog import service as catalog
 from tests.dates import days_ago, iso
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
@@ -202,7 +202,7 @@ async def test_stock_is_taken_at_commit_or_the_commit_is_refused_whole(
     await fund(tenant, ["m-1"], 100)
     await item(tenant, stock=1)
     claim = (
-        "INSERT INTO budget_claims (tenant_id, budget, key, delta, delta2) "
+        "INSERT INTO budget_reservations (tenant_id, budget, key, amount, amount2) "
         "VALUES ($1, 'stock', 'video-month', 1, 1)"
     )
     late = conn.transaction()
@@ -218,7 +218,7 @@ async def test_stock_is_taken_at_commit_or_the_commit_is_refused_whole(
         await late.commit()
     row = await conn.fetchrow("SELECT stock_left, redeemed FROM catalog_items")
     assert (row["stock_left"], row["redeemed"]) == (0, 1)
-    assert await conn.fetchval("SELECT count(*) FROM budget_claims") == 0
+    assert await conn.fetchval("SELECT count(*) FROM budget_reservations") == 0
     await stock_check(conn, "video-month", 1)
     await check_ledger(conn)
 
@@ -242,7 +242,7 @@ async def test_a_redemption_refused_at_commit_is_made_again_with_the_item_locked
             other = await connect(database)
             try:
                 async with other.transaction():
-                    await redemptions.redeem(other, tenant_id, "m-2", None, sku, 1)
+                    await catalog.redeem(other, tenant_id, "m-2", None, sku, 1)
             finally:
                 await other.close()
         return started

@@ -118,11 +118,13 @@ async def test_200_concurrent_hooks_spend_the_budget_to_the_last_point(
     await check_ledger(conn)
 
 
-async def test_budget_claims_are_added_at_commit_or_refused_whole(tenant: Tenant, conn) -> None:
+async def test_budget_reservations_are_added_at_commit_or_refused_whole(
+    tenant: Tenant, conn
+) -> None:
     await setup(tenant)
     await campaign(tenant, budget={"total_points": 1000})
     claim = (
-        "INSERT INTO budget_claims (tenant_id, budget, key, delta) "
+        "INSERT INTO budget_reservations (tenant_id, budget, key, amount) "
         "VALUES ($1, 'campaign', 'every-swipe', $2)"
     )
     async with conn.transaction():
@@ -143,7 +145,7 @@ async def test_budget_claims_are_added_at_commit_or_refused_whole(tenant: Tenant
     # The refused COMMIT rolled back the whole transaction, its other writes too.
     assert await conn.fetchval("SELECT total_used FROM draw_campaigns") == 600
     assert await conn.fetchval("SELECT count(*) FROM draw_daily_usage") == 0
-    assert await conn.fetchval("SELECT count(*) FROM budget_claims") == 0
+    assert await conn.fetchval("SELECT count(*) FROM budget_reservations") == 0
 
 
 async def test_a_batch_whose_claim_is_refused_is_planned_again_with_the_budget_locked(

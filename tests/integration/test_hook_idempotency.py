@@ -52,3 +52,11 @@ async def test_a_stored_answer_of_an_older_shape_comes_back_byte_for_byte(
     assert again.content == older
     batch = await tenant.hook_batch([purchase("p-old")])
     assert older in batch.content
+
+
+async def test_the_operator_reads_a_transaction_with_the_answer_it_got(tenant: Tenant) -> None:
+    answer = (await tenant.hook(purchase("p-read"))).json()
+    found = await tenant.client.get("/v1/admin/transactions/p-read", headers=tenant.admin)
+    assert found.status_code == 200
+    assert found.json()["answer"] == answer
+    assert found.json()["request"]["id"] == "p-read"
