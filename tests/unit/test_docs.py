@@ -76,3 +76,22 @@ def test_the_tests_use_only_what_loadtest_documents_for_them() -> None:
         assert f"`{module}`" in readme
     for module in ("drills.crash", "drills.cluster", "batteries.battery"):
         assert f"loadtest.{module}" in readme
+
+
+def test_the_architecture_page_names_every_module_and_only_modules_that_exist() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    layers = text[text.index("## Layers") : text.index("## Glossary")]
+    for side in ("rewards", "offers"):
+        for package in sorted((ROOT / side).iterdir()):
+            if (package / "__init__.py").exists():
+                assert f"{side}/{package.name}" in layers, package
+    for folder in ("rewards/core", "offers/core", "api", "db"):
+        for module in sorted((ROOT / folder).glob("*.py")):
+            if module.name != "__init__.py":
+                assert module.name in layers, module
+    for module in sorted((ROOT / "api" / "controllers").glob("*.py")):
+        if module.name != "__init__.py":
+            assert re.search(rf"\b{module.stem}\b", layers), module
+    tree = {p.name for p in ROOT.rglob("*.py") if ".venv" not in p.parts}
+    for named in re.findall(r"\b([a-z_]+\.py)\b", layers):
+        assert named in tree, named
