@@ -175,6 +175,10 @@ WITH recorded AS (
     UPDATE lots l SET amount = u.amount, remaining = u.remaining
     FROM lot_rows u
     WHERE l.tenant_id = $1::text AND l.lot_id = u.lot_id AND u.lot_id IS NOT NULL
+      -- The ids as an array too: the planner then reads the few lots by their key.
+      AND l.lot_id = ANY (ARRAY(SELECT (x ->> 'lot_id')::bigint
+                                FROM jsonb_array_elements($3::jsonb) AS x
+                                WHERE x ->> 'lot_id' IS NOT NULL))
 ), lots_added AS (
     INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
                       expires_at)
@@ -199,6 +203,8 @@ WITH recorded AS (
          AS u(member_id text, balance bigint, lifetime_earned bigint)
          LEFT JOIN learned ON learned.member_id = u.member_id
     WHERE m.tenant_id = $1::text AND m.member_id = u.member_id
+      AND m.member_id = ANY (ARRAY(SELECT x ->> 'member_id'
+                                   FROM jsonb_array_elements($4::jsonb) AS x))
 ), usage_saved AS (
     INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, points)
     SELECT $1::text, u.member_id, u.rule_id, u.period, u.points
@@ -219,6 +225,8 @@ WITH recorded AS (
     FROM jsonb_to_recordset($8::jsonb)
          AS u(transaction_id text, refunded_minor bigint, reversed boolean)
     WHERE t.tenant_id = $1::text AND t.transaction_id = u.transaction_id
+      AND t.transaction_id = ANY (ARRAY(SELECT x ->> 'transaction_id'
+                                        FROM jsonb_array_elements($8::jsonb) AS x))
 ), spend_added AS (
     INSERT INTO member_spend (tenant_id, member_id, month, spend_minor)
     SELECT $1::text, u.member_id, u.month, sum(u.amount_minor)
