@@ -73,3 +73,12 @@ def test_offers_keep_to_their_own_side() -> None:
         for path in core.glob("*.py"):
             assert "_loaded" not in path.read_text(), path
             assert len(path.read_text().splitlines()) <= 400, path
+
+
+def test_no_controller_module_is_over_300_lines() -> None:
+    """Controllers by caller and area; presenters and business checks live elsewhere."""
+    api = Path(__file__).resolve().parents[2] / "api"
+    for path in [*(api / "controllers").glob("*.py"), *(api / "web").glob("*.py")]:
+        text = path.read_text()
+        if "Controller" in text:
+            assert len(text.splitlines()) <= 300, path
