@@ -77,7 +77,7 @@ def refund(w: Working, tx: CardTransaction) -> Answer:
         if fully and award.referral
         else (0, 0)
     )
-    _give_back(w, tx, original, taken, Released(original.transaction_id, _NONE, fully, amount, day))
+    _give_back(w, tx, original, taken, fully, amount)
     w.set_refunded(original.transaction_id, after, reversed_ or tx.kind == "reversal")
     w.spend.append(SpendRow(tx.member_id, month_of(day), -amount))
     negative = tuple(
@@ -156,23 +156,20 @@ def _share_of(original: Original, before: int, after: int) -> _Share:
     )
 
 
-#: A placeholder offer: _give_back makes the release of each offer from it.
-_NONE = AppliedOffer("", "", 0, 0)
-
-
 def _give_back(
-    w: Working, tx: CardTransaction, original: Original, taken: _Share, released: Released
+    w: Working, tx: CardTransaction, original: Original, taken: _Share, fully: bool, amount: int
 ) -> None:
     """What the purchase had counted against offers, rule caps and campaign budgets comes
-    back by the share the refund takes."""
-    for offer in taken.offers:
-        if w.offers is not None:
-            w.offers.release(tx, msgspec.structs.replace(released, offer=offer))
+    back by the share the refund takes (offers' uses too once it is refunded in full)."""
+    day = w.program.local_date(original.occurred_at)
+    if w.offers is not None:
+        for offer in taken.offers:
+            w.offers.release(tx, Released(original.transaction_id, offer, fully, amount, day))
     at = periods(w.program, original.occurred_at)
     for rule_id, points in taken.rules:
         w.rules.count(tx.member_id, rule_id, at, -points)
     for d in taken.draws:
-        w.draws.spend(d.campaign_id, released.day, -d.points)
+        w.draws.spend(d.campaign_id, day, -d.points)
 
 
 def _clawback_transfers(w: Working, tx: CardTransaction, taken: _Share, clawed: int) -> None:
