@@ -116,6 +116,36 @@ CREATE FUNCTION public.note_offer_change(tenant text, merchants text[]) RETURNS 
 $$;
 
 --
+-- Name: record_member_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_member_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
+    VALUES (NEW.tenant_id, NEW.member_id, NEW.tier, NEW.segments, NEW.card_products);
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: record_offer_version(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_offer_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO config_history (tenant_id, kind, object_id, document)
+    VALUES (NEW.tenant_id, 'offer', NEW.offer_id,
+            jsonb_build_object('merchant_id', NEW.merchant_id, 'status', NEW.status,
+                               'definition', NEW.definition));
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: reserve_campaign_budget(text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -365,6 +395,38 @@ CREATE TABLE public.catalog_items (
 );
 
 --
+-- Name: config_history; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.config_history (
+    tenant_id text NOT NULL,
+    change_id bigint NOT NULL,
+    kind text NOT NULL,
+    object_id text NOT NULL,
+    version bigint,
+    valid_from timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    document jsonb,
+    CONSTRAINT config_history_kind_check CHECK ((kind = ANY (ARRAY['program'::text, 'earn_rule'::text, 'draw_campaign'::text, 'offer'::text])))
+);
+
+--
+-- Name: config_history_change_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.config_history_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: config_history_change_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.config_history_change_id_seq OWNED BY public.config_history.change_id;
+
+--
 -- Name: device_members; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -479,6 +541,44 @@ CREATE TABLE public.idempotency_keys (
 );
 
 --
+-- Name: job_errors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_errors (
+    tenant_id text NOT NULL,
+    job_id text NOT NULL,
+    line bigint NOT NULL,
+    item_id text,
+    problem text NOT NULL
+);
+
+--
+-- Name: jobs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.jobs (
+    tenant_id text NOT NULL,
+    job_id text NOT NULL,
+    kind text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    params jsonb NOT NULL,
+    progress_done bigint DEFAULT 0 NOT NULL,
+    progress_total bigint,
+    counts jsonb DEFAULT '{}'::jsonb NOT NULL,
+    result bytea,
+    error text,
+    checkpoint jsonb,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    worker text,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT jobs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+--
 -- Name: lots; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -508,6 +608,37 @@ ALTER TABLE public.lots ALTER COLUMN lot_id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: member_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.member_changes (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    change_id bigint NOT NULL,
+    changed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    tier text,
+    segments text[] NOT NULL,
+    card_products text[] NOT NULL
+);
+
+--
+-- Name: member_changes_change_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.member_changes_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: member_changes_change_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.member_changes_change_id_seq OWNED BY public.member_changes.change_id;
 
 --
 -- Name: member_day_points; Type: TABLE; Schema: public; Owner: -
@@ -775,6 +906,18 @@ CREATE TABLE public.referrals (
 );
 
 --
+-- Name: replay_transactions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.replay_transactions (
+    tenant_id text NOT NULL,
+    job_id text NOT NULL,
+    transaction_id text NOT NULL,
+    baseline bytea,
+    draft bytea
+);
+
+--
 -- Name: risk_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -884,6 +1027,17 @@ CREATE TABLE public.tenants (
 );
 
 --
+-- Name: transaction_batches; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.transaction_batches
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
 -- Name: transactions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -902,6 +1056,9 @@ CREATE TABLE public.transactions (
     refunded_minor bigint DEFAULT 0 NOT NULL,
     reversed boolean DEFAULT false NOT NULL,
     answer bytea NOT NULL,
+    seq bigint NOT NULL,
+    recorded_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    config_version bigint,
     CONSTRAINT transactions_amount_minor_check CHECK ((amount_minor >= 0)),
     CONSTRAINT transactions_check CHECK ((refunded_minor <= amount_minor)),
     CONSTRAINT transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'refund'::text, 'reversal'::text]))),
@@ -933,6 +1090,18 @@ CREATE TABLE public.web_sessions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL
 );
+
+--
+-- Name: config_history change_id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.config_history ALTER COLUMN change_id SET DEFAULT nextval('public.config_history_change_id_seq'::regclass);
+
+--
+-- Name: member_changes change_id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.member_changes ALTER COLUMN change_id SET DEFAULT nextval('public.member_changes_change_id_seq'::regclass);
 
 --
 -- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -975,6 +1144,13 @@ ALTER TABLE ONLY public.catalog_codes
 
 ALTER TABLE ONLY public.catalog_items
     ADD CONSTRAINT catalog_items_pkey PRIMARY KEY (tenant_id, sku);
+
+--
+-- Name: config_history config_history_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.config_history
+    ADD CONSTRAINT config_history_pkey PRIMARY KEY (tenant_id, kind, object_id, change_id);
 
 --
 -- Name: device_members device_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1040,11 +1216,32 @@ ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, scope, key);
 
 --
+-- Name: job_errors job_errors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_errors
+    ADD CONSTRAINT job_errors_pkey PRIMARY KEY (tenant_id, job_id, line);
+
+--
+-- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (tenant_id, job_id);
+
+--
 -- Name: lots lots_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.lots
     ADD CONSTRAINT lots_pkey PRIMARY KEY (tenant_id, lot_id);
+
+--
+-- Name: member_changes member_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.member_changes
+    ADD CONSTRAINT member_changes_pkey PRIMARY KEY (tenant_id, member_id, change_id);
 
 --
 -- Name: member_day_points member_day_points_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1145,6 +1342,13 @@ ALTER TABLE ONLY public.referrals
     ADD CONSTRAINT referrals_pkey PRIMARY KEY (tenant_id, referee_id);
 
 --
+-- Name: replay_transactions replay_transactions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.replay_transactions
+    ADD CONSTRAINT replay_transactions_pkey PRIMARY KEY (tenant_id, job_id, transaction_id);
+
+--
 -- Name: risk_events risk_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1227,6 +1431,12 @@ CREATE UNIQUE INDEX api_keys_key_id ON public.api_keys USING btree (tenant_id, k
 CREATE INDEX catalog_codes_available ON public.catalog_codes USING btree (tenant_id, sku, code_id) WHERE (status = 'available'::text);
 
 --
+-- Name: config_history_version; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX config_history_version ON public.config_history USING btree (tenant_id, version, change_id);
+
+--
 -- Name: device_members_member; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1237,6 +1447,18 @@ CREATE INDEX device_members_member ON public.device_members USING btree (tenant_
 --
 
 CREATE INDEX idempotency_keys_age ON public.idempotency_keys USING btree (created_at);
+
+--
+-- Name: jobs_by_kind; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX jobs_by_kind ON public.jobs USING btree (tenant_id, kind, created_at DESC);
+
+--
+-- Name: jobs_waiting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX jobs_waiting ON public.jobs USING btree (created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
 
 --
 -- Name: lots_bucket; Type: INDEX; Schema: public; Owner: -
@@ -1383,6 +1605,12 @@ CREATE UNIQUE INDEX tenant_secrets_current ON public.tenant_secrets USING btree 
 CREATE INDEX transactions_member ON public.transactions USING btree (tenant_id, member_id, occurred_at);
 
 --
+-- Name: transactions_seq; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transactions_seq ON public.transactions USING btree (tenant_id, seq);
+
+--
 -- Name: transfers_day; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1413,6 +1641,18 @@ CREATE INDEX web_sessions_key ON public.web_sessions USING btree (tenant_id, key
 CREATE CONSTRAINT TRIGGER budget_reservations_apply AFTER INSERT ON public.budget_reservations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.apply_budget_reservation();
 
 --
+-- Name: members members_history_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER members_history_insert AFTER INSERT ON public.members FOR EACH ROW WHEN (((new.tier IS NOT NULL) OR (new.segments <> '{}'::text[]) OR (new.card_products <> '{}'::text[]))) EXECUTE FUNCTION public.record_member_change();
+
+--
+-- Name: members members_history_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER members_history_update AFTER UPDATE OF tier, segments, card_products ON public.members FOR EACH ROW WHEN (((old.tier IS DISTINCT FROM new.tier) OR (old.segments IS DISTINCT FROM new.segments) OR (old.card_products IS DISTINCT FROM new.card_products))) EXECUTE FUNCTION public.record_member_change();
+
+--
 -- Name: offer_stores offer_stores_deleted; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1429,6 +1669,18 @@ CREATE TRIGGER offer_stores_inserted AFTER INSERT ON public.offer_stores REFEREN
 --
 
 CREATE TRIGGER offers_deleted AFTER DELETE ON public.offers REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.note_changed_rows();
+
+--
+-- Name: offers offers_history_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_history_insert AFTER INSERT ON public.offers FOR EACH ROW EXECUTE FUNCTION public.record_offer_version();
+
+--
+-- Name: offers offers_history_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_history_update AFTER UPDATE OF definition, status, merchant_id ON public.offers FOR EACH ROW WHEN (((old.definition IS DISTINCT FROM new.definition) OR (old.status IS DISTINCT FROM new.status) OR (old.merchant_id IS DISTINCT FROM new.merchant_id))) EXECUTE FUNCTION public.record_offer_version();
 
 --
 -- Name: offers offers_inserted; Type: TRIGGER; Schema: public; Owner: -
@@ -1494,6 +1746,13 @@ ALTER TABLE ONLY public.catalog_items
     ADD CONSTRAINT catalog_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 --
+-- Name: config_history config_history_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.config_history
+    ADD CONSTRAINT config_history_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
 -- Name: device_members device_members_tenant_id_device_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1520,6 +1779,20 @@ ALTER TABLE ONLY public.draw_campaigns
 
 ALTER TABLE ONLY public.earn_rules
     ADD CONSTRAINT earn_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+--
+-- Name: job_errors job_errors_tenant_id_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_errors
+    ADD CONSTRAINT job_errors_tenant_id_job_id_fkey FOREIGN KEY (tenant_id, job_id) REFERENCES public.jobs(tenant_id, job_id) ON DELETE CASCADE;
+
+--
+-- Name: jobs jobs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 --
 -- Name: members members_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1569,6 +1842,13 @@ ALTER TABLE ONLY public.referrals
 
 ALTER TABLE ONLY public.referrals
     ADD CONSTRAINT referrals_tenant_id_referrer_id_fkey FOREIGN KEY (tenant_id, referrer_id) REFERENCES public.members(tenant_id, member_id);
+
+--
+-- Name: replay_transactions replay_transactions_tenant_id_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.replay_transactions
+    ADD CONSTRAINT replay_transactions_tenant_id_job_id_fkey FOREIGN KEY (tenant_id, job_id) REFERENCES public.jobs(tenant_id, job_id) ON DELETE CASCADE;
 
 --
 -- Name: risk_events risk_events_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

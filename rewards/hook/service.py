@@ -32,7 +32,7 @@ from rewards.core.program import CompiledProgram, tier_window_start
 from rewards.core.records import TransactionRecord
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
-from rewards.program.service import compiled_at
+from rewards.program.service import Compiled, compiled_at
 from rewards.referrals import service as referrals
 
 __all__ = [
@@ -150,7 +150,7 @@ async def _attempt(
 
     if work:
         batch = [txs[n] for n in work]
-        plan, program = await _plan(conn, tenant_id, batch, now, lock_budgets=lock_budgets)
+        plan, compiled = await _plan(conn, tenant_id, batch, now, lock_budgets=lock_budgets)
         recorded: list[ledger.Recorded] = []
         for n, answer in zip(work, plan.answers, strict=True):
             if isinstance(answer, RewardsError):
@@ -161,7 +161,7 @@ async def _attempt(
                 fresh.append((n, answer))
         # 4. Write it all, the transactions with their answers; the budget reservations are
         #    added at COMMIT.
-        await _write(conn, tenant_id, plan, recorded, program, now)
+        await _write(conn, tenant_id, plan, recorded, compiled, now)
 
     # Later copies of an id within the batch answer like repeat deliveries.
     for n, tx in enumerate(txs):
@@ -178,7 +178,7 @@ async def _plan(
     now: datetime,
     *,
     lock_budgets: bool,
-) -> tuple[BatchPlan, CompiledProgram]:
+) -> tuple[BatchPlan, Compiled]:
     """2. Load what the batch touches, members and originals locked in id order, and
     3. decide (pure)."""
     version = await ledger.enroll(conn, tenant_id, [tx.member_id for tx in batch])
@@ -264,7 +264,7 @@ async def _plan(
         facts=facts,
         referrals=book,
     )
-    return plan, compiled.program
+    return plan, compiled
 
 
 async def _write(
@@ -272,7 +272,7 @@ async def _write(
     tenant_id: str,
     plan: BatchPlan,
     recorded: list[ledger.Recorded],
-    program: CompiledProgram,
+    compiled: Compiled,
     now: datetime,
 ) -> None:
     """Write exactly what the plan says: the ledger and all that goes with it in one
@@ -295,6 +295,7 @@ async def _write(
         for r in recorded
     ]
     new = {r.transaction_id for r in recorded}
+    program = compiled.program
     count = await ledger.write(
         conn,
         tenant_id,
@@ -314,6 +315,7 @@ async def _write(
             reservations=plan.reservations,
             events=_events(plan) if program.program.webhook_url is not None else (),
             recorded=recorded,
+            config_version=compiled.version,
         ),
     )
     if count != len(recorded):

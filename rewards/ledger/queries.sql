@@ -131,7 +131,9 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 --   member's lot of the same expiry and availability, made if missing), $4 balances,
 --   $5 card products members were seen paying with, $6 cap usage, $7 draws, $8 refund state
 --   of originals, $9 monthly spend (refunds negative), $10 reservations, $11 outbound events,
---   $12 the hook transactions it answered, with their body hashes $13 and answers $14.
+--   $12 the hook transactions it answered, with their body hashes $13 and answers $14, and
+--   the program version $15 they were planned under. Their seq is the batch's number (one
+--   from the sequence) and each one's position in the batch: the order they were recorded.
 -- Reservations are what the batch takes from budgets (negative: gives back) — of a rule, a
 -- campaign, a campaign's day or an offer; they are added to the budgets at COMMIT, which
 -- fails with 40001 if one no longer fits.
@@ -142,10 +144,10 @@ WHERE tenant_id = $1::text AND month >= $2::date;
 WITH recorded AS (
     INSERT INTO transactions (tenant_id, transaction_id, body_hash, kind, member_id,
                               original_id, amount_minor, currency, occurred_at, body, answer,
-                              refunded_minor, reversed)
+                              refunded_minor, reversed, seq, config_version)
     SELECT $1::text, r.transaction_id, b.body_hash, r.kind, r.member_id, r.original_id,
            r.amount_minor, r.currency, r.occurred_at, r.body, b.answer, r.refunded_minor,
-           r.reversed
+           r.reversed, (SELECT nextval('transaction_batches')) * 65536 + r.n, $15::bigint
     FROM ROWS FROM (
              jsonb_to_recordset($12::jsonb)
              AS (transaction_id text, kind text, member_id text, original_id text,

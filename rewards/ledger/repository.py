@@ -186,6 +186,7 @@ class Writes(msgspec.Struct, frozen=True):
     reservations: Sequence[Reservation] = ()  # from budgets: added to them at COMMIT
     events: Sequence[NewEvent] = ()  # written only when the program has a webhook_url
     recorded: Sequence[Recorded] = ()
+    config_version: int | None = None  # the program version hook transactions were planned under
 
 
 class Learned(msgspec.Struct, frozen=True):
@@ -255,6 +256,7 @@ def write_parameters(tenant_id: str, w: Writes) -> tuple[Any, ...]:
         ],
         [x.body_hash for x in r],
         [x.answer for x in r],
+        w.config_version,
     )
 
 

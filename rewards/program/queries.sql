@@ -10,11 +10,12 @@ SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text),
 INSERT INTO programs (tenant_id, config) VALUES ($1::text, $2::jsonb)
 ON CONFLICT (tenant_id) DO UPDATE
 SET config = EXCLUDED.config, rules_version = programs.rules_version + 1, updated_at = now()
-RETURNING config;
+RETURNING rules_version;
 
 -- name: program_bump_rules_version
 INSERT INTO programs (tenant_id, config) VALUES ($1::text, $2::jsonb)
-ON CONFLICT (tenant_id) DO UPDATE SET rules_version = programs.rules_version + 1;
+ON CONFLICT (tenant_id) DO UPDATE SET rules_version = programs.rules_version + 1
+RETURNING rules_version;
 
 -- name: earn_rules_all
 SELECT definition, budget_used FROM earn_rules
@@ -81,3 +82,30 @@ FROM (
 SELECT transaction_id, drawn, paid, points, proof FROM draws
 WHERE tenant_id = $1::text AND campaign_id = $2::text
 ORDER BY transaction_id;
+
+-- name: config_history_insert
+-- A version of the program, a rule or a campaign, made by the change that moved the
+-- program's rules_version to $4 (the programs row is locked until it commits).
+INSERT INTO config_history (tenant_id, kind, object_id, version, document)
+VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::jsonb);
+
+-- name: config_history_as_of
+-- The version of one object in force at a moment: (document or NULL when deleted, since).
+SELECT document, valid_from FROM config_history
+WHERE tenant_id = $1::text AND kind = $2::text AND object_id = $3::text
+  AND valid_from <= $4::timestamptz
+ORDER BY valid_from DESC, change_id DESC LIMIT 1;
+
+-- name: config_history_programmed
+-- Every version of the program, its rules and campaigns made up to program version $2, in
+-- the order they were made.
+SELECT kind, object_id, version, valid_from, document FROM config_history
+WHERE tenant_id = $1::text AND kind <> 'offer' AND version <= $2::bigint
+ORDER BY version, change_id;
+
+-- name: config_history_since
+-- Every version of the program, its rules and campaigns in force at some moment before $2:
+-- what a replay reads for transactions recorded without a program version.
+SELECT kind, object_id, version, valid_from, document FROM config_history
+WHERE tenant_id = $1::text AND kind <> 'offer' AND valid_from < $2::timestamptz
+ORDER BY valid_from, change_id;

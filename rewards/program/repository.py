@@ -16,13 +16,59 @@ from rewards.core.program import Program
 sql = queries_beside(__file__)
 
 
-async def put_program(conn: Conn, tenant_id: str, document: dict[str, Any]) -> None:
-    await conn.execute(sql("program_put"), tenant_id, document)
+async def put_program(conn: Conn, tenant_id: str, document: dict[str, Any]) -> int:
+    """Store the program; the program version this change made."""
+    version: int = await conn.fetchval(sql("program_put"), tenant_id, document)
+    return version
 
 
-async def bump_rules_version(conn: Conn, tenant_id: str, default: dict[str, Any]) -> None:
-    """Make every worker rebuild its compiled rules of this tenant."""
-    await conn.execute(sql("program_bump_rules_version"), tenant_id, default)
+async def bump_rules_version(conn: Conn, tenant_id: str, default: dict[str, Any]) -> int:
+    """Make every worker rebuild its compiled rules of this tenant; the new version."""
+    version: int = await conn.fetchval(sql("program_bump_rules_version"), tenant_id, default)
+    return version
+
+
+async def record_version(
+    conn: Conn,
+    tenant_id: str,
+    kind: str,
+    object_id: str,
+    version: int,
+    document: dict[str, Any] | None,
+) -> None:
+    """Keep a version of the program, a rule or a campaign (None: deleted)."""
+    await conn.execute(sql("config_history_insert"), tenant_id, kind, object_id, version, document)
+
+
+class Version(msgspec.Struct, frozen=True):
+    """One version of a configuration object."""
+
+    kind: str
+    object_id: str
+    version: int | None
+    valid_from: datetime
+    document: dict[str, Any] | None
+
+
+async def version_as_of(
+    conn: Conn, tenant_id: str, kind: str, object_id: str, moment: datetime
+) -> tuple[dict[str, Any] | None, datetime] | None:
+    """The version of an object in force at a moment (its document, None if deleted then,
+    and since when), or None when it did not exist yet."""
+    row = await conn.fetchrow(sql("config_history_as_of"), tenant_id, kind, object_id, moment)
+    return None if row is None else (row["document"], row["valid_from"])
+
+
+async def versions_upto(conn: Conn, tenant_id: str, version: int) -> list[Version]:
+    """Every version of the program, rules and campaigns up to a program version."""
+    rows = await conn.fetch(sql("config_history_programmed"), tenant_id, version)
+    return [Version(*r) for r in rows]
+
+
+async def versions_before(conn: Conn, tenant_id: str, moment: datetime) -> list[Version]:
+    """Every version of the program, rules and campaigns that took effect before a moment."""
+    rows = await conn.fetch(sql("config_history_since"), tenant_id, moment)
+    return [Version(*r) for r in rows]
 
 
 async def insert_rule(

@@ -41,7 +41,9 @@ async def _store(
     conn: Conn, tenant_id: str, actor: str, action: str, before: Program, program: Program
 ) -> None:
     validate_program(program)
-    await program_db.put_program(conn, tenant_id, msgspec.to_builtins(program))
+    document = msgspec.to_builtins(program)
+    version = await program_db.put_program(conn, tenant_id, document)
+    await program_db.record_version(conn, tenant_id, "program", tenant_id, version, document)
     await audit.record(
         conn,
         tenant_id,
@@ -116,8 +118,56 @@ async def patch_program(
     return program
 
 
-async def _bump(conn: Conn, tenant_id: str) -> None:
-    await program_db.bump_rules_version(conn, tenant_id, msgspec.to_builtins(Program()))
+async def _bump(
+    conn: Conn, tenant_id: str, kind: str, object_id: str, document: dict[str, Any] | None
+) -> None:
+    """A rule or campaign changed: move the program's version (every worker rebuilds its
+    compiled rules) and keep the object's new version with it."""
+    version = await program_db.bump_rules_version(conn, tenant_id, msgspec.to_builtins(Program()))
+    await program_db.record_version(conn, tenant_id, kind, object_id, version, document)
+
+
+# --- history: the configuration in force at a past moment -------------------------------
+
+
+class AsOf(msgspec.Struct, frozen=True):
+    """A configuration object as it was at a moment, and since when it was so."""
+
+    document: dict[str, Any]
+    valid_from: datetime
+
+
+async def as_of(conn: Conn, tenant_id: str, kind: str, object_id: str, moment: datetime) -> AsOf:
+    """The version of the program, a rule or a draw campaign in force at ``moment``.
+
+    Raises:
+        NotFound: it did not exist then (or had been deleted).
+    """
+    found = await program_db.version_as_of(conn, tenant_id, kind, object_id, moment)
+    if found is None or found[0] is None:
+        if kind == "program":
+            return AsOf(msgspec.to_builtins(Program()), datetime.min.replace(tzinfo=UTC))
+        raise NotFound(f"no {kind.replace('_', ' ')} {object_id} at {moment.isoformat()}")
+    return AsOf(found[0], found[1])
+
+
+Version = program_db.Version
+
+
+async def versions_upto(conn: Conn, tenant_id: str, version: int) -> list[Version]:
+    """Every version of the program, rules and campaigns up to a program version, in the
+    order they were made."""
+    return await program_db.versions_upto(conn, tenant_id, version)
+
+
+async def versions_before(conn: Conn, tenant_id: str, moment: datetime) -> list[Version]:
+    """Every version that took effect before a moment, in that order."""
+    return await program_db.versions_before(conn, tenant_id, moment)
+
+
+async def campaign_secrets(conn: Conn, tenant_id: str) -> dict[str, bytes]:
+    """Every draw campaign's secret (a replay draws as the hook drew)."""
+    return {row.campaign.id: row.secret for row in await program_db.load_campaigns(conn, tenant_id)}
 
 
 # --- earn rules ----------------------------------------------------------------------------
@@ -133,7 +183,7 @@ async def create_rule(conn: Conn, tenant_id: str, actor: str, rule: EarnRule) ->
     document = msgspec.to_builtins(rule)
     if not await program_db.insert_rule(conn, tenant_id, rule.id, document, rule.active):
         raise AlreadyExists(f"earn rule {rule.id} exists already")
-    await _bump(conn, tenant_id)
+    await _bump(conn, tenant_id, "earn_rule", rule.id, document)
     await audit.record(
         conn, tenant_id, actor, "earn_rule.create", "earn_rule", rule.id, None, document
     )
@@ -160,7 +210,7 @@ async def patch_rule(
     validate_rule(rule)
     after = msgspec.to_builtins(rule)
     await program_db.update_rule(conn, tenant_id, rule_id, after, rule.active)
-    await _bump(conn, tenant_id)
+    await _bump(conn, tenant_id, "earn_rule", rule_id, after)
     await audit.record(
         conn, tenant_id, actor, "earn_rule.update", "earn_rule", rule_id, before, after
     )
@@ -170,7 +220,7 @@ async def patch_rule(
 async def delete_rule(conn: Conn, tenant_id: str, actor: str, rule_id: str) -> None:
     current = await get_rule(conn, tenant_id, rule_id)
     await program_db.delete_rule(conn, tenant_id, rule_id)
-    await _bump(conn, tenant_id)
+    await _bump(conn, tenant_id, "earn_rule", rule_id, None)
     await audit.record(
         conn,
         tenant_id,
@@ -213,7 +263,7 @@ async def create_campaign(
     )
     if not created:
         raise AlreadyExists(f"draw campaign {campaign.id} exists already")
-    await _bump(conn, tenant_id)
+    await _bump(conn, tenant_id, "draw_campaign", campaign.id, document)
     await audit.record(
         conn,
         tenant_id,

@@ -84,13 +84,15 @@ def _writes() -> ledger_db.Writes:
                 False,
             )
         ],
+        config_version=7,
     )
 
 
 def test_every_value_of_the_plan_reaches_a_parameter() -> None:
     params = ledger_db.write_parameters("tn-1", _writes())
     assert params[0] == "tn-1"
-    assert len(params) == 14
+    assert len(params) == 15
+    assert params[14] == 7  # the program version the batch was planned under
     for parameter, kind in PARTS.items():
         rows = msgspec.json.decode(msgspec.json.encode(params[parameter - 1]))
         assert rows, kind.__name__

@@ -19,7 +19,14 @@ STORED = Program(currency="CNY", base_rate="1", expiry_months=12)
 
 
 def stored(monkeypatch: pytest.MonkeyPatch, calls: Calls) -> None:
-    fake(monkeypatch, program_db, calls, load_program=(STORED, 3), put_program=None)
+    fake(
+        monkeypatch,
+        program_db,
+        calls,
+        load_program=(STORED, 3),
+        put_program=4,
+        record_version=None,
+    )
     fake(monkeypatch, audit, calls, record=None)
 
 
@@ -30,6 +37,8 @@ async def test_a_patch_changes_only_what_it_names(monkeypatch: pytest.MonkeyPatc
     assert (program.base_rate, program.expiry_months) == ("2", 12)
     ((_, document),) = calls.of("put_program")
     assert document["base_rate"] == "2"
+    # The new version is kept with the program version it made.
+    assert calls.of("record_version") == [("t", "program", "t", 4, document)]
     (entry,) = calls.of("record")
     assert entry[2] == "program.patch"
     assert (entry[5]["base_rate"], entry[6]["base_rate"]) == ("1", "2")
