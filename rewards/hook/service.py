@@ -28,7 +28,7 @@ from rewards.core.planner import (
     lock_plan,
     plan_batch,
 )
-from rewards.core.program import CompiledProgram, tier_window_start
+from rewards.core.program import tier_window_start
 from rewards.core.records import TransactionRecord
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
