@@ -31,8 +31,13 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import wiring
 from api.auth import CredentialCache
-from api.background import supervise
+from api.background import JobThread, supervise
 from api.controllers.admin_catalog import CatalogAdminController
+from api.controllers.admin_jobs import (
+    AdminExplanationsController,
+    AdminJobsController,
+    AdminReplaysController,
+)
 from api.controllers.admin_members import AdminMembersController
 from api.controllers.admin_merchants import AdminMerchantsController
 from api.controllers.admin_offers import AdminOffersController
@@ -275,9 +280,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if settings.deliver_events
             else None
         )
+        job_thread = (
+            JobThread(
+                dsn,
+                wiring.JOBS,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.job_poll_seconds,
+            )
+            if settings.run_jobs
+            else None
+        )
+        if job_thread is not None:
+            job_thread.start()
         try:
             yield
         finally:
+            if job_thread is not None:
+                await asyncio.to_thread(job_thread.stop)
             await app.state.hooks.close()
             await app.state.reads.close()
             for task in (expiry, deliveries):
@@ -305,6 +324,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminMerchantsController,
             AdminMembersController,
             AdminProgramController,
+            AdminJobsController,
+            AdminReplaysController,
+            AdminExplanationsController,
             AdminReportsController,
             SecretsController,
             CatalogAdminController,

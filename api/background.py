@@ -9,12 +9,16 @@ the shortest pause. Cancellation (the process shutting down) ends it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
+from db.pool import create_pool
 from rewards import metrics
 from rewards.core.events import retry_delay
+from rewards.jobs import service as jobs
 
 _log = logging.getLogger("rewards.background")
 
@@ -44,3 +48,66 @@ async def supervise(
         failures = 1 if time.monotonic() - began >= HEALTHY_SECONDS else failures + 1
         pause = min(retry_delay(failures, base_seconds).total_seconds(), max_seconds)
         await asyncio.sleep(pause)
+
+
+class JobThread:
+    """A serving process's worker of background jobs: a thread with an event loop and a
+    small pool of its own, so that a job's computing (a replay plans millions of
+    transactions) never holds up the requests the process serves on its own loop."""
+
+    def __init__(
+        self,
+        dsn: str,
+        handlers: Mapping[str, jobs.Handler],
+        *,
+        lease_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self.dsn = dsn
+        self.handlers = handlers
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: jobs.Runner | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="rewards-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current step of the current job (the job goes back at once)."""
+        loop, runner = self._loop, self._runner
+        if loop is not None and runner is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended already
+                loop.call_soon_threadsafe(runner.stop.set)
+        self._thread.join(timeout)
+
+    def _main(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        pool = await create_pool(self.dsn, min_size=1, max_size=3)
+        runner = self._runner = jobs.Runner(
+            pool,
+            self.handlers,
+            lease_seconds=self.lease_seconds,
+            poll_seconds=self.poll_seconds,
+        )
+        self._ready.set()
+        failures = 0
+        try:
+            while not runner.stop.is_set():
+                try:
+                    await runner.run()
+                except Exception:
+                    _log.exception("the jobs loop failed; starting it again")
+                    metrics.BACKGROUND_RESTARTS.labels("jobs").inc()
+                    failures += 1
+                    pause = min(retry_delay(failures, 0.5).total_seconds(), 30.0)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(runner.stop.wait(), pause)
+        finally:
+            await pool.close()

@@ -80,6 +80,21 @@ class Settings(BaseSettings):
         description="Run the outbound-event delivery loop in this process (every serving "
         "process does by default; the outbox is shared safely).",
     )
+    run_jobs: bool = Field(
+        default=True,
+        description="Work on background jobs (replays, imports, grants) in this process, in a "
+        "thread of its own (every serving process does by default; jobs are shared with FOR "
+        "UPDATE SKIP LOCKED).",
+    )
+    job_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a job stays with a worker that stopped reporting progress "
+        "(its process died) before another worker takes it up again.",
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for a waiting job."
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description="Accept http webhook URLs and ones that resolve to private, loopback or "

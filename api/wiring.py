@@ -2,8 +2,9 @@
 
 ``rewards`` imports nothing of ``offers``. The hook matches purchases against merchant
 offers through the ``CardLinked`` port of ``rewards.core.card_linked``, and the periodic job
-runs the offers' upkeep beside its own; both are handed over here, by every process that
-serves or runs the job (``api/app.py``, ``api/cli.py``).
+runs the offers' upkeep beside its own, replays read offers over time through the
+``OfferHistory`` port, and the background jobs' handlers are named here; all are handed
+over by every process that serves or runs jobs (``api/app.py``, ``api/cli.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
 from rewards.hook import service as hook
 from rewards.housekeeping.service import Upkeep
+from rewards.jobs.service import Handler
+from rewards.replays import service as replays
 
 #: What the periodic job runs beside expiry, tiers and pruning.
 UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
 
+#: The background jobs a serving process (or the command line) works on, by kind.
+JOBS: dict[str, Handler] = {replays.KIND: replays.run}
+
 
 def wire() -> None:
-    """Give the hook its merchant offers (idempotent)."""
-    hook.use_card_linked(CardLinkedOffers())
+    """Give the hook and replays their merchant offers (idempotent)."""
+    offers = CardLinkedOffers()
+    hook.use_card_linked(offers)
+    replays.use_offer_history(offers)

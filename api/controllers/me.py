@@ -7,11 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from api.auth import MemberCaller, member_guard
 from api.deps import DbConn
 from api.dto.common import BalanceSummary
+from api.dto.jobs import MemberExplanationOut
 from api.dto.me import (
     ActivityPage,
     BalanceOut,
@@ -27,6 +28,7 @@ from api.paging import CursorParam, Limit, decode_cursor, next_cursor, time_key
 from rewards.ledger import service as ledger
 from rewards.members import service as members
 from rewards.referrals import service as referrals
+from rewards.replays import explanations
 
 
 class MeController(Controller):
@@ -54,6 +56,22 @@ class MeController(Controller):
     async def balance(self, caller: NamedDependency[MemberCaller], conn: DbConn) -> BalanceOut:
         found = await ledger.balance(conn, caller.tenant_id, caller.member_id)
         return msgspec.convert(msgspec.to_builtins(found), BalanceOut)
+
+    @get(
+        "/activity/{transaction_id:str}/explanation",
+        summary="Why one of the member's purchases earned what it did, in plain words",
+        description="Each line names a part of what the purchase earned (base points, a "
+        "promotion by its name, a draw, an offer the member claimed or got, the daily limit) "
+        "with its points and a sentence; `outcome` is a stable code for the app's own words. "
+        "No budget figures, other members or internal ids.",
+    )
+    async def explanation(
+        self, transaction_id: FromPath[str], caller: NamedDependency[MemberCaller], conn: DbConn
+    ) -> MemberExplanationOut:
+        found = await explanations.member_explanation(
+            conn, caller.tenant_id, caller.member_id, transaction_id
+        )
+        return msgspec.convert(msgspec.to_builtins(found), MemberExplanationOut)
 
     @get("/activity", summary="The member's points movements, newest first")
     async def activity(

@@ -161,3 +161,62 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigin
 SELECT offer_id, redemptions_used, reward_used_minor FROM offers
 WHERE tenant_id = $1::text AND offer_id = ANY($2::text[])
 ORDER BY offer_id FOR UPDATE;
+
+-- name: offer_history
+-- Every version of the tenant's offers, in the order they took effect.
+SELECT object_id AS offer_id, valid_from, document FROM config_history
+WHERE tenant_id = $1::text AND kind = 'offer' AND document IS NOT NULL
+ORDER BY valid_from, change_id;
+
+-- name: offer_budgets_since
+-- Each offer's budget as it stood before the transaction numbered $2 was recorded: what it
+-- has paid now, less what the redemptions of that transaction and later ones took.
+SELECT o.offer_id, o.merchant_id,
+       o.redemptions_used - coalesce(r.uses, 0) AS used,
+       o.reward_used_minor - coalesce(r.reward, 0) AS reward
+FROM offers o
+LEFT JOIN (
+    SELECT x.offer_id, sum(x.uses) AS uses, sum(x.reward_minor + x.points) AS reward
+    FROM offer_redemptions x
+    JOIN transactions t ON t.tenant_id = x.tenant_id AND t.transaction_id = x.transaction_id
+    WHERE x.tenant_id = $1::text AND t.seq >= $2::bigint
+    GROUP BY x.offer_id
+) r ON r.offer_id = o.offer_id
+WHERE o.tenant_id = $1::text;
+
+-- name: offer_claims_since
+-- Members' claims, and their uses as they stood before the transaction numbered $2.
+SELECT m.member_id, m.offer_id, m.claimed_at, m.uses - coalesce(r.uses, 0) AS uses
+FROM offer_members m
+LEFT JOIN (
+    SELECT x.member_id, x.offer_id, sum(x.uses) AS uses
+    FROM offer_redemptions x
+    JOIN transactions t ON t.tenant_id = x.tenant_id AND t.transaction_id = x.transaction_id
+    WHERE x.tenant_id = $1::text AND t.seq >= $2::bigint
+    GROUP BY x.member_id, x.offer_id
+) r ON r.member_id = m.member_id AND r.offer_id = m.offer_id
+WHERE m.tenant_id = $1::text;
+
+-- name: store_merchants_all
+SELECT store_id, merchant_id FROM stores WHERE tenant_id = $1::text;
+
+-- name: offer_history_of_merchant
+-- Every version of one merchant's offers that took effect up to $3.
+SELECT object_id AS offer_id, valid_from, document FROM config_history
+WHERE tenant_id = $1::text AND kind = 'offer' AND document IS NOT NULL
+  AND document->>'merchant_id' = $2::text AND valid_from <= $3::timestamptz
+ORDER BY valid_from, change_id;
+
+-- name: offer_standing_before
+-- A member's claims (made up to $3) and uses of offers before the transaction numbered $4.
+SELECT m.offer_id, m.claimed_at IS NOT NULL AND m.claimed_at <= $3::timestamptz AS claimed,
+       coalesce((SELECT sum(x.uses) FROM offer_redemptions x
+                 JOIN transactions t
+                   ON t.tenant_id = x.tenant_id AND t.transaction_id = x.transaction_id
+                 WHERE x.tenant_id = m.tenant_id AND x.member_id = m.member_id
+                   AND x.offer_id = m.offer_id AND t.seq < $4::bigint), 0) AS uses
+FROM offer_members m
+WHERE m.tenant_id = $1::text AND m.member_id = $2::text;
+
+-- name: store_merchant
+SELECT merchant_id FROM stores WHERE tenant_id = $1::text AND store_id = $2::text;

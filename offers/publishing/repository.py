@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -20,6 +20,7 @@ from offers.core.offers import (
     store_of,
     stored_offer_of,
 )
+from offers.core.replay import Claim, OfferVersion
 
 sql = queries_beside(__file__)
 
@@ -275,3 +276,69 @@ async def active_offers_of_merchants(
         return {}
     rows = await conn.fetch(sql("offers_active_of_merchants"), tenant_id, merchant_ids)
     return {r["offer_id"]: offer_state_of(r) for r in rows}
+
+
+# --- what a replay reads: offers over time, budgets and claims when its window opened ------
+
+
+async def offer_history(conn: Conn, tenant_id: str) -> list[OfferVersion]:
+    rows = await conn.fetch(sql("offer_history"), tenant_id)
+    return [
+        OfferVersion(
+            r["offer_id"],
+            r["valid_from"],
+            r["document"]["merchant_id"],
+            r["document"]["status"],
+            msgspec.convert(r["document"]["definition"], Offer),
+        )
+        for r in rows
+    ]
+
+
+async def budgets_since(
+    conn: Conn, tenant_id: str, first_seq: int
+) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Each offer's (uses, reward) before transaction ``first_seq``, and its merchant."""
+    rows = await conn.fetch(sql("offer_budgets_since"), tenant_id, first_seq)
+    return (
+        {r["offer_id"]: (max(r["used"], 0), max(r["reward"], 0)) for r in rows},
+        {r["offer_id"]: r["merchant_id"] for r in rows},
+    )
+
+
+async def claims_since(conn: Conn, tenant_id: str, first_seq: int) -> list[Claim]:
+    rows = await conn.fetch(sql("offer_claims_since"), tenant_id, first_seq)
+    return [Claim(r["member_id"], r["offer_id"], r["claimed_at"], max(r["uses"], 0)) for r in rows]
+
+
+async def all_store_merchants(conn: Conn, tenant_id: str) -> dict[str, str]:
+    rows = await conn.fetch(sql("store_merchants_all"), tenant_id)
+    return {r["store_id"]: r["merchant_id"] for r in rows}
+
+
+async def merchant_offer_history(
+    conn: Conn, tenant_id: str, merchant_id: str, upto: datetime
+) -> list[OfferVersion]:
+    rows = await conn.fetch(sql("offer_history_of_merchant"), tenant_id, merchant_id, upto)
+    return [
+        OfferVersion(
+            r["offer_id"],
+            r["valid_from"],
+            r["document"]["merchant_id"],
+            r["document"]["status"],
+            msgspec.convert(r["document"]["definition"], Offer),
+        )
+        for r in rows
+    ]
+
+
+async def standing_before(
+    conn: Conn, tenant_id: str, member_id: str, at: datetime, seq: int
+) -> dict[str, OfferUse]:
+    rows = await conn.fetch(sql("offer_standing_before"), tenant_id, member_id, at, seq)
+    return {r["offer_id"]: OfferUse(r["claimed"], r["uses"]) for r in rows}
+
+
+async def store_merchant(conn: Conn, tenant_id: str, store_id: str) -> str | None:
+    found: str | None = await conn.fetchval(sql("store_merchant"), tenant_id, store_id)
+    return found

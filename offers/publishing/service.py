@@ -10,12 +10,16 @@ from typing import Any
 import msgspec
 
 from db.types import Conn
+from offers.core.explanations import explain_offers
 from offers.core.matching import OfferBook, OfferEffects
 from offers.core.offers import Offer, Store, StoredOffer, effective_status, validate_offer
+from offers.core.replay import OfferTimeline, draft_offers
 from offers.publishing import repository as offer_db
 from rewards.audit import service as audit
 from rewards.core.awards import Original
+from rewards.core.conditions import Facts
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
+from rewards.core.explanations import OfferOutcome
 from rewards.core.transactions import CardTransaction
 from rewards.program.service import compiled_for
 
@@ -323,6 +327,26 @@ async def save_offer_effects(conn: Conn, tenant_id: str, effects: OfferEffects) 
         await offer_db.insert_records(conn, tenant_id, effects.records)
 
 
+async def offer_timeline(
+    conn: Conn,
+    tenant_id: str,
+    first_seq: int,
+    upsert: Sequence[Mapping[str, Any]],
+    remove: Sequence[str],
+) -> OfferTimeline:
+    """Offers over a replay from the transaction numbered ``first_seq`` on: every version,
+    budgets and claims as they stood then, and a draft's offers laid over them."""
+    budgets, merchants = await offer_db.budgets_since(conn, tenant_id, first_seq)
+    return OfferTimeline(
+        await offer_db.offer_history(conn, tenant_id),
+        await offer_db.all_store_merchants(conn, tenant_id),
+        budgets,
+        await offer_db.claims_since(conn, tenant_id, first_seq),
+        draft_offers(upsert, merchants),
+        remove,
+    )
+
+
 class CardLinkedOffers:
     """The hook's port to merchant offers (``rewards.core.card_linked.CardLinked``): what a
     batch may touch, and what its plan changed. ``api/app.py`` wires it in."""
@@ -340,3 +364,50 @@ class CardLinkedOffers:
 
     async def save(self, conn: Conn, tenant_id: str, effects: OfferEffects) -> None:
         await save_offer_effects(conn, tenant_id, effects)
+
+    async def timeline(
+        self,
+        conn: Conn,
+        tenant_id: str,
+        opens: datetime,
+        first_seq: int,
+        upsert: Sequence[Mapping[str, Any]],
+        remove: Sequence[str],
+    ) -> OfferTimeline:
+        """``rewards.core.card_linked.OfferHistory``: offers over one run of a replay."""
+        return await offer_timeline(conn, tenant_id, first_seq, upsert, remove)
+
+    async def explain(
+        self,
+        conn: Conn,
+        tenant_id: str,
+        tx: CardTransaction,
+        facts: Facts,
+        seq: int,
+        at: datetime,
+        applied: Mapping[str, tuple[int, int]],
+    ) -> list[OfferOutcome]:
+        """``rewards.core.card_linked.OfferHistory``: the merchant's offers against a
+        recorded purchase, as they stood when it was recorded."""
+        merchant_id = tx.merchant_id
+        if tx.store_id is not None:
+            merchant_id = await offer_db.store_merchant(conn, tenant_id, tx.store_id) or merchant_id
+        if merchant_id is None:
+            return []
+        history = await offer_db.merchant_offer_history(conn, tenant_id, merchant_id, at)
+        latest = {v.offer_id: v for v in history}  # in the order they took effect
+        uses = await offer_db.standing_before(conn, tenant_id, tx.member_id, at, seq)
+        program = (await compiled_for(conn, tenant_id)).program
+        return explain_offers(
+            tx,
+            facts,
+            merchant_id,
+            list(latest.values()),
+            uses,
+            applied,
+            program.base_points(tx.amount_minor, tx.mcc),
+        )
+
+    def check(self, upsert: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse a draft's offers that could not be published (422)."""
+        draft_offers(upsert, {o["id"]: "" for o in upsert if isinstance(o.get("id"), str)})

@@ -10,7 +10,7 @@ loads the matcher and saves what it changed through a :class:`CardLinked` port, 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -76,3 +76,54 @@ class CardLinked(Protocol):
     ) -> PurchaseMatcher: ...
 
     async def save(self, conn: Any, tenant_id: str, effects: Any) -> None: ...
+
+
+class OfferReplay(Protocol):
+    """Merchant offers over one run of a replay (pure, in memory): the offers in force at
+    each moment, with their budgets and members' standings as that run's purchases move
+    them. ``offers.core.replay.OfferTimeline`` implements it."""
+
+    def matcher(
+        self,
+        batch: Sequence[CardTransaction],
+        originals: Mapping[str, Original],
+        at: datetime,
+    ) -> PurchaseMatcher:
+        """The offers the batch may touch as they stood at ``at`` (and those the refunds of
+        ``originals`` give back to)."""
+
+    def absorb(self, effects: Any) -> None:
+        """Move budgets and standings by what a batch's plan changed."""
+
+
+class OfferHistory(Protocol):
+    """The replays' port to merchant offers: what one run needs, from the moment a
+    replay's window opens (``first_seq``: its first recorded transaction), with a draft's
+    offers (``upsert``, ``remove``) laid over them."""
+
+    async def timeline(
+        self,
+        conn: Any,
+        tenant_id: str,
+        opens: datetime,
+        first_seq: int,
+        upsert: Sequence[Mapping[str, Any]],
+        remove: Sequence[str],
+    ) -> OfferReplay: ...
+
+    def check(self, upsert: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse a draft's offers that could not be published (422)."""
+
+    async def explain(
+        self,
+        conn: Any,
+        tenant_id: str,
+        tx: CardTransaction,
+        facts: Facts,
+        seq: int,
+        at: datetime,
+        applied: Mapping[str, tuple[int, int]],
+    ) -> Sequence[Any]:
+        """The offers of the purchase's merchant against it, as they stood when it was
+        recorded (``seq``, ``at``), each an ``rewards.core.explanations.OfferOutcome``;
+        ``applied``: (reward, points) of the offers its answer names."""

@@ -8,6 +8,7 @@ import msgspec
 
 from rewards.core.abuse import RiskRecord
 from rewards.core.answers import Answer
+from rewards.core.awards import Original
 from rewards.core.budgets import Reservation
 from rewards.core.campaign_draws import DrawRecord
 from rewards.core.card_linked import MatchEffects
@@ -49,6 +50,7 @@ class BatchPlan(msgspec.Struct, frozen=True):
     referrals: tuple[ReferralWrite, ...] = ()
     day_points: tuple[tuple[str, date, int], ...] = ()  # (member, day, points): absolute
     risk: tuple[RiskRecord, ...] = ()
+    kept: tuple[Original, ...] = ()  # the awards the caller asked to keep (``keep``)
 
     @property
     def rule_budgets(self) -> tuple[tuple[str, int], ...]:

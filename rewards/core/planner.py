@@ -72,12 +72,16 @@ def plan_batch(
     offers: PurchaseMatcher | None = None,
     facts: Sequence[Facts | None] | None = None,
     referrals: ReferralBook | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
     error as its answer and changes nothing. Nothing given is changed.
 
-    ``facts`` are the batch's :func:`batch_facts`, when the caller has them already."""
+    ``facts`` are the batch's :func:`batch_facts`, when the caller has them already.
+    ``keep``: purchases whose award the plan hands back as it stands after the batch
+    (``BatchPlan.kept``), for a caller that plans their refunds in a later batch (a
+    replay)."""
     if facts is None:
         facts = batch_facts(transactions, members, program)
     w = Working(
@@ -89,7 +93,7 @@ def plan_batch(
         usage,
         now,
         offers.start() if offers is not None else None,
-        {tx.original_id for tx in transactions if tx.original_id},
+        {tx.original_id for tx in transactions if tx.original_id} | keep,
         referrals or ReferralBook(),
     )
     answers: list[Answer | RewardsError] = []
@@ -111,10 +115,10 @@ def plan_batch(
                 answers.append(refund(w, tx))
         except RewardsError as exc:
             answers.append(exc)
-    return _plan(w, answers)
+    return _plan(w, answers, keep)
 
 
-def _plan(w: Working, answers: list[Answer | RewardsError]) -> BatchPlan:
+def _plan(w: Working, answers: list[Answer | RewardsError], keep: frozenset[str]) -> BatchPlan:
     lot_writes, member_rows = member_writes(w.members.values())
     effects = w.offers.effects() if w.offers else None
     return BatchPlan(
@@ -136,4 +140,5 @@ def _plan(w: Working, answers: list[Answer | RewardsError]) -> BatchPlan:
         referrals=tuple(w.referrals.writes),
         day_points=w.daily.writes(),
         risk=tuple(w.risk),
+        kept=w.kept(keep),
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import msgspec
+
 from rewards.core.abuse import RiskRecord
 from rewards.core.awards import Original
 from rewards.core.budgets import CampaignBudget, Usage
@@ -104,6 +106,18 @@ class Working:
     def set_refunded(self, original_id: str, refunded: int, reversed_: bool) -> None:
         self.refunded[original_id] = (refunded, reversed_)
         self.refunds_touched.add(original_id)
+
+    def kept(self, keep: frozenset[str]) -> tuple[Original, ...]:
+        """The purchases asked for, as they stand after the batch (refunds counted)."""
+        return tuple(
+            msgspec.structs.replace(
+                self.originals[tx_id],
+                refunded_minor=self.refunded[tx_id][0],
+                reversed=self.refunded[tx_id][1],
+            )
+            for tx_id in sorted(keep)
+            if tx_id in self.originals
+        )
 
     def original_writes(self) -> tuple[OriginalWrite, ...]:
         return tuple(

@@ -23,11 +23,17 @@ WHERE tenant_id = $1::text AND campaign_id = ANY($2::text[]) AND day = ANY($3::d
 SELECT transaction_id, body_hash, answer FROM transactions
 WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[]);
 
--- name: transactions_lock_originals
--- The transactions refunds point at, locked in id order, with what the ledger recorded of
--- each: its earn transfer's detail (base and rule points), its draws (of the campaigns $3),
--- its offer redemptions — what a refund claws back in proportion — and the referral bonuses
--- it paid (clawed back by a full refund).
+-- name: transactions_lock
+-- The transactions refunds point at, locked in id order (their awards are read next).
+SELECT transaction_id FROM transactions
+WHERE tenant_id = $1::text AND transaction_id = ANY($2::text[])
+ORDER BY transaction_id FOR UPDATE;
+
+-- name: transactions_awards
+-- Recorded transactions with what the ledger recorded of each: its earn transfer's detail
+-- (base and rule points), its draws (of the campaigns $3), its offer redemptions — what a
+-- refund claws back in proportion — and the referral bonuses it paid (clawed back by a full
+-- refund).
 SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refunded_minor,
        t.reversed, t.occurred_at,
        (SELECT x.detail FROM transfers x
@@ -49,8 +55,7 @@ SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refu
         WHERE f.tenant_id = t.tenant_id AND f.transaction_id = t.transaction_id
           AND f.status = 'rewarded') AS referral
 FROM transactions t
-WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[])
-ORDER BY t.transaction_id FOR UPDATE OF t;
+WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[]);
 
 -- name: earn_rules_read_budgets
 SELECT rule_id, budget_used FROM earn_rules

@@ -47,9 +47,15 @@ async def lock_originals(
     ``campaign_ids``) and the offer redemptions."""
     if not ids:
         return {}
-    rows = await conn.fetch(
-        sql("transactions_lock_originals"), tenant_id, sorted(set(ids)), campaign_ids
-    )
+    await conn.execute(sql("transactions_lock"), tenant_id, sorted(set(ids)))
+    return await awards(conn, tenant_id, ids, campaign_ids)
+
+
+async def awards(
+    conn: Conn, tenant_id: str, ids: list[str], campaign_ids: list[str]
+) -> dict[str, Original]:
+    """Recorded transactions with their awards as the ledger recorded them."""
+    rows = await conn.fetch(sql("transactions_awards"), tenant_id, sorted(set(ids)), campaign_ids)
     return {
         row["transaction_id"]: Original(
             row["transaction_id"],

@@ -15,6 +15,7 @@ import msgspec
 from db.types import BudgetTaken, Conn
 from rewards import metrics
 from rewards.abuse import service as abuse
+from rewards.core.awards import Original
 from rewards.core.card_linked import CardLinked
 from rewards.core.errors import Conflict, IdempotencyConflict, NotFound, RewardsError
 from rewards.core.events import NewEvent
@@ -38,6 +39,7 @@ from rewards.referrals import service as referrals
 __all__ = [
     "Answer",
     "CardTransaction",
+    "awards",
     "get_record",
     "process",
     "process_batch",
@@ -412,3 +414,11 @@ async def simulate(conn: Conn, tenant_id: str, tx: CardTransaction) -> bytes:
             raise _Undo(await process(conn, tenant_id, tx))
     except _Undo as done:
         return done.answer
+
+
+async def awards(
+    conn: Conn, tenant_id: str, transaction_ids: list[str], campaign_ids: list[str]
+) -> dict[str, Original]:
+    """Recorded purchases with their awards as the ledger recorded them (what their refunds
+    take back), read without locks."""
+    return await hook_db.awards(conn, tenant_id, transaction_ids, campaign_ids)

@@ -1,0 +1,440 @@
+"""Why a recorded transaction earned what it did (pure): each rule, draw campaign and cap
+against the transaction, under the configuration in force when it was processed, agreeing
+with the answer it got — and the member's own view of it, in plain words.
+
+An outcome is ``applied``; ``not_matched`` with the first condition that failed;
+``not_active``; ``outranked`` (an exclusive rule with a larger bonus won); ``capped`` (a
+per-transaction, per-member or daily points cap left nothing); ``budget_exhausted``.
+Merchant offers are explained on their side (``offers.core.explanations``) and passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import msgspec
+
+from rewards.core.answers import Answer
+from rewards.core.conditions import Facts, Matcher
+from rewards.core.earning import NO_ROOM_LIMIT, CapRoom, CompiledRule, capped_bonus, choose_bonuses
+from rewards.core.program import CompiledProgram
+from rewards.core.replay import Config
+from rewards.core.transactions import CardTransaction
+
+
+class BaseOutcome(msgspec.Struct, frozen=True):
+    rate: str
+    points: int
+    excluded: bool
+
+
+class RuleOutcome(msgspec.Struct, frozen=True):
+    rule_id: str
+    name: str
+    outcome: str
+    failed_condition: str | None
+    detail: str
+    points: int
+
+
+class DrawOutcome(msgspec.Struct, frozen=True):
+    campaign_id: str
+    name: str
+    outcome: str
+    failed_condition: str | None
+    detail: str
+    multiplier: int
+    drawn_multiplier: int | None
+    points: int
+
+
+class OfferOutcome(msgspec.Struct, frozen=True):
+    """A merchant offer of the purchase's merchant against it (made on the offers' side)."""
+
+    offer_id: str
+    title: str
+    outcome: str
+    failed_condition: str | None
+    detail: str
+    reward_minor: int
+    points: int
+    claimed: bool  # the member had claimed it (so has seen it)
+
+
+class CapOutcome(msgspec.Struct, frozen=True):
+    cap: str
+    detail: str
+    points: int
+
+
+class Explanation(msgspec.Struct, frozen=True):
+    transaction_id: str
+    kind: str
+    occurred_at: datetime
+    member_id: str
+    points: int
+    base: BaseOutcome
+    rules: tuple[RuleOutcome, ...]
+    draws: tuple[DrawOutcome, ...]
+    offers: tuple[OfferOutcome, ...]
+    caps: tuple[CapOutcome, ...]
+    referral: int = 0
+
+
+def periods_of(program: CompiledProgram, moment: datetime) -> tuple[str, str]:
+    day = program.local_date(moment)
+    return f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"
+
+
+def explain(
+    tx: CardTransaction,
+    facts: Facts | None,
+    config: Config,
+    answer: Answer,
+    used: Mapping[tuple[str, str], int],
+    offers: Sequence[OfferOutcome] = (),
+) -> Explanation:
+    """Explain a recorded transaction's answer.
+
+    Args:
+        tx: The transaction as posted.
+        facts: What conditions saw of it (None for a refund or reversal).
+        config: The configuration in force when it was processed.
+        answer: What it was answered.
+        used: What each rule had paid the member before it, by (rule, period): the per-member
+            caps' figures (``d:YYYY-MM-DD``, ``m:YYYY-MM``).
+        offers: The merchant offers' outcomes.
+    """
+    program = config.program
+    rate = program.program.mcc_rates.get(tx.mcc or "", program.program.base_rate)
+    excluded = tx.mcc is not None and tx.mcc in program.excluded
+    base = BaseOutcome(rate, answer.points.base, excluded)
+    caps: list[CapOutcome] = []
+    if answer.points.capped:
+        caps.append(
+            CapOutcome(
+                "daily_points",
+                "the member's daily points cap kept these points from being awarded",
+                answer.points.capped,
+            )
+        )
+    if facts is None:
+        rules = tuple(
+            RuleOutcome(
+                r.rule_id,
+                _rule_name(config, r.rule_id),
+                "applied",
+                None,
+                "taken back in proportion to the amount refunded",
+                r.points,
+            )
+            for r in answer.rules_applied
+        )
+        draws = tuple(
+            DrawOutcome(
+                d.campaign_id,
+                _campaign_name(config, d.campaign_id),
+                "applied",
+                None,
+                "taken back in proportion to the amount refunded",
+                d.multiplier,
+                d.drawn_multiplier,
+                d.points,
+            )
+            for d in answer.draws
+        )
+        return Explanation(
+            tx.id,
+            tx.kind,
+            tx.occurred_at,
+            tx.member_id,
+            answer.points.total,
+            base,
+            rules,
+            draws,
+            tuple(offers),
+            tuple(caps),
+            answer.points.referral,
+        )
+    earned_base = program.base_points(tx.amount_minor, tx.mcc)
+    rules = _rules(
+        config, facts, answer, earned_base, excluded, used, periods_of(program, tx.occurred_at)
+    )
+    draws = _draws(config, facts, answer, excluded)
+    return Explanation(
+        tx.id,
+        tx.kind,
+        tx.occurred_at,
+        tx.member_id,
+        answer.points.total,
+        base,
+        rules,
+        draws,
+        tuple(offers),
+        tuple(caps),
+        answer.points.referral,
+    )
+
+
+def _rule_name(config: Config, rule_id: str) -> str:
+    rule = config.rules.by_id.get(rule_id)
+    return rule.rule.name if rule is not None else ""
+
+
+def _campaign_name(config: Config, campaign_id: str) -> str:
+    found = config.campaigns.get(campaign_id)
+    return found[0].name if found is not None else ""
+
+
+def _room(
+    rule: CompiledRule, used: Mapping[tuple[str, str], int], periods: tuple[str, str]
+) -> CapRoom:
+    caps = rule.caps
+    day, month = periods
+    return CapRoom(
+        per_day=None
+        if caps.per_member_per_day is None
+        else caps.per_member_per_day - used.get((rule.id, day), 0),
+        per_month=None
+        if caps.per_member_per_month is None
+        else caps.per_member_per_month - used.get((rule.id, month), 0),
+    )
+
+
+def _rules(
+    config: Config,
+    facts: Facts,
+    answer: Answer,
+    base: int,
+    excluded: bool,
+    used: Mapping[tuple[str, str], int],
+    periods: tuple[str, str],
+) -> tuple[RuleOutcome, ...]:
+    paid = {r.rule_id: r.points for r in answer.rules_applied}
+    matched = [r for r in config.rules.by_id.values() if r.rule.active and r.matcher(facts)]
+    # What each matching rule could pay with the member's caps as they stood (not budgets,
+    # which the answer shows by leaving a rule out): the exclusive rule that won among them.
+    candidates = [(r, capped_bonus(r, base, _room(r, used, periods))) for r in matched]
+    winner = next((r.id for r, _ in candidates if not r.stacking and r.id in paid), None)
+    if winner is None:  # no exclusive rule was paid: the one that would have won, if any
+        winner = next(
+            (i for i, _ in choose_bonuses([(r, b) for r, b in candidates if not r.stacking])),
+            None,
+        )
+    outcomes = []
+    for rule in sorted(config.rules.by_id.values(), key=lambda r: r.id):
+        name = rule.rule.name
+        if rule.id in paid:
+            raw = rule.raw_bonus(base)
+            detail = "paid in full" if paid[rule.id] >= raw else f"paid {paid[rule.id]} of {raw}"
+            outcomes.append(RuleOutcome(rule.id, name, "applied", None, detail, paid[rule.id]))
+            continue
+        if not rule.rule.active:
+            outcomes.append(RuleOutcome(rule.id, name, "not_active", None, "the rule is off", 0))
+            continue
+        failed = rule.matcher.first_failure(facts)
+        if failed is not None:
+            outcomes.append(
+                RuleOutcome(rule.id, name, "not_matched", failed, f"{failed} does not hold", 0)
+            )
+            continue
+        if excluded:
+            outcomes.append(
+                RuleOutcome(
+                    rule.id,
+                    name,
+                    "not_matched",
+                    "mcc_excluded",
+                    "purchases with this MCC earn nothing",
+                    0,
+                )
+            )
+            continue
+        outcomes.append(_unpaid(rule, base, used, periods, answer, winner))
+    return tuple(outcomes)
+
+
+def _unpaid(
+    rule: CompiledRule,
+    base: int,
+    used: Mapping[tuple[str, str], int],
+    periods: tuple[str, str],
+    answer: Answer,
+    winner: str | None,
+) -> RuleOutcome:
+    """Why a rule whose conditions all held paid nothing."""
+    name = rule.rule.name
+    raw = capped_bonus(rule, base, NO_ROOM_LIMIT)
+    if raw <= 0:
+        return RuleOutcome(rule.id, name, "capped", None, "its bonus on this purchase is 0", 0)
+    room = capped_bonus(rule, base, _room(rule, used, periods))
+    if room <= 0:
+        return RuleOutcome(
+            rule.id, name, "capped", None, "the member's cap for this rule was reached", 0
+        )
+    if not rule.stacking and winner is not None and winner != rule.id:
+        return RuleOutcome(
+            rule.id, name, "outranked", None, f"the exclusive rule {winner} paid more", 0
+        )
+    if rule.caps.budget_points is not None:
+        return RuleOutcome(
+            rule.id, name, "budget_exhausted", None, "the rule's budget had run out", 0
+        )
+    if answer.points.capped:
+        return RuleOutcome(
+            rule.id, name, "capped", None, "the member's daily points cap was reached", 0
+        )
+    return RuleOutcome(rule.id, name, "capped", None, "a cap left nothing to pay", 0)
+
+
+def _draws(config: Config, facts: Facts, answer: Answer, excluded: bool) -> tuple[DrawOutcome, ...]:
+    drawn = {d.campaign_id: d for d in answer.draws}
+    outcomes = []
+    for campaign_id, (campaign, _) in sorted(config.campaigns.items()):
+        d = drawn.get(campaign_id)
+        if d is not None:
+            if d.drawn_multiplier is not None and d.drawn_multiplier > d.multiplier:
+                outcome, detail = (
+                    "budget_exhausted",
+                    f"drew ×{d.drawn_multiplier}; the budget paid ×{d.multiplier}",
+                )
+            else:
+                outcome, detail = "applied", f"drew ×{d.multiplier}"
+            outcomes.append(
+                DrawOutcome(
+                    campaign_id,
+                    campaign.name,
+                    outcome,
+                    None,
+                    detail,
+                    d.multiplier,
+                    d.drawn_multiplier,
+                    d.points,
+                )
+            )
+            continue
+        if (campaign.starts_at is not None and facts.occurred_at < campaign.starts_at) or (
+            campaign.ends_at is not None and facts.occurred_at >= campaign.ends_at
+        ):
+            outcomes.append(
+                DrawOutcome(
+                    campaign_id,
+                    campaign.name,
+                    "not_active",
+                    None,
+                    "outside the campaign's dates",
+                    1,
+                    None,
+                    0,
+                )
+            )
+            continue
+        failed = Matcher(campaign.conditions).first_failure(facts)
+        if failed is None and excluded:
+            failed = "mcc_excluded"
+        outcomes.append(
+            DrawOutcome(
+                campaign_id,
+                campaign.name,
+                "not_matched",
+                failed,
+                f"{failed} does not hold" if failed else "no draw",
+                1,
+                None,
+                0,
+            )
+        )
+    return tuple(outcomes)
+
+
+# --- the member's view -----------------------------------------------------------------------
+
+
+class MemberLine(msgspec.Struct, frozen=True):
+    kind: str  # base | promotion | draw | offer | cap | referral
+    outcome: str
+    title: str
+    message: str
+    points: int
+
+
+class MemberExplanation(msgspec.Struct, frozen=True):
+    transaction_id: str
+    occurred_at: datetime
+    points: int
+    lines: tuple[MemberLine, ...]
+
+
+_MESSAGES = {
+    "applied": "Applied to this purchase.",
+    "capped": "You had reached the limit for this promotion.",
+    "budget_exhausted": "This promotion had been used up.",
+    "outranked": "A better promotion applied instead; they do not combine.",
+    "not_claimed": "You had not claimed this offer before the purchase.",
+    "limit_reached": "You had already used this offer as often as it allows.",
+    "min_spend": "The purchase was below the offer's minimum spend.",
+    "out_of_schedule": "The offer was not valid at the time of the purchase.",
+    "other_store": "The offer is valid at other stores of this merchant.",
+    "not_targeted": "The offer was not available to you for this purchase.",
+}
+
+
+def for_member(e: Explanation) -> MemberExplanation:
+    """The member's view: what they earned and why in plain words; no budget figures, no
+    other member, no id they have not seen (rules and campaigns by their names, offers only
+    those they claimed or got)."""
+    lines = [
+        MemberLine(
+            "base",
+            "not_matched" if e.base.excluded else "applied",
+            "Base points",
+            "Purchases of this kind earn no points."
+            if e.base.excluded
+            else f"{e.base.rate} point(s) per yuan spent.",
+            e.base.points,
+        )
+    ]
+    refund = e.kind != "purchase"
+    for r in e.rules:
+        if r.outcome in ("not_matched", "not_active"):
+            continue
+        message = "Taken back with the refund." if refund else _MESSAGES[r.outcome]
+        lines.append(MemberLine("promotion", r.outcome, r.name or "Promotion", message, r.points))
+    for d in e.draws:
+        if d.outcome in ("not_matched", "not_active"):
+            continue
+        message = (
+            "Taken back with the refund."
+            if refund
+            else f"You drew ×{d.multiplier}."
+            if d.outcome == "applied"
+            else "The draw's prize pool could only pay part of what you drew."
+        )
+        lines.append(MemberLine("draw", d.outcome, d.name or "Lucky draw", message, d.points))
+    for o in e.offers:
+        if o.outcome != "applied" and not o.claimed:
+            continue
+        message = _MESSAGES.get(o.outcome, "The offer did not apply.")
+        lines.append(MemberLine("offer", o.outcome, o.title, message, o.points))
+    if e.referral:
+        lines.append(
+            MemberLine(
+                "referral",
+                "applied",
+                "Referral bonus",
+                "Your first qualifying purchase after joining by referral.",
+                e.referral,
+            )
+        )
+    for c in e.caps:
+        lines.append(
+            MemberLine(
+                "cap",
+                "capped",
+                "Daily points limit",
+                "You reached the daily points limit; some points were not awarded.",
+                -c.points,
+            )
+        )
+    return MemberExplanation(e.transaction_id, e.occurred_at, e.points, tuple(lines))

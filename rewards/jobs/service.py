@@ -1,0 +1,265 @@
+"""Use case: background jobs — replays now, the bulk imports and grants later — queued by
+the operator, worked on by any serving process, readable while they run.
+
+A job is a row of ``jobs``. A worker takes the oldest waiting one with ``FOR UPDATE SKIP
+LOCKED`` and holds it by a lease it renews with each report of progress; a worker that
+dies stops renewing, and once the lease has run out any other worker takes the job up again
+(its handler resumes from the checkpoint it last reported, or starts over). A cancelled job
+is noticed at the next report of progress. The handlers are given by the composition root
+(``api/wiring.py``): this package knows no kind of job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from db.pool import acquire
+from db.types import Conn
+from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
+from rewards.jobs import repository as job_db
+
+_log = logging.getLogger("rewards.jobs")
+
+Job = job_db.JobRow
+LineError = job_db.LineError
+
+#: How many times a job is taken up again after its worker died before it is failed.
+MAX_ATTEMPTS = 5
+
+
+class JobNotRunning(Conflict):
+    type = "job_not_running"
+    title = "The job is not running"
+
+
+def new_job_id() -> str:
+    return "job_" + secrets.token_hex(8)
+
+
+async def submit(
+    conn: Conn,
+    tenant_id: str,
+    actor: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    job_id: str | None = None,
+    total: int | None = None,
+) -> Job:
+    """Queue a job; any serving process (or the command line) works on it."""
+    created = await job_db.insert(
+        conn, tenant_id, job_id or new_job_id(), kind, params, actor, total
+    )
+    if created is None:
+        raise AlreadyExists(f"job {job_id} exists already")
+    return created
+
+
+async def get(conn: Conn, tenant_id: str, job_id: str, kind: str | None = None) -> Job:
+    found = await job_db.get(conn, tenant_id, job_id)
+    if found is None or (kind is not None and found.kind != kind):
+        raise NotFound(f"no {kind or 'job'} {job_id}")
+    return found
+
+
+async def list_jobs(
+    conn: Conn,
+    tenant_id: str,
+    kind: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Job]:
+    return await job_db.list_jobs(conn, tenant_id, kind, after, limit)
+
+
+async def cancel(conn: Conn, tenant_id: str, job_id: str, kind: str | None = None) -> Job:
+    """Cancel a queued or running job (its worker stops at its next report of progress).
+
+    Raises:
+        NotFound: no such job.
+        JobNotRunning: it has finished already.
+    """
+    current = await get(conn, tenant_id, job_id, kind)
+    cancelled = await job_db.cancel(conn, tenant_id, job_id)
+    if cancelled is None:
+        raise JobNotRunning(f"job {job_id} is {current.status}; only a running job is cancelled")
+    return cancelled
+
+
+async def errors(
+    conn: Conn, tenant_id: str, job_id: str, after: int | None, limit: int
+) -> list[LineError]:
+    await get(conn, tenant_id, job_id)
+    return await job_db.errors(conn, tenant_id, job_id, after, limit)
+
+
+# --- working on jobs -----------------------------------------------------------------------
+
+
+class Lost(Exception):
+    """The job is no longer this worker's: cancelled, or taken over after a lapsed lease."""
+
+
+class Stopping(Exception):
+    """This worker is stopping (its process shuts down): the job goes back at once."""
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """What a finished job leaves: its result document and its counts."""
+
+    result: bytes | None = None
+    counts: dict[str, Any] | None = None
+
+
+class Work:
+    """A job as its handler sees it: its parameters, where it last got to, and the means to
+    report progress (which renews the lease and notices a cancel) and lines it could not
+    apply."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, job: Job, worker: str, lease_seconds: float, stop: asyncio.Event
+    ) -> None:
+        self.pool = pool
+        self.job = job
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.stop = stop
+        self.done = job.progress_done
+        self.total = job.progress_total
+
+    @property
+    def tenant_id(self) -> str:
+        return self.job.tenant_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.job.params
+
+    @property
+    def checkpoint(self) -> dict[str, Any] | None:
+        """Where the job got to before its last worker stopped (None: from the start)."""
+        return self.job.checkpoint
+
+    async def progress(
+        self,
+        done: int,
+        total: int | None = None,
+        *,
+        counts: dict[str, Any] | None = None,
+        checkpoint: dict[str, Any] | None = None,
+        errors: Sequence[LineError] = (),
+    ) -> None:
+        """Report progress (and the lines that failed since the last report), renewing the
+        lease; the checkpoint is written in the same transaction as the errors.
+
+        Raises:
+            Lost: the job was cancelled or another worker has it now.
+            Stopping: this process is shutting down.
+        """
+        self.done, self.total = done, total if total is not None else self.total
+        async with acquire(self.pool) as conn, conn.transaction():
+            await job_db.add_errors(conn, self.job, errors)
+            kept = await job_db.progress(
+                conn, self.job, self.worker, self.lease_seconds, done, total, counts, checkpoint
+            )
+        if not kept:
+            raise Lost(self.job.job_id)
+        if self.stop.is_set():
+            raise Stopping(self.job.job_id)
+
+
+Handler = Callable[[Work], Awaitable[Outcome]]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Runner:
+    """Takes waiting jobs of the kinds it has handlers for, one at a time, until stopped."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        handlers: Mapping[str, Handler],
+        *,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        worker: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.handlers = dict(handlers)
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.worker = worker or worker_name()
+        self.stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Work on jobs until :attr:`stop` is set."""
+        while not self.stop.is_set():
+            if not await self.run_one():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), self.poll_seconds)
+
+    async def run_one(self, only: tuple[str, str] | None = None) -> Job | None:
+        """Take one waiting job (``only``: that tenant's job) and work on it to its end; the
+        job as it ended, or None when none was waiting."""
+        async with acquire(self.pool) as conn:
+            job = await job_db.take(
+                conn, sorted(self.handlers), self.lease_seconds, self.worker, only
+            )
+        if job is None:
+            return None
+        await self._work(job)
+        async with acquire(self.pool) as conn:
+            return await job_db.get(conn, job.tenant_id, job.job_id)
+
+    async def _work(self, job: Job) -> None:
+        work = Work(self.pool, job, self.worker, self.lease_seconds, self.stop)
+        if job.attempts > MAX_ATTEMPTS:
+            await self._finish(job, "failed", error="its worker stopped too many times")
+            return
+        _log.info("job started", extra={"fields": {"job_id": job.job_id, "kind": job.kind}})
+        try:
+            outcome = await self.handlers[job.kind](work)
+        except Lost:
+            _log.info("job left", extra={"fields": {"job_id": job.job_id}})
+            return
+        except Stopping:
+            async with acquire(self.pool) as conn:
+                await job_db.release(conn, job, self.worker)
+            return
+        except RewardsError as exc:
+            await self._finish(job, "failed", error=exc.detail)
+            return
+        except Exception:
+            _log.exception("job %s failed", job.job_id)
+            await self._finish(job, "failed", error="the job failed on an internal error")
+            return
+        await self._finish(
+            job, "done", result=outcome.result, counts=outcome.counts, done=work.total
+        )
+
+    async def _finish(
+        self,
+        job: Job,
+        status: str,
+        *,
+        result: bytes | None = None,
+        counts: dict[str, Any] | None = None,
+        error: str | None = None,
+        done: int | None = None,
+    ) -> None:
+        async with acquire(self.pool) as conn:
+            await job_db.finish(conn, job, self.worker, status, result, counts, error, done)
