@@ -49,6 +49,7 @@ class ReplayItem(msgspec.Struct, frozen=True):
     segments: tuple[str, ...]
     card_products: tuple[str, ...]
     recorded: Answer
+    attributes_since: datetime | None = None  # when the member's attributes last changed
 
 
 # --- configuration: the versions in force, and a draft laid over them ---------------------
@@ -278,6 +279,9 @@ class Side:
         self.offers = offers
         self.keep = keep
         self.delta: dict[str, int] = {}  # member -> points this run paid beyond the ledger
+        # member -> card products this run saw them pay with, and when (the hook learns
+        # them at the end of its batch, which need not end where this run's batch does)
+        self.learned: dict[str, dict[str, datetime]] = {}
         self.totals = Totals()
 
     def plan(self, items: Sequence[ReplayItem], config: Config) -> list[Answer | RewardsError]:
@@ -344,6 +348,9 @@ class Side:
             keep=self.keep & ids,
         )
         self._absorb(plan)
+        at = {i.tx.member_id: i.recorded_at for i in items}
+        for member_id, product in plan.learned:
+            self.learned.setdefault(member_id, {}).setdefault(product, at[member_id])
         self._count(items, plan.answers, config, before)
         return list(plan.answers)
 
@@ -359,14 +366,13 @@ class Side:
                 seen = item.recorded
                 before = seen.balance.available + seen.balance.pending - seen.points.total
                 balance = before + self.delta.get(member_id, 0)
+            products = list(item.card_products)
+            since = item.attributes_since
+            for product, at in self.learned.get(member_id, {}).items():
+                if product not in products and (since is None or at > since):
+                    products.append(product)
             members[member_id] = MemberState(
-                member_id,
-                item.tier,
-                list(item.segments),
-                list(item.card_products),
-                balance,
-                0,
-                [],
+                member_id, item.tier, list(item.segments), products, balance, 0, []
             )
         return members
 

@@ -130,18 +130,14 @@ class _Attrs:
             times.append(c.changed_at)
             kept.append(c)
 
-    def at(
-        self, member_id: str, moment: datetime
-    ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    def at(self, member_id: str, moment: datetime) -> replay_db.Change | None:
+        """The member's attributes at a moment (None: the defaults)."""
         found = self.by_member.get(member_id)
         if found is None:
-            return None, (), ()
+            return None
         times, kept = found
         n = bisect.bisect_right(times, moment)
-        if not n:
-            return None, (), ()
-        c = kept[n - 1]
-        return c.tier, c.segments, c.card_products
+        return kept[n - 1] if n else None
 
 
 _tx = msgspec.json.Decoder(CardTransaction)
@@ -156,17 +152,18 @@ async def _items(conn: Conn, tenant_id: str, rows: Sequence[replay_db.Row]) -> l
     items = []
     for r in rows:
         tx = msgspec.convert(r.fields, CardTransaction)
-        tier, segments, products = attrs.at(tx.member_id, r.recorded_at)
+        c = attrs.at(tx.member_id, r.recorded_at)
         items.append(
             ReplayItem(
                 tx,
                 r.seq,
                 r.recorded_at,
                 r.version,
-                tier,
-                segments,
-                products,
+                c.tier if c else None,
+                c.segments if c else (),
+                c.card_products if c else (),
                 replay_db.decode_answer(r.answer),
+                c.changed_at if c else None,
             )
         )
     return items
