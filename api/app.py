@@ -283,7 +283,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         job_thread = (
             JobThread(
                 dsn,
-                wiring.JOBS,
+                wiring.jobs(settings.replay_chunk),
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.job_poll_seconds,
             )

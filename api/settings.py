@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for a waiting job."
     )
+    replay_chunk: int = Field(
+        default=5000,
+        ge=100,
+        le=100_000,
+        description="Transactions a replay reads, and reports progress for, at a time.",
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description="Accept http webhook URLs and ones that resolve to private, loopback or "

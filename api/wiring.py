@@ -9,6 +9,8 @@ over by every process that serves or runs jobs (``api/app.py``, ``api/cli.py``).
 
 from __future__ import annotations
 
+import functools
+
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
 from rewards.hook import service as hook
@@ -19,8 +21,10 @@ from rewards.replays import service as replays
 #: What the periodic job runs beside expiry, tiers and pruning.
 UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
 
-#: The background jobs a serving process (or the command line) works on, by kind.
-JOBS: dict[str, Handler] = {replays.KIND: replays.run}
+
+def jobs(replay_chunk: int = replays.CHUNK) -> dict[str, Handler]:
+    """The background jobs a serving process (or the command line) works on, by kind."""
+    return {replays.KIND: functools.partial(replays.run, chunk=replay_chunk)}
 
 
 def wire() -> None:

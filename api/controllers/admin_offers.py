@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -15,7 +17,7 @@ from api.dto.common import (
     OfferOut,
     OfferPage,
 )
-from api.paging import CursorParam, Limit, decode_cursor, next_cursor
+from api.paging import CursorParam, Limit, decode_cursor, moment, moment_param, next_cursor
 from api.presenters import (
     offer_out,
 )
@@ -46,6 +48,22 @@ class AdminOffersController(Controller):
         return OfferPage(
             [offer_out(o) for o in found], next_cursor([o.offer.id for o in found], limit)
         )
+
+    @get(
+        "/{offer_id:str}",
+        summary="One offer, now or as it stood at a past moment (as_of)",
+    )
+    async def get_offer(
+        self,
+        offer_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        as_of: Annotated[str | None, moment_param("as_of")] = None,
+    ) -> OfferOut:
+        at = moment("as_of", as_of)
+        if at is None:
+            return offer_out(await publishing.get_offer(conn, caller.tenant_id, offer_id))
+        return offer_out(await publishing.offer_as_of(conn, caller.tenant_id, offer_id, at))
 
     @post("/{offer_id:str}/approve", status_code=200, summary="Approve an offer: it goes live")
     async def approve(

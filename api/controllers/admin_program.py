@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
@@ -31,17 +31,21 @@ from api.dto.admin import (
 from api.dto.common import (
     HookTransaction,
 )
-from api.paging import CursorParam, Limit, decode_cursor, next_cursor
+from api.paging import CursorParam, Limit, decode_cursor, moment, moment_param, next_cursor
 from api.presenters import (
     campaign_out,
     rule_out,
 )
 from rewards.core.campaigns import DrawCampaign
 from rewards.core.earning import EarnRule
+from rewards.core.errors import NotFound
 from rewards.core.planner import Answer
 from rewards.core.program import Program
 from rewards.hook import service as hook
 from rewards.program import service as programs
+
+#: A past moment to read the configuration at (RFC 3339 with its offset).
+AsOf = Annotated[str | None, moment_param("as_of")]
 
 
 class AdminProgramController(Controller):
@@ -98,8 +102,14 @@ class AdminProgramController(Controller):
         )
         return msgspec.convert(msgspec.to_builtins(program), ProgramIn)
 
-    @get("/program", summary="The program's settings")
-    async def get_program(self, caller: NamedDependency[Admin], conn: DbConn) -> ProgramIn:
+    @get("/program", summary="The program's settings, now or at a past moment (as_of)")
+    async def get_program(
+        self, caller: NamedDependency[Admin], conn: DbConn, as_of: AsOf = None
+    ) -> ProgramIn:
+        at = moment("as_of", as_of)
+        if at is not None:
+            then = await programs.as_of(conn, caller.tenant_id, "program", caller.tenant_id, at)
+            return msgspec.convert(then.document, ProgramIn)
         program = await programs.get_program(conn, caller.tenant_id)
         return msgspec.convert(msgspec.to_builtins(program), ProgramIn)
 
@@ -137,11 +147,28 @@ class AdminProgramController(Controller):
             [rule_out(r) for r in found], next_cursor([r.rule.id for r in found], limit)
         )
 
-    @get("/earn-rules/{rule_id:str}", summary="One earn rule")
+    @get(
+        "/earn-rules/{rule_id:str}",
+        summary="One earn rule, now or as it stood at a past moment (as_of)",
+        description="With `as_of`, the rule's definition in force then (404 if it did not "
+        "exist or had been deleted); `budget_used` is always what its budget has paid by now.",
+    )
     async def get_rule(
-        self, rule_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+        self,
+        rule_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        as_of: AsOf = None,
     ) -> EarnRuleOut:
-        return rule_out(await programs.get_rule(conn, caller.tenant_id, rule_id))
+        current = await programs.get_rule_or_deleted(conn, caller.tenant_id, rule_id)
+        at = moment("as_of", as_of)
+        if at is None:
+            if current is None:
+                raise NotFound(f"no earn rule {rule_id}")
+            return rule_out(current)
+        then = await programs.as_of(conn, caller.tenant_id, "earn_rule", rule_id, at)
+        rule = msgspec.convert(then.document, EarnRule)
+        return rule_out(programs.StoredRule(rule, current.budget_used if current else 0))
 
     @patch("/earn-rules/{rule_id:str}", summary="Change some fields of an earn rule")
     async def patch_rule(
@@ -186,10 +213,20 @@ class AdminProgramController(Controller):
             [campaign_out(v) for v in found], next_cursor([v.campaign.id for v in found], limit)
         )
 
-    @get("/draw-campaigns/{campaign_id:str}", summary="A draw campaign with its stats")
+    @get(
+        "/draw-campaigns/{campaign_id:str}",
+        summary="A draw campaign with its stats (as_of: 404 if it did not exist then)",
+    )
     async def get_campaign(
-        self, campaign_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+        self,
+        campaign_id: FromPath[str],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+        as_of: AsOf = None,
     ) -> DrawCampaignOut:
+        at = moment("as_of", as_of)
+        if at is not None:
+            await programs.as_of(conn, caller.tenant_id, "draw_campaign", campaign_id, at)
         return campaign_out(await programs.get_campaign(conn, caller.tenant_id, campaign_id))
 
     @post(

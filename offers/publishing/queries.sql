@@ -220,3 +220,10 @@ WHERE m.tenant_id = $1::text AND m.member_id = $2::text;
 
 -- name: store_merchant
 SELECT merchant_id FROM stores WHERE tenant_id = $1::text AND store_id = $2::text;
+
+-- name: offer_version_as_of
+-- The version of an offer in force at $3 (the latest that took effect by then).
+SELECT document, valid_from FROM config_history
+WHERE tenant_id = $1::text AND kind = 'offer' AND object_id = $2::text
+  AND valid_from <= $3::timestamptz
+ORDER BY valid_from DESC, change_id DESC LIMIT 1;

@@ -342,3 +342,19 @@ async def standing_before(
 async def store_merchant(conn: Conn, tenant_id: str, store_id: str) -> str | None:
     found: str | None = await conn.fetchval(sql("store_merchant"), tenant_id, store_id)
     return found
+
+
+async def offer_version_as_of(
+    conn: Conn, tenant_id: str, offer_id: str, moment: datetime
+) -> OfferVersion | None:
+    row = await conn.fetchrow(sql("offer_version_as_of"), tenant_id, offer_id, moment)
+    if row is None:
+        return None
+    doc = row["document"]
+    return OfferVersion(
+        offer_id,
+        row["valid_from"],
+        doc["merchant_id"],
+        doc["status"],
+        msgspec.convert(doc["definition"], Offer),
+    )

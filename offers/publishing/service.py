@@ -147,6 +147,22 @@ async def get_offer(
     return found
 
 
+async def offer_as_of(conn: Conn, tenant_id: str, offer_id: str, moment: datetime) -> StoredOffer:
+    """An offer as it stood at ``moment`` (its definition and status then; what its budget
+    has paid, as of now).
+
+    Raises:
+        NotFound: it did not exist then.
+    """
+    current = await get_offer(conn, tenant_id, offer_id)
+    then = await offer_db.offer_version_as_of(conn, tenant_id, offer_id, moment)
+    if then is None:
+        raise NotFound(f"no offer {offer_id} at {moment.isoformat()}")
+    return msgspec.structs.replace(
+        current, offer=then.offer, merchant_id=then.merchant_id, status=then.status
+    )
+
+
 def status_of(stored: StoredOffer, now: datetime | None = None) -> str:
     return effective_status(stored.status, stored.offer, now or datetime.now(UTC))
 

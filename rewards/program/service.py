@@ -197,6 +197,12 @@ async def get_rule(conn: Conn, tenant_id: str, rule_id: str) -> StoredRule:
     return StoredRule(*found)
 
 
+async def get_rule_or_deleted(conn: Conn, tenant_id: str, rule_id: str) -> StoredRule | None:
+    """A rule, or None when there is none now (it may have existed at a past moment)."""
+    found = await program_db.get_rule(conn, tenant_id, rule_id)
+    return None if found is None else StoredRule(*found)
+
+
 async def list_rules(conn: Conn, tenant_id: str, after: str | None, limit: int) -> list[StoredRule]:
     return [StoredRule(*r) for r in await program_db.list_rules(conn, tenant_id, after, limit)]
 

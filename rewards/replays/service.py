@@ -235,8 +235,9 @@ def _answer_bytes(result: Answer | RewardsError) -> bytes:
     return _encoder.encode(result)
 
 
-async def run(work: jobs.Work) -> jobs.Outcome:
-    """The replay job: both runs over the window, the result document, the differences."""
+async def run(work: jobs.Work, *, chunk: int = CHUNK) -> jobs.Outcome:
+    """The replay job: both runs over the window, the result document, the differences.
+    ``chunk``: transactions read, and progress reported, at a time."""
     request = msgspec.convert(work.params, ReplayRequest)
     tenant_id = work.tenant_id
     async with acquire(work.pool) as conn:
@@ -275,7 +276,7 @@ async def run(work: jobs.Work) -> jobs.Outcome:
             found = _Run(baseline, draft, samplers)
             done = 0
             async for rows in replay_db.transactions(
-                conn, tenant_id, w, request.from_, request.to, CHUNK
+                conn, tenant_id, w, request.from_, request.to, chunk
             ):
                 kept = []
                 for batch in batches(await _items(conn, tenant_id, rows), BATCH):

@@ -78,7 +78,11 @@ PATCH_FUEL = {"effect": {"kind": "multiplier", "value": "2"}, "caps": {"per_memb
 CAMPAIGN = {
     "id": "every-swipe",
     "name": "Every swipe draws",
-    "prizes": [{"multiplier": 1, "weight": 85}, {"multiplier": 2, "weight": 12}, {"multiplier": 5, "weight": 3}],
+    "prizes": [
+        {"multiplier": 1, "weight": 85},
+        {"multiplier": 2, "weight": 12},
+        {"multiplier": 5, "weight": 3},
+    ],
     "budget": {"daily_points": 6000, "total_points": 70000},
 }
 
@@ -141,17 +145,13 @@ async def configure(tenant: Tenant, *, draws: bool, extra_rules: list[dict[str, 
 
 async def _claims(tenant: Tenant, members: list[str]) -> None:
     for m in members:
-        await _ok(
-            await tenant.client.post("/v1/me/offers/fuel-12/claim", headers=tenant.member(m))
-        )
+        await _ok(await tenant.client.post("/v1/me/offers/fuel-12/claim", headers=tenant.member(m)))
 
 
 async def _attributes(tenant: Tenant, members: list[str], **attributes: Any) -> None:
     for m in members:
         await _ok(
-            await tenant.client.put(
-                f"/v1/admin/members/{m}", json=attributes, headers=tenant.admin
-            )
+            await tenant.client.put(f"/v1/admin/members/{m}", json=attributes, headers=tenant.admin)
         )
 
 

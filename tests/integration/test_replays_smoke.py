@@ -10,7 +10,6 @@ from litestar import Litestar
 from api.app import create_app
 from api.settings import Settings
 from tests.integration.conftest import Tenant, purchase
-from tests.integration.http import AppClient
 
 
 @pytest.fixture
@@ -20,15 +19,55 @@ async def app(database: str) -> Litestar:
 
 async def test_smoke(tenant: Tenant, conn: asyncpg.Connection) -> None:
     c = tenant.client
-    r = await c.post("/v1/admin/earn-rules", headers=tenant.admin, json={"id": "fuel", "name": "Fuel 2x", "effect": {"kind": "multiplier", "value": "2"}, "conditions": {"mcc_in": ["5541"]}, "caps": {"budget_points": 1000}})
+    r = await c.post(
+        "/v1/admin/earn-rules",
+        headers=tenant.admin,
+        json={
+            "id": "fuel",
+            "name": "Fuel 2x",
+            "effect": {"kind": "multiplier", "value": "2"},
+            "conditions": {"mcc_in": ["5541"]},
+            "caps": {"budget_points": 1000},
+        },
+    )
     assert r.status_code == 201, r.text
     start = datetime.now(UTC) - timedelta(seconds=1)
     for n in range(30):
         r = await tenant.hook(purchase(f"t-{n}", f"m-{n % 7}"))
         assert r.status_code == 200, r.text
-    r = await tenant.hook({"id": "rf-1", "kind": "refund", "member_id": "m-0", "original_id": "t-0", "amount_minor": 10000, "currency": "CNY", "occurred_at": purchase()["occurred_at"]})
+    r = await tenant.hook(
+        {
+            "id": "rf-1",
+            "kind": "refund",
+            "member_id": "m-0",
+            "original_id": "t-0",
+            "amount_minor": 10000,
+            "currency": "CNY",
+            "occurred_at": purchase()["occurred_at"],
+        }
+    )
     assert r.status_code == 200, r.text
-    r = await c.post("/v1/admin/replays", headers=tenant.admin, json={"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(), "draft": {"earn_rules": {"upsert": [{"id": "fuel", "name": "Fuel 3x", "effect": {"kind": "multiplier", "value": "3"}, "conditions": {"mcc_in": ["5541"]}, "caps": {"budget_points": 5000}}]}}})
+    r = await c.post(
+        "/v1/admin/replays",
+        headers=tenant.admin,
+        json={
+            "from": start.isoformat(),
+            "to": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+            "draft": {
+                "earn_rules": {
+                    "upsert": [
+                        {
+                            "id": "fuel",
+                            "name": "Fuel 3x",
+                            "effect": {"kind": "multiplier", "value": "3"},
+                            "conditions": {"mcc_in": ["5541"]},
+                            "caps": {"budget_points": 5000},
+                        }
+                    ]
+                }
+            },
+        },
+    )
     assert r.status_code == 202, r.text
     rid = r.json()["id"]
     for _ in range(100):
