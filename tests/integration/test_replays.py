@@ -350,9 +350,7 @@ async def test_the_configuration_in_force_at_any_past_moment_is_read_back(
     assert (await c.get("/v1/admin/earn-rules/fuel", headers=admin)).status_code == 404
 
     async def program_at(at: datetime) -> Any:
-        response = await c.get(
-            "/v1/admin/program", params={"as_of": at.isoformat()}, headers=admin
-        )
+        response = await c.get("/v1/admin/program", params={"as_of": at.isoformat()}, headers=admin)
         return response.json()["base_rate"]
 
     assert await program_at(first) == "1"
