@@ -1,4 +1,4 @@
-"""The ``rewards`` command line: serve, migrate, tenants, demo."""
+"""The ``rewards`` command line: serve, migrate, tenants, demo, expiry, replays."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
+from tqdm import tqdm
 
 from api import wiring
 from api.demo import DEMO_SHARED_DEVICE, DemoCredentials, create_or_refresh_demo
@@ -30,11 +31,13 @@ from api.process import die_with_parent
 from api.settings import Settings
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
-from db.pool import connect, ensure_database
+from db.pool import connect, create_pool, ensure_database
 from db.types import Conn
 from rewards.core.credentials import is_id
 from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.housekeeping import service as housekeeping
+from rewards.jobs import service as jobs
+from rewards.replays import service as replays
 from rewards.tenants import service as tenants
 from rewards.tenants.service import SECRET_KINDS, create_tenant, rotate_secret
 
@@ -257,6 +260,115 @@ def cmd_expire(args: argparse.Namespace) -> int:
     key = "would_expire_points_by_tenant" if args.dry_run else "expired_points_by_tenant"
     print(msgspec.json.encode({key: done, "at": at, "dry_run": args.dry_run}).decode())
     return 0
+
+
+def _draft(path: str | None) -> dict[str, object]:
+    """The draft a replay lays over the configuration, read from a JSON file."""
+    if path is None:
+        return {}
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read the draft {path}: {exc.strerror or exc}", status=2) from None
+    try:
+        draft = msgspec.json.decode(text)
+    except msgspec.DecodeError as exc:
+        raise CliError(f"the draft {path} is not JSON: {exc}", status=2) from None
+    if not isinstance(draft, dict):
+        raise CliError(f"the draft {path} must be a JSON object", status=2)
+    return draft
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay [from, to) under the baseline and a draft, as a job this process works on
+    (or, if a serving process took it first, follows), with a progress bar."""
+    try:
+        request = msgspec.convert(
+            {
+                "from": args.from_,
+                "to": args.to,
+                "draft": _draft(args.draft),
+                "draw_samples": args.draw_samples,
+            },
+            replays.ReplayRequest,
+        )
+    except msgspec.ValidationError as exc:
+        raise CliError(f"the draft is not valid: {exc}", status=2) from None
+    wiring.wire()
+    settings = _settings(args)
+    db = Database(settings, existing=True)
+
+    async def work(conn: Conn) -> replays.Replay:
+        await tenants.require(conn, args.tenant)
+        async with conn.transaction():
+            job = await replays.start(conn, args.tenant, "cli", request)
+        pool = await create_pool(db.dsn, min_size=1, max_size=3)
+        bar = tqdm(total=None, unit="tx", desc="replay", disable=args.json, file=sys.stderr)
+
+        def show(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            runner = jobs.Runner(
+                pool, wiring.jobs(settings.replay_chunk), lease_seconds=30, on_progress=show
+            )
+            ended = await runner.run_one(only=(args.tenant, job.job_id))
+            while ended is None or ended.status in ("queued", "running"):
+                await asyncio.sleep(0.5)  # a serving process took it: follow it
+                ended = await jobs.get(conn, args.tenant, job.job_id)
+                show(ended.progress_done, ended.progress_total)
+        finally:
+            bar.close()
+            await pool.close()
+        return await replays.get(conn, args.tenant, job.job_id)
+
+    found = db.run_outside_transaction(work)
+    if args.json:
+        print(msgspec.json.encode(replay_document(found)).decode())
+    else:
+        print(replay_summary(found))
+    return 0 if found.job.status == "done" else 1
+
+
+def replay_document(found: replays.Replay) -> dict[str, object]:
+    """The replay as the API shows it."""
+    job = found.job
+    return {
+        "id": job.job_id,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "error": job.error,
+    } | (found.result or {})
+
+
+def replay_summary(found: replays.Replay) -> str:
+    """The replay in a few lines: fidelity, totals, and each rule's points."""
+    job, result = found.job, found.result
+    if result is None:
+        return f"replay {job.job_id}: {job.status}" + (f" ({job.error})" if job.error else "")
+    fidelity = result["fidelity"]
+    lines = [
+        f"replay {job.job_id}: {result['transactions']} transactions",
+        "baseline equals the ledger: "
+        + (
+            "yes" if fidelity["baseline_equals_ledger"] else f"NO, {fidelity['differences']} differ"
+        ),
+        f"points   baseline {result['baseline']['points']['total']:>14,}"
+        f"   draft {result['draft']['points']['total']:>14,}",
+        "",
+        f"{'kind':<14} {'id':<24} {'baseline':>12} {'draft':>12}  budget ran out",
+    ]
+    for r in result["by_rule"]:
+        lines.append(
+            f"{r['kind']:<14} {r['rule_id']:<24} {r['baseline_points']:>12,} "
+            f"{r['draft_points']:>12,}  {r['budget_exhausted_at'] or '-'}"
+        )
+    lines.extend(
+        f"draw {d['campaign_id']}: P50 {d['p50_points']:,}  P95 {d['p95_points']:,}"
+        for d in result["draws"]
+    )
+    return "\n".join(lines)
 
 
 def demo_text(creds: DemoCredentials, base_url: str) -> str:
@@ -543,6 +655,30 @@ def build_parser() -> argparse.ArgumentParser:
         )
         rotate.add_argument("--json", action="store_true", help="print one JSON object")
         rotate.set_defaults(func=cmd_tenant_rotate, kind=kind)
+    replay = with_data_dir(
+        sub.add_parser(
+            "replay",
+            help="what a draft of the rules would have cost over recorded history "
+            "(and whether the baseline replays the ledger faithfully)",
+        )
+    )
+    replay.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant's id")
+    replay.add_argument(
+        "--from", dest="from_", required=True, type=_moment, help="start (RFC 3339, included)"
+    )
+    replay.add_argument("--to", required=True, type=_moment, help="end (RFC 3339, excluded)")
+    replay.add_argument(
+        "--draft",
+        help="a JSON file: {program, earn_rules: {upsert, remove}, draw_campaigns, offers}",
+    )
+    replay.add_argument(
+        "--draw-samples",
+        type=int,
+        default=100,
+        help="fresh secrets a new draw campaign is drawn with (default 100)",
+    )
+    replay.add_argument("--json", action="store_true", help="print one JSON object")
+    replay.set_defaults(func=cmd_replay)
     return parser
 
 

@@ -128,9 +128,16 @@ class Work:
     apply."""
 
     def __init__(
-        self, pool: asyncpg.Pool, job: Job, worker: str, lease_seconds: float, stop: asyncio.Event
+        self,
+        pool: asyncpg.Pool,
+        job: Job,
+        worker: str,
+        lease_seconds: float,
+        stop: asyncio.Event,
+        on_progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         self.pool = pool
+        self.on_progress = on_progress
         self.job = job
         self.worker = worker
         self.lease_seconds = lease_seconds
@@ -175,6 +182,8 @@ class Work:
             )
         if not kept:
             raise Lost(self.job.job_id)
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
         if self.stop.is_set():
             raise Stopping(self.job.job_id)
 
@@ -197,8 +206,10 @@ class Runner:
         lease_seconds: float = 30.0,
         poll_seconds: float = 1.0,
         worker: str | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         self.pool = pool
+        self.on_progress = on_progress
         self.handlers = dict(handlers)
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -226,7 +237,7 @@ class Runner:
             return await job_db.get(conn, job.tenant_id, job.job_id)
 
     async def _work(self, job: Job) -> None:
-        work = Work(self.pool, job, self.worker, self.lease_seconds, self.stop)
+        work = Work(self.pool, job, self.worker, self.lease_seconds, self.stop, self.on_progress)
         if job.attempts > MAX_ATTEMPTS:
             await self._finish(job, "failed", error="its worker stopped too many times")
             return

@@ -63,6 +63,12 @@ async def create_tenant(conn: Conn, name: str, tenant_id: str | None = None) -> 
     return NewTenant(tenant_id, admin.api_key, made["hook"], made["member"], made["event"])
 
 
+async def require(conn: Conn, tenant_id: str) -> None:
+    """Raises NotFound unless the tenant exists."""
+    if not await tenant_db.tenant_exists(conn, tenant_id):
+        raise NotFound(f"no tenant {tenant_id}")
+
+
 async def rotate_secret(
     conn: Conn,
     tenant_id: str,
