@@ -61,6 +61,7 @@ from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
+from api.web.console_replays import ConsoleReplaysController
 from api.web.console_reports import ConsoleReportsController
 from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
 from api.web.portal import PortalController
@@ -319,6 +320,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortalOffersController,
             ConsoleController,
             ConsoleReportsController,
+            ConsoleReplaysController,
             OpsController,
             PrometheusController,
             AdminMerchantsController,

@@ -16,6 +16,7 @@ NOTICES = {
     "approved": "The offer was approved: it is live.",
     "rejected": "The offer was rejected; the merchant sees your reason.",
     "program-saved": "The program's settings were saved.",
+    "replay-cancelled": "The replay was cancelled.",
 }
 RISK_REASONS = ("device_limit", "claim_rate", "daily_points_cap", "referral_ring")
 PROGRAM_FIELDS = (

@@ -88,6 +88,7 @@ CONSOLE = Area(
         ("Overview", "/console/overview"),
         ("Review", "/console/review"),
         ("Program", "/console/program"),
+        ("Replays", "/console/replays"),
         ("Liability", "/console/liability"),
         ("Audit log", "/console/audit"),
         ("Risk events", "/console/risk"),

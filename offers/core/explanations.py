@@ -9,7 +9,7 @@ from offers.core.matching import OfferUse
 from offers.core.offers import OfferState, reward_of, value_of
 from offers.core.replay import MATCHING, OfferVersion
 from rewards.core.conditions import Facts
-from rewards.core.explanations import OfferOutcome
+from rewards.core.explanations import OfferOutcome, why_not
 from rewards.core.transactions import CardTransaction
 
 
@@ -59,7 +59,7 @@ def explain_offers(
         elif tx.amount_minor < offer.min_spend_minor:
             found.append(out("min_spend", f"spend below the minimum of {offer.min_spend_minor}"))
         elif (failed := state.matcher.first_failure(facts)) is not None:
-            found.append(out("not_targeted", f"{failed} does not hold", failed))
+            found.append(out("not_targeted", why_not(failed, offer.targeting, facts), failed))
         elif offer.activation == "claim" and not claimed:
             found.append(out("not_claimed", "the member had not claimed it"))
         elif offer.per_member_limit is not None and standing.uses >= offer.per_member_limit:

@@ -10,13 +10,13 @@ Merchant offers are explained on their side (``offers.core.explanations``) and p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import msgspec
 
 from rewards.core.answers import Answer
-from rewards.core.conditions import Facts, Matcher
+from rewards.core.conditions import Conditions, Facts, Matcher
 from rewards.core.earning import NO_ROOM_LIMIT, CapRoom, CompiledRule, capped_bonus, choose_bonuses
 from rewards.core.program import CompiledProgram
 from rewards.core.replay import Config
@@ -80,6 +80,46 @@ class Explanation(msgspec.Struct, frozen=True):
     offers: tuple[OfferOutcome, ...]
     caps: tuple[CapOutcome, ...]
     referral: int = 0
+
+
+def _listed(values: list[str] | list[int] | None) -> str:
+    return ", ".join(str(v) for v in values or [])
+
+
+def _local_time(c: Conditions, f: Facts) -> str:
+    at = f"{f.minute_of_day // 60:02d}:{f.minute_of_day % 60:02d}"
+    window = f"{c.local_time.from_}–{c.local_time.to}" if c.local_time else ""
+    return f"local time {at} is outside {window}"
+
+
+#: Each condition that failed, in words, with what the transaction had.
+_WHY_NOT: dict[str, Callable[[Conditions, Facts], str]] = {
+    "mcc_in": lambda c, f: f"MCC {f.mcc or 'none'} is not one of {_listed(c.mcc_in)}",
+    "merchant_in": lambda c, f: (
+        f"merchant {f.merchant_id or 'none'} is not one of {_listed(c.merchant_in)}"
+    ),
+    "channel": lambda c, f: f"channel {f.channel or 'unknown'} is not {c.channel}",
+    "card_product_in": lambda c, f: (
+        f"paid with {', '.join(sorted(f.card_products)) or 'no known card product'}; "
+        f"the condition wants {_listed(c.card_product_in)}"
+    ),
+    "tier_in": lambda c, f: f"tier {f.tier or 'none'} is not one of {_listed(c.tier_in)}",
+    "segment_in": lambda c, f: f"the member is in none of the segments {_listed(c.segment_in)}",
+    "min_amount_minor": lambda c, f: f"amount {f.amount_minor} is below {c.min_amount_minor}",
+    "days_of_week": lambda c, f: (
+        f"ISO weekday {f.day_of_week} is not one of {_listed(c.days_of_week)}"
+    ),
+    "local_time": _local_time,
+    "starts_at": lambda c, f: f"before the start, {c.starts_at.isoformat() if c.starts_at else ''}",
+    "ends_at": lambda c, f: f"after the end, {c.ends_at.isoformat() if c.ends_at else ''}",
+    "h3_cells": lambda c, f: "the purchase's location is outside the area",
+}
+
+
+def why_not(field: str, c: Conditions, facts: Facts) -> str:
+    """A condition that failed, in words, with what the transaction had."""
+    found = _WHY_NOT.get(field)
+    return found(c, facts) if found else f"{field} does not hold"
 
 
 def periods_of(program: CompiledProgram, moment: datetime) -> tuple[str, str]:
@@ -235,9 +275,8 @@ def _rules(
             continue
         failed = rule.matcher.first_failure(facts)
         if failed is not None:
-            outcomes.append(
-                RuleOutcome(rule.id, name, "not_matched", failed, f"{failed} does not hold", 0)
-            )
+            detail = why_not(failed, rule.rule.conditions, facts)
+            outcomes.append(RuleOutcome(rule.id, name, "not_matched", failed, detail, 0))
             continue
         if excluded:
             outcomes.append(
@@ -331,15 +370,16 @@ def _draws(config: Config, facts: Facts, answer: Answer, excluded: bool) -> tupl
             )
             continue
         failed = Matcher(campaign.conditions).first_failure(facts)
+        detail = why_not(failed, campaign.conditions, facts) if failed else "no draw"
         if failed is None and excluded:
-            failed = "mcc_excluded"
+            failed, detail = "mcc_excluded", "purchases with this MCC earn nothing"
         outcomes.append(
             DrawOutcome(
                 campaign_id,
                 campaign.name,
                 "not_matched",
                 failed,
-                f"{failed} does not hold" if failed else "no draw",
+                detail,
                 1,
                 None,
                 0,
