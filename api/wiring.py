@@ -3,7 +3,7 @@
 ``rewards`` imports nothing of ``offers``. The hook matches purchases against merchant
 offers through the ``CardLinked`` port of ``rewards.core.card_linked``, and the periodic job
 runs the offers' upkeep beside its own, replays read offers over time through the
-``OfferHistory`` port, and the background jobs' handlers are named here; all are handed
+``CardLinkedHistory`` port, and the background jobs' handlers are named here; all are handed
 over by every process that serves or runs jobs (``api/app.py``, ``api/cli.py``).
 """
 

@@ -144,6 +144,7 @@ class ReplayOut(Output):
     by_rule: list[RuleTotalsOut] | None = None
     by_day: list[DayTotalsOut] | None = None
     draws: list[DrawCostOut] | None = None
+    timings: dict[str, float] | None = None  # seconds: start, read, baseline, draft, compare
 
 
 class ReplayPage(Output):

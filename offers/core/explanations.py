@@ -9,7 +9,7 @@ from offers.core.matching import OfferUse
 from offers.core.offers import OfferState, reward_of, value_of
 from offers.core.replay import MATCHING, OfferVersion
 from rewards.core.conditions import Facts
-from rewards.core.explanations import OfferOutcome, why_not
+from rewards.core.explanations import MatchOutcome, why_not
 from rewards.core.transactions import CardTransaction
 
 
@@ -21,7 +21,7 @@ def explain_offers(
     uses: Mapping[str, OfferUse],
     applied: Mapping[str, tuple[int, int]],
     base: int,
-) -> list[OfferOutcome]:
+) -> list[MatchOutcome]:
     """Each offer (as it stood then) against the purchase; ``uses``: the member's standing
     with each before it; ``applied``: what the answer says each paid."""
     found = []
@@ -37,13 +37,13 @@ def explain_offers(
             *,
             v: OfferVersion = v,
             claimed: bool = claimed,
-        ) -> OfferOutcome:
-            return OfferOutcome(v.offer_id, v.offer.title, outcome, failed, detail, 0, 0, claimed)
+        ) -> MatchOutcome:
+            return MatchOutcome(v.offer_id, v.offer.title, outcome, failed, detail, 0, 0, claimed)
 
         if v.offer_id in applied:
             money, points = applied[v.offer_id]
             found.append(
-                OfferOutcome(
+                MatchOutcome(
                     v.offer_id, v.offer.title, "applied", None, "applied", money, points, claimed
                 )
             )

@@ -69,7 +69,7 @@ def draft_offers(
 
 
 class OfferTimeline:
-    """Offers over a replay's window for one run (``rewards.core.card_linked.OfferReplay``)."""
+    """Offers over a replay's window for one run (``rewards.core.card_linked.MatchTimeline``)."""
 
     def __init__(
         self,

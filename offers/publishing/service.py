@@ -19,7 +19,7 @@ from rewards.audit import service as audit
 from rewards.core.awards import Original
 from rewards.core.conditions import Facts
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
-from rewards.core.explanations import OfferOutcome
+from rewards.core.explanations import MatchOutcome
 from rewards.core.transactions import CardTransaction
 from rewards.program.service import compiled_for
 
@@ -390,7 +390,7 @@ class CardLinkedOffers:
         upsert: Sequence[Mapping[str, Any]],
         remove: Sequence[str],
     ) -> OfferTimeline:
-        """``rewards.core.card_linked.OfferHistory``: offers over one run of a replay."""
+        """``rewards.core.card_linked.CardLinkedHistory``: offers over one run of a replay."""
         return await offer_timeline(conn, tenant_id, first_seq, upsert, remove)
 
     async def explain(
@@ -402,8 +402,8 @@ class CardLinkedOffers:
         seq: int,
         at: datetime,
         applied: Mapping[str, tuple[int, int]],
-    ) -> list[OfferOutcome]:
-        """``rewards.core.card_linked.OfferHistory``: the merchant's offers against a
+    ) -> list[MatchOutcome]:
+        """``rewards.core.card_linked.CardLinkedHistory``: the merchant's offers against a
         recorded purchase, as they stood when it was recorded."""
         merchant_id = tx.merchant_id
         if tx.store_id is not None:

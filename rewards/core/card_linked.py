@@ -78,7 +78,7 @@ class CardLinked(Protocol):
     async def save(self, conn: Any, tenant_id: str, effects: Any) -> None: ...
 
 
-class OfferReplay(Protocol):
+class MatchTimeline(Protocol):
     """Merchant offers over one run of a replay (pure, in memory): the offers in force at
     each moment, with their budgets and members' standings as that run's purchases move
     them. ``offers.core.replay.OfferTimeline`` implements it."""
@@ -96,7 +96,7 @@ class OfferReplay(Protocol):
         """Move budgets and standings by what a batch's plan changed."""
 
 
-class OfferHistory(Protocol):
+class CardLinkedHistory(Protocol):
     """The replays' port to merchant offers: what one run needs, from the moment a
     replay's window opens (``first_seq``: its first recorded transaction), with a draft's
     offers (``upsert``, ``remove``) laid over them."""
@@ -109,7 +109,7 @@ class OfferHistory(Protocol):
         first_seq: int,
         upsert: Sequence[Mapping[str, Any]],
         remove: Sequence[str],
-    ) -> OfferReplay: ...
+    ) -> MatchTimeline: ...
 
     def check(self, upsert: Sequence[Mapping[str, Any]]) -> None:
         """Refuse a draft's offers that could not be published (422)."""
@@ -125,5 +125,5 @@ class OfferHistory(Protocol):
         applied: Mapping[str, tuple[int, int]],
     ) -> Sequence[Any]:
         """The offers of the purchase's merchant against it, as they stood when it was
-        recorded (``seq``, ``at``), each an ``rewards.core.explanations.OfferOutcome``;
+        recorded (``seq``, ``at``), each an ``rewards.core.explanations.MatchOutcome``;
         ``applied``: (reward, points) of the offers its answer names."""

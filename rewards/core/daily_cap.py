@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from datetime import date
 
 
@@ -29,7 +30,8 @@ class DailyCap:
 
     def __init__(self, cap: int | None, day_points: Mapping[tuple[str, date], int]) -> None:
         self.cap = cap
-        self.points = dict(day_points)
+        # Counted in front of what was given, which stays unchanged and is not copied.
+        self.points: MutableMapping[tuple[str, date], int] = ChainMap({}, day_points)  # type: ignore[arg-type]
         self.touched: set[tuple[str, date]] = set()
 
     def room(self, member_id: str, day: date) -> Room:

@@ -60,7 +60,17 @@ def validate_rule(rule: EarnRule) -> None:
 class CompiledRule:
     """A rule with its conditions compiled and its multiplier parsed."""
 
-    __slots__ = ("caps", "fixed", "id", "matcher", "multiplier", "rule", "stacking", "tracked")
+    __slots__ = (
+        "caps",
+        "extra",
+        "fixed",
+        "id",
+        "matcher",
+        "multiplier",
+        "rule",
+        "stacking",
+        "tracked",
+    )
 
     def __init__(self, rule: EarnRule) -> None:
         self.rule = rule
@@ -75,18 +85,21 @@ class CompiledRule:
         )
         self.matcher = Matcher(rule.conditions)
         self.multiplier: Fraction | None = None
+        self.extra: tuple[int, int] | None = None  # (m − 1) as numerator, denominator
         self.fixed = 0
         if rule.effect.kind == "multiplier":
             self.multiplier = parse_rate(str(rule.effect.value), "effect.value")
+            extra = self.multiplier - 1
+            self.extra = (extra.numerator, extra.denominator)
         else:
             self.fixed = int(rule.effect.value)
 
     def raw_bonus(self, base: int) -> int:
         """The bonus before caps: base × (m − 1) rounded down, or the fixed points."""
-        if self.multiplier is None:
+        if self.extra is None:
             return self.fixed
-        extra = self.multiplier - 1
-        return (base * extra.numerator) // extra.denominator
+        numerator, denominator = self.extra
+        return (base * numerator) // denominator
 
 
 class RuleSet:

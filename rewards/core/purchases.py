@@ -3,6 +3,8 @@ member's daily cap; a referral it settles; the answer it gets."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from rewards.core import lots
 from rewards.core.abuse import DAILY_POINTS_CAP, RiskRecord
 from rewards.core.answers import (
@@ -25,33 +27,31 @@ from rewards.core.ledger import (
 from rewards.core.plan import SpendRow
 from rewards.core.program import month_of
 from rewards.core.transactions import CardTransaction
-from rewards.core.working import Working, periods
+from rewards.core.working import Working
 
 
 class _Earned:
-    """What one purchase earned, part by part."""
+    """What one purchase earned, part by part; the totals are summed once, when the parts
+    are all known (:meth:`settle`)."""
+
+    __slots__ = ("base", "draw_total", "draws", "offer", "rules", "rules_total", "total")
 
     def __init__(self, base: int) -> None:
         self.base = base
         self.rules: list[tuple[str, int]] = []
         self.draws: list[AwardedDraw] = []
         self.offer: AppliedOffer | None = None
+        self.rules_total = self.draw_total = 0
+        self.total = base
 
     @property
     def offer_points(self) -> int:
         return self.offer.points if self.offer else 0
 
-    @property
-    def rules_total(self) -> int:
-        return sum(p for _, p in self.rules)
-
-    @property
-    def draw_total(self) -> int:
-        return sum(d.points for d in self.draws)
-
-    @property
-    def total(self) -> int:
-        return self.base + self.rules_total + self.draw_total + self.offer_points
+    def settle(self) -> None:
+        self.rules_total = sum(p for _, p in self.rules)
+        self.draw_total = sum(d.points for d in self.draws)
+        self.total = self.base + self.rules_total + self.draw_total + self.offer_points
 
 
 def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
@@ -64,7 +64,8 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
     room = w.daily.room(tx.member_id, day)
     earned = _Earned(room.take(base_earned))
     if not excluded:
-        _bonuses(w, tx, facts, base_earned, room, earned)
+        _bonuses(w, tx, facts, base_earned, room, earned, day)
+    earned.settle()
     _transfers(w, tx, earned)
     w.daily.count(tx.member_id, day, earned.total)
     if room.capped:
@@ -115,14 +116,18 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
 
 
 def _bonuses(
-    w: Working, tx: CardTransaction, facts: Facts, base: int, room: Room, earned: _Earned
+    w: Working,
+    tx: CardTransaction,
+    facts: Facts,
+    base: int,
+    room: Room,
+    earned: _Earned,
+    day: date,
 ) -> None:
     """The rules, the draws and a merchant offer, in that order, each within what the daily
     cap leaves."""
-    day = w.program.local_date(tx.occurred_at)
-    earned.rules = w.rules.bonuses(
-        tx.member_id, facts, base, periods(w.program, tx.occurred_at), room
-    )
+    iso = day.isoformat()
+    earned.rules = w.rules.bonuses(tx.member_id, facts, base, (f"d:{iso}", f"m:{iso[:7]}"), room)
     earned.draws = w.draws.draw(tx, facts, base, day, room)
     found = w.offers.apply(tx, facts, base, day, room.left) if w.offers else None
     if found is not None:

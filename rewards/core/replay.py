@@ -7,14 +7,13 @@ caps and budgets, campaign budgets, members' daily points, referrals waiting for
 purchase, the awards refunds take back — starting from where they stood when the replay's
 window opened, and plans each batch with the hook's own planner
 (:func:`rewards.core.planner.plan_batch`); merchant offers come through an
-:class:`~rewards.core.card_linked.OfferReplay`. What a side paid is summed in
+:class:`~rewards.core.card_linked.MatchTimeline`. What a side paid is summed in
 :class:`Totals`.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,17 +22,20 @@ import msgspec
 from rewards.core.answers import Answer
 from rewards.core.awards import Original
 from rewards.core.budgets import CampaignBudget, Usage
-from rewards.core.campaigns import DrawCampaign
-from rewards.core.card_linked import OfferReplay
-from rewards.core.draw import affordable_multiplier, draw_proof, prize_index
-from rewards.core.earning import EarnRule, RuleSet
-from rewards.core.errors import RewardsError, ValidationFailed
-from rewards.core.locking import batch_facts, lock_plan
+from rewards.core.card_linked import MatchTimeline
+from rewards.core.errors import RewardsError
+from rewards.core.locking import batch_facts
 from rewards.core.lots import MemberState
 from rewards.core.plan import BatchPlan
 from rewards.core.planner import plan_batch
-from rewards.core.program import CompiledProgram, Program
 from rewards.core.referrals import PendingReferral, ReferralBook
+from rewards.core.replay_config import Changes as Changes
+from rewards.core.replay_config import Config as Config
+from rewards.core.replay_config import Draft as Draft
+from rewards.core.replay_config import History as History
+from rewards.core.replay_config import Version as Version
+from rewards.core.replay_totals import DrawSamples as DrawSamples
+from rewards.core.replay_totals import Totals as Totals
 from rewards.core.transactions import CardTransaction
 
 
@@ -50,123 +52,6 @@ class ReplayItem(msgspec.Struct, frozen=True):
     card_products: tuple[str, ...]
     recorded: Answer
     attributes_since: datetime | None = None  # when the member's attributes last changed
-
-
-# --- configuration: the versions in force, and a draft laid over them ---------------------
-
-
-class Changes(msgspec.Struct, frozen=True, omit_defaults=True):
-    upsert: list[dict[str, Any]] = []
-    remove: list[str] = []
-
-
-class Draft(msgspec.Struct, frozen=True, omit_defaults=True):
-    """What a replay lays over the configuration in force: program settings (as a PATCH),
-    and rules, campaigns and offers added, replaced or removed."""
-
-    program: dict[str, Any] = {}
-    earn_rules: Changes = Changes()
-    draw_campaigns: Changes = Changes()
-    offers: Changes = Changes()
-
-    @property
-    def empty(self) -> bool:
-        return self == Draft()
-
-
-class Version(msgspec.Struct, frozen=True):
-    """One version of the program, a rule or a campaign (None: deleted)."""
-
-    kind: str
-    object_id: str
-    version: int | None
-    valid_from: datetime
-    document: dict[str, Any] | None
-
-
-class Config:
-    """A configuration compiled for planning: the program, its rules and its campaigns."""
-
-    def __init__(
-        self,
-        program: Program,
-        rules: Iterable[EarnRule],
-        campaigns: Iterable[tuple[DrawCampaign, bytes]],
-    ) -> None:
-        self.program = CompiledProgram.of(program)
-        self.rules = RuleSet(list(rules))
-        self.campaigns = {c.id: (c, secret) for c, secret in campaigns}
-
-
-def _convert(document: Mapping[str, Any], kind: type[Any], where: str) -> Any:
-    try:
-        return msgspec.convert(document, kind)
-    except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"{where}: {exc}", errors=[(where, str(exc))]) from None
-
-
-class History:
-    """The configurations in force over a replay's window: by program version (what each
-    transaction recorded it was planned under), or by time for transactions recorded
-    without one; each with the draft laid over it when there is one."""
-
-    def __init__(
-        self,
-        versions: Sequence[Version],
-        secrets: Mapping[str, bytes],
-        draft: Draft | None = None,
-        fresh: Mapping[str, bytes] | None = None,
-    ) -> None:
-        self.versions = sorted(versions, key=lambda v: (v.version or 0, v.valid_from))
-        self.by_time = sorted(versions, key=lambda v: v.valid_from)
-        self.secrets = dict(secrets) | dict(fresh or {})
-        self.draft = draft
-        self._cache: dict[tuple[str, Any], Config] = {}
-
-    def at(self, version: int | None, moment: datetime) -> Config:
-        key: tuple[str, Any] = ("v", version) if version is not None else ("t", moment)
-        found = self._cache.get(key)
-        if found is None:
-            if version is not None:
-                chosen = [
-                    v for v in self.versions if v.version is not None and v.version <= version
-                ]
-            else:
-                chosen = [v for v in self.by_time if v.valid_from <= moment]
-            found = self._cache[key] = self._compile(chosen)
-        return found
-
-    def _compile(self, chosen: Sequence[Version]) -> Config:
-        docs: dict[tuple[str, str], dict[str, Any] | None] = {}
-        for v in chosen:
-            docs[(v.kind, v.object_id)] = v.document
-        program_doc = next((d for (k, _), d in docs.items() if k == "program" and d), None)
-        program = dict(program_doc or msgspec.to_builtins(Program()))
-        rules = {i: d for (k, i), d in docs.items() if k == "earn_rule" and d is not None}
-        campaigns = {i: d for (k, i), d in docs.items() if k == "draw_campaign" and d is not None}
-        draft = self.draft
-        if draft is not None:
-            program |= draft.program
-            _lay_over(rules, draft.earn_rules)
-            _lay_over(campaigns, draft.draw_campaigns)
-        compiled_campaigns = []
-        for campaign_id, doc in sorted(campaigns.items()):
-            campaign = _convert(doc, DrawCampaign, f"draw_campaigns.{campaign_id}")
-            secret = self.secrets.get(campaign_id)
-            if secret is not None:
-                compiled_campaigns.append((campaign, secret))
-        return Config(
-            _convert(program, Program, "program"),
-            [_convert(d, EarnRule, f"earn_rules.{i}") for i, d in sorted(rules.items())],
-            compiled_campaigns,
-        )
-
-
-def _lay_over(current: dict[str, dict[str, Any]], changes: Changes) -> None:
-    for doc in changes.upsert:
-        current[str(doc["id"])] = doc
-    for object_id in changes.remove:
-        current.pop(object_id, None)
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -198,65 +83,6 @@ def award_of(answer: Answer) -> tuple[Any, ...]:
     )
 
 
-class RuleTotal:
-    """What one rule, campaign or offer paid over a run."""
-
-    __slots__ = ("members", "points", "reward_minor", "transactions")
-
-    def __init__(self) -> None:
-        self.points = 0
-        self.reward_minor = 0
-        self.transactions = 0
-        self.members: set[str] = set()
-
-
-class Totals:
-    """What a run paid: by part, by rule, campaign and offer, by day, and when budgets ran
-    out."""
-
-    PARTS = ("base", "rules", "draw", "offers", "referral", "total")
-
-    def __init__(self) -> None:
-        self.points = dict.fromkeys(self.PARTS, 0)
-        self.offer_reward_minor = 0
-        self.by_rule: dict[tuple[str, str], RuleTotal] = {}
-        self.by_day: dict[date, int] = {}
-        self.exhausted: dict[tuple[str, str], datetime] = {}
-        self.transactions = 0
-
-    def _rule(self, kind: str, key: str) -> RuleTotal:
-        found = self.by_rule.get((kind, key))
-        if found is None:
-            found = self.by_rule[(kind, key)] = RuleTotal()
-        return found
-
-    def count(self, tx: CardTransaction, answer: Answer, day: date) -> None:
-        p = answer.points
-        for part, value in zip(
-            self.PARTS, (p.base, p.rules, p.draw, p.offers, p.referral, p.total), strict=True
-        ):
-            self.points[part] += value
-        self.by_day[day] = self.by_day.get(day, 0) + p.total
-        self.transactions += 1
-        member = tx.member_id
-        for r in answer.rules_applied:
-            self._paid(self._rule("earn_rule", r.rule_id), r.points, 0, member)
-        for d in answer.draws:
-            if d.points:
-                self._paid(self._rule("draw_campaign", d.campaign_id), d.points, 0, member)
-        for o in answer.offers_applied:
-            self.offer_reward_minor += o.reward_minor
-            self._paid(self._rule("offer", o.offer_id), o.points, o.reward_minor, member)
-
-    @staticmethod
-    def _paid(total: RuleTotal, points: int, reward: int, member: str) -> None:
-        total.points += points
-        total.reward_minor += reward
-        if points > 0 or reward > 0:
-            total.transactions += 1
-            total.members.add(member)
-
-
 class Side:
     """One run of a replay (the baseline, or the draft): its own caps, budgets, referrals
     and awards, moved batch by batch as the hook would have moved them."""
@@ -265,7 +91,7 @@ class Side:
         self,
         start: Start,
         *,
-        offers: OfferReplay | None = None,
+        offers: MatchTimeline | None = None,
         keep: frozenset[str] = frozenset(),
     ) -> None:
         self.usage = dict(start.usage)
@@ -301,23 +127,15 @@ class Side:
                     o.award.referral.referrer_id, _stranger(o.award.referral.referrer_id)
                 )
         facts = batch_facts(txs, members, program)
-        campaigns = [c for c, _ in config.campaigns.values()]
-        locks = lock_plan(
-            txs,
-            program=program,
-            rules=config.rules,
-            campaigns=campaigns,
-            members=members,
-            originals=originals,
-            facts=facts,
-        )
-        usage = self._usage(txs, originals, program, locks.capped, locks.periods)
+        # Every figure is handed over as it stands: the planner counts in front of them
+        # without copying, so there is no need to pick the rows a batch may touch.
+        usage = Usage(self.usage, self.rule_budgets, self.day_points)
         budgets = {
             campaign.id: CampaignBudget(
                 campaign,
                 secret,
                 self.campaign_totals.get(campaign.id, 0),
-                {d: self.campaign_days.get((campaign.id, d), 0) for d in locks.days},
+                {d: used for (c, d), used in self.campaign_days.items() if c == campaign.id},
             )
             for campaign, secret in config.campaigns.values()
         }
@@ -375,30 +193,6 @@ class Side:
                 member_id, item.tier, list(item.segments), products, balance, 0, []
             )
         return members
-
-    def _usage(
-        self,
-        txs: Sequence[CardTransaction],
-        originals: Mapping[str, Original],
-        program: CompiledProgram,
-        capped: Sequence[tuple[str, str]],
-        periods: Sequence[str],
-    ) -> Usage:
-        member_period = {
-            (m, r, p): self.usage[(m, r, p)]
-            for m, r in capped
-            for p in periods
-            if (m, r, p) in self.usage
-        }
-        days = {program.local_date(tx.occurred_at) for tx in txs}
-        days |= {program.local_date(o.occurred_at) for o in originals.values()}
-        day_points = {
-            (tx.member_id, d): self.day_points[(tx.member_id, d)]
-            for tx in txs
-            for d in days
-            if (tx.member_id, d) in self.day_points
-        }
-        return Usage(member_period, dict(self.rule_budgets), day_points)
 
     def _absorb(self, plan: BatchPlan) -> None:
         """Move this run's state by what the plan would have written."""
@@ -511,40 +305,3 @@ def batches(items: Sequence[ReplayItem], size: int) -> list[list[ReplayItem]]:
     if current:
         out.append(current)
     return out
-
-
-# --- a new draw campaign's cost over many secrets -------------------------------------------
-
-
-class DrawSamples:
-    """What a draft's new draw campaign would have cost with each of many fresh secrets:
-    every purchase it drew for is drawn again with each secret, within its budgets."""
-
-    def __init__(self, campaign: DrawCampaign, secrets: Sequence[bytes]) -> None:
-        self.campaign = campaign
-        self.secrets = list(secrets)
-        self.totals = [0] * len(secrets)
-        self.days: list[dict[date, int]] = [{} for _ in secrets]
-
-    def draw(self, tx_id: str, base: int, day: date) -> None:
-        prizes = self.campaign.prizes
-        budget = self.campaign.budget
-        for n, secret in enumerate(self.secrets):
-            rooms = []
-            if budget.total_points is not None:
-                rooms.append(budget.total_points - self.totals[n])
-            if budget.daily_points is not None:
-                rooms.append(budget.daily_points - self.days[n].get(day, 0))
-            room = max(min(rooms), 0) if rooms else None
-            drawn = prizes[prize_index(draw_proof(secret, self.campaign.id, tx_id), prizes)]
-            paid = affordable_multiplier(prizes, drawn.multiplier, base, room)
-            points = base * (paid - 1)
-            self.totals[n] += points
-            self.days[n][day] = self.days[n].get(day, 0) + points
-
-    def percentiles(self) -> tuple[int, int]:
-        """P50 and P95 of the cost over the secrets."""
-        if len(self.totals) == 1:
-            return self.totals[0], self.totals[0]
-        cuts = statistics.quantiles(self.totals, n=100, method="inclusive")
-        return round(statistics.median(self.totals)), round(cuts[94])

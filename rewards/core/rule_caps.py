@@ -3,7 +3,8 @@ member per day and month, and what each budgeted rule reserves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 
 import msgspec
 
@@ -39,7 +40,9 @@ class RuleCaps:
         budget_used: Mapping[str, int],
     ) -> None:
         self.rules = rules
-        self.usage = dict(usage)
+        # What the batch counts goes in front of what it was given, which stays unchanged
+        # (and is not copied: a replay gives every member's figures at once).
+        self.usage: MutableMapping[tuple[str, str, str], int] = ChainMap({}, usage)  # type: ignore[arg-type]
         self.budget_used = dict(budget_used)
         self.touched: set[tuple[str, str, str]] = set()
         self.reserved: dict[str, int] = {}

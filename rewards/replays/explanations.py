@@ -11,9 +11,10 @@ import msgspec
 
 from db.types import Conn
 from rewards.core.errors import NotFound
-from rewards.core.explanations import Explanation, MemberExplanation, explain, for_member
+from rewards.core.explanations import Explanation, explain
 from rewards.core.locking import batch_facts
 from rewards.core.lots import MemberState
+from rewards.core.member_explanations import MemberExplanation, for_member
 from rewards.core.replay import Config, History, Version
 from rewards.core.transactions import CardTransaction
 from rewards.program import service as programs

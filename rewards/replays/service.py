@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from db.pool import acquire
 from db.types import Conn
 from rewards.core.answers import Answer
 from rewards.core.campaigns import DrawCampaign, validate_campaign
-from rewards.core.card_linked import OfferHistory
+from rewards.core.card_linked import CardLinkedHistory
 from rewards.core.earning import EarnRule, validate_rule
 from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.core.program import CompiledProgram, Program, validate_program
@@ -55,15 +56,15 @@ SHOWN_DIFFERENCES = 10
 
 #: Merchant offers, as the composition root wires them in (rewards imports nothing of
 #: offers): without them, a replay matches no offer.
-_offers: OfferHistory | None = None
+_offers: CardLinkedHistory | None = None
 
 
-def use_offer_history(port: OfferHistory | None) -> None:
+def use_offer_history(port: CardLinkedHistory | None) -> None:
     global _offers
     _offers = port
 
 
-def offer_history() -> OfferHistory | None:
+def offer_history() -> CardLinkedHistory | None:
     """The offers' port, as wired in."""
     return _offers
 
@@ -178,13 +179,20 @@ class _Run:
         self.samplers = samplers
         self.differences = 0
         self.shown: list[dict[str, Any]] = []
+        # Seconds spent on each part of the work: what the result reports as "timings".
+        self.timings = dict.fromkeys(("start", "read", "baseline", "draft", "compare"), 0.0)
 
     def batch(
         self, items: Sequence[ReplayItem], base: Config, drafted: Config
     ) -> list[tuple[str, bytes | None, bytes | None]]:
         """Plan a batch both ways; what to keep of transactions that gave something else."""
+        began = time.perf_counter()
         seen = self.baseline.plan(items, base)
+        planned = time.perf_counter()
         tried = self.draft.plan(items, drafted)
+        drafted_at = time.perf_counter()
+        self.timings["baseline"] += planned - began
+        self.timings["draft"] += drafted_at - planned
         kept = []
         for item, b, d in zip(items, seen, tried, strict=True):
             recorded = award_of(item.recorded)
@@ -210,6 +218,7 @@ class _Run:
                 )
             if isinstance(d, Answer):
                 self._sample(item.tx, d, drafted.program)
+        self.timings["compare"] += time.perf_counter() - drafted_at
         return kept
 
     def _sample(self, tx: CardTransaction, answer: Answer, program: CompiledProgram) -> None:
@@ -240,6 +249,7 @@ async def run(work: jobs.Work, *, chunk: int = CHUNK) -> jobs.Outcome:
     ``chunk``: transactions read, and progress reported, at a time."""
     request = msgspec.convert(work.params, ReplayRequest)
     tenant_id = work.tenant_id
+    began = time.perf_counter()
     async with acquire(work.pool) as conn:
         await replay_db.clear_differences(conn, tenant_id, work.job.job_id)
         async with conn.transaction(isolation="repeatable_read"):
@@ -274,12 +284,16 @@ async def run(work: jobs.Work, *, chunk: int = CHUNK) -> jobs.Outcome:
                 if (c := doc["id"]) in fresh
             }
             found = _Run(baseline, draft, samplers)
+            found.timings["start"] = time.perf_counter() - began
             done = 0
+            reading = time.perf_counter()
             async for rows in replay_db.transactions(
                 conn, tenant_id, w, request.from_, request.to, chunk
             ):
                 kept = []
-                for batch in batches(await _items(conn, tenant_id, rows), BATCH):
+                items = await _items(conn, tenant_id, rows)
+                found.timings["read"] += time.perf_counter() - reading
+                for batch in batches(items, BATCH):
                     first = batch[0]
                     kept += found.batch(
                         batch,
@@ -290,6 +304,7 @@ async def run(work: jobs.Work, *, chunk: int = CHUNK) -> jobs.Outcome:
                 async with acquire(work.pool) as other:
                     await replay_db.save_differences(other, tenant_id, work.job.job_id, kept)
                 await work.progress(done, w.total, counts={"differences": found.differences})
+                reading = time.perf_counter()
     result = _result(work.job.job_id, request, w, found)
     return jobs.Outcome(_encoder.encode(result), {"differences": found.differences})
 
@@ -455,6 +470,7 @@ def _result(
             for c, s in sorted(found.samplers.items())
             for p50, p95 in [s.percentiles()]
         ],
+        "timings": {k: round(v, 3) for k, v in found.timings.items()},
     }
 
 

@@ -18,9 +18,10 @@ from rewards.core.campaigns import DrawBudget, DrawCampaign
 from rewards.core.conditions import Conditions, Facts, Matcher
 from rewards.core.draw import Prize
 from rewards.core.earning import Caps, EarnRule, Effect
-from rewards.core.explanations import explain, for_member
+from rewards.core.explanations import explain
 from rewards.core.locking import batch_facts
 from rewards.core.lots import MemberState
+from rewards.core.member_explanations import for_member
 from rewards.core.planner import Usage, plan_batch
 from rewards.core.program import AbuseLimits, Program
 from rewards.core.replay import Config
