@@ -284,7 +284,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         job_thread = (
             JobThread(
                 dsn,
-                wiring.jobs(settings.replay_chunk),
+                wiring.jobs(settings),
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.job_poll_seconds,
             )

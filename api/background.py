@@ -95,6 +95,7 @@ class JobThread:
             self.handlers,
             lease_seconds=self.lease_seconds,
             poll_seconds=self.poll_seconds,
+            dsn=self.dsn,
         )
         self._ready.set()
         failures = 0

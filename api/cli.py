@@ -311,7 +311,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         try:
             runner = jobs.Runner(
-                pool, wiring.jobs(settings.replay_chunk), lease_seconds=30, on_progress=show
+                pool,
+                wiring.jobs(settings),
+                lease_seconds=30,
+                on_progress=show,
+                dsn=db.dsn,
             )
             ended = await runner.run_one(only=(args.tenant, job.job_id))
             while ended is None or ended.status in ("queued", "running"):

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         le=100_000,
         description="Transactions a replay reads, and reports progress for, at a time.",
     )
+    replay_processes: int = Field(
+        default=2,
+        ge=1,
+        le=2,
+        description="Processes a replay plans on: 2 plans the baseline and the draft on two "
+        "cores at once (the draft in a child process); 1 keeps both in the process that "
+        "took the job.",
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description="Accept http webhook URLs and ones that resolve to private, loopback or "

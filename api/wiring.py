@@ -10,7 +10,9 @@ over by every process that serves or runs jobs (``api/app.py``, ``api/cli.py``).
 from __future__ import annotations
 
 import functools
+import sys
 
+from api.settings import Settings
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
 from rewards.hook import service as hook
@@ -22,13 +24,23 @@ from rewards.replays import service as replays
 UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
 
 
-def jobs(replay_chunk: int = replays.CHUNK) -> dict[str, Handler]:
+def jobs(settings: Settings) -> dict[str, Handler]:
     """The background jobs a serving process (or the command line) works on, by kind."""
-    return {replays.KIND: functools.partial(replays.run, chunk=replay_chunk)}
+    return {
+        replays.KIND: functools.partial(
+            replays.run, chunk=settings.replay_chunk, processes=settings.replay_processes
+        )
+    }
+
+
+#: The command that does a replay's draft run in a process of its own (api/replay_run.py).
+DRAFT_RUN = [sys.executable, "-m", "api.replay_run"]
 
 
 def wire() -> None:
-    """Give the hook and replays their merchant offers (idempotent)."""
+    """Give the hook and replays their merchant offers, and replays the process their
+    draft runs in (idempotent)."""
     offers = CardLinkedOffers()
     hook.use_card_linked(offers)
     replays.use_offer_history(offers)
+    replays.use_draft_process(DRAFT_RUN)

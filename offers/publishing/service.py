@@ -385,7 +385,6 @@ class CardLinkedOffers:
         self,
         conn: Conn,
         tenant_id: str,
-        opens: datetime,
         first_seq: int,
         upsert: Sequence[Mapping[str, Any]],
         remove: Sequence[str],

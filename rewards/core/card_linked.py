@@ -105,7 +105,6 @@ class CardLinkedHistory(Protocol):
         self,
         conn: Any,
         tenant_id: str,
-        opens: datetime,
         first_seq: int,
         upsert: Sequence[Mapping[str, Any]],
         remove: Sequence[str],

@@ -66,6 +66,7 @@ class Start(msgspec.Struct, frozen=True):
     campaign_totals: Mapping[str, int] = {}
     campaign_days: Mapping[tuple[str, date], int] = {}
     pending: Mapping[str, PendingReferral] = {}  # referee -> referral waiting for a purchase
+    attached: Mapping[str, datetime] = {}  # referee -> when the referral was attached
     rewarded: Mapping[str, int] = {}  # referrer -> referees rewarded so far
     originals: Mapping[str, Original] = {}  # purchases before the window refunded in it
 
@@ -100,6 +101,7 @@ class Side:
         self.campaign_totals = dict(start.campaign_totals)
         self.campaign_days = dict(start.campaign_days)
         self.pending = dict(start.pending)
+        self.attached = dict(start.attached)
         self.rewarded = dict(start.rewarded)
         self.originals = dict(start.originals)
         self.offers = offers
@@ -139,8 +141,13 @@ class Side:
             )
             for campaign, secret in config.campaigns.values()
         }
-        buyers = {tx.member_id for tx in txs if tx.kind == "purchase"}
-        pending = {b: self.pending[b] for b in buyers if b in self.pending}
+        # A referral counts from when it was attached: a purchase before that settles none.
+        buyers = {i.tx.member_id: i.recorded_at for i in reversed(items) if i.tx.kind == "purchase"}
+        pending = {
+            b: self.pending[b]
+            for b, at in buyers.items()
+            if b in self.pending and (b not in self.attached or self.attached[b] <= at)
+        }
         referrers = {p.referrer_id for p in pending.values()} | {
             o.award.referral.referrer_id for o in originals.values() if o.award.referral
         }

@@ -135,8 +135,10 @@ class Work:
         lease_seconds: float,
         stop: asyncio.Event,
         on_progress: Callable[[int, int | None], None] | None = None,
+        dsn: str | None = None,
     ) -> None:
         self.pool = pool
+        self.dsn = dsn  # where a handler's child processes connect
         self.on_progress = on_progress
         self.job = job
         self.worker = worker
@@ -207,8 +209,10 @@ class Runner:
         poll_seconds: float = 1.0,
         worker: str | None = None,
         on_progress: Callable[[int, int | None], None] | None = None,
+        dsn: str | None = None,
     ) -> None:
         self.pool = pool
+        self.dsn = dsn
         self.on_progress = on_progress
         self.handlers = dict(handlers)
         self.lease_seconds = lease_seconds
@@ -237,7 +241,9 @@ class Runner:
             return await job_db.get(conn, job.tenant_id, job.job_id)
 
     async def _work(self, job: Job) -> None:
-        work = Work(self.pool, job, self.worker, self.lease_seconds, self.stop, self.on_progress)
+        work = Work(
+            self.pool, job, self.worker, self.lease_seconds, self.stop, self.on_progress, self.dsn
+        )
         if job.attempts > MAX_ATTEMPTS:
             await self._finish(job, "failed", error="its worker stopped too many times")
             return

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import msgspec
-
 from db.types import Conn
 from rewards.core.errors import NotFound
 from rewards.core.explanations import Explanation, explain
@@ -63,7 +61,7 @@ async def explanation(conn: Conn, tenant_id: str, transaction_id: str) -> Explan
 
 
 async def _explain(conn: Conn, tenant_id: str, row: replay_db.Row) -> Explanation:
-    tx = msgspec.convert(row.fields, CardTransaction)
+    tx = row.tx
     answer = replay_db.decode_answer(row.answer)
     config = await _config(conn, tenant_id, row)
     if tx.kind != "purchase":
@@ -95,7 +93,7 @@ async def member_explanation(
 ) -> MemberExplanation:
     """The member's own view of one of their transactions (another member's is not found)."""
     row = await replay_db.recorded(conn, tenant_id, transaction_id)
-    if row is None or row.fields["member_id"] != member_id:
+    if row is None or row.member_id != member_id:
         raise NotFound(f"no transaction {transaction_id}")
     return for_member(await _explain(conn, tenant_id, row))
 

@@ -84,9 +84,12 @@ WHERE f.tenant_id = $1::text AND f.status IN ('rewarded', 'clawed_back') AND t.s
 GROUP BY f.referrer_id;
 
 -- name: replay_differences_save
+-- What run $3 (baseline or draft) gave for transactions that differ from the ledger.
 INSERT INTO replay_transactions (tenant_id, job_id, transaction_id, baseline, draft)
-SELECT $1::text, $2::text, d.transaction_id, d.baseline, d.draft
-FROM unnest($3::text[], $4::bytea[], $5::bytea[]) AS d(transaction_id, baseline, draft)
+SELECT $1::text, $2::text, d.transaction_id,
+       CASE WHEN $3::text = 'baseline' THEN d.answer END,
+       CASE WHEN $3::text = 'draft' THEN d.answer END
+FROM unnest($4::text[], $5::bytea[]) AS d(transaction_id, answer)
 ON CONFLICT (tenant_id, job_id, transaction_id) DO UPDATE
 SET baseline = coalesce(EXCLUDED.baseline, replay_transactions.baseline),
     draft = coalesce(EXCLUDED.draft, replay_transactions.draft);

@@ -12,6 +12,7 @@ import msgspec
 from db.queries import queries_beside
 from db.types import Conn
 from rewards.core.answers import Answer
+from rewards.core.transactions import CardTransaction
 
 sql = queries_beside(__file__)
 
@@ -28,11 +29,15 @@ class Window(msgspec.Struct, frozen=True):
 class Row(msgspec.Struct, frozen=True):
     """A recorded transaction as read (its answer still as bytes)."""
 
-    fields: dict[str, Any]
+    tx: CardTransaction
     answer: bytes
     seq: int
     recorded_at: datetime
     version: int | None
+
+    @property
+    def member_id(self) -> str:
+        return self.tx.member_id
 
 
 class Since(msgspec.Struct, frozen=True):
@@ -177,19 +182,17 @@ async def referrers_rewarded(conn: Conn, tenant_id: str, first_seq: int) -> dict
 
 
 async def save_differences(
-    conn: Conn,
-    tenant_id: str,
-    job_id: str,
-    rows: Sequence[tuple[str, bytes | None, bytes | None]],
+    conn: Conn, tenant_id: str, job_id: str, run: str, rows: Sequence[tuple[str, bytes]]
 ) -> None:
+    """Keep what one run (baseline or draft) gave for transactions that differ."""
     if rows:
         await conn.execute(
             sql("replay_differences_save"),
             tenant_id,
             job_id,
+            run,
             [r[0] for r in rows],
             [r[1] for r in rows],
-            [r[2] for r in rows],
         )
 
 
@@ -205,18 +208,22 @@ async def difference(
 
 
 def _row(r: Any) -> Row:
-    fields = dict(r["body"])
-    fields.update(
+    # The body holds the transaction's other fields as the hook recorded them (its own
+    # columns left out; the time is read from its column), handed to the constructor as
+    # they are.
+    body = r["body"]
+    body.pop("occurred_at", None)
+    tx = CardTransaction(
         id=r["transaction_id"],
         kind=r["kind"],
         member_id=r["member_id"],
         amount_minor=r["amount_minor"],
         currency=r["currency"],
         occurred_at=r["occurred_at"],
+        original_id=r["original_id"],
+        **body,
     )
-    if r["original_id"] is not None:
-        fields["original_id"] = r["original_id"]
-    return Row(fields, r["answer"], r["seq"], r["recorded_at"], r["config_version"])
+    return Row(tx, r["answer"], r["seq"], r["recorded_at"], r["config_version"])
 
 
 async def recorded(conn: Conn, tenant_id: str, transaction_id: str) -> Row | None:

@@ -2,57 +2,41 @@
 whether the engine replays that history faithfully.
 
 ``start`` queues a replay as a job (``rewards.jobs``); :func:`run` is its handler, run by
-whichever serving process takes the job (or by ``rewards replay``). It reads the window's
-hook transactions in the order they were recorded, in one REPEATABLE READ snapshot, and plans
-each batch twice with the hook's planner (:mod:`rewards.core.replay`): under the
-configuration in force when it was recorded (the baseline, compared with what the ledger
-recorded, transaction by transaction) and with the draft laid over it. Nothing is written
-but the job's own rows.
+whichever serving process takes the job (or by ``rewards replay``). It hands the two runs
+(:mod:`rewards.replays.runs`) — the baseline, under the configuration in force when each
+transaction was recorded and compared with the ledger, and the draft laid over it — to
+itself and to a child process, one core each, and puts what they found together. Nothing is
+written but the job's own rows.
 """
 
 from __future__ import annotations
 
-import bisect
+import asyncio
 import os
-import time
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from db.pool import acquire
 from db.types import Conn
-from rewards.core.answers import Answer
 from rewards.core.campaigns import DrawCampaign, validate_campaign
 from rewards.core.card_linked import CardLinkedHistory
 from rewards.core.earning import EarnRule, validate_rule
 from rewards.core.errors import NotFound, RewardsError, ValidationFailed
-from rewards.core.program import CompiledProgram, Program, validate_program
-from rewards.core.referrals import PendingReferral
+from rewards.core.program import Program, validate_program
 from rewards.core.replay import (
-    Config,
     Draft,
-    DrawSamples,
-    History,
-    ReplayItem,
-    Side,
-    Start,
-    Totals,
-    Version,
-    award_of,
-    batches,
 )
-from rewards.core.transactions import CardTransaction
-from rewards.hook import service as hook
 from rewards.jobs import service as jobs
 from rewards.program import service as programs
 from rewards.replays import repository as replay_db
+from rewards.replays import runs
+
+_encoder = msgspec.json.Encoder()
 
 KIND = "replay"
 CHUNK = 5000  # transactions read (and reported) at a time
-BATCH = 500  # transactions planned at a time
-SHOWN_DIFFERENCES = 10
 
 #: Merchant offers, as the composition root wires them in (rewards imports nothing of
 #: offers): without them, a replay matches no offer.
@@ -121,383 +105,164 @@ def check_draft(draft: Draft, current: Program) -> None:
 # --- the job ---------------------------------------------------------------------------------
 
 
-class _Attrs:
-    """Members' attributes over time: what each transaction saw of its member."""
-
-    def __init__(self, changes: Iterable[replay_db.Change]) -> None:
-        self.by_member: dict[str, tuple[list[datetime], list[replay_db.Change]]] = {}
-        for c in changes:
-            times, kept = self.by_member.setdefault(c.member_id, ([], []))
-            times.append(c.changed_at)
-            kept.append(c)
-
-    def at(self, member_id: str, moment: datetime) -> replay_db.Change | None:
-        """The member's attributes at a moment (None: the defaults)."""
-        found = self.by_member.get(member_id)
-        if found is None:
-            return None
-        times, kept = found
-        n = bisect.bisect_right(times, moment)
-        return kept[n - 1] if n else None
+class ReplayFailed(RewardsError):
+    status = 500
+    type = "replay_failed"
+    title = "The replay failed"
 
 
-_tx = msgspec.json.Decoder(CardTransaction)
-_encoder = msgspec.json.Encoder()
+#: The command that does a replay's draft run in a process of its own, as the composition
+#: root names it (``api/wiring.py``): with it, the baseline and the draft are planned on two
+#: cores at once. Without it (or with one process), one process does both.
+_draft_command: list[str] | None = None
 
 
-async def _items(conn: Conn, tenant_id: str, rows: Sequence[replay_db.Row]) -> list[ReplayItem]:
-    members = sorted({r.fields["member_id"] for r in rows})
-    attrs = _Attrs(
-        await replay_db.member_changes(conn, tenant_id, members, max(r.recorded_at for r in rows))
-    )
-    items = []
-    for r in rows:
-        tx = msgspec.convert(r.fields, CardTransaction)
-        c = attrs.at(tx.member_id, r.recorded_at)
-        items.append(
-            ReplayItem(
-                tx,
-                r.seq,
-                r.recorded_at,
-                r.version,
-                c.tier if c else None,
-                c.segments if c else (),
-                c.card_products if c else (),
-                replay_db.decode_answer(r.answer),
-                c.changed_at if c else None,
-            )
-        )
-    return items
+def use_draft_process(command: list[str] | None) -> None:
+    global _draft_command
+    _draft_command = command
 
 
-class _Run:
-    """The two runs of a replay and what they found, chunk by chunk."""
-
-    def __init__(self, baseline: Side, draft: Side, samplers: Mapping[str, DrawSamples]) -> None:
-        self.baseline = baseline
-        self.draft = draft
-        self.samplers = samplers
-        self.differences = 0
-        self.shown: list[dict[str, Any]] = []
-        # Seconds spent on each part of the work: what the result reports as "timings".
-        self.timings = dict.fromkeys(("start", "read", "baseline", "draft", "compare"), 0.0)
-
-    def batch(
-        self, items: Sequence[ReplayItem], base: Config, drafted: Config
-    ) -> list[tuple[str, bytes | None, bytes | None]]:
-        """Plan a batch both ways; what to keep of transactions that gave something else."""
-        began = time.perf_counter()
-        seen = self.baseline.plan(items, base)
-        planned = time.perf_counter()
-        tried = self.draft.plan(items, drafted)
-        drafted_at = time.perf_counter()
-        self.timings["baseline"] += planned - began
-        self.timings["draft"] += drafted_at - planned
-        kept = []
-        for item, b, d in zip(items, seen, tried, strict=True):
-            recorded = award_of(item.recorded)
-            b_award = award_of(b) if isinstance(b, Answer) else None
-            d_award = award_of(d) if isinstance(d, Answer) else None
-            if b_award != recorded:
-                self.differences += 1
-                if len(self.shown) < SHOWN_DIFFERENCES:
-                    self.shown.append(
-                        {
-                            "transaction_id": item.tx.id,
-                            "ledger": msgspec.to_builtins(item.recorded.points),
-                            "baseline": _problem_or_points(b),
-                        }
-                    )
-            if b_award != recorded or d_award != recorded:
-                kept.append(
-                    (
-                        item.tx.id,
-                        _answer_bytes(b) if b_award != recorded else None,
-                        _answer_bytes(d) if d_award != recorded else None,
-                    )
-                )
-            if isinstance(d, Answer):
-                self._sample(item.tx, d, drafted.program)
-        self.timings["compare"] += time.perf_counter() - drafted_at
-        return kept
-
-    def _sample(self, tx: CardTransaction, answer: Answer, program: CompiledProgram) -> None:
-        for draw in answer.draws:
-            sampler = self.samplers.get(draw.campaign_id)
-            if sampler is not None:
-                sampler.draw(
-                    tx.id,
-                    program.base_points(tx.amount_minor, tx.mcc),
-                    program.local_date(tx.occurred_at),
-                )
-
-
-def _problem_or_points(result: Answer | RewardsError) -> Any:
-    if isinstance(result, RewardsError):
-        return {"problem": result.type, "detail": result.detail}
-    return msgspec.to_builtins(result.points)
-
-
-def _answer_bytes(result: Answer | RewardsError) -> bytes:
-    if isinstance(result, RewardsError):
-        return _encoder.encode({"problem": result.type, "detail": result.detail})
-    return _encoder.encode(result)
-
-
-async def run(work: jobs.Work, *, chunk: int = CHUNK) -> jobs.Outcome:
-    """The replay job: both runs over the window, the result document, the differences.
+async def run(work: jobs.Work, *, chunk: int = CHUNK, processes: int = 2) -> jobs.Outcome:
+    """The replay job: both runs over the window (the draft's in a child process when
+    ``processes`` is 2), the result document, the transactions that differ.
     ``chunk``: transactions read, and progress reported, at a time."""
     request = msgspec.convert(work.params, ReplayRequest)
-    tenant_id = work.tenant_id
-    began = time.perf_counter()
+    tenant_id, job_id = work.tenant_id, work.job.job_id
     async with acquire(work.pool) as conn:
-        await replay_db.clear_differences(conn, tenant_id, work.job.job_id)
-        async with conn.transaction(isolation="repeatable_read"):
-            w = await replay_db.window(conn, tenant_id, request.from_, request.to)
-            await work.progress(0, w.total)
-            versions = [
-                Version(v.kind, v.object_id, v.version, v.valid_from, v.document)
-                for v in await programs.versions_upto(conn, tenant_id, 2**62)
-            ]
-            secrets = await programs.campaign_secrets(conn, tenant_id)
-            fresh = {
-                doc["id"]: [os.urandom(32) for _ in range(request.draw_samples)]
-                for doc in request.draft.draw_campaigns.upsert
-                if doc["id"] not in secrets
-            }
-            base_history = History(versions, secrets)
-            draft_history = History(
-                versions, secrets, request.draft, {c: s[0] for c, s in fresh.items()}
-            )
-            start_state, keep = await _start(conn, tenant_id, w, base_history, request)
-            baseline = Side(
-                start_state, offers=await _timeline(conn, tenant_id, w, request, None), keep=keep
-            )
-            draft = Side(
-                start_state,
-                offers=await _timeline(conn, tenant_id, w, request, request.draft),
-                keep=keep,
-            )
-            samplers = {
-                c: DrawSamples(msgspec.convert(doc, DrawCampaign), fresh[c])
-                for doc in request.draft.draw_campaigns.upsert
-                if (c := doc["id"]) in fresh
-            }
-            found = _Run(baseline, draft, samplers)
-            found.timings["start"] = time.perf_counter() - began
-            done = 0
-            reading = time.perf_counter()
-            async for rows in replay_db.transactions(
-                conn, tenant_id, w, request.from_, request.to, chunk
-            ):
-                kept = []
-                items = await _items(conn, tenant_id, rows)
-                found.timings["read"] += time.perf_counter() - reading
-                for batch in batches(items, BATCH):
-                    first = batch[0]
-                    kept += found.batch(
-                        batch,
-                        base_history.at(first.version, first.recorded_at),
-                        draft_history.at(first.version, first.recorded_at),
-                    )
-                done += len(rows)
-                async with acquire(work.pool) as other:
-                    await replay_db.save_differences(other, tenant_id, work.job.job_id, kept)
-                await work.progress(done, w.total, counts={"differences": found.differences})
-                reading = time.perf_counter()
-    result = _result(work.job.job_id, request, w, found)
-    return jobs.Outcome(_encoder.encode(result), {"differences": found.differences})
-
-
-async def _timeline(
-    conn: Conn, tenant_id: str, w: replay_db.Window, request: ReplayRequest, draft: Draft | None
-) -> Any:
-    if _offers is None:
-        return None
-    offers = draft.offers if draft is not None else None
-    return await _offers.timeline(
-        conn,
+        await replay_db.clear_differences(conn, tenant_id, job_id)
+        w = await replay_db.window(conn, tenant_id, request.from_, request.to)
+        secrets = await programs.campaign_secrets(conn, tenant_id)
+    await work.progress(0, w.total)
+    given = runs.Assignment(
         tenant_id,
+        job_id,
         request.from_,
+        request.to,
         w.first_seq,
-        offers.upsert if offers else [],
-        offers.remove if offers else [],
+        w.last_seq,
+        w.total,
+        w.opens_history,
+        request.draft,
+        {
+            doc["id"]: [os.urandom(32) for _ in range(request.draw_samples)]
+            for doc in request.draft.draw_campaigns.upsert
+            if doc["id"] not in secrets
+        },
+        chunk,
+        (runs.BASELINE, runs.DRAFT),
     )
+    child = None
+    if processes > 1 and _draft_command is not None and work.dsn is not None and w.total:
+        child = await _start_draft(given, work.dsn)
+        given = msgspec.structs.replace(given, runs=(runs.BASELINE,))
+
+    async def progress(done: int) -> None:
+        await work.progress(done, w.total)
+
+    try:
+        found = {f.run: f for f in await runs.run(work.pool, given, _offers, progress)}
+        if child is not None:
+            found[runs.DRAFT] = await _finish_draft(child)
+    finally:
+        if child is not None and child.process.returncode is None:
+            child.process.kill()
+            await child.process.wait()
+    base = found[runs.BASELINE]
+    result = _result(job_id, request, w, base, found[runs.DRAFT])
+    return jobs.Outcome(_encoder.encode(result), {"differences": base.differences})
 
 
-async def _start(
-    conn: Conn,
-    tenant_id: str,
-    w: replay_db.Window,
-    history: History,
-    request: ReplayRequest,
-) -> tuple[Start, frozenset[str]]:
-    """Where caps, budgets, referrals and the refundable purchases stood when the window
-    opened: the figures now, less what the transactions recorded since have counted."""
-    before, inside = await replay_db.refunded_originals(conn, tenant_id, w)
-    config = history.at(None, request.from_)
-    originals = await _originals(conn, tenant_id, before, w.first_seq, list(history.secrets))
-    pending, rewarded = await _referrals(conn, tenant_id, w.first_seq)
-    if w.opens_history:
-        return Start(pending=pending, originals=originals), frozenset(inside)
-    zone_day = request.from_.astimezone(config.program.zone).date()
-    since_day = zone_day - timedelta(days=40)
-    periods = _periods(since_day, zone_day + timedelta(days=1))
-    usage = await replay_db.rule_usage(conn, tenant_id, periods)
-    budgets = await replay_db.rule_budgets(conn, tenant_id)
-    totals = await replay_db.campaign_budgets(conn, tenant_id)
-    days = await replay_db.campaign_days(conn, tenant_id, since_day)
-    day_points = await replay_db.day_points(conn, tenant_id, since_day)
-    async for s in replay_db.answers_since(conn, tenant_id, w.first_seq):
-        _take_back(s, config.program, usage, budgets, totals, days, day_points)
-    return (
-        Start(
-            usage={k: v for k, v in usage.items() if v > 0},
-            rule_budgets={k: max(v, 0) for k, v in budgets.items()},
-            day_points={k: v for k, v in day_points.items() if v > 0},
-            campaign_totals={k: max(v, 0) for k, v in totals.items()},
-            campaign_days={k: v for k, v in days.items() if v > 0},
-            pending=pending,
-            rewarded=rewarded,
-            originals=originals,
-        ),
-        frozenset(inside),
+class _Child(msgspec.Struct):
+    process: asyncio.subprocess.Process
+    output: asyncio.Task[tuple[bytes, bytes]]
+
+
+async def _start_draft(given: runs.Assignment, dsn: str) -> _Child:
+    """The draft run in a child process, given its assignment on stdin."""
+    assert _draft_command is not None
+    process = await asyncio.create_subprocess_exec(
+        *_draft_command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=os.environ | {"DATABASE_URL": dsn, "REWARDS_LOG_LEVEL": "WARNING"},
     )
+    assert process.stdin is not None
+    process.stdin.write(_encoder.encode(msgspec.structs.replace(given, runs=(runs.DRAFT,))))
+    await process.stdin.drain()
+    process.stdin.close()
+    return _Child(process, asyncio.create_task(process.communicate()))
 
 
-def _periods(first: date, last: date) -> list[str]:
-    found: set[str] = set()
-    day = first
-    while day <= last:
-        found.update((f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"))
-        day += timedelta(days=1)
-    return sorted(found)
-
-
-def _take_back(
-    s: replay_db.Since,
-    program: CompiledProgram,
-    usage: dict[tuple[str, str, str], int],
-    budgets: dict[str, int],
-    totals: dict[str, int],
-    days: dict[tuple[str, date], int],
-    day_points: dict[tuple[str, date], int],
-) -> None:
-    """Take what one later transaction counted off the figures as they are now."""
-    answer = s.answer
-    day = program.local_date(s.original_at or s.occurred_at)
-    for rule in answer.rules_applied:
-        for period in (f"d:{day.isoformat()}", f"m:{day.isoformat()[:7]}"):
-            key = (s.member_id, rule.rule_id, period)
-            if key in usage:
-                usage[key] -= rule.points
-        if rule.rule_id in budgets:
-            budgets[rule.rule_id] -= rule.points
-    for d in answer.draws:
-        if d.campaign_id in totals:
-            totals[d.campaign_id] -= d.points
-        if (d.campaign_id, day) in days:
-            days[(d.campaign_id, day)] -= d.points
-    p = answer.points
-    member_day = (s.member_id, day)
-    if member_day in day_points:
-        day_points[member_day] -= p.base + p.rules + p.draw + p.offers
-
-
-async def _originals(
-    conn: Conn, tenant_id: str, ids: list[str], first_seq: int, campaigns: list[str]
-) -> dict[str, Any]:
-    """Purchases recorded before the window that its refunds take back from, as they stood
-    when it opened."""
-    if not ids:
-        return {}
-    found = await hook.awards(conn, tenant_id, ids, sorted(campaigns))
-    refunded = await replay_db.refunded_before(conn, tenant_id, ids, first_seq)
-    return {
-        tx_id: msgspec.structs.replace(
-            original,
-            refunded_minor=original.amount_minor
-            if refunded.get(tx_id, (0, False))[1]
-            else refunded.get(tx_id, (0, False))[0],
-            reversed=refunded.get(tx_id, (0, False))[1],
-        )
-        for tx_id, original in found.items()
-    }
-
-
-async def _referrals(
-    conn: Conn, tenant_id: str, first_seq: int
-) -> tuple[dict[str, PendingReferral], dict[str, int]]:
-    rows = await replay_db.referrals(conn, tenant_id, first_seq)
-    pending = {
-        r.referee_id: PendingReferral(
-            r.referee_id,
-            r.referrer_id,
-            b"ring" if r.status == "refused" and r.reason == "referral_ring" else None,
-        )
-        for r in rows
-    }
-    return pending, await replay_db.referrers_rewarded(conn, tenant_id, first_seq)
+async def _finish_draft(child: _Child) -> runs.Found:
+    out, err = await child.output
+    if child.process.returncode != 0:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        raise ReplayFailed(f"the draft run failed: {last}")
+    (found,) = msgspec.json.decode(out, type=list[runs.Found])
+    return found
 
 
 def _result(
-    job_id: str, request: ReplayRequest, w: replay_db.Window, found: _Run
+    job_id: str,
+    request: ReplayRequest,
+    w: replay_db.Window,
+    base: runs.Found,
+    draft: runs.Found,
 ) -> dict[str, Any]:
-    b, d = found.baseline.totals, found.draft.totals
     return {
         "id": job_id,
         "from": request.from_,
         "to": request.to,
         "transactions": w.total,
-        "baseline": _points(b),
-        "draft": _points(d),
+        "baseline": {"points": base.points, "offer_reward_minor": base.offer_reward_minor},
+        "draft": {"points": draft.points, "offer_reward_minor": draft.offer_reward_minor},
         "fidelity": {
-            "baseline_equals_ledger": found.differences == 0,
-            "differences": found.differences,
-            "first_differences": found.shown,
+            "baseline_equals_ledger": base.differences == 0,
+            "differences": base.differences,
+            "first_differences": base.shown,
         },
-        "by_rule": _by_rule(b, d),
+        "by_rule": _by_rule(base, draft),
         "by_day": [
             {
-                "date": day.isoformat(),
-                "baseline_points": b.by_day.get(day, 0),
-                "draft_points": d.by_day.get(day, 0),
+                "date": day,
+                "baseline_points": base.by_day.get(day, 0),
+                "draft_points": draft.by_day.get(day, 0),
             }
-            for day in sorted(set(b.by_day) | set(d.by_day))
+            for day in sorted(set(base.by_day) | set(draft.by_day))
         ],
         "draws": [
-            {"campaign_id": c, "p50_points": p50, "p95_points": p95}
-            for c, s in sorted(found.samplers.items())
-            for p50, p95 in [s.percentiles()]
+            {"campaign_id": c, "p50_points": p50, "p95_points": p95} for c, p50, p95 in draft.draws
         ],
-        "timings": {k: round(v, 3) for k, v in found.timings.items()},
+        "timings": {
+            **{f"baseline_{k}": v for k, v in base.timings.items() if k != runs.BASELINE},
+            **{f"draft_{k}": v for k, v in draft.timings.items() if k != runs.DRAFT},
+            "baseline": base.timings.get(runs.BASELINE, 0.0),
+            "draft": draft.timings.get(runs.DRAFT, 0.0),
+        },
     }
 
 
-def _points(t: Totals) -> dict[str, Any]:
-    return {"points": dict(t.points), "offer_reward_minor": t.offer_reward_minor}
-
-
-def _by_rule(b: Totals, d: Totals) -> list[dict[str, Any]]:
+def _by_rule(base: runs.Found, draft: runs.Found) -> list[dict[str, Any]]:
+    seen = {(r.kind, r.rule_id): r for r in base.by_rule}
+    tried = {(r.kind, r.rule_id): r for r in draft.by_rule}
     rows = []
-    for kind, rule_id in sorted(set(b.by_rule) | set(d.by_rule)):
-        seen, tried = b.by_rule.get((kind, rule_id)), d.by_rule.get((kind, rule_id))
-        exhausted = d.exhausted.get((kind, rule_id))
-        was = b.exhausted.get((kind, rule_id))
+    for key in sorted(set(seen) | set(tried)):
+        b, d = seen.get(key), tried.get(key)
         rows.append(
             {
-                "rule_id": rule_id,
-                "kind": kind,
-                "baseline_points": seen.points if seen else 0,
-                "draft_points": tried.points if tried else 0,
-                "transactions": tried.transactions if tried else 0,
-                "members": len(tried.members) if tried else 0,
-                "budget_exhausted_at": exhausted,
-                "baseline_transactions": seen.transactions if seen else 0,
-                "baseline_members": len(seen.members) if seen else 0,
-                "baseline_budget_exhausted_at": was,
-                "baseline_reward_minor": seen.reward_minor if seen else 0,
-                "draft_reward_minor": tried.reward_minor if tried else 0,
+                "rule_id": key[1],
+                "kind": key[0],
+                "baseline_points": b.points if b else 0,
+                "draft_points": d.points if d else 0,
+                "transactions": d.transactions if d else 0,
+                "members": d.members if d else 0,
+                "budget_exhausted_at": d.exhausted_at if d else None,
+                "baseline_transactions": b.transactions if b else 0,
+                "baseline_members": b.members if b else 0,
+                "baseline_budget_exhausted_at": b.exhausted_at if b else None,
+                "baseline_reward_minor": b.reward_minor if b else 0,
+                "draft_reward_minor": d.reward_minor if d else 0,
             }
         )
     return rows
