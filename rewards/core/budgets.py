@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Generic, TypeVar
 
 import msgspec
 
 from rewards.core.campaigns import DrawCampaign
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Usage(msgspec.Struct, frozen=True):
@@ -42,3 +46,32 @@ class Reservation(msgspec.Struct, frozen=True):
 def add(totals: dict[str, int], key: str, amount: int) -> None:
     """Add ``amount`` to ``totals[key]``."""
     totals[key] = totals.get(key, 0) + amount
+
+
+_MISSING: object = object()
+
+
+class Overlay(Generic[K, V]):
+    """Figures a plan counts in front of those it was given, which stay unchanged and are
+    never copied (a replay gives every member's figures at once)."""
+
+    __slots__ = ("back", "front")
+
+    def __init__(self, back: Mapping[K, V]) -> None:
+        self.front: dict[K, V] = {}
+        self.back = back
+
+    def get(self, key: K, default: V) -> V:
+        found = self.front.get(key, _MISSING)
+        if found is _MISSING:
+            return self.back.get(key, default)
+        return found  # type: ignore[return-value]
+
+    def __getitem__(self, key: K) -> V:
+        found = self.front.get(key, _MISSING)
+        if found is _MISSING:
+            return self.back[key]
+        return found  # type: ignore[return-value]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.front[key] = value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from datetime import date
+
+from rewards.core.budgets import Overlay
 
 
 class Room:
@@ -31,7 +32,7 @@ class DailyCap:
     def __init__(self, cap: int | None, day_points: Mapping[tuple[str, date], int]) -> None:
         self.cap = cap
         # Counted in front of what was given, which stays unchanged and is not copied.
-        self.points: MutableMapping[tuple[str, date], int] = ChainMap({}, day_points)  # type: ignore[arg-type]
+        self.points: Overlay[tuple[str, date], int] = Overlay(day_points)
         self.touched: set[tuple[str, date]] = set()
 
     def room(self, member_id: str, day: date) -> Room:

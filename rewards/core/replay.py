@@ -71,6 +71,18 @@ class Start(msgspec.Struct, frozen=True):
     originals: Mapping[str, Original] = {}  # purchases before the window refunded in it
 
 
+def same_award(answer: Answer, recorded: Answer) -> bool:
+    """Whether two answers say a transaction earned or gave back the same, part by part
+    (the balance after it aside): :func:`award_of` compared, at C speed."""
+    return (
+        answer.points == recorded.points
+        and answer.rules_applied == recorded.rules_applied
+        and answer.draws == recorded.draws
+        and answer.offers_applied == recorded.offers_applied
+        and answer.forgiven == recorded.forgiven
+    )
+
+
 def award_of(answer: Answer) -> tuple[Any, ...]:
     """What an answer says a transaction earned or gave back, part by part (not the balance
     after it, which other use cases move): what a replay is compared by."""
@@ -267,14 +279,25 @@ class Side:
             delta = answer.points.total - item.recorded.points.total
             if delta:
                 self.delta[tx.member_id] = self.delta.get(tx.member_id, 0) + delta
-            paid = [(("earn_rule", r.rule_id), r.points) for r in answer.rules_applied]
-            paid += [(("draw_campaign", d.campaign_id), d.points) for d in answer.draws]
-            for key, points in paid:
-                if key not in running:
-                    continue
+            if running:
+                self._run_out(tx, answer, running, marks)
+
+    def _run_out(
+        self,
+        tx: CardTransaction,
+        answer: Answer,
+        running: dict[tuple[str, str], int],
+        marks: dict[tuple[str, str], tuple[int, int]],
+    ) -> None:
+        """Note when a budget ran out: the first transaction after which it was used up."""
+        paid = [(("earn_rule", r.rule_id), r.points) for r in answer.rules_applied]
+        paid += [(("draw_campaign", d.campaign_id), d.points) for d in answer.draws]
+        exhausted = self.totals.exhausted
+        for key, points in paid:
+            if key in running:
                 running[key] += points
-                if running[key] >= marks[key][1] and key not in totals.exhausted:
-                    totals.exhausted[key] = tx.occurred_at
+                if running[key] >= marks[key][1] and key not in exhausted:
+                    exhausted[key] = tx.occurred_at
 
 
 def _stranger(member_id: str) -> MemberState:

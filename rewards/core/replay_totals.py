@@ -46,11 +46,13 @@ class Totals:
         return found
 
     def count(self, tx: CardTransaction, answer: Answer, day: date) -> None:
-        p = answer.points
-        for part, value in zip(
-            self.PARTS, (p.base, p.rules, p.draw, p.offers, p.referral, p.total), strict=True
-        ):
-            self.points[part] += value
+        p, points = answer.points, self.points
+        points["base"] += p.base
+        points["rules"] += p.rules
+        points["draw"] += p.draw
+        points["offers"] += p.offers
+        points["referral"] += p.referral
+        points["total"] += p.total
         self.by_day[day] = self.by_day.get(day, 0) + p.total
         self.transactions += 1
         member = tx.member_id

@@ -3,12 +3,11 @@ member per day and month, and what each budgeted rule reserves."""
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 
 import msgspec
 
-from rewards.core.budgets import Reservation, add
+from rewards.core.budgets import Overlay, Reservation, add
 from rewards.core.conditions import Facts
 from rewards.core.daily_cap import Room
 from rewards.core.earning import (
@@ -42,7 +41,7 @@ class RuleCaps:
         self.rules = rules
         # What the batch counts goes in front of what it was given, which stays unchanged
         # (and is not copied: a replay gives every member's figures at once).
-        self.usage: MutableMapping[tuple[str, str, str], int] = ChainMap({}, usage)  # type: ignore[arg-type]
+        self.usage: Overlay[tuple[str, str, str], int] = Overlay(usage)
         self.budget_used = dict(budget_used)
         self.touched: set[tuple[str, str, str]] = set()
         self.reserved: dict[str, int] = {}

@@ -77,23 +77,11 @@ async def transactions(
     conn: Conn, tenant_id: str, w: Window, opens: datetime, closes: datetime, chunk: int
 ) -> AsyncIterator[list[Row]]:
     """The window's transactions in chunks, read through a cursor (the caller's transaction)."""
-    rows: list[Row] = []
-    cursor = conn.cursor(
-        sql("replay_transactions"),
-        tenant_id,
-        w.first_seq,
-        w.last_seq,
-        opens,
-        closes,
-        prefetch=chunk,
+    cursor = await conn.cursor(
+        sql("replay_transactions"), tenant_id, w.first_seq, w.last_seq, opens, closes
     )
-    async for r in cursor:
-        rows.append(_row(r))
-        if len(rows) >= chunk:
-            yield rows
-            rows = []
-    if rows:
-        yield rows
+    while rows := await cursor.fetch(chunk):
+        yield [_row(r) for r in rows]
 
 
 def decode_answer(data: bytes) -> Answer:

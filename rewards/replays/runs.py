@@ -34,8 +34,8 @@ from rewards.core.replay import (
     Start,
     Totals,
     Version,
-    award_of,
     batches,
+    same_award,
 )
 from rewards.core.transactions import CardTransaction
 from rewards.hook import service as hook
@@ -162,9 +162,7 @@ class _Run:
         answers = self.side.plan(items, config)
         kept = []
         for item, answer in zip(items, answers, strict=True):
-            recorded = award_of(item.recorded)
-            got = award_of(answer) if isinstance(answer, Answer) else None
-            if got != recorded:
+            if not isinstance(answer, Answer) or not same_award(answer, item.recorded):
                 kept.append((item.tx.id, _answer_bytes(answer)))
                 if self.name == BASELINE:
                     self.differences += 1
