@@ -25,7 +25,13 @@ import msgspec
 from tqdm import tqdm
 
 from api import wiring
-from api.demo import DEMO_SHARED_DEVICE, DemoCredentials, create_or_refresh_demo
+from api.demo import (
+    DEMO_FIRST_PURCHASE,
+    DEMO_SHARED_DEVICE,
+    DemoCredentials,
+    create_or_refresh_demo,
+    explanation_text,
+)
 from api.logs import configure_logging
 from api.process import die_with_parent
 from api.settings import Settings
@@ -396,8 +402,15 @@ def demo_text(creds: DemoCredentials, base_url: str) -> str:
         if creds.program_kept
         else ""
     )
+    explained = (
+        "\nWhy the member's first purchase earned what it did (the rules in force then):\n\n"
+        + explanation_text(creds.explained)
+        + "\n"
+        if creds.explained is not None
+        else ""
+    )
     return f"""\
-Demo tenant ready.{kept}
+Demo tenant ready.{kept}{explained}
 
   tenant_id            {creds.tenant_id}
   admin_api_key        {creds.admin_api_key}
@@ -468,10 +481,26 @@ curl -sS "$REWARDS/v1/me/redemptions" -H "Authorization: Bearer $THIRD_TOKEN" \
   -d '{{"sku":"youku-vip-month","quantity":1}}'
 echo
 curl -s "$REWARDS/v1/admin/risk-events?limit=5" -H "Authorization: Bearer $ADMIN_KEY"
+
+# why a purchase earned what it did: for the operator, and for the member in plain words
+curl -s "$REWARDS/v1/admin/transactions/{DEMO_FIRST_PURCHASE}/explanation" \
+  -H "Authorization: Bearer $ADMIN_KEY"
+curl -s "$REWARDS/v1/me/activity/{DEMO_FIRST_PURCHASE}/explanation" \
+  -H "Authorization: Bearer $MEMBER_TOKEN"
+
+# what "fuel 3x" would have cost over the last 30 days (a background job: poll its id;
+# the console shows it at /console/replays)
+DRAFT='{{"earn_rules":{{"upsert":[{{"id":"fuel-3x","name":"Fuel 3x",'
+DRAFT=$DRAFT'"effect":{{"kind":"multiplier","value":"3"}},"conditions":{{"mcc_in":["5541"]}}}}]}}}}'
+FROM=$(date -d '30 days ago' -Iseconds) TO=$(date -d '1 minute' -Iseconds)
+curl -s "$REWARDS/v1/admin/replays" -H "Authorization: Bearer $ADMIN_KEY" \
+  -H "Content-Type: application/json" -d '{{"from":"'$FROM'","to":"'$TO'","draft":'"$DRAFT"'}}'
+
 """
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    wiring.wire()
     db = Database(_settings(args))
     creds = db.run(lambda conn: create_or_refresh_demo(conn, reset=args.reset))
     print(demo_text(creds, f"http://127.0.0.1:{args.port}"))
@@ -485,6 +514,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     metrics_dir = None
     try:
         if args.demo:
+            wiring.wire()
             creds = db.run(create_or_refresh_demo)
             print(demo_text(creds, f"http://{args.host}:{args.port}"), flush=True)
         else:

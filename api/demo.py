@@ -21,11 +21,15 @@ from rewards.core.credentials import encode_member_token
 from rewards.core.draw import Prize
 from rewards.core.earning import Caps, EarnRule, Effect
 from rewards.core.errors import NotFound
+from rewards.core.explanations import Explanation
 from rewards.core.program import AbuseLimits, Program, Referral, Tier
+from rewards.core.transactions import CardTransaction
+from rewards.hook import service as hook
 from rewards.ledger import service as ledger
 from rewards.members import service as members
 from rewards.program import service as programs
 from rewards.referrals import service as referrals
+from rewards.replays import explanations
 from rewards.tenants import service as tenants
 from rewards.tenants.service import FIRST_ADMIN_KEY, create_tenant, issue_admin_key
 
@@ -59,6 +63,7 @@ class DemoCredentials(msgspec.Struct, frozen=True):
     referral_code: str  # the demo member's: a referee's first purchase pays both
     third_member_token: str  # a member beyond the shared device's limit
     program_kept: bool = False  # an operator changed the demo's program; it was left so
+    explained: Explanation | None = None  # why the member's first purchase earned what it did
 
 
 async def create_or_refresh_demo(conn: Conn, *, reset: bool = False) -> DemoCredentials:
@@ -87,6 +92,7 @@ async def create_or_refresh_demo(conn: Conn, *, reset: bool = False) -> DemoCred
     await _catalog(conn)
     await _welcome_points(conn)
     await _city(conn)
+    explained = await _first_purchase(conn)
     referral_code = await referrals.code_for(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
     for member_id in [*DEMO_DEVICE_MEMBERS, DEMO_THIRD_MEMBER_ID]:
         await members.enroll(conn, DEMO_TENANT_ID, member_id)
@@ -118,6 +124,7 @@ async def create_or_refresh_demo(conn: Conn, *, reset: bool = False) -> DemoCred
         referral_code=referral_code,
         third_member_token=third,
         program_kept=kept,
+        explained=explained,
     )
 
 
@@ -253,6 +260,50 @@ async def _welcome_points(conn: Conn) -> None:
     found = await ledger.balance(conn, DEMO_TENANT_ID, DEMO_MEMBER_ID)
     if found.lifetime_earned == 0:
         await ledger.adjust(conn, DEMO_TENANT_ID, "demo", DEMO_MEMBER_ID, 3000, "welcome points")
+
+
+#: The demo member's first purchase, recorded once so that the demo has history to explain
+#: (and to replay).
+DEMO_FIRST_PURCHASE = "txn-demo-first"
+
+
+async def _first_purchase(conn: Conn) -> Explanation:
+    """Record the member's first purchase through the hook (once), and explain it."""
+    try:
+        await hook.get_record(conn, DEMO_TENANT_ID, DEMO_FIRST_PURCHASE)
+    except NotFound:
+        await hook.process(
+            conn,
+            DEMO_TENANT_ID,
+            CardTransaction(
+                id=DEMO_FIRST_PURCHASE,
+                kind="purchase",
+                member_id=DEMO_MEMBER_ID,
+                amount_minor=35000,
+                currency="CNY",
+                occurred_at=datetime.now(UTC),
+                card_product="car-owner",
+                mcc="5541",
+                merchant_id="shell-futian",
+                store_id="shell-futian-01",
+                channel="offline",
+            ),
+        )
+    return await explanations.explanation(conn, DEMO_TENANT_ID, DEMO_FIRST_PURCHASE)
+
+
+def explanation_text(e: Explanation) -> str:
+    """An explanation in a few lines, as the demo prints it."""
+    lines = [
+        f"  {e.transaction_id}: {e.points} points; base {e.base.points} ({e.base.rate} a yuan)"
+    ]
+    for r in e.rules:
+        lines.append(f"  rule {r.rule_id:<18} {r.outcome:<16} {r.points:>6}  {r.detail}")
+    for d in e.draws:
+        lines.append(f"  draw {d.campaign_id:<18} {d.outcome:<16} {d.points:>6}  {d.detail}")
+    for o in e.offers:
+        lines.append(f"  offer {o.offer_id:<17} {o.outcome:<16} {o.points:>6}  {o.detail}")
+    return "\n".join(lines)
 
 
 # Shenzhen districts where the demo city's merchants are spread (lat, lng boxes).
