@@ -9,6 +9,7 @@ caps and budgets stood when the window opened from one consistent snapshot of it
 from __future__ import annotations
 
 import bisect
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -266,23 +267,30 @@ async def run(
         timings = {"start": time.perf_counter() - began, "read": 0.0}
         done = 0
         reading = time.perf_counter()
-        async for rows in replay_db.transactions(
-            conn, tenant_id, w, given.opens, given.closes, given.chunk
-        ):
-            items = await _items(conn, tenant_id, rows)
-            timings["read"] += time.perf_counter() - reading
-            kept: dict[str, list[tuple[str, bytes]]] = {r.name: [] for r in runs}
-            for batch in batches(items, BATCH):
-                for r in runs:
-                    kept[r.name] += r.batch(batch)
-            done += len(rows)
-            async with acquire(pool) as other:
-                for name, rows_kept in kept.items():
-                    await replay_db.save_differences(
-                        other, tenant_id, given.job_id, name, rows_kept
-                    )
-            await progress(done)
-            reading = time.perf_counter()
+        try:
+            async for rows in replay_db.transactions(
+                conn, tenant_id, w, given.opens, given.closes, given.chunk
+            ):
+                items = await _items(conn, tenant_id, rows)
+                timings["read"] += time.perf_counter() - reading
+                kept: dict[str, list[tuple[str, bytes]]] = {r.name: [] for r in runs}
+                for batch in batches(items, BATCH):
+                    for r in runs:
+                        kept[r.name] += r.batch(batch)
+                done += len(rows)
+                async with acquire(pool) as other:
+                    for name, rows_kept in kept.items():
+                        await replay_db.save_differences(
+                            other, tenant_id, given.job_id, name, rows_kept
+                        )
+                await progress(done)
+                # What the runs keep (caps, budgets, awards for refunds) only grows: the
+                # collector is told to leave it alone, so that a full collection does not
+                # walk millions of live objects again and again.
+                gc.freeze()
+                reading = time.perf_counter()
+        finally:
+            gc.unfreeze()
     rounded = {k: round(v, 3) for k, v in timings.items()}
     return [r.found(rounded) for r in runs]
 
