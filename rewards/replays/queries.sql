@@ -10,9 +10,10 @@ FROM transactions
 WHERE tenant_id = $1::text AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz;
 
 -- name: replay_transactions
--- The window's transactions in the order they were recorded, with what each was answered.
-SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at, body,
-       answer, seq, recorded_at, config_version
+-- The window's transactions in the order they were recorded, with what each was answered
+-- (the body as its JSON text: decoded straight into the fields it holds).
+SELECT transaction_id, kind, member_id, original_id, amount_minor, currency, occurred_at,
+       body::text AS body, answer, seq, recorded_at, config_version
 FROM transactions
 WHERE tenant_id = $1::text AND seq BETWEEN $2::bigint AND $3::bigint
   AND recorded_at >= $4::timestamptz AND recorded_at < $5::timestamptz
@@ -42,6 +43,17 @@ FROM transactions r
 JOIN transactions o ON o.tenant_id = r.tenant_id AND o.transaction_id = r.original_id
 WHERE r.tenant_id = $1::text AND r.seq BETWEEN $2::bigint AND $3::bigint
   AND r.original_id IS NOT NULL;
+
+-- name: replay_window_member_changes
+-- The attributes of every member with a transaction in the window, as they changed up to
+-- its end, oldest first: read once for a run.
+SELECT c.member_id, c.changed_at, c.tier, c.segments, c.card_products
+FROM member_changes c
+WHERE c.tenant_id = $1::text AND c.changed_at <= $5::timestamptz
+  AND c.member_id IN (SELECT DISTINCT t.member_id FROM transactions t
+                      WHERE t.tenant_id = $1::text AND t.seq BETWEEN $2::bigint AND $3::bigint
+                        AND t.recorded_at >= $4::timestamptz)
+ORDER BY c.member_id, c.changed_at, c.change_id;
 
 -- name: replay_member_changes
 -- The members' attributes as they changed up to $3, oldest first.

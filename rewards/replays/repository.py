@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -116,6 +116,25 @@ async def refunded_originals(conn: Conn, tenant_id: str, w: Window) -> tuple[lis
     )
 
 
+async def window_member_changes(
+    conn: Conn, tenant_id: str, w: Window, opens: datetime, closes: datetime
+) -> list[Change]:
+    """Every change of the attributes of the window's members, up to its end."""
+    rows = await conn.fetch(
+        sql("replay_window_member_changes"), tenant_id, w.first_seq, w.last_seq, opens, closes
+    )
+    return [
+        Change(
+            r["member_id"],
+            r["changed_at"],
+            r["tier"],
+            tuple(r["segments"]),
+            tuple(r["card_products"]),
+        )
+        for r in rows
+    ]
+
+
 async def member_changes(
     conn: Conn, tenant_id: str, members: Sequence[str], upto: datetime
 ) -> list[Change]:
@@ -195,21 +214,39 @@ async def difference(
     return None if row is None else (row["baseline"], row["draft"])
 
 
+class _Body(msgspec.Struct, frozen=True):
+    """The fields a hook transaction's body keeps beside its own columns."""
+
+    card_product: str | None = None
+    mcc: str | None = None
+    merchant_id: str | None = None
+    store_id: str | None = None
+    channel: Literal["online", "offline"] | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+_body = msgspec.json.Decoder(_Body)
+
+
 def _row(r: Any) -> Row:
-    # The body holds the transaction's other fields as the hook recorded them (its own
-    # columns left out; the time is read from its column), handed to the constructor as
-    # they are.
     body = r["body"]
-    body.pop("occurred_at", None)
+    b = _body.decode(body) if isinstance(body, str) else msgspec.convert(body, _Body)
     tx = CardTransaction(
-        id=r["transaction_id"],
-        kind=r["kind"],
-        member_id=r["member_id"],
-        amount_minor=r["amount_minor"],
-        currency=r["currency"],
-        occurred_at=r["occurred_at"],
-        original_id=r["original_id"],
-        **body,
+        r["transaction_id"],
+        r["kind"],
+        r["member_id"],
+        r["amount_minor"],
+        r["currency"],
+        r["occurred_at"],
+        b.card_product,
+        b.mcc,
+        b.merchant_id,
+        b.store_id,
+        b.channel,
+        r["original_id"],
+        b.lat,
+        b.lng,
     )
     return Row(tx, r["answer"], r["seq"], r["recorded_at"], r["config_version"])
 

@@ -116,28 +116,30 @@ class _Attrs:
         return kept[n - 1] if n else None
 
 
-async def _items(conn: Conn, tenant_id: str, rows: Sequence[replay_db.Row]) -> list[ReplayItem]:
+def _items(rows: Sequence[replay_db.Row], attrs: _Attrs) -> list[ReplayItem]:
     """The rows as the planner takes them, each with its member's attributes at the time."""
-    members = sorted({r.member_id for r in rows})
-    attrs = _Attrs(
-        await replay_db.member_changes(conn, tenant_id, members, max(r.recorded_at for r in rows))
-    )
     items = []
+    decode = replay_db.decode_answer
     for r in rows:
-        c = attrs.at(r.member_id, r.recorded_at)
-        items.append(
-            ReplayItem(
-                r.tx,
-                r.seq,
-                r.recorded_at,
-                r.version,
-                c.tier if c else None,
-                c.segments if c else (),
-                c.card_products if c else (),
-                replay_db.decode_answer(r.answer),
-                c.changed_at if c else None,
+        c = attrs.at(r.tx.member_id, r.recorded_at)
+        if c is None:
+            items.append(
+                ReplayItem(r.tx, r.seq, r.recorded_at, r.version, None, (), (), decode(r.answer))
             )
-        )
+        else:
+            items.append(
+                ReplayItem(
+                    r.tx,
+                    r.seq,
+                    r.recorded_at,
+                    r.version,
+                    c.tier,
+                    c.segments,
+                    c.card_products,
+                    decode(r.answer),
+                    c.changed_at,
+                )
+            )
     return items
 
 
@@ -264,6 +266,9 @@ async def run(
                 if (c := doc["id"]) in given.fresh
             }
             runs.append(_Run(name, Side(state, offers=timeline, keep=keep), history, samplers))
+        attrs = _Attrs(
+            await replay_db.window_member_changes(conn, tenant_id, w, given.opens, given.closes)
+        )
         timings = {"start": time.perf_counter() - began, "read": 0.0}
         done = 0
         reading = time.perf_counter()
@@ -271,7 +276,7 @@ async def run(
             async for rows in replay_db.transactions(
                 conn, tenant_id, w, given.opens, given.closes, given.chunk
             ):
-                items = await _items(conn, tenant_id, rows)
+                items = _items(rows, attrs)
                 timings["read"] += time.perf_counter() - reading
                 kept: dict[str, list[tuple[str, bytes]]] = {r.name: [] for r in runs}
                 for batch in batches(items, BATCH):
