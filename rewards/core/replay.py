@@ -13,6 +13,7 @@ window opened, and plans each batch with the hook's own planner
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -119,6 +120,7 @@ class Side:
         self.offers = offers
         self.keep = keep
         self.delta: dict[str, int] = {}  # member -> points this run paid beyond the ledger
+        self.planning = 0.0  # seconds in the planner itself (the rest is this run's keeping)
         # member -> card products this run saw them pay with, and when (the hook learns
         # them at the end of its batch, which need not end where this run's batch does)
         self.learned: dict[str, dict[str, datetime]] = {}
@@ -140,7 +142,9 @@ class Side:
                 members.setdefault(
                     o.award.referral.referrer_id, _stranger(o.award.referral.referrer_id)
                 )
+        facts_began = time.perf_counter()
         facts = batch_facts(txs, members, program)
+        self.planning += time.perf_counter() - facts_began
         # Every figure is handed over as it stands: the planner counts in front of them
         # without copying, so there is no need to pick the rows a batch may touch.
         usage = Usage(self.usage, self.rule_budgets, self.day_points)
@@ -168,6 +172,7 @@ class Side:
         book = ReferralBook(pending, {r: self.rewarded.get(r, 0) for r in referrers})
         ids = {tx.id for tx in txs}
         before = self._budget_marks(config)
+        began = time.perf_counter()
         plan = plan_batch(
             txs,
             program=program,
@@ -184,6 +189,7 @@ class Side:
             referrals=book,
             keep=self.keep & ids,
         )
+        self.planning += time.perf_counter() - began
         self._absorb(plan)
         at = {i.tx.member_id: i.recorded_at for i in items}
         for member_id, product in plan.learned:

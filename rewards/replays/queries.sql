@@ -45,15 +45,11 @@ WHERE r.tenant_id = $1::text AND r.seq BETWEEN $2::bigint AND $3::bigint
   AND r.original_id IS NOT NULL;
 
 -- name: replay_window_member_changes
--- The attributes of every member with a transaction in the window, as they changed up to
--- its end, oldest first: read once for a run.
-SELECT c.member_id, c.changed_at, c.tier, c.segments, c.card_products
-FROM member_changes c
-WHERE c.tenant_id = $1::text AND c.changed_at <= $5::timestamptz
-  AND c.member_id IN (SELECT DISTINCT t.member_id FROM transactions t
-                      WHERE t.tenant_id = $1::text AND t.seq BETWEEN $2::bigint AND $3::bigint
-                        AND t.recorded_at >= $4::timestamptz)
-ORDER BY c.member_id, c.changed_at, c.change_id;
+-- Members' attributes as they changed up to the window's end ($2), oldest first: read once
+-- for a run (a member without a change had the defaults).
+SELECT member_id, changed_at, tier, segments, card_products FROM member_changes
+WHERE tenant_id = $1::text AND changed_at <= $2::timestamptz
+ORDER BY member_id, changed_at, change_id;
 
 -- name: replay_member_changes
 -- The members' attributes as they changed up to $3, oldest first.

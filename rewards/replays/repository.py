@@ -116,13 +116,9 @@ async def refunded_originals(conn: Conn, tenant_id: str, w: Window) -> tuple[lis
     )
 
 
-async def window_member_changes(
-    conn: Conn, tenant_id: str, w: Window, opens: datetime, closes: datetime
-) -> list[Change]:
-    """Every change of the attributes of the window's members, up to its end."""
-    rows = await conn.fetch(
-        sql("replay_window_member_changes"), tenant_id, w.first_seq, w.last_seq, opens, closes
-    )
+async def window_member_changes(conn: Conn, tenant_id: str, closes: datetime) -> list[Change]:
+    """Every change of members' attributes up to the window's end."""
+    rows = await conn.fetch(sql("replay_window_member_changes"), tenant_id, closes)
     return [
         Change(
             r["member_id"],

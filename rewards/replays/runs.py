@@ -214,7 +214,11 @@ class _Run:
             self.differences,
             self.shown,
             [(c, *s.percentiles()) for c, s in sorted(self.samplers.items())],
-            timings | {self.name: round(self.seconds, 3)},
+            timings
+            | {
+                self.name: round(self.seconds, 3),
+                f"{self.name}_planner": round(self.side.planning, 3),
+            },
         )
 
 
@@ -266,9 +270,7 @@ async def run(
                 if (c := doc["id"]) in given.fresh
             }
             runs.append(_Run(name, Side(state, offers=timeline, keep=keep), history, samplers))
-        attrs = _Attrs(
-            await replay_db.window_member_changes(conn, tenant_id, w, given.opens, given.closes)
-        )
+        attrs = _Attrs(await replay_db.window_member_changes(conn, tenant_id, given.closes))
         timings = {"start": time.perf_counter() - began, "read": 0.0}
         done = 0
         reading = time.perf_counter()

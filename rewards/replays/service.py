@@ -234,11 +234,15 @@ def _result(
         "draws": [
             {"campaign_id": c, "p50_points": p50, "p95_points": p95} for c, p50, p95 in draft.draws
         ],
+        # Seconds each run spent: starting, reading, in all (and in the planner itself).
         "timings": {
-            **{f"baseline_{k}": v for k, v in base.timings.items() if k != runs.BASELINE},
-            **{f"draft_{k}": v for k, v in draft.timings.items() if k != runs.DRAFT},
-            "baseline": base.timings.get(runs.BASELINE, 0.0),
-            "draft": draft.timings.get(runs.DRAFT, 0.0),
+            **{
+                k if k.startswith(runs.BASELINE) else f"baseline_{k}": v
+                for k, v in base.timings.items()
+            },
+            **{
+                k if k.startswith(runs.DRAFT) else f"draft_{k}": v for k, v in draft.timings.items()
+            },
         },
     }
 
