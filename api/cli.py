@@ -405,7 +405,6 @@ def demo_text(creds: DemoCredentials, base_url: str) -> str:
     explained = (
         "\nWhy the member's first purchase earned what it did (the rules in force then):\n\n"
         + explanation_text(creds.explained)
-        + "\n"
         if creds.explained is not None
         else ""
     )
@@ -488,10 +487,10 @@ curl -s "$REWARDS/v1/admin/transactions/{DEMO_FIRST_PURCHASE}/explanation" \
 curl -s "$REWARDS/v1/me/activity/{DEMO_FIRST_PURCHASE}/explanation" \
   -H "Authorization: Bearer $MEMBER_TOKEN"
 
-# what "fuel 3x" would have cost over the last 30 days (a background job: poll its id;
+# what a "fuel 5x" rule would have cost over the last 30 days (a background job: poll its id;
 # the console shows it at /console/replays)
-DRAFT='{{"earn_rules":{{"upsert":[{{"id":"fuel-3x","name":"Fuel 3x",'
-DRAFT=$DRAFT'"effect":{{"kind":"multiplier","value":"3"}},"conditions":{{"mcc_in":["5541"]}}}}]}}}}'
+DRAFT='{{"earn_rules":{{"upsert":[{{"id":"fuel-5x","name":"Fuel 5x",'
+DRAFT=$DRAFT'"effect":{{"kind":"multiplier","value":"5"}},"conditions":{{"mcc_in":["5541"]}}}}]}}}}'
 FROM=$(date -d '30 days ago' -Iseconds) TO=$(date -d '1 minute' -Iseconds)
 curl -s "$REWARDS/v1/admin/replays" -H "Authorization: Bearer $ADMIN_KEY" \
   -H "Content-Type: application/json" -d '{{"from":"'$FROM'","to":"'$TO'","draft":'"$DRAFT"'}}'

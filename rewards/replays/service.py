@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -308,10 +308,6 @@ async def compared(
     replay = await get(conn, tenant_id, replay_id)
     found = await replay_db.difference(conn, tenant_id, replay_id, transaction_id)
     return (replay, *(found or (None, None)))
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 __all__ = ["NotFound", "Replay", "ReplayRequest", "cancel", "get", "list_replays", "run", "start"]
