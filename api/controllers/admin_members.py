@@ -13,6 +13,8 @@ from api.deps import DbConn
 from api.dto.admin import (
     AdjustmentIn,
     AdjustmentOut,
+    ErasedOut,
+    MemberExport,
     MemberOut,
     MemberPage,
     MemberPut,
@@ -29,6 +31,7 @@ from rewards.core.credentials import ID_PATTERN
 from rewards.hook import service as hook
 from rewards.ledger import service as ledger
 from rewards.members import service as members
+from rewards.privacy import service as privacy
 
 
 class AdminMembersController(Controller):
@@ -88,6 +91,35 @@ class AdminMembersController(Controller):
         member = await members.get(conn, caller.tenant_id, member_id)
         found = await ledger.balance(conn, caller.tenant_id, member_id)
         return member_out(member, BalanceSummary(found.available, found.pending))
+
+    @get(
+        "/members/{member_id:str}/export",
+        summary="Everything held about one member, as one document (a member's data request)",
+        description="`tables` has a section for every table that holds a member column: the "
+        "profile and its attributes over time, ledger entries, lots, hook transactions with "
+        "their answers, draws, rule caps used, daily points, spend, offer claims and "
+        "redemptions, catalog redemptions, referrals (as referee and referrer), risk events, "
+        "device hashes, expiry notices, outbound events and audit entries.",
+    )
+    async def export_member(
+        self, member_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+    ) -> MemberExport:
+        found = await privacy.export(conn, caller.tenant_id, member_id)
+        return MemberExport(found["member_id"], found["tables"])
+
+    @post(
+        "/members/{member_id:str}/erase",
+        status_code=200,
+        summary="Erase a member's personal data: the id becomes a keyed pseudonym everywhere",
+        description="Devices, attributes and their history are dropped; ledger entries, lots "
+        "and transactions stay under the pseudonym, so the ledger's totals reconcile. Audited. "
+        "A later hook for the old id enrols a new member.",
+    )
+    async def erase_member(
+        self, member_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
+    ) -> ErasedOut:
+        pseudonym = await privacy.erase(conn, caller.tenant_id, caller.actor, member_id)
+        return ErasedOut(True, pseudonym)
 
     @get("/transactions/{transaction_id:str}", summary="A hook transaction and its result")
     async def get_transaction(

@@ -88,6 +88,18 @@ class MemberPut(Input):
     referral_code_used: Tag | None = None
 
 
+class MemberExport(Output):
+    """Everything held about one member, by table."""
+
+    member_id: str
+    tables: dict[str, Any]
+
+
+class ErasedOut(Output):
+    erased: bool
+    pseudonym: str
+
+
 class MemberOut(Output):
     member_id: str
     tier: str | None
