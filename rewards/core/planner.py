@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+import msgspec
+
 from rewards.core.answers import Answer as Answer
 from rewards.core.answers import DrawResult as DrawResult
 from rewards.core.answers import MerchantOfferApplied as MerchantOfferApplied
@@ -57,6 +59,10 @@ from rewards.core.transactions import RefundNotAllowed as RefundNotAllowed
 from rewards.core.transactions import TransactionKind as TransactionKind
 from rewards.core.transactions import UnknownOriginal as UnknownOriginal
 from rewards.core.working import Working
+
+#: The most points one transaction may earn or take back: far beyond any real card program,
+#: and far enough below what the ledger's 64-bit figures hold that no sum overflows.
+MAX_POINTS = 10**15
 
 
 def plan_batch(
@@ -115,7 +121,43 @@ def plan_batch(
                 answers.append(refund(w, tx))
         except RewardsError as exc:
             answers.append(exc)
-    return _plan(w, answers, keep)
+    plan = _plan(w, answers, keep)
+    over = [
+        n
+        for n, a in enumerate(plan.answers)
+        if isinstance(a, Answer) and abs(a.points.total) > MAX_POINTS
+    ]
+    if not over:
+        return plan
+    # Planned again without them, so that nothing they counted is kept; each is refused.
+    kept = [n for n in range(len(transactions)) if n not in set(over)]
+    again = plan_batch(
+        [transactions[n] for n in kept],
+        program=program,
+        rules=rules,
+        campaigns=campaigns,
+        members=members,
+        originals=originals,
+        usage=usage,
+        now=now,
+        offers=offers,
+        facts=[facts[n] for n in kept],
+        referrals=referrals,
+        keep=keep,
+    )
+    merged: list[Answer | RewardsError] = []
+    rest = iter(again.answers)
+    for n in range(len(transactions)):
+        merged.append(_too_many_points() if n in set(over) else next(rest))
+    return msgspec.structs.replace(again, answers=tuple(merged))
+
+
+def _too_many_points() -> ValidationFailed:
+    return ValidationFailed(
+        f"the transaction would move more than {MAX_POINTS} points: check its amount and the "
+        "program's rates",
+        errors=[("amount_minor", "moves more points than one transaction may")],
+    )
 
 
 def _plan(w: Working, answers: list[Answer | RewardsError], keep: frozenset[str]) -> BatchPlan:

@@ -57,4 +57,6 @@ SELECT jsonb_build_object(
 WHERE EXISTS (SELECT 1 FROM members WHERE tenant_id = $1::text AND member_id = $2::text);
 
 -- name: member_erase
-SELECT erase_member($1::text, $2::text, $3::text);
+-- (erase_member filters every table it changes by the tenant it is given.)
+SELECT erase_member(t.tenant_id, $2::text, $3::text) FROM tenants t
+WHERE t.tenant_id = $1::text;

@@ -16,5 +16,5 @@ async def export(conn: Conn, tenant_id: str, member_id: str) -> dict[str, Any] |
 
 
 async def erase(conn: Conn, tenant_id: str, member_id: str, pseudonym: str) -> bool:
-    done: bool = await conn.fetchval(sql("member_erase"), tenant_id, member_id, pseudonym)
-    return done
+    done: bool | None = await conn.fetchval(sql("member_erase"), tenant_id, member_id, pseudonym)
+    return bool(done)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from typing import Any
 
 from db.types import Conn
@@ -29,12 +30,14 @@ async def export(conn: Conn, tenant_id: str, member_id: str) -> dict[str, Any]:
 
 
 async def pseudonym_of(conn: Conn, tenant_id: str, member_id: str) -> str:
-    """The keyed pseudonym an erased member's id becomes (the tenant's device key, so that
-    nobody without it can tell which id it stands for)."""
+    """The keyed pseudonym an erased member's id becomes: an HMAC under the tenant's device
+    key of the id and a fresh salt, so that nobody can tell which id it stands for, and an
+    id enrolled again and erased again gets another."""
     secrets = await tenants.secrets_of(conn, tenant_id)
     if secrets is None:
         raise NotFound(f"no tenant {tenant_id}")
-    digest = hmac.new(secrets.device_key, f"erase:{member_id}".encode(), hashlib.sha256)
+    salt = os.urandom(16).hex()
+    digest = hmac.new(secrets.device_key, f"erase:{member_id}:{salt}".encode(), hashlib.sha256)
     return "erased-" + digest.hexdigest()[:32]
 
 

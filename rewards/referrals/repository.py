@@ -20,7 +20,7 @@ class Referral(msgspec.Struct, frozen=True):
 
     referee_id: str
     referrer_id: str
-    code: str
+    code: str | None  # none when the referrer's data was erased
     attached_by: str
     attached_at: datetime
     status: str

@@ -354,3 +354,19 @@ def test_referral_bonuses_are_paid_once_within_the_referrers_limit(
             first.setdefault(tx.member_id, tx.id)
     assert set(settled) == set(first)
     assert [r.reason for r in p.risk] == (["referral_ring"] if ring and "m-3" in first else [])
+
+
+def test_a_purchase_that_would_earn_more_than_the_ledger_holds_is_refused_alone() -> None:
+    from rewards.core.planner import MAX_POINTS
+
+    huge = CompiledProgram.of(Program(base_rate="100000", expiry_months=12))
+    txs = [purchase(1, "m-1", 10_000), purchase(2, "m-1", 10**13), purchase(3, "m-1", 10_000)]
+    p = plan(txs, program=huge, rules=RuleSet([]), campaigns={}, offers=None)
+    refused = p.answers[1]
+    assert isinstance(refused, RewardsError)
+    assert refused.status == 422
+    ok = [a for a in p.answers if isinstance(a, Answer)]
+    assert [a.transaction_id for a in ok] == ["p1", "p3"]
+    # Nothing the refused one would have earned is written.
+    assert sum(t.amount for t in p.transfers) == sum(a.points.total for a in ok)
+    assert all(a.points.total <= MAX_POINTS for a in ok)
