@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -83,10 +85,7 @@ class Receiver:
                     receiver.most_at_once[event_id] = most
                 began = time.monotonic()
                 try:
-                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        time.sleep(receiver.trickle_seconds)
+                    trickle(self.wfile, self.connection, receiver.trickle_seconds)
                 except OSError:
                     pass  # the sender gave up
                 finally:
@@ -130,3 +129,23 @@ def receiving() -> Iterator[Receiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bool:
+    """Wait ``seconds``, noticing within 20 ms if the sender closed the connection (an
+    attempt it cut off is over when it closes, not when the next byte finds out)."""
+    ends = time.monotonic() + seconds
+    while (left := ends - time.monotonic()) > 0:
+        ready, _, _ = select.select([connection], [], [], min(left, 0.02))
+        if ready and not connection.recv(1, socket.MSG_PEEK):
+            return True
+    return False
+
+
+def trickle(out: Any, connection: socket.socket, seconds: float) -> None:
+    """An answer a byte every ``seconds``, until it is all sent or the sender gives up."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
+        out.write(bytes([byte]))
+        out.flush()
+        if closed_within(connection, seconds):
+            return
