@@ -58,7 +58,9 @@ def replay_out(replay: replays.Replay) -> ReplayOut:
     fields: dict[str, Any] = {
         "id": job.job_id,
         "job_id": job.job_id,
-        "status": job.status,
+        # A replay is running from the moment it is accepted (a job may still wait for a
+        # worker; GET /v1/admin/jobs/{id} says so).
+        "status": "running" if job.status == "queued" else job.status,
         "progress": {"done": job.progress_done, "total": job.progress_total},
         "from": request.from_,
         "to": request.to,

@@ -102,10 +102,3 @@ ORDER BY valid_from DESC, change_id DESC LIMIT 1;
 SELECT kind, object_id, version, valid_from, document FROM config_history
 WHERE tenant_id = $1::text AND kind <> 'offer' AND version <= $2::bigint
 ORDER BY version, change_id;
-
--- name: config_history_since
--- Every version of the program, its rules and campaigns in force at some moment before $2:
--- what a replay reads for transactions recorded without a program version.
-SELECT kind, object_id, version, valid_from, document FROM config_history
-WHERE tenant_id = $1::text AND kind <> 'offer' AND valid_from < $2::timestamptz
-ORDER BY valid_from, change_id;

@@ -12,6 +12,7 @@ from db.types import Conn
 from rewards.core.campaigns import DrawCampaign
 from rewards.core.earning import EarnRule
 from rewards.core.program import Program
+from rewards.core.replay_config import Version
 
 sql = queries_beside(__file__)
 
@@ -40,16 +41,6 @@ async def record_version(
     await conn.execute(sql("config_history_insert"), tenant_id, kind, object_id, version, document)
 
 
-class Version(msgspec.Struct, frozen=True):
-    """One version of a configuration object."""
-
-    kind: str
-    object_id: str
-    version: int | None
-    valid_from: datetime
-    document: dict[str, Any] | None
-
-
 async def version_as_of(
     conn: Conn, tenant_id: str, kind: str, object_id: str, moment: datetime
 ) -> tuple[dict[str, Any] | None, datetime] | None:
@@ -62,12 +53,6 @@ async def version_as_of(
 async def versions_upto(conn: Conn, tenant_id: str, version: int) -> list[Version]:
     """Every version of the program, rules and campaigns up to a program version."""
     rows = await conn.fetch(sql("config_history_programmed"), tenant_id, version)
-    return [Version(*r) for r in rows]
-
-
-async def versions_before(conn: Conn, tenant_id: str, moment: datetime) -> list[Version]:
-    """Every version of the program, rules and campaigns that took effect before a moment."""
-    rows = await conn.fetch(sql("config_history_since"), tenant_id, moment)
     return [Version(*r) for r in rows]
 
 

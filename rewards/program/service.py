@@ -15,6 +15,7 @@ from rewards.core.draw import commitment_of
 from rewards.core.earning import EarnRule, RuleSet, validate_rule
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from rewards.core.program import CompiledProgram, Program, validate_program
+from rewards.core.replay_config import Version
 from rewards.events import delivery
 from rewards.program import repository as program_db
 
@@ -151,18 +152,10 @@ async def as_of(conn: Conn, tenant_id: str, kind: str, object_id: str, moment: d
     return AsOf(found[0], found[1])
 
 
-Version = program_db.Version
-
-
 async def versions_upto(conn: Conn, tenant_id: str, version: int) -> list[Version]:
     """Every version of the program, rules and campaigns up to a program version, in the
     order they were made."""
     return await program_db.versions_upto(conn, tenant_id, version)
-
-
-async def versions_before(conn: Conn, tenant_id: str, moment: datetime) -> list[Version]:
-    """Every version that took effect before a moment, in that order."""
-    return await program_db.versions_before(conn, tenant_id, moment)
 
 
 async def campaign_secrets(conn: Conn, tenant_id: str) -> dict[str, bytes]:

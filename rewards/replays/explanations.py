@@ -13,7 +13,7 @@ from rewards.core.explanations import Explanation, explain
 from rewards.core.locking import batch_facts
 from rewards.core.lots import MemberState
 from rewards.core.member_explanations import MemberExplanation, for_member
-from rewards.core.replay import Config, History, Version
+from rewards.core.replay import Config, History
 from rewards.core.transactions import CardTransaction
 from rewards.program import service as programs
 from rewards.replays import repository as replay_db
@@ -21,10 +21,7 @@ from rewards.replays import service as replays
 
 
 async def _config(conn: Conn, tenant_id: str, row: replay_db.Row) -> Config:
-    versions = [
-        Version(v.kind, v.object_id, v.version, v.valid_from, v.document)
-        for v in await programs.versions_upto(conn, tenant_id, 2**62)
-    ]
+    versions = await programs.versions_upto(conn, tenant_id, 2**62)
     history = History(versions, await programs.campaign_secrets(conn, tenant_id))
     return history.at(row.version, row.recorded_at)
 

@@ -34,7 +34,6 @@ from rewards.core.replay import (
     Side,
     Start,
     Totals,
-    Version,
     batches,
     same_award,
 )
@@ -248,10 +247,7 @@ async def run(
     began = time.perf_counter()
     tenant_id, w = given.tenant_id, given.window
     async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read"):
-        versions = [
-            Version(v.kind, v.object_id, v.version, v.valid_from, v.document)
-            for v in await programs.versions_upto(conn, tenant_id, 2**62)
-        ]
+        versions = await programs.versions_upto(conn, tenant_id, 2**62)
         secrets = await programs.campaign_secrets(conn, tenant_id)
         baseline_history = History(versions, secrets)
         state, keep = await _start(conn, tenant_id, w, baseline_history, given.opens)
