@@ -32,6 +32,12 @@ from swagger_ui_bundle import swagger_ui_path
 from api import wiring
 from api.auth import CredentialCache
 from api.background import JobThread, supervise
+from api.controllers.admin_bulk import (
+    AdminGrantsController,
+    AdminImportsController,
+    AdminSegmentsController,
+    is_upload,
+)
 from api.controllers.admin_catalog import CatalogAdminController
 from api.controllers.admin_jobs import (
     AdminExplanationsController,
@@ -328,6 +334,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminProgramController,
             AdminJobsController,
             AdminReplaysController,
+            AdminImportsController,
+            AdminSegmentsController,
+            AdminGrantsController,
             AdminExplanationsController,
             AdminReportsController,
             SecretsController,
@@ -364,7 +373,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.asgi_handler = AccessLog(
         NoFraming(
             RefuseUnstorableUrl(
-                AllowHeader(BodyDeadline(app.asgi_handler, settings.body_timeout_seconds), routes)
+                AllowHeader(
+                    BodyDeadline(
+                        app.asgi_handler, settings.body_timeout_seconds, streamed=is_upload
+                    ),
+                    routes,
+                )
             )
         ),
         enabled=settings.access_log,

@@ -7,6 +7,7 @@ take (ASGI middleware, under either server). Bodies are bounded in size by the a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import cache
 
 import msgspec
@@ -137,11 +138,16 @@ class BodyTooSlow(RewardsError):
 
 class BodyDeadline:
     """ASGI middleware: a request's body is due within ``seconds`` of its first read; one
-    that trickles in slower is answered 408 (the handler never sees half a body)."""
+    that trickles in slower is answered 408 (the handler never sees half a body). An upload
+    streamed into a job (``streamed`` paths) may take as long as it needs, but each part of
+    it is due within ``seconds`` of the one before."""
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, seconds: float, streamed: Callable[[str], bool] = lambda _: False
+    ) -> None:
         self.app = app
         self.seconds = seconds
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -150,12 +156,13 @@ class BodyDeadline:
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         done = False
+        idle = self.streamed(scope.get("path", ""))
 
         async def receive_in_time() -> ReceiveMessage:
             nonlocal deadline, done
             if done:
                 return await receive()
-            if deadline is None:
+            if deadline is None or idle:
                 deadline = loop.time() + self.seconds
             try:
                 async with asyncio.timeout_at(deadline):

@@ -12,6 +12,7 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     OpenAPIType,
     Reference,
+    RequestBody,
     Schema,
 )
 
@@ -61,6 +62,34 @@ _WRITES = {
     "409": "Conflict with the current state (idempotency, stock, limits, …)",
     "413": "The body is larger than this endpoint accepts",
 }
+
+
+#: Bodies streamed into a job, line by line: the framework sees no body type to describe.
+_UPLOADS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("/v1/admin/imports/members", "post"): (
+        "Members, one a line: NDJSON objects {member_id, tier, segments, card_products, "
+        "status, spend_12m_minor, referred_by, opening_lots: [{points, earned_at, "
+        "expires_at}]} (all but member_id optional), or CSV under a header naming those "
+        "columns (lists separated by ';', a lot as points/earned_at/expires_at). Any size: "
+        "streamed to the job as it arrives.",
+        ("application/x-ndjson", "text/csv"),
+    ),
+    ("/v1/admin/segments/{segment_id}/members", "put"): (
+        "Member ids, one a line (a first line member_id is a header). Any size.",
+        ("text/plain", "text/csv"),
+    ),
+}
+
+
+def _upload_body(description: str, media_types: tuple[str, ...]) -> RequestBody:
+    return RequestBody(
+        description=description,
+        required=True,
+        content={
+            media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            for media_type in media_types
+        },
+    )
 
 
 def _problem(code: str, description: str) -> OpenAPIResponse:
@@ -230,6 +259,10 @@ def document_problems(document: OpenAPI, wire: dict[str, Any] | None = None) -> 
                 codes |= _MEMBER
             if method in ("post", "put", "patch"):
                 codes |= _WRITES
+            upload = _UPLOADS.get((path, method))
+            if upload is not None:
+                operation.request_body = _upload_body(*upload)
+                codes["415"] = "The body is not in one of the media types this endpoint takes"
             operation.responses.pop("400", None)
             for code, description in sorted(codes.items()):
                 operation.responses.setdefault(code, _problem(code, description))

@@ -111,6 +111,7 @@ def member_out(member: Member, balance: BalanceSummary) -> MemberOut:
         member.referral_code,
         balance,
         member.created_at,
+        member.status,  # type: ignore[arg-type]
     )
 
 

@@ -15,10 +15,13 @@ import sys
 from api.settings import Settings
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
+from rewards.grants import service as grants
 from rewards.hook import service as hook
 from rewards.housekeeping.service import Upkeep
+from rewards.imports import service as imports
 from rewards.jobs.service import Handler
 from rewards.replays import service as replays
+from rewards.segments import service as segments
 
 #: What the periodic job runs beside expiry, tiers and pruning.
 UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
@@ -29,7 +32,10 @@ def jobs(settings: Settings) -> dict[str, Handler]:
     return {
         replays.KIND: functools.partial(
             replays.run, chunk=settings.replay_chunk, processes=settings.replay_processes
-        )
+        ),
+        imports.KIND: imports.run,
+        segments.KIND: segments.run,
+        grants.KIND: grants.run,
     }
 
 
@@ -44,3 +50,4 @@ def wire() -> None:
     hook.use_card_linked(offers)
     replays.use_offer_history(offers)
     replays.use_draft_process(DRAFT_RUN)
+    grants.use_offer_grants(offers)

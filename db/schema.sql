@@ -64,10 +64,10 @@ CREATE FUNCTION public.erase_member(p_tenant text, p_old text, p_new text) RETUR
     AS $$
 BEGIN
     -- The pseudonymous member: balances kept, attributes and referral codes dropped.
-    INSERT INTO members (tenant_id, member_id, tier, segments, card_products, created_at,
-                         updated_at, points_balance, lifetime_earned)
-    SELECT tenant_id, p_new, NULL, '{}', '{}', created_at, now(), points_balance,
-           lifetime_earned
+    INSERT INTO members (tenant_id, member_id, tier, card_products, created_at, updated_at,
+                         points_balance, lifetime_earned, status)
+    SELECT tenant_id, p_new, NULL, '{}', created_at, now(), points_balance, lifetime_earned,
+           status
     FROM members WHERE tenant_id = p_tenant AND member_id = p_old;
     IF NOT FOUND THEN
         RETURN false;
@@ -118,6 +118,13 @@ BEGIN
       AND d.tenant_id = m.tenant_id AND d.device = m.device;
     DELETE FROM device_members WHERE tenant_id = p_tenant AND member_id = p_old;
     DELETE FROM member_changes WHERE tenant_id = p_tenant AND member_id = p_old;
+    DELETE FROM segment_members WHERE tenant_id = p_tenant AND member_id = p_old;
+    DELETE FROM member_imports WHERE tenant_id = p_tenant AND member_id = p_old;
+    UPDATE grant_members SET member_id = p_new WHERE tenant_id = p_tenant AND member_id = p_old;
+    UPDATE job_errors
+    SET item_id = CASE WHEN item_id = p_old THEN p_new ELSE item_id END,
+        problem = replace(problem, p_old, p_new)
+    WHERE tenant_id = p_tenant AND (item_id = p_old OR strpos(problem, p_old) > 0);
     DELETE FROM idempotency_keys
     WHERE tenant_id = p_tenant AND (strpos(scope, p_old) > 0
                                     OR strpos(response::text, to_jsonb(p_old)::text) > 0);
@@ -144,6 +151,20 @@ CREATE FUNCTION public.json_renamed(document jsonb, old text, new text) RETURNS 
     AS $$
     SELECT replace(replace(document::text, to_jsonb(old)::text, to_jsonb(new)::text),
                    to_jsonb('member:' || old)::text, to_jsonb('member:' || new)::text)::jsonb
+$$;
+
+--
+-- Name: member_segments(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.member_segments(p_tenant text, p_member text) RETURNS text[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(array_agg(sm.segment_id ORDER BY sm.segment_id), '{}')
+    FROM segment_members sm
+    JOIN segments s ON s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id
+                   AND s.generation = sm.generation
+    WHERE sm.tenant_id = p_tenant AND sm.member_id = p_member AND sm.removed_at IS NULL
 $$;
 
 --
@@ -218,7 +239,7 @@ CREATE FUNCTION public.record_member_change() RETURNS trigger
     AS $$
 BEGIN
     INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
-    VALUES (NEW.tenant_id, NEW.member_id, NEW.tier, NEW.segments, NEW.card_products);
+    VALUES (NEW.tenant_id, NEW.member_id, NEW.tier, '{}', NEW.card_products);
     RETURN NULL;
 END;
 $$;
@@ -628,6 +649,38 @@ CREATE TABLE public.expiry_notices (
 );
 
 --
+-- Name: grant_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.grant_members (
+    tenant_id text NOT NULL,
+    grant_id text NOT NULL,
+    member_id text NOT NULL,
+    points bigint NOT NULL,
+    offer_claimed boolean NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: grants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.grants (
+    tenant_id text NOT NULL,
+    grant_id text NOT NULL,
+    job_id text NOT NULL,
+    body_hash bytea NOT NULL,
+    audience jsonb NOT NULL,
+    points bigint,
+    expires_at timestamp with time zone,
+    offer_id text,
+    reason text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT grants_points_check CHECK ((points > 0))
+);
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -651,6 +704,17 @@ CREATE TABLE public.job_errors (
     line bigint NOT NULL,
     item_id text,
     problem text NOT NULL
+);
+
+--
+-- Name: job_lines; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_lines (
+    tenant_id text NOT NULL,
+    job_id text NOT NULL,
+    line bigint NOT NULL,
+    body bytea
 );
 
 --
@@ -754,6 +818,20 @@ CREATE TABLE public.member_day_points (
 );
 
 --
+-- Name: member_imports; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.member_imports (
+    tenant_id text NOT NULL,
+    member_id text NOT NULL,
+    job_id text NOT NULL,
+    line bigint NOT NULL,
+    digest bytea NOT NULL,
+    lots_digest bytea NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: member_spend; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -772,14 +850,18 @@ CREATE TABLE public.members (
     tenant_id text NOT NULL,
     member_id text NOT NULL,
     tier text,
-    segments text[] DEFAULT '{}'::text[] NOT NULL,
     card_products text[] DEFAULT '{}'::text[] NOT NULL,
     referral_code_used text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     points_balance bigint DEFAULT 0 NOT NULL,
     lifetime_earned bigint DEFAULT 0 NOT NULL,
-    referral_code text
+    referral_code text,
+    status text DEFAULT 'active'::text NOT NULL,
+    opening_spend_minor bigint DEFAULT 0 NOT NULL,
+    opening_spend_month date,
+    CONSTRAINT members_opening_spend_minor_check CHECK ((opening_spend_minor >= 0)),
+    CONSTRAINT members_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'closed'::text])))
 );
 
 --
@@ -999,11 +1081,11 @@ CREATE TABLE public.referrals (
     referee_points bigint DEFAULT 0 NOT NULL,
     referrer_points bigint DEFAULT 0 NOT NULL,
     settled_at timestamp with time zone,
-    CONSTRAINT referrals_attached_by_check CHECK ((attached_by = ANY (ARRAY['member'::text, 'admin'::text]))),
+    CONSTRAINT referrals_attached_by_check CHECK ((attached_by = ANY (ARRAY['member'::text, 'admin'::text, 'import'::text]))),
     CONSTRAINT referrals_check CHECK ((referee_id <> referrer_id)),
     CONSTRAINT referrals_referee_points_check CHECK ((referee_points >= 0)),
     CONSTRAINT referrals_referrer_points_check CHECK ((referrer_points >= 0)),
-    CONSTRAINT referrals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'rewarded'::text, 'refused'::text, 'clawed_back'::text])))
+    CONSTRAINT referrals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'rewarded'::text, 'refused'::text, 'clawed_back'::text, 'imported'::text])))
 );
 
 --
@@ -1067,6 +1149,56 @@ CREATE TABLE public.schema_migrations (
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: segment_generations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.segment_generations (
+    tenant_id text NOT NULL,
+    segment_id text NOT NULL,
+    generation bigint NOT NULL,
+    active_from timestamp with time zone,
+    active_to timestamp with time zone
+);
+
+--
+-- Name: segment_generations_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.segment_generations_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: segment_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.segment_members (
+    tenant_id text NOT NULL,
+    segment_id text NOT NULL,
+    generation bigint NOT NULL,
+    member_id text NOT NULL,
+    added_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    removed_at timestamp with time zone
+);
+
+--
+-- Name: segments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.segments (
+    tenant_id text NOT NULL,
+    segment_id text NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    generation bigint DEFAULT nextval('public.segment_generations_seq'::regclass) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1310,6 +1442,20 @@ ALTER TABLE ONLY public.expiry_notices
     ADD CONSTRAINT expiry_notices_pkey PRIMARY KEY (tenant_id, member_id, expires_at);
 
 --
+-- Name: grant_members grant_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grant_members
+    ADD CONSTRAINT grant_members_pkey PRIMARY KEY (tenant_id, grant_id, member_id);
+
+--
+-- Name: grants grants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.grants
+    ADD CONSTRAINT grants_pkey PRIMARY KEY (tenant_id, grant_id);
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1322,6 +1468,13 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.job_errors
     ADD CONSTRAINT job_errors_pkey PRIMARY KEY (tenant_id, job_id, line);
+
+--
+-- Name: job_lines job_lines_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_lines
+    ADD CONSTRAINT job_lines_pkey PRIMARY KEY (tenant_id, job_id, line);
 
 --
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1350,6 +1503,13 @@ ALTER TABLE ONLY public.member_changes
 
 ALTER TABLE ONLY public.member_day_points
     ADD CONSTRAINT member_day_points_pkey PRIMARY KEY (tenant_id, member_id, day);
+
+--
+-- Name: member_imports member_imports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.member_imports
+    ADD CONSTRAINT member_imports_pkey PRIMARY KEY (tenant_id, member_id);
 
 --
 -- Name: member_spend member_spend_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1471,6 +1631,20 @@ ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
 
 --
+-- Name: segment_generations segment_generations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.segment_generations
+    ADD CONSTRAINT segment_generations_pkey PRIMARY KEY (tenant_id, segment_id, generation);
+
+--
+-- Name: segments segments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.segments
+    ADD CONSTRAINT segments_pkey PRIMARY KEY (tenant_id, segment_id);
+
+--
 -- Name: sign_in_failures sign_in_failures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1542,6 +1716,12 @@ CREATE INDEX config_history_version ON public.config_history USING btree (tenant
 --
 
 CREATE INDEX device_members_member ON public.device_members USING btree (tenant_id, member_id);
+
+--
+-- Name: grant_members_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX grant_members_member ON public.grant_members USING btree (tenant_id, member_id);
 
 --
 -- Name: idempotency_keys_age; Type: INDEX; Schema: public; Owner: -
@@ -1658,6 +1838,18 @@ CREATE INDEX risk_events_member ON public.risk_events USING btree (tenant_id, me
 CREATE INDEX risk_events_time ON public.risk_events USING btree (tenant_id, event_id DESC);
 
 --
+-- Name: segment_members_current; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX segment_members_current ON public.segment_members USING btree (tenant_id, segment_id, generation, member_id) WHERE (removed_at IS NULL);
+
+--
+-- Name: segment_members_member; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX segment_members_member ON public.segment_members USING btree (tenant_id, member_id, segment_id, generation) INCLUDE (removed_at);
+
+--
 -- Name: stores_merchant; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1745,13 +1937,13 @@ CREATE CONSTRAINT TRIGGER budget_reservations_apply AFTER INSERT ON public.budge
 -- Name: members members_history_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER members_history_insert AFTER INSERT ON public.members FOR EACH ROW WHEN (((new.tier IS NOT NULL) OR (new.segments <> '{}'::text[]) OR (new.card_products <> '{}'::text[]))) EXECUTE FUNCTION public.record_member_change();
+CREATE TRIGGER members_history_insert AFTER INSERT ON public.members FOR EACH ROW WHEN (((new.tier IS NOT NULL) OR (new.card_products <> '{}'::text[]))) EXECUTE FUNCTION public.record_member_change();
 
 --
 -- Name: members members_history_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER members_history_update AFTER UPDATE OF tier, segments, card_products ON public.members FOR EACH ROW WHEN (((old.tier IS DISTINCT FROM new.tier) OR (old.segments IS DISTINCT FROM new.segments) OR (old.card_products IS DISTINCT FROM new.card_products))) EXECUTE FUNCTION public.record_member_change();
+CREATE TRIGGER members_history_update AFTER UPDATE OF tier, card_products ON public.members FOR EACH ROW WHEN (((old.tier IS DISTINCT FROM new.tier) OR (old.card_products IS DISTINCT FROM new.card_products))) EXECUTE FUNCTION public.record_member_change();
 
 --
 -- Name: offer_stores offer_stores_deleted; Type: TRIGGER; Schema: public; Owner: -

@@ -83,7 +83,9 @@ class ApiKeyPage(Output):
 
 class MemberPut(Input):
     tier: Tag | None = None
-    segments: Annotated[list[Tag], Meta(max_length=100)] = []
+    segments: Annotated[
+        list[Tag], Meta(description="Every segment the member is in (no limit); made if new")
+    ] = []
     card_products: Annotated[list[Tag], Meta(max_length=100)] = []
     referral_code_used: Tag | None = None
 
@@ -109,6 +111,7 @@ class MemberOut(Output):
     referral_code: str | None
     balance: BalanceSummary
     created_at: datetime
+    status: Literal["active", "suspended", "closed"] = "active"
 
 
 class MemberPage(Output):

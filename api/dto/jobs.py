@@ -245,3 +245,59 @@ class MemberExplanationOut(Output):
     occurred_at: datetime
     points: int
     lines: list[MemberLineOut]
+
+
+# --- bulk work -------------------------------------------------------------------------------
+
+
+class SegmentIn(Input):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    description: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class SegmentOut(Output):
+    id: str
+    name: str
+    description: str
+    members: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentPage(Output):
+    items: list[SegmentOut]
+    next_cursor: str | None
+
+
+class AudienceIn(Input):
+    """Who gets a grant: the members of a segment, or a list of member ids."""
+
+    segment: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    member_ids: (
+        Annotated[
+            list[Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}(?!\n)$")]],
+            Meta(min_length=1, max_length=100_000),
+        ]
+        | None
+    ) = None
+
+
+class GrantIn(Input):
+    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}(?!\n)$")]
+    audience: AudienceIn
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    points: Annotated[int, Meta(ge=1, le=10**9)] | None = None
+    expires_at: Annotated[datetime, Meta(tz=True)] | None = None
+    offer_id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}(?!\n)$")] | None = None
+
+
+class GrantOut(Output):
+    id: str
+    job_id: str
+    audience: dict[str, Any]
+    points: int | None
+    expires_at: datetime | None
+    offer_id: str | None
+    reason: str
+    created_at: datetime
+    job: JobOut

@@ -28,7 +28,7 @@ WHERE tenant_id = $1::text AND member_id = $2::text AND offer_id = ANY($3::text[
 -- facts, and the member's claims and uses.
 SELECT coalesce(v.version, 0) AS offers_version, coalesce(v.pruned_below, 0) AS pruned_below,
        p.config ->> 'time_zone' AS time_zone,
-       m.tier, coalesce(m.segments, '{}') AS segments,
+       m.tier, member_segments($1::text, $2::text) AS segments,
        coalesce(m.card_products, '{}') AS card_products,
        ARRAY(SELECT u.offer_id FROM offer_members u
              WHERE u.tenant_id = $1::text AND u.member_id = $2::text

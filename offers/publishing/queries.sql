@@ -227,3 +227,10 @@ SELECT document, valid_from FROM config_history
 WHERE tenant_id = $1::text AND kind = 'offer' AND object_id = $2::text
   AND valid_from <= $3::timestamptz
 ORDER BY valid_from DESC, change_id DESC LIMIT 1;
+
+-- name: offer_claim_many
+-- An offer claimed for many members (a grant); an earlier claim is kept.
+INSERT INTO offer_members (tenant_id, member_id, offer_id, claimed_at)
+SELECT $1::text, m, $2::text, now() FROM unnest($3::text[]) AS m ORDER BY m
+ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE
+SET claimed_at = coalesce(offer_members.claimed_at, now());

@@ -358,3 +358,8 @@ async def offer_version_as_of(
         doc["status"],
         msgspec.convert(doc["definition"], Offer),
     )
+
+
+async def claim_many(conn: Conn, tenant_id: str, offer_id: str, member_ids: Sequence[str]) -> None:
+    if member_ids:
+        await conn.execute(sql("offer_claim_many"), tenant_id, offer_id, sorted(member_ids))

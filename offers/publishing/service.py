@@ -381,6 +381,21 @@ class CardLinkedOffers:
     async def save(self, conn: Conn, tenant_id: str, effects: OfferEffects) -> None:
         await save_offer_effects(conn, tenant_id, effects)
 
+    async def check_claimable(self, conn: Conn, tenant_id: str, offer_id: str) -> None:
+        """``rewards.core.card_linked.GrantedClaims``: an offer a grant may claim (active now)."""
+        found = await get_offer(conn, tenant_id, offer_id)
+        status = effective_status(found.status, found.offer, datetime.now(UTC))
+        if status in ("pending_review", "rejected"):
+            raise NotFound(f"no offer {offer_id}")
+        if status != "active":
+            raise Conflict(f"offer {offer_id} is {status}; only an active offer is granted")
+
+    async def claim_many(
+        self, conn: Conn, tenant_id: str, offer_id: str, member_ids: Sequence[str]
+    ) -> None:
+        """``rewards.core.card_linked.GrantedClaims``: the offer claimed for each member."""
+        await offer_db.claim_many(conn, tenant_id, offer_id, member_ids)
+
     async def timeline(
         self,
         conn: Conn,

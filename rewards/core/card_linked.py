@@ -126,3 +126,16 @@ class CardLinkedHistory(Protocol):
         """The offers of the purchase's merchant against it, as they stood when it was
         recorded (``seq``, ``at``), each an ``rewards.core.explanations.MatchOutcome``;
         ``applied``: (reward, points) of the offers its answer names."""
+
+
+class GrantedClaims(Protocol):
+    """Grants' port to merchant offers: an offer claimed for many members at once."""
+
+    async def check_claimable(self, conn: Any, tenant_id: str, offer_id: str) -> None:
+        """Refuse an offer that cannot be claimed now (404 unknown, 409 not active)."""
+
+    async def claim_many(
+        self, conn: Any, tenant_id: str, offer_id: str, member_ids: Sequence[str]
+    ) -> None:
+        """Claim the offer for each member (a member who claimed it already keeps the
+        first claim)."""

@@ -26,6 +26,14 @@ class Malformed(RewardsError):
     title = "Malformed request"
 
 
+class UnsupportedMediaType(RewardsError):
+    """The body is in a format this endpoint does not take."""
+
+    status = 415
+    type = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class ValidationFailed(RewardsError):
     """The request is well-formed but its values are not acceptable."""
 

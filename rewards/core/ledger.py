@@ -20,6 +20,8 @@ ADJUSTMENTS_ACCOUNT = "adjustments"
 EXPIRED_ACCOUNT = "expired"
 REDEEMED_ACCOUNT = "redeemed"
 REFERRALS_ACCOUNT = "referrals"
+OPENING_BALANCES_ACCOUNT = "opening_balances"  # balances moved in from another system
+GRANTS_ACCOUNT = "grants"
 
 
 def member_account(member_id: str) -> str:
@@ -44,6 +46,28 @@ class TransferPlan(msgspec.Struct, frozen=True):
     member_id: str
     transaction_id: str | None
     detail: dict[str, Any]
+
+
+class CreditLot(msgspec.Struct, frozen=True):
+    """Points of one credit that expire (and become available) together."""
+
+    points: int
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+
+
+class Credit(msgspec.Struct, frozen=True):
+    """Points credited to one member in bulk (an opening balance, a grant): one transfer,
+    its lots, and what the transfer's detail says."""
+
+    member_id: str
+    lots: tuple[CreditLot, ...]
+    detail: dict[str, Any]
+
+    @property
+    def points(self) -> int:
+        return sum(lot.points for lot in self.lots)
 
 
 class LotWrite(msgspec.Struct, frozen=True):

@@ -57,6 +57,7 @@ class Member(msgspec.Struct, frozen=True):
     referral_code_used: str | None
     referral_code: str | None  # the member's own code, once made
     created_at: datetime
+    status: str = "active"  # active, suspended or closed
 
 
 class StoredTransaction(msgspec.Struct, frozen=True):

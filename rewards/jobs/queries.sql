@@ -73,3 +73,22 @@ ON CONFLICT (tenant_id, job_id, line) DO NOTHING;
 SELECT line, item_id, problem FROM job_errors
 WHERE tenant_id = $1::text AND job_id = $2::text AND ($3::bigint IS NULL OR line > $3::bigint)
 ORDER BY line LIMIT $4::int;
+
+-- name: job_fence
+-- The job, locked for one step of its work, if it is still this worker's: a step's writes
+-- and its checkpoint commit together, or neither does.
+SELECT 1 FROM jobs
+WHERE tenant_id = $1::text AND job_id = $2::text AND worker = $3::text AND status = 'running'
+FOR UPDATE;
+
+-- name: job_lines_read
+-- The uploaded lines after line $3, in order.
+SELECT line, body FROM job_lines
+WHERE tenant_id = $1::text AND job_id = $2::text AND line > $3::bigint
+ORDER BY line LIMIT $4::int;
+
+-- name: job_lines_drop
+DELETE FROM job_lines WHERE tenant_id = $1::text AND job_id = $2::text;
+
+-- name: job_total
+UPDATE jobs SET progress_total = $3::bigint WHERE tenant_id = $1::text AND job_id = $2::text;

@@ -3,7 +3,7 @@ not apply."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
+from rewards.core.bulk import LineProblem
 
 sql = queries_beside(__file__)
 
@@ -34,12 +35,7 @@ class JobRow(msgspec.Struct, frozen=True):
     finished_at: datetime | None
 
 
-class LineError(msgspec.Struct, frozen=True):
-    """A line (or item) a job could not apply, and why."""
-
-    line: int
-    item_id: str | None
-    problem: str
+LineError = LineProblem
 
 
 def _job(row: Any) -> JobRow:
@@ -182,3 +178,37 @@ async def errors(
 ) -> list[LineError]:
     rows = await conn.fetch(sql("job_errors_list"), tenant_id, job_id, after, limit)
     return [LineError(r["line"], r["item_id"], r["problem"]) for r in rows]
+
+
+async def fence(conn: Conn, job: JobRow, worker: str) -> bool:
+    """Lock the job for one step; False when it is no longer this worker's."""
+    return await conn.fetchval(sql("job_fence"), job.tenant_id, job.job_id, worker) is not None
+
+
+async def store_lines(
+    conn: Conn, tenant_id: str, job_id: str, lines: AsyncIterable[tuple[int, bytes | None]]
+) -> None:
+    """Copy an uploaded body's lines (number, bytes; None: too long) into ``job_lines``."""
+
+    async def records() -> AsyncIterator[tuple[str, str, int, bytes | None]]:
+        async for number, body in lines:
+            yield (tenant_id, job_id, number, body)
+
+    await conn.copy_records_to_table(
+        "job_lines", records=records(), columns=["tenant_id", "job_id", "line", "body"]
+    )
+
+
+async def read_lines(
+    conn: Conn, tenant_id: str, job_id: str, after: int, limit: int
+) -> list[tuple[int, bytes | None]]:
+    rows = await conn.fetch(sql("job_lines_read"), tenant_id, job_id, after, limit)
+    return [(r["line"], r["body"]) for r in rows]
+
+
+async def drop_lines(conn: Conn, tenant_id: str, job_id: str) -> None:
+    await conn.execute(sql("job_lines_drop"), tenant_id, job_id)
+
+
+async def set_total(conn: Conn, tenant_id: str, job_id: str, total: int) -> None:
+    await conn.execute(sql("job_total"), tenant_id, job_id, total)

@@ -17,9 +17,9 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -28,6 +28,7 @@ from db.pool import acquire
 from db.types import Conn
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
 from rewards.jobs import repository as job_db
+from rewards.jobs.lines import Counted, numbered_lines
 
 _log = logging.getLogger("rewards.jobs")
 
@@ -94,7 +95,17 @@ async def cancel(conn: Conn, tenant_id: str, job_id: str, kind: str | None = Non
     cancelled = await job_db.cancel(conn, tenant_id, job_id)
     if cancelled is None:
         raise JobNotRunning(f"job {job_id} is {current.status}; only a running job is cancelled")
+    await job_db.drop_lines(conn, tenant_id, job_id)
     return cancelled
+
+
+async def store_lines(conn: Conn, tenant_id: str, job_id: str, chunks: AsyncIterable[bytes]) -> int:
+    """Keep an uploaded body's lines for the job (in the caller's transaction, streamed:
+    memory does not grow with the body); the job's total is the number of lines."""
+    counted = Counted()
+    await job_db.store_lines(conn, tenant_id, job_id, numbered_lines(chunks, counted))
+    await job_db.set_total(conn, tenant_id, job_id, counted.lines)
+    return counted.lines
 
 
 async def errors(
@@ -189,8 +200,90 @@ class Work:
         if self.stop.is_set():
             raise Stopping(self.job.job_id)
 
+    @contextlib.asynccontextmanager
+    async def step(self) -> AsyncIterator[Step]:
+        """One step of a job's work in one transaction with its report: the writes a step
+        makes and the checkpoint it reports commit together or not at all, so a job taken
+        up again after its worker died applies every line exactly once.
+
+        Raises:
+            Lost: the job was cancelled or another worker has it now (nothing is written).
+            Stopping: this process is shutting down (after the step committed).
+        """
+        async with acquire(self.pool) as conn, conn.transaction():
+            if not await job_db.fence(conn, self.job, self.worker):
+                raise Lost(self.job.job_id)
+            current = Step(conn)
+            yield current
+            if current.report is not None:
+                done, total, counts, checkpoint, errors = current.report
+                self.done, self.total = done, total if total is not None else self.total
+                await job_db.add_errors(conn, self.job, errors)
+                await job_db.progress(
+                    conn,
+                    self.job,
+                    self.worker,
+                    self.lease_seconds,
+                    done,
+                    total,
+                    counts,
+                    checkpoint,
+                )
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
+        if self.stop.is_set():
+            raise Stopping(self.job.job_id)
+
+    async def lines(self, after: int, limit: int) -> list[tuple[int, bytes | None]]:
+        """The uploaded lines after line ``after`` (number, bytes; None: too long)."""
+        async with acquire(self.pool) as conn:
+            return await job_db.read_lines(conn, self.tenant_id, self.job.job_id, after, limit)
+
+
+@contextlib.asynccontextmanager
+async def connection(work: Work) -> AsyncIterator[Conn]:
+    """A connection of the job's pool, for reads outside a step."""
+    async with acquire(work.pool) as conn:
+        yield conn
+
+
+class Step:
+    """One step's connection (in its transaction), and what it reports when it commits."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.report: (
+            tuple[
+                int, int | None, dict[str, Any] | None, dict[str, Any] | None, Sequence[LineError]
+            ]
+            | None
+        ) = None
+
+    def progress(
+        self,
+        done: int,
+        total: int | None = None,
+        *,
+        counts: dict[str, Any] | None = None,
+        checkpoint: dict[str, Any] | None = None,
+        errors: Sequence[LineError] = (),
+    ) -> None:
+        self.report = (done, total, counts, checkpoint, errors)
+
 
 Handler = Callable[[Work], Awaitable[Outcome]]
+T = TypeVar("T")
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]], times: int = 5) -> T:
+    """Run a step again when PostgreSQL rolled it back for a deadlock or a serialization
+    failure (a step is one transaction: nothing of the failed try was written)."""
+    for n in range(times - 1):
+        try:
+            return await attempt()
+        except asyncpg.exceptions.TransactionRollbackError:
+            await asyncio.sleep(0.05 * (n + 1))
+    return await attempt()
 
 
 def worker_name() -> str:
@@ -278,5 +371,6 @@ class Runner:
         error: str | None = None,
         done: int | None = None,
     ) -> None:
-        async with acquire(self.pool) as conn:
-            await job_db.finish(conn, job, self.worker, status, result, counts, error, done)
+        async with acquire(self.pool) as conn, conn.transaction():
+            if await job_db.finish(conn, job, self.worker, status, result, counts, error, done):
+                await job_db.drop_lines(conn, job.tenant_id, job.job_id)

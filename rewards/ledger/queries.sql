@@ -82,7 +82,8 @@ ORDER BY m.member_id FOR UPDATE OF m;
 
 -- name: members_read
 -- The members, each with its open lots (as arrays, in lot order).
-SELECT m.member_id, m.tier, m.segments, m.card_products, m.points_balance, m.lifetime_earned,
+SELECT m.member_id, m.tier, member_segments(m.tenant_id, m.member_id) AS segments,
+       m.card_products, m.points_balance, m.lifetime_earned,
        l.lot_ids, l.amounts, l.remaining, l.expires, l.available
 FROM members m
 CROSS JOIN LATERAL (
@@ -99,17 +100,32 @@ WHERE m.tenant_id = $1::text AND m.member_id = ANY($2::text[]);
 -- name: members_set_tiers
 -- Each member's tier: the highest whose threshold their spend since $3 reaches (none below
 -- the lowest). Members whose tier does not change are left alone.
+-- Spend carried over by an import counts as spread evenly over the twelve months up to the
+-- import's month: the share of those months inside the window.
 WITH spend AS (
     SELECT m.member_id, coalesce(sum(s.spend_minor), 0) AS total
     FROM unnest($2::text[]) AS m(member_id)
     LEFT JOIN member_spend s ON s.tenant_id = $1::text AND s.member_id = m.member_id
                             AND s.member_id = ANY($2::text[]) AND s.month >= $3::date
     GROUP BY m.member_id
+), carried AS (
+    SELECT x.member_id,
+           x.opening_spend_minor * greatest(0, least(12,
+               (extract(year FROM x.opening_spend_month) * 12
+                + extract(month FROM x.opening_spend_month))::int
+               - (extract(year FROM $3::date) * 12 + extract(month FROM $3::date))::int + 1))
+           / 12 AS total
+    FROM members x
+    WHERE x.tenant_id = $1::text AND x.member_id = ANY($2::text[])
+      AND x.opening_spend_month IS NOT NULL
+), summed AS (
+    SELECT spend.member_id, spend.total + coalesce(carried.total, 0) AS total
+    FROM spend LEFT JOIN carried ON carried.member_id = spend.member_id
 ), tiers AS (
-    SELECT spend.member_id,
+    SELECT summed.member_id,
            (SELECT t.name FROM unnest($4::text[], $5::bigint[]) AS t(name, threshold)
-            WHERE t.threshold <= spend.total ORDER BY t.threshold DESC LIMIT 1) AS tier
-    FROM spend
+            WHERE t.threshold <= summed.total ORDER BY t.threshold DESC LIMIT 1) AS tier
+    FROM summed
 )
 UPDATE members m SET tier = tiers.tier, updated_at = now()
 FROM tiers
@@ -119,8 +135,11 @@ RETURNING m.member_id, m.tier;
 
 -- name: member_spend_members_since
 -- Members with spend in the window or just before it (whose tier may fall).
-SELECT DISTINCT member_id FROM member_spend
-WHERE tenant_id = $1::text AND month >= $2::date;
+SELECT member_id FROM member_spend
+WHERE tenant_id = $1::text AND month >= $2::date
+UNION
+SELECT member_id FROM members
+WHERE tenant_id = $1::text AND opening_spend_month >= ($2::date - interval '11 months');
 
 -- name: ledger_write
 -- Everything a batch of hook transactions (or any other ledger change) writes, in one
@@ -254,3 +273,34 @@ WITH recorded AS (
                   WHERE p.tenant_id = $1::text AND p.config ->> 'webhook_url' IS NOT NULL)
 )
 SELECT count(*) FROM recorded;
+
+-- name: ledger_credit_many
+-- Points credited to many members at once (an import's opening balances, a grant) from the
+-- account $2, as transfers of kind $3, one a member ($4 members, $5 points, $6 details);
+-- the lots ($7 members, $8 points, $9 earned, $10 available, $11 expiry) go to the member's
+-- lot of the same expiry and availability, made if missing (it keeps the earliest earning).
+-- The members are enrolled and locked before (members_enroll_many, members_lock).
+WITH transfer_rows AS (
+    INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
+                           detail)
+    SELECT $1::text, $2::text, 'member:' || c.member_id, c.points, $3::text, c.member_id,
+           c.detail
+    FROM unnest($4::text[], $5::bigint[], $6::jsonb[]) AS c(member_id, points, detail)
+), lots_added AS (
+    INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
+                      expires_at)
+    SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at),
+           l.available_at, l.expires_at
+    FROM unnest($7::text[], $8::bigint[], $9::timestamptz[], $10::timestamptz[],
+                $11::timestamptz[]) AS l(member_id, points, earned_at, available_at, expires_at)
+    GROUP BY l.member_id, l.available_at, l.expires_at
+    ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
+    SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining,
+        earned_at = least(lots.earned_at, EXCLUDED.earned_at)
+)
+UPDATE members m
+SET points_balance = m.points_balance + c.points,
+    lifetime_earned = m.lifetime_earned + c.points
+FROM unnest($4::text[], $5::bigint[]) AS c(member_id, points)
+WHERE m.tenant_id = $1::text AND m.member_id = c.member_id AND m.member_id = ANY($4::text[]);
+

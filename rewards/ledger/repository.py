@@ -12,7 +12,7 @@ from db.queries import queries_beside
 from db.types import Conn
 from rewards.core.budgets import Reservation
 from rewards.core.events import NewEvent
-from rewards.core.ledger import LotWrite, MemberWrite, TransferPlan, member_writes
+from rewards.core.ledger import Credit, LotWrite, MemberWrite, TransferPlan, member_writes
 from rewards.core.lots import Lot, MemberState
 from rewards.core.planner import DrawRecord, SpendRow, UsageWrite
 
@@ -119,6 +119,11 @@ async def lock_members(
         await conn.fetch(sql("members_lock"), tenant_id, ids)
     rows = await conn.fetch(sql("members_read"), tenant_id, ids)
     return {row["member_id"]: _member(row) for row in rows}
+
+
+async def lock_only(conn: Conn, tenant_id: str, member_ids: list[str]) -> None:
+    """Lock the members in id order, reading nothing."""
+    await conn.execute(sql("members_lock"), tenant_id, sorted(set(member_ids)))
 
 
 def _member(row: Any) -> MemberState:
@@ -300,3 +305,26 @@ async def set_tiers(
 async def members_with_spend_since(conn: Conn, tenant_id: str, since: date) -> list[str]:
     rows = await conn.fetch(sql("member_spend_members_since"), tenant_id, since)
     return [r["member_id"] for r in rows]
+
+
+async def credit_many(
+    conn: Conn, tenant_id: str, debit: str, kind: str, credits: Sequence[Credit]
+) -> None:
+    """Write bulk credits (their members enrolled and locked before)."""
+    if not credits:
+        return
+    lots = [(c.member_id, lot) for c in credits for lot in c.lots]
+    await conn.execute(
+        sql("ledger_credit_many"),
+        tenant_id,
+        debit,
+        kind,
+        [c.member_id for c in credits],
+        [c.points for c in credits],
+        [c.detail for c in credits],
+        [m for m, _ in lots],
+        [lot.points for _, lot in lots],
+        [lot.earned_at for _, lot in lots],
+        [lot.available_at for _, lot in lots],
+        [lot.expires_at for _, lot in lots],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from rewards.core.ledger import (
     ADJUSTMENTS_ACCOUNT,
     EXPIRED_ACCOUNT,
     BalanceSummary,
+    Credit,
     TransferPlan,
     balance_summary,
     member_account,
@@ -85,6 +87,20 @@ async def adjust(
         {"balance": member.balance, "points": points, "reason": reason},
     )
     return Adjustment(member_id, points, reason, balance_summary(member, now))
+
+
+async def credit_many(
+    conn: Conn, tenant_id: str, debit: str, kind: str, credits: Sequence[Credit]
+) -> None:
+    """Credit many members at once (an import's opening balances, a grant): the members
+    enrolled if new and locked in id order, as every writer of balances locks them, then one
+    transfer each from ``debit`` and their lots."""
+    ids = sorted({c.member_id for c in credits})
+    if not ids:
+        return
+    await ledger_db.enroll(conn, tenant_id, ids)
+    await ledger_db.lock_only(conn, tenant_id, ids)
+    await ledger_db.credit_many(conn, tenant_id, debit, kind, credits)
 
 
 async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 500) -> int:

@@ -5,24 +5,23 @@ INSERT INTO members (tenant_id, member_id) VALUES ($1::text, $2::text)
 ON CONFLICT (tenant_id, member_id) DO NOTHING;
 
 -- name: member_get
-SELECT member_id, tier, segments, card_products, referral_code_used, referral_code, created_at
+SELECT member_id, tier, member_segments(tenant_id, member_id) AS segments, card_products,
+       referral_code_used, referral_code, created_at, status
 FROM members WHERE tenant_id = $1::text AND member_id = $2::text;
 
 -- name: member_upsert
--- The referral code used is attached by rewards.referrals, never replaced here.
-INSERT INTO members (tenant_id, member_id, tier, segments, card_products)
-VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text[])
+-- The referral code used is attached by rewards.referrals, never replaced here; the
+-- segments are set by rewards.segments.
+INSERT INTO members (tenant_id, member_id, tier, card_products)
+VALUES ($1::text, $2::text, $3::text, $4::text[])
 ON CONFLICT (tenant_id, member_id) DO UPDATE
-SET tier = EXCLUDED.tier, segments = EXCLUDED.segments, card_products = EXCLUDED.card_products,
-    updated_at = now()
-RETURNING member_id, tier, segments, card_products, referral_code_used, referral_code,
-          created_at;
+SET tier = EXCLUDED.tier, card_products = EXCLUDED.card_products, updated_at = now();
 
 -- name: member_list
 -- Members by id, optionally of one tier and one segment, each with its balance (pending:
 -- points not yet available).
-SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used,
-       m.referral_code, m.created_at,
+SELECT m.member_id, m.tier, member_segments(m.tenant_id, m.member_id) AS segments,
+       m.card_products, m.referral_code_used, m.referral_code, m.created_at, m.status,
        m.points_balance AS balance,
        coalesce((SELECT sum(l.remaining) FROM lots l
                  WHERE l.tenant_id = m.tenant_id AND l.member_id = m.member_id
@@ -31,7 +30,12 @@ SELECT m.member_id, m.tier, m.segments, m.card_products, m.referral_code_used,
 FROM members m
 WHERE m.tenant_id = $1::text
   AND ($2::text IS NULL OR m.tier = $2::text)
-  AND ($3::text IS NULL OR $3::text = ANY (m.segments))
+  AND ($3::text IS NULL OR EXISTS (
+        SELECT 1 FROM segment_members sm
+        JOIN segments s ON s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id
+                       AND s.generation = sm.generation
+        WHERE sm.tenant_id = m.tenant_id AND sm.member_id = m.member_id
+          AND sm.segment_id = $3::text AND sm.removed_at IS NULL))
   AND ($4::text IS NULL OR m.member_id > $4::text)
 ORDER BY m.member_id
 LIMIT $5::int;

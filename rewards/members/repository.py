@@ -41,16 +41,6 @@ async def get_member(conn: Conn, tenant_id: str, member_id: str) -> Member | Non
 
 
 async def upsert_member(
-    conn: Conn,
-    tenant_id: str,
-    member_id: str,
-    tier: str | None,
-    segments: list[str],
-    card_products: list[str],
-) -> Member:
-    row = await conn.fetchrow(
-        sql("member_upsert"), tenant_id, member_id, tier, segments, card_products
-    )
-    member = one(row, Member)
-    assert member is not None
-    return member
+    conn: Conn, tenant_id: str, member_id: str, tier: str | None, card_products: list[str]
+) -> None:
+    await conn.execute(sql("member_upsert"), tenant_id, member_id, tier, card_products)

@@ -10,6 +10,7 @@ from rewards.core.errors import NotFound
 from rewards.core.records import Member
 from rewards.members import repository as member_db
 from rewards.referrals import service as referrals
+from rewards.segments import service as segments_service
 
 
 async def enroll(conn: Conn, tenant_id: str, member_id: str) -> Member:
@@ -47,12 +48,11 @@ async def update(
     if referral_code_used is not None:
         await referrals.lock_attachments(conn, tenant_id)
     before = await member_db.get_member(conn, tenant_id, member_id)
-    member = await member_db.upsert_member(
-        conn, tenant_id, member_id, tier, segments, card_products
-    )
+    await member_db.upsert_member(conn, tenant_id, member_id, tier, card_products)
+    await segments_service.assign(conn, tenant_id, {member_id: segments})
     if referral_code_used is not None:
         await referrals.attach(conn, tenant_id, member_id, referral_code_used, "admin")
-        member = await get(conn, tenant_id, member_id)
+    member = await get(conn, tenant_id, member_id)
     await audit.record(
         conn,
         tenant_id,

@@ -49,6 +49,19 @@ SELECT jsonb_build_object(
     'outbox_events', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.sequence), '[]')
                       FROM outbox_events x
                       WHERE x.tenant_id = $1::text AND x.member_id = $2::text),
+    'segment_members', (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'tenant_id'
+                                                  ORDER BY x.segment_id, x.added_at), '[]')
+                        FROM segment_members x
+                        WHERE x.tenant_id = $1::text AND x.member_id = $2::text),
+    'member_imports', (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'digest' - 'lots_digest'), '[]')
+                       FROM member_imports x
+                       WHERE x.tenant_id = $1::text AND x.member_id = $2::text),
+    'grant_members', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.granted_at), '[]')
+                      FROM grant_members x
+                      WHERE x.tenant_id = $1::text AND x.member_id = $2::text),
+    'job_errors', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.job_id, x.line), '[]')
+                   FROM job_errors x
+                   WHERE x.tenant_id = $1::text AND x.item_id = $2::text),
     'audit_log', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.audit_id), '[]')
                   FROM audit_log x
                   WHERE x.tenant_id = $1::text AND x.entity_type = 'member'

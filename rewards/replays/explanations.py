@@ -65,10 +65,14 @@ async def _explain(conn: Conn, tenant_id: str, row: replay_db.Row) -> Explanatio
         return explain(tx, None, config, answer, {})
     changes = await replay_db.member_changes(conn, tenant_id, [tx.member_id], row.recorded_at)
     last = changes[-1] if changes else None
+    spans = await replay_db.segment_spans(conn, tenant_id, [tx.member_id], row.recorded_at)
+    segments = replay_db.segments_at(
+        last.segments if last else (), spans.get(tx.member_id, ()), row.recorded_at
+    )
     member = MemberState(
         tx.member_id,
         last.tier if last else None,
-        list(last.segments) if last else [],
+        list(segments),
         list(last.card_products) if last else [],
         0,
         0,

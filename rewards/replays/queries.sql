@@ -125,3 +125,16 @@ LEFT JOIN transactions o ON o.tenant_id = t.tenant_id AND o.transaction_id = t.o
 WHERE t.tenant_id = $1::text AND t.member_id = $2::text AND t.seq < $3::bigint
   AND coalesce(o.occurred_at, t.occurred_at) >= $4::timestamptz
   AND coalesce(o.occurred_at, t.occurred_at) < $5::timestamptz;
+
+-- name: replay_segment_spans
+-- When each of the members was in which segment, up to $3: a membership counts from when it
+-- was added or its generation became the segment's members, whichever came later, until it
+-- was removed or its generation was replaced (or the segment deleted).
+SELECT sm.member_id, sm.segment_id,
+       greatest(sm.added_at, g.active_from) AS since,
+       least(coalesce(sm.removed_at, 'infinity'), coalesce(g.active_to, 'infinity')) AS until
+FROM segment_members sm
+JOIN segment_generations g ON g.tenant_id = sm.tenant_id AND g.segment_id = sm.segment_id
+                          AND g.generation = sm.generation
+WHERE sm.tenant_id = $1::text AND sm.member_id = ANY($2::text[])
+  AND g.active_from IS NOT NULL AND greatest(sm.added_at, g.active_from) <= $3::timestamptz;

@@ -56,6 +56,14 @@ class Change(msgspec.Struct, frozen=True):
     card_products: tuple[str, ...]
 
 
+class Span(msgspec.Struct, frozen=True):
+    """A member's time in a segment: [since, until)."""
+
+    segment_id: str
+    since: datetime
+    until: datetime
+
+
 class ReferralRow(msgspec.Struct, frozen=True):
     referee_id: str
     referrer_id: str
@@ -145,6 +153,26 @@ async def member_changes(
         )
         for r in rows
     ]
+
+
+async def segment_spans(
+    conn: Conn, tenant_id: str, members: Sequence[str], upto: datetime
+) -> dict[str, list[Span]]:
+    """The members' times in segments, up to ``upto``."""
+    rows = await conn.fetch(sql("replay_segment_spans"), tenant_id, list(members), upto)
+    found: dict[str, list[Span]] = {}
+    for r in rows:
+        found.setdefault(r["member_id"], []).append(Span(r["segment_id"], r["since"], r["until"]))
+    return found
+
+
+def segments_at(
+    recorded: Sequence[str], spans: Sequence[Span], moment: datetime
+) -> tuple[str, ...]:
+    """A member's segments at a moment: those their attributes recorded then (before
+    segments had a history of their own) and those they were in."""
+    now_in = {s.segment_id for s in spans if s.since <= moment < s.until}
+    return tuple(sorted(now_in.union(recorded))) if now_in else tuple(recorded)
 
 
 async def rule_usage(

@@ -115,15 +115,24 @@ class _Attrs:
         return kept[n - 1] if n else None
 
 
-def _items(rows: Sequence[replay_db.Row], attrs: _Attrs) -> list[ReplayItem]:
+def _items(
+    rows: Sequence[replay_db.Row],
+    attrs: _Attrs,
+    spans: Mapping[str, Sequence[replay_db.Span]],
+) -> list[ReplayItem]:
     """The rows as the planner takes them, each with its member's attributes at the time."""
     items = []
     decode = replay_db.decode_answer
+    segments_at = replay_db.segments_at
     for r in rows:
-        c = attrs.at(r.tx.member_id, r.recorded_at)
+        member = r.tx.member_id
+        c = attrs.at(member, r.recorded_at)
+        segments = segments_at(c.segments if c else (), spans.get(member, ()), r.recorded_at)
         if c is None:
             items.append(
-                ReplayItem(r.tx, r.seq, r.recorded_at, r.version, None, (), (), decode(r.answer))
+                ReplayItem(
+                    r.tx, r.seq, r.recorded_at, r.version, None, segments, (), decode(r.answer)
+                )
             )
         else:
             items.append(
@@ -133,7 +142,7 @@ def _items(rows: Sequence[replay_db.Row], attrs: _Attrs) -> list[ReplayItem]:
                     r.recorded_at,
                     r.version,
                     c.tier,
-                    c.segments,
+                    segments,
                     c.card_products,
                     decode(r.answer),
                     c.changed_at,
@@ -274,7 +283,10 @@ async def run(
             async for rows in replay_db.transactions(
                 conn, tenant_id, w, given.opens, given.closes, given.chunk
             ):
-                items = _items(rows, attrs)
+                spans = await replay_db.segment_spans(
+                    conn, tenant_id, sorted({r.tx.member_id for r in rows}), given.closes
+                )
+                items = _items(rows, attrs, spans)
                 timings["read"] += time.perf_counter() - reading
                 kept: dict[str, list[tuple[str, bytes]]] = {r.name: [] for r in runs}
                 for batch in batches(items, BATCH):

@@ -86,6 +86,7 @@ async def test_what_a_handler_leaves(
         calls,
         take=job(),
         finish=True,
+        drop_lines=None,
         progress=True,
         add_errors=None,
         get=job("done"),
@@ -119,6 +120,7 @@ async def test_a_worker_that_lost_its_job_stops_without_finishing_it(
         calls,
         take=job(),
         finish=True,
+        drop_lines=None,
         progress=False,
         add_errors=None,
         get=job("cancelled"),
@@ -145,6 +147,7 @@ async def test_a_stopping_worker_hands_the_job_back_at_once(
         calls,
         take=job(),
         finish=True,
+        drop_lines=None,
         progress=True,
         add_errors=None,
         release=None,
@@ -171,6 +174,7 @@ async def test_a_job_whose_workers_died_too_often_fails(monkeypatch: pytest.Monk
         calls,
         take=job(attempts=jobs.MAX_ATTEMPTS + 1),
         finish=True,
+        drop_lines=None,
         get=job("failed"),
     )
     ran = asyncio.Event()
