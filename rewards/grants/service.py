@@ -69,9 +69,7 @@ async def start(conn: Conn, tenant_id: str, actor: str, request: GrantRequest) -
     body_hash = _hash(request)
     existing = await grant_db.get(conn, tenant_id, request.id)
     if existing is not None:
-        if existing.body_hash != body_hash:
-            raise IdempotencyConflict(f"grant {request.id} exists with other terms")
-        return await jobs.get(conn, tenant_id, existing.job_id)
+        return await _same(conn, tenant_id, existing, body_hash)
     now = datetime.now(UTC)
     if request.points is None and request.offer_id is None:
         raise ValidationFailed(
@@ -104,14 +102,14 @@ async def start(conn: Conn, tenant_id: str, actor: str, request: GrantRequest) -
     else:
         assert request.member_ids is not None
         audience = {"member_ids": len(request.member_ids)}
-    job = await jobs.submit(conn, tenant_id, actor, KIND, params, total=total)
-    if request.member_ids is not None:
-        await jobs.store_lines(conn, tenant_id, job.job_id, _one("\n".join(request.member_ids)))
+    # The grant's row first: the same grant posted at the same time waits here for the
+    # first to commit, then answers its job.
+    job_id = jobs.new_job_id()
     if not await grant_db.insert(
         conn,
         tenant_id,
         request.id,
-        job.job_id,
+        job_id,
         body_hash,
         audience,
         request.points,
@@ -120,7 +118,12 @@ async def start(conn: Conn, tenant_id: str, actor: str, request: GrantRequest) -
         request.reason,
         actor,
     ):
-        raise IdempotencyConflict(f"grant {request.id} was made at the same time")
+        found = await grant_db.get(conn, tenant_id, request.id)
+        assert found is not None
+        return await _same(conn, tenant_id, found, body_hash)
+    await jobs.submit(conn, tenant_id, actor, KIND, params, job_id=job_id, total=total)
+    if request.member_ids is not None:
+        await jobs.store_lines(conn, tenant_id, job_id, _one("\n".join(request.member_ids)))
     await audit.record(
         conn,
         tenant_id,
@@ -135,10 +138,17 @@ async def start(conn: Conn, tenant_id: str, actor: str, request: GrantRequest) -
             "expires_at": expires_at.isoformat() if expires_at else None,
             "offer_id": request.offer_id,
             "reason": request.reason,
-            "job_id": job.job_id,
+            "job_id": job_id,
         },
     )
-    return await jobs.get(conn, tenant_id, job.job_id)
+    return await jobs.get(conn, tenant_id, job_id)
+
+
+async def _same(conn: Conn, tenant_id: str, existing: Grant, body_hash: bytes) -> jobs.Job:
+    """The job of a grant made already with the same terms (409 with other terms)."""
+    if existing.body_hash != body_hash:
+        raise IdempotencyConflict(f"grant {existing.grant_id} exists with other terms")
+    return await jobs.get(conn, tenant_id, existing.job_id)
 
 
 async def _one(text: str) -> Any:

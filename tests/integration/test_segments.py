@@ -1,0 +1,153 @@
+"""Segments: made, listed with counts, deleted; members replaced, added or removed by a job;
+a replace switches all at once under concurrent purchases; any number per member."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from tests.integration.bulk import IDS, segment_members, wait_job
+from tests.integration.conftest import Tenant, purchase
+from tests.integration.invariants import check_ledger
+from tests.integration.replay_scenario import PROGRAM
+
+VIP_RULE = {
+    "id": "vip-bonus",
+    "name": "VIP bonus",
+    "effect": {"kind": "fixed", "value": 77},
+    "conditions": {"segment_in": ["vip"]},
+}
+
+
+async def rule(tenant: Tenant) -> None:
+    c, admin = tenant.client, tenant.admin
+    assert (await c.put("/v1/admin/program", json=PROGRAM, headers=admin)).status_code == 200
+    assert (await c.post("/v1/admin/earn-rules", json=VIP_RULE, headers=admin)).status_code == 201
+
+
+async def test_segments_are_made_listed_counted_and_deleted(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    c, admin = tenant.client, tenant.admin
+    made = await c.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=admin)
+    assert made.status_code == 200, made.text
+    assert (made.json()["name"], made.json()["members"]) == ("VIP", 0)
+    job = await segment_members(tenant, "vip", ["a-1", "a-2", "a-2", "a-3", "not an id"])
+    assert job["status"] == "done", job
+    assert job["counts"] == {"members": 3, "duplicates": 1, "failed": 1}
+    assert (await c.get("/v1/admin/segments/vip", headers=admin)).json()["members"] == 3
+    renamed = await c.put(
+        "/v1/admin/segments/vip", json={"name": "VIP 贵宾", "description": "d"}, headers=admin
+    )
+    assert (renamed.json()["name"], renamed.json()["members"]) == ("VIP 贵宾", 3)
+    await c.put("/v1/admin/segments/car", json={"name": "Car owners"}, headers=admin)
+    listed = (await c.get("/v1/admin/segments", headers=admin)).json()["items"]
+    assert [(s["id"], s["members"]) for s in listed] == [("car", 0), ("vip", 3)]
+    added = await segment_members(tenant, "vip", ["a-3", "a-4"], mode="add")
+    assert added["counts"] == {"added": 1, "unchanged": 1, "failed": 0}
+    removed = await segment_members(tenant, "vip", ["a-1", "zz"], mode="remove")
+    assert removed["counts"] == {"removed": 1, "unchanged": 1, "failed": 0}
+    member = await c.get("/v1/admin/members/a-4", headers=admin)
+    assert member.status_code in (200, 404)
+    members = await c.get("/v1/admin/members", params={"segment": "vip"}, headers=admin)
+    assert members.status_code == 200
+    # Another tenant sees none of it.
+    assert (
+        await other_tenant.client.get("/v1/admin/segments/vip", headers=other_tenant.admin)
+    ).status_code == 404
+    assert (await c.delete("/v1/admin/segments/vip", headers=admin)).status_code == 204
+    assert (await c.get("/v1/admin/segments/vip", headers=admin)).status_code == 404
+    missing = await c.put("/v1/admin/segments/nope/members", content=b"a-1\n", headers=admin | IDS)
+    assert missing.status_code == 404, missing.text
+
+
+async def test_a_member_in_a_segment_earns_its_rules_and_may_be_in_any_number(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    await rule(tenant)
+    await tenant.client.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=tenant.admin)
+    await segment_members(tenant, "vip", ["in-1"])
+    inside = (await tenant.hook(purchase("t-in", "in-1"))).json()
+    outside = (await tenant.hook(purchase("t-out", "out-1"))).json()
+    assert {r["rule_id"] for r in inside["rules_applied"]} >= {"vip-bonus"}
+    assert "vip-bonus" not in {r["rule_id"] for r in outside["rules_applied"]}
+    many = [f"tag-{n:03d}" for n in range(300)]
+    put = await tenant.client.put(
+        "/v1/admin/members/in-1", json={"segments": [*many, "vip"]}, headers=tenant.admin
+    )
+    assert put.status_code == 200, put.text
+    assert len(put.json()["segments"]) == 301
+    after = (await tenant.hook(purchase("t-in-2", "in-1"))).json()
+    assert "vip-bonus" in {r["rule_id"] for r in after["rules_applied"]}
+    await check_ledger(conn)
+
+
+def _saw_vip(answer: dict[str, Any]) -> bool:
+    return "vip-bonus" in {r["rule_id"] for r in answer["rules_applied"]}
+
+
+async def test_a_replace_switches_all_at_once_under_concurrent_purchases(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    """1,000 purchases in batches of 20 (ten members of the old set, ten of the new) while a
+    replace switches between two disjoint sets: every batch saw wholly the old set or wholly
+    the new one."""
+    await rule(tenant)
+    size = 40_000
+    old = [f"old-{n:06d}" for n in range(size)]
+    new = [f"new-{n:06d}" for n in range(size)]
+    await tenant.client.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=tenant.admin)
+    assert (await segment_members(tenant, "vip", old))["status"] == "done"
+    started = await tenant.client.put(
+        "/v1/admin/segments/vip/members",
+        params={"mode": "replace"},
+        content="".join(f"{m}\n" for m in new).encode(),
+        headers=tenant.admin | IDS,
+    )
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    seen: list[tuple[bool, ...]] = []
+    n = 0
+
+    async def batch(k: int) -> None:
+        items = [purchase(f"b{k}-o{i}", old[k * 10 + i]) for i in range(10)]
+        items += [purchase(f"b{k}-n{i}", new[k * 10 + i]) for i in range(10)]
+        response = await tenant.hook_batch(items)
+        assert response.status_code == 200, response.text
+        answers = response.json()["results"]
+        seen.append(tuple(_saw_vip(a) for a in answers))
+
+    while n < 50:
+        await asyncio.gather(*(batch(n + i) for i in range(5)))
+        n += 5
+        if n == 25:
+            assert (await wait_job(tenant, job_id))["status"] == "done"
+    for saw in seen:
+        assert saw in ((True,) * 10 + (False,) * 10, (False,) * 10 + (True,) * 10), saw
+    assert (True,) * 10 + (False,) * 10 in seen  # before the switch
+    assert (False,) * 10 + (True,) * 10 in seen  # after it
+    segment = (await tenant.client.get("/v1/admin/segments/vip", headers=tenant.admin)).json()
+    assert segment["members"] == size
+    await check_ledger(conn)
+
+
+async def test_one_membership_job_of_a_segment_at_a_time(tenant: Tenant) -> None:
+    c, admin = tenant.client, tenant.admin
+    await c.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=admin)
+    first = await c.put("/v1/admin/segments/vip/members", content=b"a\n" * 10, headers=admin | IDS)
+    second = await c.put("/v1/admin/segments/vip/members", content=b"b\n", headers=admin | IDS)
+    assert first.status_code == 202
+    if second.status_code == 409:
+        assert second.json()["type"] == "segment_busy"
+    else:  # the first had ended already
+        assert second.status_code == 202
+    await wait_job(tenant, first.json()["job_id"])
+    bad = await c.put(
+        "/v1/admin/segments/vip/members",
+        params={"mode": "merge"},
+        content=b"a\n",
+        headers=admin | IDS,
+    )
+    assert bad.status_code == 422, bad.text
