@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for a waiting job."
     )
+    bulk_chunk: int = Field(
+        default=5000,
+        ge=10,
+        le=100_000,
+        description="Lines (or members) an import, a segment job or a grant applies in one "
+        "transaction with its checkpoint.",
+    )
     replay_chunk: int = Field(
         default=5000,
         ge=100,

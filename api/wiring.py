@@ -33,9 +33,9 @@ def jobs(settings: Settings) -> dict[str, Handler]:
         replays.KIND: functools.partial(
             replays.run, chunk=settings.replay_chunk, processes=settings.replay_processes
         ),
-        imports.KIND: imports.run,
-        segments.KIND: segments.run,
-        grants.KIND: grants.run,
+        imports.KIND: functools.partial(imports.run, chunk=settings.bulk_chunk),
+        segments.KIND: functools.partial(segments.run, chunk=settings.bulk_chunk),
+        grants.KIND: functools.partial(grants.run, chunk=settings.bulk_chunk),
     }
 
 

@@ -169,7 +169,7 @@ class _Progress(msgspec.Struct):
     counts: dict[str, int]
 
 
-async def run(work: jobs.Work) -> jobs.Outcome:
+async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
     """The grant's job: its audience chunk by chunk, each with its checkpoint."""
     tenant_id = work.tenant_id
     params = work.params
@@ -194,17 +194,17 @@ async def run(work: jobs.Work) -> jobs.Outcome:
                     params["generation"],
                     as_of,
                     at.after,
-                    CHUNK,
+                    chunk,
                 )
             if not ids:
                 break
             line, after = at.line, ids[-1]
         else:
-            lines = await work.lines(at.line, CHUNK)
+            lines = await work.lines(at.line, chunk)
             if not lines:
                 break
-            chunk = member_id_lines(lines)
-            ids, problems = chunk.ids, chunk.problems
+            found = member_id_lines(lines)
+            ids, problems = found.ids, found.problems
             line, after = lines[-1][0], None
         at = await jobs.retrying(
             functools.partial(_apply, work, grant, at, ids, problems, line, after)

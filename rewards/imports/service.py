@@ -49,7 +49,7 @@ class _Progress(msgspec.Struct):
     counts: dict[str, int]
 
 
-async def run(work: jobs.Work) -> jobs.Outcome:
+async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
     """The import job: the stored lines, chunk by chunk."""
     created = work.job.created_at
     month = date(created.year, created.month, 1)
@@ -69,7 +69,7 @@ async def run(work: jobs.Work) -> jobs.Outcome:
             raise ValidationFailed(found.problem)
         header = found
         at.line = max(at.line, 1)
-    while lines := await work.lines(at.line, CHUNK):
+    while lines := await work.lines(at.line, chunk):
         parsed = [parse(n, body, header) for n, body in lines]
         at = await jobs.retrying(functools.partial(_apply, work, at, lines[-1][0], parsed, month))
     return jobs.Outcome(counts=at.counts)

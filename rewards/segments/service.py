@@ -133,7 +133,7 @@ async def member_ids(
 prune = segment_db.prune
 
 
-async def run(work: jobs.Work) -> jobs.Outcome:
+async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
     """The membership job: the uploaded ids added, removed, or loaded as the segment's next
     generation and switched to at the end; each chunk with its checkpoint."""
     tenant_id = work.tenant_id
@@ -150,31 +150,31 @@ async def run(work: jobs.Work) -> jobs.Outcome:
                 raise NotFound(f"segment {segment_id} was deleted")
             generation = await segment_db.new_generation(step.conn, tenant_id, segment_id)
             step.progress(done, checkpoint={"generation": generation, "line": 0, "counts": counts})
-    while lines := await work.lines(line, CHUNK):
-        chunk = member_id_lines(lines)
+    while lines := await work.lines(line, chunk):
+        found = member_id_lines(lines)
         async with work.step() as step:
             if mode == "replace":
                 assert generation is not None
                 added = await segment_db.add(
-                    step.conn, tenant_id, segment_id, generation, chunk.ids
+                    step.conn, tenant_id, segment_id, generation, found.ids
                 )
                 counts["members"] += added
-                counts["duplicates"] += chunk.repeated + len(chunk.ids) - added
+                counts["duplicates"] += found.repeated + len(found.ids) - added
             else:
                 current = await segment_db.lock(step.conn, tenant_id, segment_id)
                 if current is None:
                     raise NotFound(f"segment {segment_id} was deleted")
                 change = segment_db.add if mode == "add" else segment_db.remove
-                changed = await change(step.conn, tenant_id, segment_id, current, chunk.ids)
+                changed = await change(step.conn, tenant_id, segment_id, current, found.ids)
                 counts["added" if mode == "add" else "removed"] += changed
-                counts["unchanged"] += chunk.repeated + len(chunk.ids) - changed
-            counts["failed"] += len(chunk.problems)
+                counts["unchanged"] += found.repeated + len(found.ids) - changed
+            counts["failed"] += len(found.problems)
             line, done = lines[-1][0], done + len(lines)
             step.progress(
                 done,
                 counts=counts,
                 checkpoint={"generation": generation, "line": line, "done": done, "counts": counts},
-                errors=chunk.problems,
+                errors=found.problems,
             )
     if mode == "replace":
         assert generation is not None

@@ -34,13 +34,14 @@ async def app(database: str) -> Litestar:
 ENDED = ("done", "failed", "cancelled")
 
 
-def serve(database: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(database: str, log: Path, chunk: int = 100) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": database,
         "REWARDS_JOB_LEASE_SECONDS": "2",
         "REWARDS_JOB_POLL_SECONDS": "0.1",
-        "REWARDS_REPLAY_CHUNK": "100",
+        "REWARDS_REPLAY_CHUNK": str(chunk),
+        "REWARDS_BULK_CHUNK": str(chunk),
     }
     with log.open("ab") as sink:
         process = subprocess.Popen(
