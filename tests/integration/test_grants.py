@@ -13,7 +13,6 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-
 from tests.dates import month_start
 from tests.integration.bulk import job_errors, segment_members, wait_job
 from tests.integration.conftest import Tenant
@@ -99,7 +98,8 @@ async def test_a_grant_gives_each_member_once_even_when_posted_many_times_at_onc
     )
     assert audit == 1
     shown = await tenant.client.get("/v1/admin/grants/spring-festival", headers=tenant.admin)
-    assert shown.status_code == 200 and shown.json()["job"]["status"] == "done"
+    assert shown.status_code == 200
+    assert shown.json()["job"]["status"] == "done"
     await check_ledger(conn)
 
 

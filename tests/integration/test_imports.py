@@ -187,8 +187,11 @@ async def test_bad_lines_are_reported_and_do_not_stop_the_others(
     assert job["status"] == "done", job
     errors = await job_errors(tenant, job["id"])
     assert sorted(errors) == list(range(4, 4 + len(bad))), errors
-    assert "NUL" in errors[4] and "UTF-8" in errors[5] and "1 MiB" in errors[6]
-    assert "line 1" in errors[7] and "before it was earned" in errors[8]
+    assert "NUL" in errors[4]
+    assert "UTF-8" in errors[5]
+    assert "1 MiB" in errors[6]
+    assert "line 1" in errors[7]
+    assert "before it was earned" in errors[8]
     assert job["counts"] == {"created": 4, "updated": 0, "unchanged": 0, "failed": len(bad)}
     # Nothing of a bad line was written: only the good lines' members exist.
     names = {
@@ -221,7 +224,8 @@ async def test_a_body_that_is_not_an_import_is_refused(
         from tests.integration.bulk import wait_job
 
         job = await wait_job(tenant, response.json()["job_id"])
-        assert job["status"] == "failed" and "member_id" in job["error"]
+        assert job["status"] == "failed"
+        assert "member_id" in job["error"]
     assert await conn.fetchval("SELECT count(*) FROM members WHERE tenant_id = $1", tenant.id) == 0
 
 
@@ -234,7 +238,8 @@ async def test_imported_lots_expire_and_are_spent_as_before(
     await import_members(tenant, ndjson(lines()))
     assert (await tenant.hook(purchase("after-import", "imp-1"))).status_code == 200
     ran = await housekeeping.run(conn, SOON + timedelta(seconds=1), also=UPKEEP)
-    assert ran is not None and ran.get(tenant.id) == 500
+    assert ran is not None
+    assert ran.get(tenant.id) == 500
     expired = await conn.fetchval(
         "SELECT sum(amount) FROM transfers WHERE tenant_id = $1 AND kind = 'expiry'", tenant.id
     )
