@@ -120,7 +120,8 @@ async def test_a_changed_line_updates_and_a_changed_lot_is_refused(
     job = await import_members(tenant, ndjson(changed))
     assert job["counts"] == {"created": 0, "updated": 1, "unchanged": 1, "failed": 1}
     errors = await job_errors(tenant, job["id"])
-    assert list(errors) == [2] and errors[2].startswith("409"), errors
+    assert list(errors) == [2], errors
+    assert errors[2].startswith("409"), errors
     assert (await tenant.client.get("/v1/admin/members/imp-1", headers=tenant.admin)).json()[
         "tier"
     ] == "platinum"
