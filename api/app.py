@@ -67,6 +67,7 @@ from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
+from api.web.console_jobs import ConsoleJobsController
 from api.web.console_replays import ConsoleReplaysController
 from api.web.console_reports import ConsoleReportsController
 from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
@@ -327,6 +328,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsoleController,
             ConsoleReportsController,
             ConsoleReplaysController,
+            ConsoleJobsController,
             OpsController,
             PrometheusController,
             AdminMerchantsController,

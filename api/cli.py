@@ -13,11 +13,11 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -42,6 +42,7 @@ from db.types import Conn
 from rewards.core.credentials import is_id
 from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.housekeeping import service as housekeeping
+from rewards.imports import service as imports
 from rewards.jobs import service as jobs
 from rewards.replays import service as replays
 from rewards.tenants import service as tenants
@@ -308,29 +309,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         await tenants.require(conn, args.tenant)
         async with conn.transaction():
             job = await replays.start(conn, args.tenant, "cli", request)
-        pool = await create_pool(db.dsn, min_size=1, max_size=3)
         bar = tqdm(total=None, unit="tx", desc="replay", disable=args.json, file=sys.stderr)
-
-        def show(done: int, total: int | None) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
-            runner = jobs.Runner(
-                pool,
-                wiring.jobs(settings),
-                lease_seconds=30,
-                on_progress=show,
-                dsn=db.dsn,
-            )
-            ended = await runner.run_one(only=(args.tenant, job.job_id))
-            while ended is None or ended.status in ("queued", "running"):
-                await asyncio.sleep(0.5)  # a serving process took it: follow it
-                ended = await jobs.get(conn, args.tenant, job.job_id)
-                show(ended.progress_done, ended.progress_total)
-        finally:
-            bar.close()
-            await pool.close()
+        await _work_on(conn, db, settings, args.tenant, job.job_id, bar)
         return await replays.get(conn, args.tenant, job.job_id)
 
     found = db.run_outside_transaction(work)
@@ -339,6 +319,104 @@ def cmd_replay(args: argparse.Namespace) -> int:
     else:
         print(replay_summary(found))
     return 0 if found.job.status == "done" else 1
+
+
+async def _work_on(
+    conn: Conn, db: Database, settings: Settings, tenant_id: str, job_id: str, bar: tqdm[Any]
+) -> jobs.Job:
+    """Work on a queued job in this process (or, if a serving process took it first, follow
+    it), showing its progress on the bar; the job as it ended."""
+    pool = await create_pool(db.dsn, min_size=1, max_size=3)
+
+    def show(done: int, total: int | None) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        runner = jobs.Runner(
+            pool, wiring.jobs(settings), lease_seconds=30, on_progress=show, dsn=db.dsn
+        )
+        ended = await runner.run_one(only=(tenant_id, job_id))
+        while ended is None or ended.status in ("queued", "running"):
+            await asyncio.sleep(0.5)  # a serving process took it: follow it
+            ended = await jobs.get(conn, tenant_id, job_id)
+            show(ended.progress_done, ended.progress_total)
+    finally:
+        bar.close()
+        await pool.close()
+    return ended
+
+
+IMPORT_FORMATS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson"}
+
+
+def cmd_import_members(args: argparse.Namespace) -> int:
+    """Import members from a file (NDJSON or CSV) as a job this process works on, with a
+    progress bar for the upload and one for the lines; prints the counts and the first
+    line errors."""
+    path = Path(args.file)
+    format = args.format or IMPORT_FORMATS.get(path.suffix.lower(), "ndjson")
+    try:
+        size = path.stat().st_size
+        path.open("rb").close()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}", status=2) from None
+    wiring.wire()
+    settings = _settings(args)
+    db = Database(settings, existing=True)
+
+    async def chunks(bar: tqdm[Any]) -> AsyncIterator[bytes]:
+        source = await asyncio.to_thread(path.open, "rb")
+        try:
+            while block := await asyncio.to_thread(source.read, 1 << 20):
+                bar.update(len(block))
+                yield block
+        finally:
+            source.close()
+
+    async def work(conn: Conn) -> tuple[jobs.Job, list[jobs.LineError]]:
+        await tenants.require(conn, args.tenant)
+        sent = tqdm(
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc="upload",
+            disable=args.json,
+            file=sys.stderr,
+        )
+        async with conn.transaction():
+            job = await imports.start(conn, args.tenant, "cli", format)  # type: ignore[arg-type]
+            await jobs.store_lines(conn, args.tenant, job.job_id, chunks(sent))
+        sent.close()
+        bar = tqdm(total=None, unit="line", desc="import", disable=args.json, file=sys.stderr)
+        ended = await _work_on(conn, db, settings, args.tenant, job.job_id, bar)
+        return ended, await jobs.errors(conn, args.tenant, job.job_id, None, 20)
+
+    ended, errors = db.run_outside_transaction(work)
+    if args.json:
+        print(
+            msgspec.json.encode(
+                {
+                    "job_id": ended.job_id,
+                    "status": ended.status,
+                    "counts": ended.counts,
+                    "error": ended.error,
+                    "errors": [msgspec.to_builtins(e) for e in errors],
+                }
+            ).decode()
+        )
+    else:
+        order = ["created", "updated", "unchanged", "failed"]
+        named = sorted(ended.counts, key=lambda k: order.index(k) if k in order else 9)
+        counts = ", ".join(f"{k} {ended.counts[k]:,}" for k in named)
+        print(f"import {ended.job_id}: {ended.status}; {counts}")
+        if ended.error:
+            print(f"  {ended.error}")
+        for e in errors:
+            print(f"  line {e.line}: {e.problem}")
+        if len(errors) == 20:
+            print(f"  … see GET /v1/admin/jobs/{ended.job_id}/errors for the rest")
+    return 0 if ended.status == "done" else 1
 
 
 def replay_document(found: replays.Replay) -> dict[str, object]:
@@ -712,6 +790,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--json", action="store_true", help="print one JSON object")
     replay.set_defaults(func=cmd_replay)
+    importing = sub.add_parser("import", help="move data in from another system")
+    import_sub = importing.add_subparsers(dest="what", required=True)
+    members = with_data_dir(
+        import_sub.add_parser(
+            "members",
+            help="import members (NDJSON or CSV: tiers, segments, spend, referral links, "
+            "opening balances) as a job, with progress",
+        )
+    )
+    members.add_argument("file", help="the file: .ndjson/.jsonl (one JSON object a line) or .csv")
+    members.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant's id")
+    members.add_argument(
+        "--format", choices=["ndjson", "csv"], help="the file's format (default: by its name)"
+    )
+    members.add_argument("--json", action="store_true", help="print one JSON object")
+    members.set_defaults(func=cmd_import_members)
     return parser
 
 

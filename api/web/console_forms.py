@@ -17,6 +17,8 @@ NOTICES = {
     "rejected": "The offer was rejected; the merchant sees your reason.",
     "program-saved": "The program's settings were saved.",
     "replay-cancelled": "The replay was cancelled.",
+    "job-cancelled": "The job was cancelled; what it applied before stays.",
+    "segment-saved": "The segment was saved.",
 }
 RISK_REASONS = ("device_limit", "claim_rate", "daily_points_cap", "referral_ring")
 PROGRAM_FIELDS = (

@@ -89,6 +89,8 @@ CONSOLE = Area(
         ("Review", "/console/review"),
         ("Program", "/console/program"),
         ("Replays", "/console/replays"),
+        ("Jobs", "/console/jobs"),
+        ("Segments", "/console/segments"),
         ("Liability", "/console/liability"),
         ("Audit log", "/console/audit"),
         ("Risk events", "/console/risk"),

@@ -183,7 +183,11 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         checkpoint.get("counts") or {"granted": 0, "already": 0, "failed": 0, "points": 0},
     )
     as_of = datetime.fromisoformat(params["as_of"])
+    steps = 0
     while True:
+        steps += 1
+        if steps > 1:
+            await work.keep_statistics(steps - 1)
         problems: list[LineProblem] = []
         if "segment" in params:
             async with jobs.connection(work) as conn:

@@ -68,10 +68,13 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         if isinstance(found, LineProblem):
             raise ValidationFailed(found.problem)
         header = found
-        at.line = max(at.line, 1)
+        at.line, at.done = max(at.line, 1), max(at.done, 1)  # the header is done with
+    steps = 0
     while lines := await work.lines(at.line, chunk):
         parsed = [parse(n, body, header) for n, body in lines]
         at = await jobs.retrying(functools.partial(_apply, work, at, lines[-1][0], parsed, month))
+        steps += 1
+        await work.keep_statistics(steps)
     return jobs.Outcome(counts=at.counts)
 
 

@@ -92,3 +92,10 @@ DELETE FROM job_lines WHERE tenant_id = $1::text AND job_id = $2::text;
 
 -- name: job_total
 UPDATE jobs SET progress_total = $3::bigint WHERE tenant_id = $1::text AND job_id = $2::text;
+
+-- name: job_analyze_bulk
+-- The planner's statistics of the tables bulk jobs grow, brought up to date: a table that
+-- grew from nothing to millions of rows since autovacuum last looked would otherwise be
+-- planned as empty (a nested loop over it, for every row of a chunk).
+ANALYZE members, lots, transfers, member_imports, referrals, segment_members, grant_members,
+    offer_members;

@@ -212,3 +212,7 @@ async def drop_lines(conn: Conn, tenant_id: str, job_id: str) -> None:
 
 async def set_total(conn: Conn, tenant_id: str, job_id: str, total: int) -> None:
     await conn.execute(sql("job_total"), tenant_id, job_id, total)
+
+
+async def analyze_bulk(conn: Conn) -> None:
+    await conn.execute(sql("job_analyze_bulk"))

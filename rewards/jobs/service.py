@@ -234,6 +234,13 @@ class Work:
         if self.stop.is_set():
             raise Stopping(self.job.job_id)
 
+    async def keep_statistics(self, steps: int) -> None:
+        """After a job's 1st, 2nd, 4th, 8th… step, bring the planner's statistics of the
+        tables bulk jobs grow up to date (outside the step's transaction)."""
+        if steps & (steps - 1) == 0:
+            async with acquire(self.pool) as conn:
+                await job_db.analyze_bulk(conn)
+
     async def lines(self, after: int, limit: int) -> list[tuple[int, bytes | None]]:
         """The uploaded lines after line ``after`` (number, bytes; None: too long)."""
         async with acquire(self.pool) as conn:

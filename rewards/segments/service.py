@@ -150,7 +150,11 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
                 raise NotFound(f"segment {segment_id} was deleted")
             generation = await segment_db.new_generation(step.conn, tenant_id, segment_id)
             step.progress(done, checkpoint={"generation": generation, "line": 0, "counts": counts})
+    steps = 0
     while lines := await work.lines(line, chunk):
+        steps += 1
+        if steps > 1:
+            await work.keep_statistics(steps - 1)
         found = member_id_lines(lines)
         async with work.step() as step:
             if mode == "replace":
