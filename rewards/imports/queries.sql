@@ -6,11 +6,6 @@ SELECT member_id FROM members
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[])
 ORDER BY member_id FOR UPDATE;
 
--- name: import_members_enroll
-INSERT INTO members (tenant_id, member_id)
-SELECT $1::text, m FROM unnest($2::text[]) AS m ORDER BY m
-ON CONFLICT (tenant_id, member_id) DO NOTHING;
-
 -- name: import_priors
 -- The line each member was last imported from.
 SELECT member_id, job_id, line, digest, lots_digest FROM member_imports
@@ -53,3 +48,17 @@ INSERT INTO referrals (tenant_id, referee_id, referrer_id, attached_by, status)
 SELECT $1::text, r.referee_id, r.referrer_id, 'import', 'imported'
 FROM unnest($2::text[], $3::text[]) AS r(referee_id, referrer_id)
 ON CONFLICT (tenant_id, referee_id) DO NOTHING;
+
+-- name: import_members_create
+-- Members not known yet, made with what their lines said (as import_members_update says
+-- it of known ones).
+INSERT INTO members (tenant_id, member_id, tier, card_products, status, opening_spend_minor,
+                     opening_spend_month)
+SELECT $1::text, u.member_id, u.tier, coalesce(u.card_products, '{}'),
+       coalesce(u.status, 'active'), coalesce(u.spend, 0),
+       CASE WHEN u.spend IS NULL THEN NULL ELSE $3::date END
+FROM jsonb_to_recordset($2::jsonb)
+     AS u(member_id text, has_tier boolean, tier text, card_products text[], status text,
+          spend bigint)
+ORDER BY u.member_id
+ON CONFLICT (tenant_id, member_id) DO NOTHING;

@@ -20,11 +20,6 @@ async def lock_existing(conn: Conn, tenant_id: str, member_ids: Sequence[str]) -
     return {r["member_id"] for r in rows}
 
 
-async def enroll(conn: Conn, tenant_id: str, member_ids: Sequence[str]) -> None:
-    if member_ids:
-        await conn.execute(sql("import_members_enroll"), tenant_id, sorted(member_ids))
-
-
 async def priors(conn: Conn, tenant_id: str, member_ids: Sequence[str]) -> dict[str, Prior]:
     rows = await conn.fetch(sql("import_priors"), tenant_id, list(member_ids))
     return {
@@ -37,7 +32,26 @@ async def referrers(conn: Conn, tenant_id: str, member_ids: Sequence[str]) -> di
     return {r["referee_id"]: r["referrer_id"] for r in rows}
 
 
-async def update_members(conn: Conn, tenant_id: str, lines: Sequence[Parsed], month: date) -> None:
+async def save_members(
+    conn: Conn, tenant_id: str, lines: Sequence[Parsed], existing: set[str], month: date
+) -> None:
+    """The members the lines name: made with what they say when new, else updated."""
+    rows = _rows(lines)
+    made = [r for r in rows if r["member_id"] not in existing]
+    changed = [r for r in rows if r["member_id"] in existing]
+    if made:
+        await conn.execute(sql("import_members_create"), tenant_id, made, month)
+    if changed:
+        await conn.execute(
+            sql("import_members_update"),
+            tenant_id,
+            changed,
+            month,
+            [r["member_id"] for r in changed],
+        )
+
+
+def _rows(lines: Sequence[Parsed]) -> list[dict[str, object]]:
     rows = []
     for p in lines:
         m = p.member
@@ -51,14 +65,7 @@ async def update_members(conn: Conn, tenant_id: str, lines: Sequence[Parsed], mo
                 "spend": None if m.spend_12m_minor is UNSET else m.spend_12m_minor,
             }
         )
-    if rows:
-        await conn.execute(
-            sql("import_members_update"),
-            tenant_id,
-            rows,
-            month,
-            [r["member_id"] for r in rows],
-        )
+    return rows
 
 
 async def save_records(conn: Conn, tenant_id: str, job_id: str, lines: Sequence[Parsed]) -> None:

@@ -11,6 +11,7 @@ never posted twice)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import date
 from typing import Literal
@@ -70,12 +71,29 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         header = found
         at.line, at.done = max(at.line, 1), max(at.done, 1)  # the header is done with
     steps = 0
-    while lines := await work.lines(at.line, chunk):
-        parsed = [parse(n, body, header) for n, body in lines]
-        at = await jobs.retrying(functools.partial(_apply, work, at, lines[-1][0], parsed, month))
+    lines, parsed = await _read(work, at.line, chunk, header)
+    while lines:
+        # The next chunk is read and parsed while this one is written.
+        upcoming = asyncio.create_task(_read(work, lines[-1][0], chunk, header))
+        try:
+            at = await jobs.retrying(
+                functools.partial(_apply, work, at, lines[-1][0], parsed, month)
+            )
+        except BaseException:
+            upcoming.cancel()
+            raise
         steps += 1
         await work.keep_statistics(steps)
+        lines, parsed = await upcoming
     return jobs.Outcome(counts=at.counts)
+
+
+async def _read(
+    work: jobs.Work, after: int, chunk: int, header: list[str] | None
+) -> tuple[list[tuple[int, bytes | None]], list[Parsed | LineProblem]]:
+    lines = await work.lines(after, chunk)
+    parsed = await asyncio.to_thread(lambda: [parse(n, body, header) for n, body in lines])
+    return lines, parsed
 
 
 async def _apply(
@@ -98,9 +116,7 @@ async def _apply(
             await import_db.priors(conn, tenant_id, ids),
             await import_db.referrers(conn, tenant_id, ids),
         )
-        applied_ids = sorted({p.member.member_id for p in plan.applied})
-        await import_db.enroll(conn, tenant_id, [m for m in applied_ids if m not in existing])
-        await import_db.update_members(conn, tenant_id, plan.applied, month)
+        await import_db.save_members(conn, tenant_id, plan.applied, existing, month)
         await segments.assign(
             conn,
             tenant_id,

@@ -99,3 +99,10 @@ UPDATE jobs SET progress_total = $3::bigint WHERE tenant_id = $1::text AND job_i
 -- planned as empty (a nested loop over it, for every row of a chunk).
 ANALYZE members, lots, transfers, member_imports, referrals, segment_members, grant_members,
     offer_members;
+
+-- name: job_step_joins
+-- A step writes thousands of rows at once, joined to rows it (or the step before) has just
+-- written, which the planner's statistics do not know yet: it would take such a table for
+-- one row and loop over it once for every row of the chunk. Hash joins cost the same when
+-- the estimate is right and bound the cost when it is not.
+SET LOCAL enable_nestloop = off;

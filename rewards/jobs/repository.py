@@ -181,8 +181,12 @@ async def errors(
 
 
 async def fence(conn: Conn, job: JobRow, worker: str) -> bool:
-    """Lock the job for one step; False when it is no longer this worker's."""
-    return await conn.fetchval(sql("job_fence"), job.tenant_id, job.job_id, worker) is not None
+    """Lock the job for one step (planned with hash joins: ``job_step_joins``); False when
+    it is no longer this worker's."""
+    if await conn.fetchval(sql("job_fence"), job.tenant_id, job.job_id, worker) is None:
+        return False
+    await conn.execute(sql("job_step_joins"))
+    return True
 
 
 async def store_lines(

@@ -274,33 +274,45 @@ WITH recorded AS (
 )
 SELECT count(*) FROM recorded;
 
--- name: ledger_credit_many
--- Points credited to many members at once (an import's opening balances, a grant) from the
--- account $2, as transfers of kind $3, one a member ($4 members, $5 points, $6 details);
--- the lots ($7 members, $8 points, $9 earned, $10 available, $11 expiry) go to the member's
--- lot of the same expiry and availability, made if missing (it keeps the earliest earning).
--- The members are enrolled and locked before (members_enroll_many, members_lock).
-WITH transfer_rows AS (
-    INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
-                           detail)
-    SELECT $1::text, $2::text, 'member:' || c.member_id, c.points, $3::text, c.member_id,
-           c.detail
-    FROM unnest($4::text[], $5::bigint[], $6::jsonb[]) AS c(member_id, points, detail)
-), lots_added AS (
-    INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at,
-                      expires_at)
-    SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at),
-           l.available_at, l.expires_at
-    FROM unnest($7::text[], $8::bigint[], $9::timestamptz[], $10::timestamptz[],
-                $11::timestamptz[]) AS l(member_id, points, earned_at, available_at, expires_at)
-    GROUP BY l.member_id, l.available_at, l.expires_at
-    ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
-    SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining,
-        earned_at = least(lots.earned_at, EXCLUDED.earned_at)
-)
+-- name: ledger_credit_transfers
+-- Points credited to many members at once (an import's opening balances, a grant), from the
+-- account $2, as transfers of kind $3, one a member ($4 members, $5 points, $6 details). The
+-- members are enrolled and locked before (members_enroll_many, members_lock); their lots
+-- and balances are written by ledger_credit_lots and ledger_credit_balances.
+INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
+                       detail)
+SELECT $1::text, $2::text, 'member:' || c.member_id, c.points, $3::text, c.member_id, c.detail
+FROM unnest($4::text[], $5::bigint[], $6::jsonb[]) AS c(member_id, points, detail);
+
+-- name: ledger_credit_lots
+-- The lots of bulk credits ($2 members, $3 points, $4 earned, $5 available, $6 expiry) go to
+-- the member's lot of the same expiry and availability, made if missing (it keeps the
+-- earliest earning).
+INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at, expires_at)
+SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at), l.available_at,
+       l.expires_at
+FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+     AS l(member_id, points, earned_at, available_at, expires_at)
+GROUP BY l.member_id, l.available_at, l.expires_at
+ORDER BY l.member_id, l.expires_at
+ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
+SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDED.remaining,
+    earned_at = least(lots.earned_at, EXCLUDED.earned_at);
+
+-- name: ledger_credit_new_lots
+-- The lots of bulk credits to members made in this transaction (who hold no lot yet):
+-- inserted, merged only among themselves.
+INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at, expires_at)
+SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at), l.available_at,
+       l.expires_at
+FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+     AS l(member_id, points, earned_at, available_at, expires_at)
+GROUP BY l.member_id, l.available_at, l.expires_at
+ORDER BY l.member_id, l.expires_at;
+
+-- name: ledger_credit_balances
 UPDATE members m
 SET points_balance = m.points_balance + c.points,
     lifetime_earned = m.lifetime_earned + c.points
-FROM unnest($4::text[], $5::bigint[]) AS c(member_id, points)
-WHERE m.tenant_id = $1::text AND m.member_id = c.member_id AND m.member_id = ANY($4::text[]);
-
+FROM unnest($2::text[], $3::bigint[]) AS c(member_id, points)
+WHERE m.tenant_id = $1::text AND m.member_id = c.member_id AND m.member_id = ANY($2::text[]);

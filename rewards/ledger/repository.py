@@ -308,23 +308,40 @@ async def members_with_spend_since(conn: Conn, tenant_id: str, since: date) -> l
 
 
 async def credit_many(
-    conn: Conn, tenant_id: str, debit: str, kind: str, credits: Sequence[Credit]
+    conn: Conn,
+    tenant_id: str,
+    debit: str,
+    kind: str,
+    credits: Sequence[Credit],
+    new_members: frozenset[str] = frozenset(),
 ) -> None:
     """Write bulk credits (their members enrolled and locked before)."""
     if not credits:
         return
     lots = [(c.member_id, lot) for c in credits for lot in c.lots]
+    members = [c.member_id for c in credits]
+    points = [c.points for c in credits]
     await conn.execute(
-        sql("ledger_credit_many"),
+        sql("ledger_credit_transfers"),
         tenant_id,
         debit,
         kind,
-        [c.member_id for c in credits],
-        [c.points for c in credits],
+        members,
+        points,
         [c.detail for c in credits],
-        [m for m, _ in lots],
-        [lot.points for _, lot in lots],
-        [lot.earned_at for _, lot in lots],
-        [lot.available_at for _, lot in lots],
-        [lot.expires_at for _, lot in lots],
     )
+    for query, part in (
+        ("ledger_credit_new_lots", [(m, lot) for m, lot in lots if m in new_members]),
+        ("ledger_credit_lots", [(m, lot) for m, lot in lots if m not in new_members]),
+    ):
+        if part:
+            await conn.execute(
+                sql(query),
+                tenant_id,
+                [m for m, _ in part],
+                [lot.points for _, lot in part],
+                [lot.earned_at for _, lot in part],
+                [lot.available_at for _, lot in part],
+                [lot.expires_at for _, lot in part],
+            )
+    await conn.execute(sql("ledger_credit_balances"), tenant_id, members, points)

@@ -90,17 +90,23 @@ async def adjust(
 
 
 async def credit_many(
-    conn: Conn, tenant_id: str, debit: str, kind: str, credits: Sequence[Credit]
+    conn: Conn,
+    tenant_id: str,
+    debit: str,
+    kind: str,
+    credits: Sequence[Credit],
+    new_members: frozenset[str] = frozenset(),
 ) -> None:
     """Credit many members at once (an import's opening balances, a grant): the members
     enrolled if new and locked in id order, as every writer of balances locks them, then one
-    transfer each from ``debit`` and their lots."""
+    transfer each from ``debit`` and their lots (``new_members``: made by the caller's
+    transaction, holding no lot yet)."""
     ids = sorted({c.member_id for c in credits})
     if not ids:
         return
     await ledger_db.enroll(conn, tenant_id, ids)
     await ledger_db.lock_only(conn, tenant_id, ids)
-    await ledger_db.credit_many(conn, tenant_id, debit, kind, credits)
+    await ledger_db.credit_many(conn, tenant_id, debit, kind, credits, new_members)
 
 
 async def expire_tenant(conn: Conn, tenant_id: str, now: datetime, chunk: int = 500) -> int:
