@@ -245,6 +245,21 @@ END;
 $$;
 
 --
+-- Name: record_member_changes_added(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_member_changes_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
+    SELECT tenant_id, member_id, tier, '{}', card_products FROM added
+    WHERE tier IS NOT NULL OR card_products <> '{}';
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: record_offer_version(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1937,7 +1952,7 @@ CREATE CONSTRAINT TRIGGER budget_reservations_apply AFTER INSERT ON public.budge
 -- Name: members members_history_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER members_history_insert AFTER INSERT ON public.members FOR EACH ROW WHEN (((new.tier IS NOT NULL) OR (new.card_products <> '{}'::text[]))) EXECUTE FUNCTION public.record_member_change();
+CREATE TRIGGER members_history_insert AFTER INSERT ON public.members REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION public.record_member_changes_added();
 
 --
 -- Name: members members_history_update; Type: TRIGGER; Schema: public; Owner: -

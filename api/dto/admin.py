@@ -83,9 +83,16 @@ class ApiKeyPage(Output):
 
 class MemberPut(Input):
     tier: Tag | None = None
-    segments: Annotated[
-        list[Tag], Meta(description="Every segment the member is in (no limit); made if new")
-    ] = []
+    segments: (
+        Annotated[
+            list[Tag],
+            Meta(
+                description="Every segment the member is in (no limit; a segment not made "
+                "yet is made); left out, the member's segments stay as they are"
+            ),
+        ]
+        | None
+    ) = None
     card_products: Annotated[list[Tag], Meta(max_length=100)] = []
     referral_code_used: Tag | None = None
 

@@ -226,3 +226,20 @@ BEGIN
     RETURN true;
 END;
 $$;
+
+-- Members made in bulk (an import makes thousands a statement) record their first
+-- attributes once a statement, not once a row.
+DROP TRIGGER members_history_insert ON members;
+CREATE FUNCTION record_member_changes_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
+    SELECT tenant_id, member_id, tier, '{}', card_products FROM added
+    WHERE tier IS NOT NULL OR card_products <> '{}';
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER members_history_insert AFTER INSERT ON members
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION record_member_changes_added();

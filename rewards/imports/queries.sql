@@ -51,14 +51,17 @@ ON CONFLICT (tenant_id, referee_id) DO NOTHING;
 
 -- name: import_members_create
 -- Members not known yet, made with what their lines said (as import_members_update says
--- it of known ones).
+-- it of known ones) and their opening balance ($4, $5: the ledger posts its transfer and
+-- lots in the same transaction).
 INSERT INTO members (tenant_id, member_id, tier, card_products, status, opening_spend_minor,
-                     opening_spend_month)
+                     opening_spend_month, points_balance, lifetime_earned)
 SELECT $1::text, u.member_id, u.tier, coalesce(u.card_products, '{}'),
        coalesce(u.status, 'active'), coalesce(u.spend, 0),
-       CASE WHEN u.spend IS NULL THEN NULL ELSE $3::date END
+       CASE WHEN u.spend IS NULL THEN NULL ELSE $3::date END,
+       coalesce(b.points, 0), coalesce(b.points, 0)
 FROM jsonb_to_recordset($2::jsonb)
      AS u(member_id text, has_tier boolean, tier text, card_products text[], status text,
           spend bigint)
+LEFT JOIN unnest($4::text[], $5::bigint[]) AS b(member_id, points) ON b.member_id = u.member_id
 ORDER BY u.member_id
 ON CONFLICT (tenant_id, member_id) DO NOTHING;

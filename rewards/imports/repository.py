@@ -3,7 +3,7 @@ what the lines said of them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from msgspec import UNSET
@@ -33,14 +33,27 @@ async def referrers(conn: Conn, tenant_id: str, member_ids: Sequence[str]) -> di
 
 
 async def save_members(
-    conn: Conn, tenant_id: str, lines: Sequence[Parsed], existing: set[str], month: date
+    conn: Conn,
+    tenant_id: str,
+    lines: Sequence[Parsed],
+    existing: set[str],
+    month: date,
+    opening: Mapping[str, int],
 ) -> None:
-    """The members the lines name: made with what they say when new, else updated."""
+    """The members the lines name: made with what they say when new (with their opening
+    balance), else updated."""
     rows = _rows(lines)
     made = [r for r in rows if r["member_id"] not in existing]
     changed = [r for r in rows if r["member_id"] in existing]
     if made:
-        await conn.execute(sql("import_members_create"), tenant_id, made, month)
+        await conn.execute(
+            sql("import_members_create"),
+            tenant_id,
+            made,
+            month,
+            list(opening),
+            list(opening.values()),
+        )
     if changed:
         await conn.execute(
             sql("import_members_update"),

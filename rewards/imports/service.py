@@ -116,7 +116,9 @@ async def _apply(
             await import_db.priors(conn, tenant_id, ids),
             await import_db.referrers(conn, tenant_id, ids),
         )
-        await import_db.save_members(conn, tenant_id, plan.applied, existing, month)
+        new_members = frozenset(ids).difference(existing)
+        opening = {c.member_id: c.points for c in plan.credits if c.member_id in new_members}
+        await import_db.save_members(conn, tenant_id, plan.applied, existing, month, opening)
         await segments.assign(
             conn,
             tenant_id,
@@ -127,7 +129,9 @@ async def _apply(
             },
         )
         await import_db.save_referrals(conn, tenant_id, plan.referrals)
-        await ledger.credit_many(conn, tenant_id, OPENING_BALANCES_ACCOUNT, "opening", plan.credits)
+        await ledger.credit_many(
+            conn, tenant_id, OPENING_BALANCES_ACCOUNT, "opening", plan.credits, new_members
+        )
         await import_db.save_records(conn, tenant_id, job_id, plan.recorded)
         after = _Progress(
             last,

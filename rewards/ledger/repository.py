@@ -344,4 +344,11 @@ async def credit_many(
                 [lot.available_at for _, lot in part],
                 [lot.expires_at for _, lot in part],
             )
-    await conn.execute(sql("ledger_credit_balances"), tenant_id, members, points)
+    known = [(c.member_id, c.points) for c in credits if c.member_id not in new_members]
+    if known:
+        await conn.execute(
+            sql("ledger_credit_balances"),
+            tenant_id,
+            [m for m, _ in known],
+            [p for _, p in known],
+        )

@@ -100,7 +100,7 @@ async def credit_many(
     """Credit many members at once (an import's opening balances, a grant): the members
     enrolled if new and locked in id order, as every writer of balances locks them, then one
     transfer each from ``debit`` and their lots (``new_members``: made by the caller's
-    transaction, holding no lot yet)."""
+    transaction with the credit as their balance already, holding no lot yet)."""
     ids = sorted({c.member_id for c in credits})
     if not ids:
         return

@@ -38,18 +38,20 @@ async def update(
     actor: str,
     member_id: str,
     tier: str | None,
-    segments: list[str],
+    segments: list[str] | None,
     card_products: list[str],
     referral_code_used: str | None,
 ) -> Member:
-    """Create or replace the operator-managed attributes of a member (audited). A
-    referral code is attached as ``rewards.referrals.attach`` does for the member (and
-    refused the same ways); leaving it out keeps the one attached."""
+    """Create or replace the operator-managed attributes of a member (audited), and the
+    segments it is in when they are given (None: they stay). A referral code is attached as
+    ``rewards.referrals.attach`` does for the member (and refused the same ways); leaving it
+    out keeps the one attached."""
     if referral_code_used is not None:
         await referrals.lock_attachments(conn, tenant_id)
     before = await member_db.get_member(conn, tenant_id, member_id)
     await member_db.upsert_member(conn, tenant_id, member_id, tier, card_products)
-    await segments_service.assign(conn, tenant_id, {member_id: segments})
+    if segments is not None:
+        await segments_service.assign(conn, tenant_id, {member_id: segments})
     if referral_code_used is not None:
         await referrals.attach(conn, tenant_id, member_id, referral_code_used, "admin")
     member = await get(conn, tenant_id, member_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from tests.integration.bulk import import_members, ndjson, segment_members, wait_job
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.replay_scenario import configure
@@ -52,6 +53,24 @@ async def a_member_with_a_history(tenant: Tenant) -> None:
         headers=admin,
     )
     assert adjusted.status_code in (200, 201), adjusted.text
+    # Moved in by an import (a second line of the member is a line error naming them), in
+    # a segment loaded in bulk, granted points.
+    imported = await import_members(
+        tenant,
+        ndjson(
+            [
+                {"member_id": WHO, "tier": "gold", "spend_12m_minor": 100},
+                {"member_id": WHO, "tier": "silver"},
+            ]
+        ),
+    )
+    assert imported["counts"]["failed"] == 1, imported
+    await c.put("/v1/admin/segments/autumn", json={"name": "Autumn"}, headers=admin)
+    assert (await segment_members(tenant, "autumn", [WHO, FRIEND]))["status"] == "done"
+    grant = {"id": "g-1", "audience": {"member_ids": [WHO]}, "points": 5, "reason": "gift"}
+    started = await c.post("/v1/admin/grants", json=grant, headers=admin)
+    assert started.status_code == 202, started.text
+    assert (await wait_job(tenant, started.json()["job_id"]))["counts"]["granted"] == 1
 
 
 async def member_tables(conn: asyncpg.Connection) -> set[str]:
@@ -87,6 +106,10 @@ async def test_the_export_covers_every_table_that_holds_a_member(
         "referrals",
         "device_members",
         "audit_log",
+        "segment_members",
+        "member_imports",
+        "grant_members",
+        "job_errors",
     ):
         assert tables[table], table
     assert {t["transaction_id"] for t in tables["transactions"]} >= {"p-0", "r-1"}

@@ -81,6 +81,17 @@ async def test_a_member_in_a_segment_earns_its_rules_and_may_be_in_any_number(
     assert len(put.json()["segments"]) == 301
     after = (await tenant.hook(purchase("t-in-2", "in-1"))).json()
     assert "vip-bonus" in {r["rule_id"] for r in after["rules_applied"]}
+    # A PUT that leaves segments out leaves them as they are.
+    tier_only = await tenant.client.put(
+        "/v1/admin/members/in-1", json={"tier": "gold"}, headers=tenant.admin
+    )
+    assert len(tier_only.json()["segments"]) == 301
+    cleared = await tenant.client.put(
+        "/v1/admin/members/in-1", json={"segments": []}, headers=tenant.admin
+    )
+    assert cleared.json()["segments"] == []
+    vip = (await tenant.client.get("/v1/admin/segments/vip", headers=tenant.admin)).json()
+    assert vip["members"] == 0
     await check_ledger(conn)
 
 
