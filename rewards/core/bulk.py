@@ -67,3 +67,38 @@ def member_id_lines(lines: Sequence[tuple[int, bytes | None]]) -> IdChunk:
             seen.add(text)
             ids.append(text)
     return IdChunk(ids, problems, repeated)
+
+
+# --- steps beside each other -----------------------------------------------------------------
+
+
+class Spans(msgspec.Struct, frozen=True):
+    """Where a job whose steps run beside each other got to: every line up to ``line`` is
+    done, and so are the spans (after, last] of ``ahead``; ``done`` lines, ``counts``."""
+
+    line: int = 0
+    ahead: tuple[tuple[int, int], ...] = ()
+    done: int = 0
+    counts: dict[str, int] = {}
+
+
+def add_span(spans: Spans, after: int, last: int, lines: int, counts: dict[str, int]) -> Spans:
+    """The spans once the lines (after, last] are done, with their counts added."""
+    ahead = sorted([*spans.ahead, (after, last)])
+    line = spans.line
+    while ahead and ahead[0][0] <= line:
+        line = max(line, ahead.pop(0)[1])
+    summed = dict(spans.counts)
+    for key, value in counts.items():
+        summed[key] = summed.get(key, 0) + value
+    return Spans(line, tuple(ahead), spans.done + lines, summed)
+
+
+def next_read(spans: Spans, after: int) -> tuple[int, int | None]:
+    """Where to read next from ``after`` on: (after, upto), skipping the spans done ahead
+    (upto: the start of the next one, None: none)."""
+    for start, end in spans.ahead:
+        if start <= after < end:
+            after = end
+    upcoming = [start for start, _ in spans.ahead if start >= after]
+    return after, (min(upcoming) if upcoming else None)

@@ -12,6 +12,7 @@ again: a later line whose lots differ is refused.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ class Parsed(msgspec.Struct, frozen=True):
     member: MemberLine
     digest: bytes
     lots_digest: bytes
+    lots_utc: tuple[tuple[int, str, str | None], ...] = ()  # the lots, sorted, times in UTC
 
 
 _decoder = msgspec.json.Decoder(MemberLine)
@@ -111,7 +113,8 @@ def parse(number: int, body: bytes | None, header: Sequence[str] | None) -> Pars
             )
     if sum(lot.points for lot in member.opening_lots) > MAX_POINTS:
         return LineProblem(number, member.member_id, f"the lots hold more than {MAX_POINTS}")
-    return Parsed(number, member, _digest(member), _lots_digest(member.opening_lots))
+    lots = tuple(sorted(_utc(lot) for lot in member.opening_lots))
+    return Parsed(number, member, _digest(member, lots), _lots_digest(lots), lots)
 
 
 def _said(exc: Exception) -> str:
@@ -167,18 +170,24 @@ def _csv_lot(i: int, text: str) -> dict[str, object]:
 def _utc(lot: OpeningLot) -> tuple[int, str, str | None]:
     return (
         lot.points,
-        lot.earned_at.astimezone(UTC).isoformat(),
-        lot.expires_at.astimezone(UTC).isoformat() if lot.expires_at else None,
+        _iso_utc(lot.earned_at),
+        _iso_utc(lot.expires_at) if lot.expires_at else None,
     )
 
 
-def _lots_digest(lots: Sequence[OpeningLot]) -> bytes:
-    return hashlib.sha256(msgspec.json.encode(sorted(_utc(lot) for lot in lots))).digest()[:16]
+@functools.lru_cache(maxsize=4096)
+def _iso_utc(moment: datetime) -> str:
+    """A moment in UTC as RFC 3339 (the same moments recur across an import's lines)."""
+    return moment.astimezone(UTC).isoformat()
 
 
-def _digest(member: MemberLine) -> bytes:
+def _lots_digest(lots: Sequence[tuple[int, str, str | None]]) -> bytes:
+    return hashlib.sha256(msgspec.json.encode(lots)).digest()[:16]
+
+
+def _digest(member: MemberLine, lots: Sequence[tuple[int, str, str | None]]) -> bytes:
     fields = msgspec.structs.asdict(member)
-    fields["opening_lots"] = sorted(_utc(lot) for lot in member.opening_lots)
+    fields["opening_lots"] = lots
     for key in ("segments", "card_products"):
         if isinstance(fields[key], list):
             fields[key] = sorted(set(fields[key]))
@@ -286,6 +295,6 @@ def opening_credit(item: Parsed) -> Credit:
         tuple(CreditLot(lot.points, lot.earned_at, IMMEDIATE, lot.expires_at) for lot in lots),
         {
             "import": {"line": item.line},
-            "lots": [{"points": p, "earned_at": e, "expires_at": x} for p, e, x in map(_utc, lots)],
+            "lots": [{"points": p, "earned_at": e, "expires_at": x} for p, e, x in item.lots_utc],
         },
     )

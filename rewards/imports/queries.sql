@@ -33,10 +33,13 @@ WHERE m.tenant_id = $1::text AND m.member_id = u.member_id
   AND m.member_id = ANY($4::text[]);
 
 -- name: import_records_save
+-- The line each member was imported from ($3: [{member_id, line, digest, lots_digest}],
+-- the hashes in hex).
 INSERT INTO member_imports (tenant_id, member_id, job_id, line, digest, lots_digest)
-SELECT $1::text, r.member_id, $2::text, r.line, r.digest, r.lots_digest
-FROM unnest($3::text[], $4::bigint[], $5::bytea[], $6::bytea[])
-     AS r(member_id, line, digest, lots_digest)
+SELECT $1::text, r.member_id, $2::text, r.line, decode(r.digest, 'hex'),
+       decode(r.lots_digest, 'hex')
+FROM jsonb_to_recordset($3::jsonb) AS r(member_id text, line bigint, digest text,
+                                        lots_digest text)
 ORDER BY r.member_id
 ON CONFLICT (tenant_id, member_id) DO UPDATE
 SET job_id = EXCLUDED.job_id, line = EXCLUDED.line, digest = EXCLUDED.digest,

@@ -87,10 +87,15 @@ async def save_records(conn: Conn, tenant_id: str, job_id: str, lines: Sequence[
             sql("import_records_save"),
             tenant_id,
             job_id,
-            [p.member.member_id for p in lines],
-            [p.line for p in lines],
-            [p.digest for p in lines],
-            [p.lots_digest for p in lines],
+            [
+                {
+                    "member_id": p.member.member_id,
+                    "line": p.line,
+                    "digest": p.digest.hex(),
+                    "lots_digest": p.lots_digest.hex(),
+                }
+                for p in lines
+            ],
         )
 
 

@@ -21,7 +21,7 @@ from msgspec import UNSET
 
 from db.types import Conn
 from rewards.audit import service as audit
-from rewards.core.bulk import LineProblem
+from rewards.core.bulk import LineProblem, Spans, next_read
 from rewards.core.errors import ValidationFailed
 from rewards.core.imports import Parsed, csv_header, parse, plan_chunk
 from rewards.core.ledger import OPENING_BALANCES_ACCOUNT
@@ -44,22 +44,27 @@ async def start(conn: Conn, tenant_id: str, actor: str, format: Format) -> jobs.
     return job
 
 
-class _Progress(msgspec.Struct):
-    line: int
-    done: int
-    counts: dict[str, int]
+#: Steps of one import that run at once (each on its own connection and transaction).
+BESIDE = 2
+
+
+class _Chunk(msgspec.Struct, frozen=True):
+    """Lines (after, last] as read and parsed, and the members they name."""
+
+    after: int
+    last: int
+    lines: int
+    parsed: list[Parsed | LineProblem]
+    members: frozenset[str]
 
 
 async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
-    """The import job: the stored lines, chunk by chunk."""
+    """The import job: the stored lines, chunk by chunk, two steps at a time (the next chunk
+    read and parsed meanwhile). Two chunks that name the same member never run at once, so
+    every line is decided as it would be one after the other."""
     created = work.job.created_at
     month = date(created.year, created.month, 1)
-    checkpoint = work.checkpoint or {}
-    at = _Progress(
-        checkpoint.get("line", 0),
-        checkpoint.get("done", 0),
-        checkpoint.get("counts") or {"created": 0, "updated": 0, "unchanged": 0, "failed": 0},
-    )
+    spans = msgspec.convert(work.checkpoint or {}, Spans)
     header: list[str] | None = None
     if work.params["format"] == "csv":
         first = await work.lines(0, 1)
@@ -69,49 +74,66 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         if isinstance(found, LineProblem):
             raise ValidationFailed(found.problem)
         header = found
-        at.line, at.done = max(at.line, 1), max(at.done, 1)  # the header is done with
+    in_flight: dict[asyncio.Task[None], frozenset[str]] = {}
+    reading = asyncio.create_task(_read(work, spans, spans.line, chunk, header))
     steps = 0
-    lines, parsed = await _read(work, at.line, chunk, header)
-    while lines:
-        # The next chunk is read and parsed while this one is written.
-        upcoming = asyncio.create_task(_read(work, lines[-1][0], chunk, header))
-        try:
-            at = await jobs.retrying(
-                functools.partial(_apply, work, at, lines[-1][0], parsed, month)
-            )
-        except BaseException:
-            upcoming.cancel()
-            raise
-        steps += 1
-        await work.keep_statistics(steps)
-        lines, parsed = await upcoming
-    return jobs.Outcome(counts=at.counts)
+
+    async def one_ends() -> None:
+        nonlocal steps
+        ended, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        for task in ended:
+            del in_flight[task]
+            task.result()
+            steps += 1
+            await work.keep_statistics(steps)
+
+    try:
+        while (read := await reading) is not None:
+            reading = asyncio.create_task(_read(work, spans, read.last, chunk, header))
+            while len(in_flight) >= BESIDE or any(read.members & m for m in in_flight.values()):
+                await one_ends()
+            step = asyncio.create_task(jobs.retrying(functools.partial(_apply, work, read, month)))
+            in_flight[step] = read.members
+        while in_flight:
+            await one_ends()
+    except BaseException:
+        for task in [reading, *in_flight]:
+            task.cancel()
+        await asyncio.gather(reading, *in_flight, return_exceptions=True)
+        raise
+    return jobs.Outcome()
 
 
 async def _read(
-    work: jobs.Work, after: int, chunk: int, header: list[str] | None
-) -> tuple[list[tuple[int, bytes | None]], list[Parsed | LineProblem]]:
-    lines = await work.lines(after, chunk)
-    parsed = await asyncio.to_thread(lambda: [parse(n, body, header) for n, body in lines])
-    return lines, parsed
+    work: jobs.Work, spans: Spans, after: int, chunk: int, header: list[str] | None
+) -> _Chunk | None:
+    """The next chunk after line ``after`` (skipping what an earlier worker did beyond its
+    checkpoint), parsed; None at the end."""
+    while True:
+        after, upto = next_read(spans, after)
+        lines = await work.lines(after, chunk, upto)
+        if lines or upto is None:
+            break
+        after = upto  # nothing left before the next span done already
+    if not lines:
+        return None
+    last = lines[-1][0] if len(lines) == chunk or upto is None else upto
+    body = [(n, b) for n, b in lines if not (header is not None and n == 1)]
+    parsed = await asyncio.to_thread(lambda: [parse(n, b, header) for n, b in body])
+    members = frozenset(p.member.member_id for p in parsed if isinstance(p, Parsed))
+    return _Chunk(after, last, len(lines), parsed, members)
 
 
-async def _apply(
-    work: jobs.Work,
-    at: _Progress,
-    last: int,
-    parsed: list[Parsed | LineProblem],
-    month: date,
-) -> _Progress:
+async def _apply(work: jobs.Work, read: _Chunk, month: date) -> None:
     """One chunk in one step: the members locked, each line decided, the plan written."""
     tenant_id, job_id = work.tenant_id, work.job.job_id
-    ids = sorted({p.member.member_id for p in parsed if isinstance(p, Parsed)})
-    async with work.step() as step:
+    ids = sorted(read.members)
+    async with work.span_step(read.after, read.last, read.lines) as step:
         conn = step.conn
         existing = await import_db.lock_existing(conn, tenant_id, ids)
         plan = plan_chunk(
             job_id,
-            parsed,
+            read.parsed,
             existing,
             await import_db.priors(conn, tenant_id, ids),
             await import_db.referrers(conn, tenant_id, ids),
@@ -133,15 +155,5 @@ async def _apply(
             conn, tenant_id, OPENING_BALANCES_ACCOUNT, "opening", plan.credits, new_members
         )
         await import_db.save_records(conn, tenant_id, job_id, plan.recorded)
-        after = _Progress(
-            last,
-            at.done + len(parsed),
-            {k: at.counts[k] + plan.counts[k] for k in at.counts},
-        )
-        step.progress(
-            after.done,
-            counts=after.counts,
-            checkpoint=msgspec.to_builtins(after),
-            errors=plan.problems,
-        )
-    return after
+        step.counts = plan.counts
+        step.errors = plan.problems

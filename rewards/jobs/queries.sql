@@ -82,9 +82,10 @@ WHERE tenant_id = $1::text AND job_id = $2::text AND worker = $3::text AND statu
 FOR UPDATE;
 
 -- name: job_lines_read
--- The uploaded lines after line $3, in order.
+-- The uploaded lines after line $3 (and up to $5, if given), in order.
 SELECT line, body FROM job_lines
 WHERE tenant_id = $1::text AND job_id = $2::text AND line > $3::bigint
+  AND ($5::bigint IS NULL OR line <= $5::bigint)
 ORDER BY line LIMIT $4::int;
 
 -- name: job_lines_drop
@@ -106,3 +107,10 @@ ANALYZE members, lots, transfers, member_imports, referrals, segment_members, gr
 -- one row and loop over it once for every row of the chunk. Hash joins cost the same when
 -- the estimate is right and bound the cost when it is not.
 SET LOCAL enable_nestloop = off;
+
+-- name: job_claim_report
+-- The job's progress so far, locked until this step commits (a step running beside others
+-- adds what it did to what they did), if the job is still this worker's.
+SELECT progress_done, counts, checkpoint FROM jobs
+WHERE tenant_id = $1::text AND job_id = $2::text AND worker = $3::text AND status = 'running'
+FOR NO KEY UPDATE;

@@ -180,6 +180,18 @@ async def errors(
     return [LineError(r["line"], r["item_id"], r["problem"]) for r in rows]
 
 
+async def step_joins(conn: Conn) -> None:
+    await conn.execute(sql("job_step_joins"))
+
+
+async def claim_report(
+    conn: Conn, job: JobRow, worker: str
+) -> tuple[int, dict[str, Any], dict[str, Any] | None] | None:
+    """The job's progress, counts and checkpoint, locked (None: no longer this worker's)."""
+    row = await conn.fetchrow(sql("job_claim_report"), job.tenant_id, job.job_id, worker)
+    return None if row is None else (row["progress_done"], row["counts"], row["checkpoint"])
+
+
 async def fence(conn: Conn, job: JobRow, worker: str) -> bool:
     """Lock the job for one step (planned with hash joins: ``job_step_joins``); False when
     it is no longer this worker's."""
@@ -204,9 +216,9 @@ async def store_lines(
 
 
 async def read_lines(
-    conn: Conn, tenant_id: str, job_id: str, after: int, limit: int
+    conn: Conn, tenant_id: str, job_id: str, after: int, limit: int, upto: int | None = None
 ) -> list[tuple[int, bytes | None]]:
-    rows = await conn.fetch(sql("job_lines_read"), tenant_id, job_id, after, limit)
+    rows = await conn.fetch(sql("job_lines_read"), tenant_id, job_id, after, limit, upto)
     return [(r["line"], r["body"]) for r in rows]
 
 

@@ -26,6 +26,7 @@ import msgspec
 
 from db.pool import acquire
 from db.types import Conn
+from rewards.core.bulk import Spans, add_span
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
 from rewards.jobs import repository as job_db
 from rewards.jobs.lines import Counted, numbered_lines
@@ -241,10 +242,54 @@ class Work:
             async with acquire(self.pool) as conn:
                 await job_db.analyze_bulk(conn)
 
-    async def lines(self, after: int, limit: int) -> list[tuple[int, bytes | None]]:
-        """The uploaded lines after line ``after`` (number, bytes; None: too long)."""
+    @contextlib.asynccontextmanager
+    async def span_step(self, after: int, last: int, lines: int) -> AsyncIterator[SpanStep]:
+        """A step over the lines (after, last] that may run beside other steps of the job:
+        at its end it takes the job's report (the other steps wait there for it to commit)
+        and adds its span and counts to it, so the checkpoint says exactly which lines are
+        done whichever step commits first.
+
+        Raises:
+            Lost: the job was cancelled or another worker has it now (nothing is written).
+            Stopping: this process is shutting down (after the step committed).
+        """
+        async with acquire(self.pool) as conn, conn.transaction():
+            await job_db.step_joins(conn)
+            current = SpanStep(conn)
+            yield current
+            claimed = await job_db.claim_report(conn, self.job, self.worker)
+            if claimed is None:
+                raise Lost(self.job.job_id)
+            _, _, checkpoint = claimed
+            merged = add_span(
+                msgspec.convert(checkpoint or {}, Spans), after, last, lines, current.counts
+            )
+            await job_db.add_errors(conn, self.job, current.errors)
+            await job_db.progress(
+                conn,
+                self.job,
+                self.worker,
+                self.lease_seconds,
+                merged.done,
+                None,
+                merged.counts,
+                msgspec.to_builtins(merged),
+            )
+            self.done = merged.done
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
+        if self.stop.is_set():
+            raise Stopping(self.job.job_id)
+
+    async def lines(
+        self, after: int, limit: int, upto: int | None = None
+    ) -> list[tuple[int, bytes | None]]:
+        """The uploaded lines after line ``after`` (up to ``upto``), as (number, bytes; None:
+        too long)."""
         async with acquire(self.pool) as conn:
-            return await job_db.read_lines(conn, self.tenant_id, self.job.job_id, after, limit)
+            return await job_db.read_lines(
+                conn, self.tenant_id, self.job.job_id, after, limit, upto
+            )
 
 
 @contextlib.asynccontextmanager
@@ -252,6 +297,16 @@ async def connection(work: Work) -> AsyncIterator[Conn]:
     """A connection of the job's pool, for reads outside a step."""
     async with acquire(work.pool) as conn:
         yield conn
+
+
+class SpanStep:
+    """A step beside others: its connection (in its transaction), its counts and the lines
+    it could not apply, added to the job's when it commits."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.counts: dict[str, int] = {}
+        self.errors: Sequence[LineError] = ()
 
 
 class Step:

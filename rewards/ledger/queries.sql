@@ -276,23 +276,24 @@ SELECT count(*) FROM recorded;
 
 -- name: ledger_credit_transfers
 -- Points credited to many members at once (an import's opening balances, a grant), from the
--- account $2, as transfers of kind $3, one a member ($4 members, $5 points, $6 details). The
+-- account $2, as transfers of kind $3, one a member ($4: [{member_id, points, detail}]). The
 -- members are enrolled and locked before (members_enroll_many, members_lock); their lots
 -- and balances are written by ledger_credit_lots and ledger_credit_balances.
 INSERT INTO transfers (tenant_id, debit_account, credit_account, amount, kind, member_id,
                        detail)
 SELECT $1::text, $2::text, 'member:' || c.member_id, c.points, $3::text, c.member_id, c.detail
-FROM unnest($4::text[], $5::bigint[], $6::jsonb[]) AS c(member_id, points, detail);
+FROM jsonb_to_recordset($4::jsonb) AS c(member_id text, points bigint, detail jsonb);
 
 -- name: ledger_credit_lots
--- The lots of bulk credits ($2 members, $3 points, $4 earned, $5 available, $6 expiry) go to
+-- The lots of bulk credits ($2: [{member_id, points, earned_at, available_at, expires_at}]) go to
 -- the member's lot of the same expiry and availability, made if missing (it keeps the
 -- earliest earning).
 INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at, expires_at)
 SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at), l.available_at,
        l.expires_at
-FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
-     AS l(member_id, points, earned_at, available_at, expires_at)
+FROM jsonb_to_recordset($2::jsonb)
+     AS l(member_id text, points bigint, earned_at timestamptz, available_at timestamptz,
+          expires_at timestamptz)
 GROUP BY l.member_id, l.available_at, l.expires_at
 ORDER BY l.member_id, l.expires_at
 ON CONFLICT (tenant_id, member_id, expires_at, available_at) DO UPDATE
@@ -305,8 +306,9 @@ SET amount = lots.amount + EXCLUDED.amount, remaining = lots.remaining + EXCLUDE
 INSERT INTO lots (tenant_id, member_id, amount, remaining, earned_at, available_at, expires_at)
 SELECT $1::text, l.member_id, sum(l.points), sum(l.points), min(l.earned_at), l.available_at,
        l.expires_at
-FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
-     AS l(member_id, points, earned_at, available_at, expires_at)
+FROM jsonb_to_recordset($2::jsonb)
+     AS l(member_id text, points bigint, earned_at timestamptz, available_at timestamptz,
+          expires_at timestamptz)
 GROUP BY l.member_id, l.available_at, l.expires_at
 ORDER BY l.member_id, l.expires_at;
 
@@ -314,5 +316,5 @@ ORDER BY l.member_id, l.expires_at;
 UPDATE members m
 SET points_balance = m.points_balance + c.points,
     lifetime_earned = m.lifetime_earned + c.points
-FROM unnest($2::text[], $3::bigint[]) AS c(member_id, points)
-WHERE m.tenant_id = $1::text AND m.member_id = c.member_id AND m.member_id = ANY($2::text[]);
+FROM jsonb_to_recordset($2::jsonb) AS c(member_id text, points bigint)
+WHERE m.tenant_id = $1::text AND m.member_id = c.member_id AND m.member_id = ANY($3::text[]);

@@ -318,37 +318,39 @@ async def credit_many(
     """Write bulk credits (their members enrolled and locked before)."""
     if not credits:
         return
-    lots = [(c.member_id, lot) for c in credits for lot in c.lots]
-    members = [c.member_id for c in credits]
-    points = [c.points for c in credits]
     await conn.execute(
         sql("ledger_credit_transfers"),
         tenant_id,
         debit,
         kind,
-        members,
-        points,
-        [c.detail for c in credits],
+        [{"member_id": c.member_id, "points": c.points, "detail": c.detail} for c in credits],
     )
-    for query, part in (
-        ("ledger_credit_new_lots", [(m, lot) for m, lot in lots if m in new_members]),
-        ("ledger_credit_lots", [(m, lot) for m, lot in lots if m not in new_members]),
-    ):
-        if part:
-            await conn.execute(
-                sql(query),
-                tenant_id,
-                [m for m, _ in part],
-                [lot.points for _, lot in part],
-                [lot.earned_at for _, lot in part],
-                [lot.available_at for _, lot in part],
-                [lot.expires_at for _, lot in part],
+    new: list[dict[str, Any]] = []
+    known: list[dict[str, Any]] = []
+    for c in credits:
+        for lot in c.lots:
+            (new if c.member_id in new_members else known).append(
+                {
+                    "member_id": c.member_id,
+                    "points": lot.points,
+                    "earned_at": lot.earned_at,
+                    "available_at": lot.available_at,
+                    "expires_at": lot.expires_at,
+                }
             )
-    known = [(c.member_id, c.points) for c in credits if c.member_id not in new_members]
+    if new:
+        await conn.execute(sql("ledger_credit_new_lots"), tenant_id, new)
     if known:
+        await conn.execute(sql("ledger_credit_lots"), tenant_id, known)
+    balances = [
+        {"member_id": c.member_id, "points": c.points}
+        for c in credits
+        if c.member_id not in new_members
+    ]
+    if balances:
         await conn.execute(
             sql("ledger_credit_balances"),
             tenant_id,
-            [m for m, _ in known],
-            [p for _, p in known],
+            balances,
+            [b["member_id"] for b in balances],
         )
