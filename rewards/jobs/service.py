@@ -236,9 +236,10 @@ class Work:
             raise Stopping(self.job.job_id)
 
     async def keep_statistics(self, steps: int) -> None:
-        """After a job's 1st, 2nd, 4th, 8th… step, bring the planner's statistics of the
-        tables bulk jobs grow up to date (outside the step's transaction)."""
-        if steps & (steps - 1) == 0:
+        """After a job's 1st, 16th and 256th step, bring the planner's statistics of the
+        tables bulk jobs grow up to date (outside the step's transaction), so that a table
+        that grew from nothing is not planned as empty; autovacuum keeps them after."""
+        if steps in (1, 16, 256):
             async with acquire(self.pool) as conn:
                 await job_db.analyze_bulk(conn)
 

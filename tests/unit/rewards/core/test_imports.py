@@ -103,3 +103,23 @@ def test_member_id_lines_skip_a_header_and_count_repeats() -> None:
     assert found.repeated == 1
     assert [p.line for p in found.problems] == [5]
     assert datetime.now(UTC)  # nothing above depends on today
+
+
+def test_spans_done_beside_each_other_add_up_whichever_commits_first() -> None:
+    from rewards.core.bulk import Spans, add_span, next_read
+
+    start = Spans()
+    later_first = add_span(start, 10, 20, 10, {"created": 10})
+    assert (later_first.line, later_first.ahead) == (0, ((10, 20),))
+    both = add_span(later_first, 0, 10, 10, {"created": 9, "failed": 1})
+    assert (both.line, both.ahead, both.done) == (20, (), 20)
+    assert both.counts == {"created": 19, "failed": 1}
+    in_order = add_span(
+        add_span(start, 0, 10, 10, {"created": 9, "failed": 1}), 10, 20, 10, {"created": 10}
+    )
+    assert in_order == both
+    # A worker taking the job up reads what is not done: before the span done ahead, then
+    # after it.
+    assert next_read(later_first, 0) == (0, 10)
+    assert next_read(later_first, 10) == (20, None)
+    assert next_read(Spans(5, ((10, 20), (30, 40))), 20) == (20, 30)
