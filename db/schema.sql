@@ -162,9 +162,9 @@ CREATE FUNCTION public.member_segments(p_tenant text, p_member text) RETURNS tex
     AS $$
     SELECT coalesce(array_agg(sm.segment_id ORDER BY sm.segment_id), '{}')
     FROM segment_members sm
-    JOIN segments s ON s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id
-                   AND s.generation = sm.generation
     WHERE sm.tenant_id = p_tenant AND sm.member_id = p_member AND sm.removed_at IS NULL
+      AND sm.generation = (SELECT s.generation FROM segments s
+                           WHERE s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id)
 $$;
 
 --

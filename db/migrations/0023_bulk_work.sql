@@ -58,15 +58,17 @@ CREATE UNIQUE INDEX segment_members_current
 CREATE INDEX segment_members_member
     ON segment_members (tenant_id, member_id, segment_id, generation) INCLUDE (removed_at);
 
--- A member's segments now (the current generation of each segment), in id order.
+-- A member's segments now (the current generation of each segment), in id order. Each
+-- membership looks its segment up by key (a join would hash every segment of the tenant
+-- once per member).
 CREATE FUNCTION member_segments(p_tenant text, p_member text) RETURNS text[]
     LANGUAGE sql STABLE
     AS $$
     SELECT coalesce(array_agg(sm.segment_id ORDER BY sm.segment_id), '{}')
     FROM segment_members sm
-    JOIN segments s ON s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id
-                   AND s.generation = sm.generation
     WHERE sm.tenant_id = p_tenant AND sm.member_id = p_member AND sm.removed_at IS NULL
+      AND sm.generation = (SELECT s.generation FROM segments s
+                           WHERE s.tenant_id = sm.tenant_id AND s.segment_id = sm.segment_id)
 $$;
 
 -- The members' segments move to the segments (each a generation current since ever).

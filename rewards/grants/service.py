@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ import msgspec
 
 from db.types import Conn
 from rewards.audit import service as audit
-from rewards.core.bulk import LineProblem, member_id_lines
+from rewards.core.bulk import LineProblem, Spans, member_id_lines
 from rewards.core.card_linked import GrantedClaims
 from rewards.core.errors import IdempotencyConflict, NotFound, ValidationFailed
 from rewards.core.events import NewEvent
@@ -162,72 +163,83 @@ async def get(conn: Conn, tenant_id: str, grant_id: str) -> Grant:
     return found
 
 
-class _Progress(msgspec.Struct):
-    line: int
-    after: str | None
-    done: int
-    counts: dict[str, int]
+class _Chunk(msgspec.Struct, frozen=True):
+    """Lines (after, last] of the audience: the member ids, and the lines that are not."""
+
+    after: int
+    last: int
+    lines: int
+    ids: list[str]
+    repeated: int
+    problems: list[LineProblem]
+    members: frozenset[str]
 
 
 async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
-    """The grant's job: its audience chunk by chunk, each with its checkpoint."""
-    tenant_id = work.tenant_id
-    params = work.params
+    """The grant's job: a segment's audience is first listed as the job's lines (as it stood
+    when the grant was made), then the lines are granted chunk by chunk, two steps at a
+    time."""
+    tenant_id, params = work.tenant_id, work.params
     async with jobs.connection(work) as conn:
         grant = await get(conn, tenant_id, params["grant_id"])
-    checkpoint = work.checkpoint or {}
-    at = _Progress(
-        checkpoint.get("line", 0),
-        checkpoint.get("after"),
-        checkpoint.get("done", 0),
-        checkpoint.get("counts") or {"granted": 0, "already": 0, "failed": 0, "points": 0},
-    )
+    if work.checkpoint is None and "segment" in params:
+        await _list_segment(work, chunk)
+    spans = msgspec.convert(work.checkpoint or {}, Spans)
+
+    async def read(after: int) -> _Chunk | None:
+        got = await jobs.read_beside(work, spans, after, chunk)
+        if got is None:
+            return None
+        start, last, lines = got
+        found = member_id_lines(lines)
+        return _Chunk(
+            start,
+            last,
+            len(lines),
+            found.ids,
+            found.repeated,
+            found.problems,
+            frozenset(found.ids),
+        )
+
+    await jobs.work_beside(work, read, functools.partial(_apply, work, grant=grant), spans.line)
+    return jobs.Outcome()
+
+
+async def _list_segment(work: jobs.Work, chunk: int) -> None:
+    """The segment's members when the grant was made, stored as the job's lines in one
+    step (its checkpoint says they are)."""
+    params = work.params
     as_of = datetime.fromisoformat(params["as_of"])
-    steps = 0
-    while True:
-        steps += 1
-        if steps > 1:
-            await work.keep_statistics(steps - 1)
-        problems: list[LineProblem] = []
-        if "segment" in params:
+
+    async def pages() -> AsyncIterator[bytes]:
+        after: str | None = None
+        while True:
             async with jobs.connection(work) as conn:
                 ids = await segments.member_ids(
                     conn,
-                    tenant_id,
+                    work.tenant_id,
                     params["segment"],
                     params["generation"],
                     as_of,
-                    at.after,
-                    chunk,
+                    after,
+                    chunk * 10,
                 )
             if not ids:
-                break
-            line, after = at.line, ids[-1]
-        else:
-            lines = await work.lines(at.line, chunk)
-            if not lines:
-                break
-            found = member_id_lines(lines)
-            ids, problems = found.ids, found.problems
-            line, after = lines[-1][0], None
-        at = await jobs.retrying(
-            functools.partial(_apply, work, grant, at, ids, problems, line, after)
-        )
-    return jobs.Outcome(counts=at.counts)
+                return
+            after = ids[-1]
+            yield ("\n".join(ids) + "\n").encode()
 
-
-async def _apply(
-    work: jobs.Work,
-    grant: Grant,
-    at: _Progress,
-    ids: list[str],
-    problems: list[LineProblem],
-    line: int,
-    after: str | None,
-) -> _Progress:
-    tenant_id = work.tenant_id
     async with work.step() as step:
+        total = await jobs.store_lines(step.conn, work.tenant_id, work.job.job_id, pages())
+        step.progress(0, total, checkpoint=msgspec.to_builtins(Spans()))
+
+
+async def _apply(work: jobs.Work, read: _Chunk, *, grant: Grant) -> None:
+    tenant_id = work.tenant_id
+    async with work.span_step(read.after, read.last, read.lines) as step:
         conn = step.conn
+        ids = read.ids
         granted = await grant_db.mark_granted(
             conn, tenant_id, grant.grant_id, ids, grant.points or 0, grant.offer_id is not None
         )
@@ -263,16 +275,10 @@ async def _apply(
         if grant.offer_id is not None and granted:
             assert _offers is not None, "grants were not given the offers (api/wiring.py)"
             await _offers.claim_many(conn, tenant_id, grant.offer_id, granted)
-        counts = dict(at.counts)
-        counts["granted"] += len(granted)
-        counts["already"] += len(ids) - len(granted)
-        counts["failed"] += len(problems)
-        counts["points"] += len(granted) * (grant.points or 0)
-        progress = _Progress(line, after, at.done + len(ids) + len(problems), counts)
-        step.progress(
-            progress.done,
-            counts=counts,
-            checkpoint=msgspec.to_builtins(progress),
-            errors=problems,
-        )
-    return progress
+        step.counts = {
+            "granted": len(granted),
+            "already": len(ids) - len(granted),
+            "failed": len(read.problems),
+            "points": len(granted) * (grant.points or 0),
+        }
+        step.errors = read.problems

@@ -21,7 +21,7 @@ from msgspec import UNSET
 
 from db.types import Conn
 from rewards.audit import service as audit
-from rewards.core.bulk import LineProblem, Spans, next_read
+from rewards.core.bulk import LineProblem, Spans
 from rewards.core.errors import ValidationFailed
 from rewards.core.imports import Parsed, csv_header, parse, plan_chunk
 from rewards.core.ledger import OPENING_BALANCES_ACCOUNT
@@ -44,10 +44,6 @@ async def start(conn: Conn, tenant_id: str, actor: str, format: Format) -> jobs.
     return job
 
 
-#: Steps of one import that run at once (each on its own connection and transaction).
-BESIDE = 2
-
-
 class _Chunk(msgspec.Struct, frozen=True):
     """Lines (after, last] as read and parsed, and the members they name."""
 
@@ -60,8 +56,7 @@ class _Chunk(msgspec.Struct, frozen=True):
 
 async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
     """The import job: the stored lines, chunk by chunk, two steps at a time (the next chunk
-    read and parsed meanwhile). Two chunks that name the same member never run at once, so
-    every line is decided as it would be one after the other."""
+    read and parsed meanwhile)."""
     created = work.job.created_at
     month = date(created.year, created.month, 1)
     spans = msgspec.convert(work.checkpoint or {}, Spans)
@@ -74,57 +69,22 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         if isinstance(found, LineProblem):
             raise ValidationFailed(found.problem)
         header = found
-    in_flight: dict[asyncio.Task[None], frozenset[str]] = {}
-    reading = asyncio.create_task(_read(work, spans, spans.line, chunk, header))
-    steps = 0
 
-    async def one_ends() -> None:
-        nonlocal steps
-        ended, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        for task in ended:
-            del in_flight[task]
-            task.result()
-            steps += 1
-            await work.keep_statistics(steps)
+    async def read(after: int) -> _Chunk | None:
+        got = await jobs.read_beside(work, spans, after, chunk)
+        if got is None:
+            return None
+        start, last, lines = got
+        body = [(n, b) for n, b in lines if not (header is not None and n == 1)]
+        parsed = await asyncio.to_thread(lambda: [parse(n, b, header) for n, b in body])
+        members = frozenset(p.member.member_id for p in parsed if isinstance(p, Parsed))
+        return _Chunk(start, last, len(lines), parsed, members)
 
-    try:
-        while (read := await reading) is not None:
-            reading = asyncio.create_task(_read(work, spans, read.last, chunk, header))
-            while len(in_flight) >= BESIDE or any(read.members & m for m in in_flight.values()):
-                await one_ends()
-            step = asyncio.create_task(jobs.retrying(functools.partial(_apply, work, read, month)))
-            in_flight[step] = read.members
-        while in_flight:
-            await one_ends()
-    except BaseException:
-        for task in [reading, *in_flight]:
-            task.cancel()
-        await asyncio.gather(reading, *in_flight, return_exceptions=True)
-        raise
+    await jobs.work_beside(work, read, functools.partial(_apply, work, month=month), spans.line)
     return jobs.Outcome()
 
 
-async def _read(
-    work: jobs.Work, spans: Spans, after: int, chunk: int, header: list[str] | None
-) -> _Chunk | None:
-    """The next chunk after line ``after`` (skipping what an earlier worker did beyond its
-    checkpoint), parsed; None at the end."""
-    while True:
-        after, upto = next_read(spans, after)
-        lines = await work.lines(after, chunk, upto)
-        if lines or upto is None:
-            break
-        after = upto  # nothing left before the next span done already
-    if not lines:
-        return None
-    last = lines[-1][0] if len(lines) == chunk or upto is None else upto
-    body = [(n, b) for n, b in lines if not (header is not None and n == 1)]
-    parsed = await asyncio.to_thread(lambda: [parse(n, b, header) for n, b in body])
-    members = frozenset(p.member.member_id for p in parsed if isinstance(p, Parsed))
-    return _Chunk(after, last, len(lines), parsed, members)
-
-
-async def _apply(work: jobs.Work, read: _Chunk, month: date) -> None:
+async def _apply(work: jobs.Work, read: _Chunk, *, month: date) -> None:
     """One chunk in one step: the members locked, each line decided, the plan written."""
     tenant_id, job_id = work.tenant_id, work.job.job_id
     ids = sorted(read.members)

@@ -13,20 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import msgspec
 
 from db.pool import acquire
 from db.types import Conn
-from rewards.core.bulk import Spans, add_span
+from rewards.core.bulk import Spans, add_span, next_read
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
 from rewards.jobs import repository as job_db
 from rewards.jobs.lines import Counted, numbered_lines
@@ -298,6 +307,77 @@ async def connection(work: Work) -> AsyncIterator[Conn]:
     """A connection of the job's pool, for reads outside a step."""
     async with acquire(work.pool) as conn:
         yield conn
+
+
+class Chunk(Protocol):
+    """Lines (after, last] of an upload as a job read them, and the members they name."""
+
+    @property
+    def last(self) -> int: ...
+
+    @property
+    def members(self) -> frozenset[str]: ...
+
+
+C = TypeVar("C", bound=Chunk)
+
+
+async def work_beside(
+    work: Work,
+    read: Callable[[int], Coroutine[Any, Any, C | None]],
+    apply: Callable[[C], Awaitable[None]],
+    start: int,
+    beside: int = 2,
+) -> None:
+    """Apply an upload's chunks, up to ``beside`` steps at a time (each a ``span_step`` on a
+    connection of its own, run again after a deadlock), the next chunk read meanwhile. Two
+    chunks that name the same member never run at once, so each line is decided as it would
+    be one after the other. ``read(after)`` gives the chunk after a line (None: the end)."""
+    in_flight: dict[asyncio.Task[None], frozenset[str]] = {}
+    reading = asyncio.create_task(read(start))
+    steps = 0
+
+    async def one_ends() -> None:
+        nonlocal steps
+        ended, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        for task in ended:
+            del in_flight[task]
+            task.result()
+            steps += 1
+            await work.keep_statistics(steps)
+
+    try:
+        while (chunk := await reading) is not None:
+            reading = asyncio.create_task(read(chunk.last))
+            while len(in_flight) >= beside or any(chunk.members & m for m in in_flight.values()):
+                await one_ends()
+            step = asyncio.create_task(retrying(functools.partial(apply, chunk)))
+            in_flight[step] = chunk.members
+        while in_flight:
+            await one_ends()
+    except BaseException:
+        for task in [reading, *in_flight]:
+            task.cancel()
+        await asyncio.gather(reading, *in_flight, return_exceptions=True)
+        raise
+
+
+async def read_beside(
+    work: Work, spans: Spans, after: int, limit: int
+) -> tuple[int, int, list[tuple[int, bytes | None]]] | None:
+    """The next lines after line ``after``, skipping the spans an earlier worker did beyond
+    its checkpoint: (after, last, lines) — the chunk covers (after, last] — or None at the
+    end."""
+    while True:
+        after, upto = next_read(spans, after)
+        lines = await work.lines(after, limit, upto)
+        if lines or upto is None:
+            break
+        after = upto  # nothing left before the next span done already
+    if not lines:
+        return None
+    last = lines[-1][0] if len(lines) == limit or upto is None else upto
+    return after, last, lines
 
 
 class SpanStep:
