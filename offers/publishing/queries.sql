@@ -234,3 +234,21 @@ INSERT INTO offer_members (tenant_id, member_id, offer_id, claimed_at)
 SELECT $1::text, m, $2::text, now() FROM unnest($3::text[]) AS m ORDER BY m
 ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE
 SET claimed_at = coalesce(offer_members.claimed_at, now());
+
+-- name: offer_segments_named
+-- The tenant's offers' version, and the segments its offers target when the version is not
+-- $2 (the caller's cached answer is still good otherwise).
+WITH v AS (
+    SELECT coalesce((SELECT version FROM offer_versions WHERE tenant_id = $1::text), 0)
+        AS version
+)
+SELECT v.version,
+       CASE WHEN v.version IS DISTINCT FROM $2::bigint THEN
+           ARRAY(SELECT DISTINCT s.segment
+                 FROM offers o,
+                      jsonb_array_elements_text(
+                          coalesce(o.definition #> '{targeting,segment_in}', '[]')) AS s(segment)
+                 WHERE o.tenant_id = $1::text AND jsonb_typeof(
+                     coalesce(o.definition #> '{targeting,segment_in}', '[]')) = 'array')
+       END AS segments
+FROM v;

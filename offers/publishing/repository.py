@@ -363,3 +363,12 @@ async def offer_version_as_of(
 async def claim_many(conn: Conn, tenant_id: str, offer_id: str, member_ids: Sequence[str]) -> None:
     if member_ids:
         await conn.execute(sql("offer_claim_many"), tenant_id, offer_id, sorted(member_ids))
+
+
+async def segments_named(
+    conn: Conn, tenant_id: str, known_version: int | None
+) -> tuple[int, list[str] | None]:
+    """The offers' version, and (when it is not ``known_version``) the segments they target."""
+    row = await conn.fetchrow(sql("offer_segments_named"), tenant_id, known_version)
+    assert row is not None
+    return row["version"], None if row["segments"] is None else list(row["segments"])

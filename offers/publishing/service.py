@@ -381,6 +381,23 @@ class CardLinkedOffers:
     async def save(self, conn: Conn, tenant_id: str, effects: OfferEffects) -> None:
         await save_offer_effects(conn, tenant_id, effects)
 
+    def __init__(self) -> None:
+        # tenant -> (offers version, the segments its offers target then)
+        self._named: dict[str, tuple[int, frozenset[str]]] = {}
+
+    async def segments_named(self, conn: Conn, tenant_id: str) -> frozenset[str]:
+        """``rewards.core.card_linked.CardLinked``: the segments the tenant's offers target,
+        read again only when its offers changed."""
+        cached = self._named.get(tenant_id)
+        version, found = await offer_db.segments_named(
+            conn, tenant_id, cached[0] if cached else None
+        )
+        if found is None and cached is not None:
+            return cached[1]
+        named = frozenset(found or ())
+        self._named[tenant_id] = (version, named)
+        return named
+
     async def check_claimable(self, conn: Conn, tenant_id: str, offer_id: str) -> None:
         """``rewards.core.card_linked.GrantedClaims``: an offer a grant may claim (active now)."""
         found = await get_offer(conn, tenant_id, offer_id)

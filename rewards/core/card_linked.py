@@ -77,6 +77,11 @@ class CardLinked(Protocol):
 
     async def save(self, conn: Any, tenant_id: str, effects: Any) -> None: ...
 
+    async def segments_named(self, conn: Any, tenant_id: str) -> frozenset[str]:
+        """The segments the tenant's offers target (a member's other segments are not read
+        for a purchase)."""
+        ...
+
 
 class MatchTimeline(Protocol):
     """Merchant offers over one run of a replay (pure, in memory): the offers in force at

@@ -194,8 +194,12 @@ async def _plan(
         referrers = await referrals.referrers_of_batch(
             conn, tenant_id, buyers if settings.referral is not None else [], original_ids
         )
+    # Of a member's segments, only those a condition could ask about are read.
+    named = compiled.segments_named
+    if _card_linked is not None:
+        named = named | await _card_linked.segments_named(conn, tenant_id)
     members = await ledger.lock_members(
-        conn, tenant_id, [tx.member_id for tx in batch] + sorted(referrers)
+        conn, tenant_id, [tx.member_id for tx in batch] + sorted(referrers), segments=named
     )
     originals = await hook_db.lock_originals(
         conn, tenant_id, original_ids, [row.campaign.id for row in compiled.campaigns]

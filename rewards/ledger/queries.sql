@@ -82,7 +82,16 @@ ORDER BY m.member_id FOR UPDATE OF m;
 
 -- name: members_read
 -- The members, each with its open lots (as arrays, in lot order).
-SELECT m.member_id, m.tier, member_segments(m.tenant_id, m.member_id) AS segments,
+-- $3: the segments of interest (NULL: all the member's segments).
+SELECT m.member_id, m.tier,
+       CASE WHEN $3::text[] IS NULL THEN member_segments(m.tenant_id, m.member_id)
+            ELSE ARRAY(SELECT sm.segment_id FROM segment_members sm
+                       WHERE sm.tenant_id = m.tenant_id AND sm.member_id = m.member_id
+                         AND sm.segment_id = ANY($3::text[]) AND sm.removed_at IS NULL
+                         AND sm.generation = (SELECT s.generation FROM segments s
+                                              WHERE s.tenant_id = sm.tenant_id
+                                                AND s.segment_id = sm.segment_id)
+                       ORDER BY 1) END AS segments,
        m.card_products, m.points_balance, m.lifetime_earned,
        l.lot_ids, l.amounts, l.remaining, l.expires, l.available
 FROM members m

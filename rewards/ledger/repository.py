@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -110,14 +110,21 @@ async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
 
 
 async def lock_members(
-    conn: Conn, tenant_id: str, member_ids: list[str], *, lock: bool = True
+    conn: Conn,
+    tenant_id: str,
+    member_ids: list[str],
+    *,
+    lock: bool = True,
+    segments: Collection[str] | None = None,
 ) -> dict[str, MemberState]:
-    """The members with their open lots, locked in id order (or only read). The lots are
-    read after the locks are held, in a statement that sees what the last holder wrote."""
+    """The members with their open lots, locked in id order (or only read), with their
+    segments (only those named in ``segments``, if given). The lots are read after the
+    locks are held, in a statement that sees what the last holder wrote."""
     ids = sorted(set(member_ids))
     if lock:
         await conn.fetch(sql("members_lock"), tenant_id, ids)
-    rows = await conn.fetch(sql("members_read"), tenant_id, ids)
+    named = None if segments is None else sorted(segments)
+    rows = await conn.fetch(sql("members_read"), tenant_id, ids, named)
     return {row["member_id"]: _member(row) for row in rows}
 
 

@@ -325,6 +325,9 @@ class Compiled(msgspec.Struct, frozen=True):
     program: CompiledProgram
     rules: RuleSet
     campaigns: list[program_db.CampaignRow]
+    #: The segments the rules' and campaigns' conditions name: all the hook reads of a
+    #: member's segments for them.
+    segments_named: frozenset[str] = frozenset()
 
 
 # Per-process cache; every rule or campaign change bumps the version, which each batch reads.
@@ -344,6 +347,13 @@ async def compiled_at(conn: Conn, tenant_id: str, version: int) -> Compiled:
     program, version = await program_db.load_program(conn, tenant_id)
     rules = await program_db.load_rules(conn, tenant_id)
     campaigns = await program_db.load_campaigns(conn, tenant_id)
-    fresh = Compiled(version, CompiledProgram.of(program or Program()), RuleSet(rules), campaigns)
+    named = frozenset(
+        s
+        for conditions in [r.conditions for r in rules] + [c.campaign.conditions for c in campaigns]
+        for s in conditions.segment_in or ()
+    )
+    fresh = Compiled(
+        version, CompiledProgram.of(program or Program()), RuleSet(rules), campaigns, named
+    )
     _compiled[tenant_id] = fresh
     return fresh

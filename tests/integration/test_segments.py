@@ -162,3 +162,48 @@ async def test_one_membership_job_of_a_segment_at_a_time(tenant: Tenant) -> None
         headers=admin | IDS,
     )
     assert bad.status_code == 422, bad.text
+
+
+async def test_an_offer_targeting_a_segment_applies_to_its_members_only(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    """The hook reads only the segments conditions name — the rules' and the offers'."""
+    from tests.integration.replay_scenario import OFFER, configure
+
+    await configure(tenant, draws=False, extra_rules=[])
+    c, admin = tenant.client, tenant.admin
+    key = (
+        await c.post(
+            "/v1/admin/merchants",
+            json={"id": "petro", "name": "Petro", "category": "fuel"},
+            headers=admin,
+        )
+    ).json()["api_key"]
+    merchant = {"Authorization": f"Bearer {key}"}
+    store = {"id": "petro-01", "name": "Petro 01", "lat": 22.54, "lng": 114.05}
+    assert (await c.post("/v1/merchant/stores", json=store, headers=merchant)).status_code == 201
+    offer = OFFER | {
+        "id": "vip-fuel",
+        "store_ids": ["petro-01"],
+        "targeting": {"segment_in": ["vip-drivers"]},
+    }
+    assert (await c.post("/v1/merchant/offers", json=offer, headers=merchant)).status_code == 201
+    assert (await c.post("/v1/admin/offers/vip-fuel/approve", headers=admin)).status_code == 200
+    await c.put("/v1/admin/segments/vip-drivers", json={"name": "VIP drivers"}, headers=admin)
+    await c.put("/v1/admin/segments/unrelated", json={"name": "Other"}, headers=admin)
+    await segment_members(tenant, "vip-drivers", ["v-1"])
+    await segment_members(tenant, "unrelated", ["v-1", "o-1"])
+    grant = {
+        "id": "vip-fuel-claims",
+        "audience": {"member_ids": ["v-1", "o-1"]},
+        "offer_id": "vip-fuel",
+        "reason": "drivers",
+    }
+    started = await c.post("/v1/admin/grants", json=grant, headers=admin)
+    assert (await wait_job(tenant, started.json()["job_id"]))["counts"]["granted"] == 2
+    at_petro = {"merchant_id": "petro", "store_id": "petro-01", "amount_minor": 30000}
+    inside = (await tenant.hook(purchase("vip-1", "v-1", **at_petro))).json()
+    outside = (await tenant.hook(purchase("vip-2", "o-1", **at_petro))).json()
+    assert [o["offer_id"] for o in inside["offers_applied"]] == ["vip-fuel"]
+    assert outside["offers_applied"] == []
+    await check_ledger(conn)
