@@ -1,6 +1,7 @@
 """Use case: the periodic job — expire due points, recompute tiers, forget old idempotency
-keys and delivered events, announce expiring points, and run the upkeep the caller hands
-over (the offers' forgetting of old changes: ``api/wiring.py``). Every API process runs it on
+keys, delivered events and segment history past replays' reach, announce expiring points,
+and run the upkeep the caller hands over (the offers' forgetting of old changes:
+``api/wiring.py``). Every API process runs it on
 an interval (``rewards expire`` runs it by hand); an advisory lock lets one process at a time
 do it."""
 
@@ -14,9 +15,11 @@ from rewards.events import service as events
 from rewards.housekeeping import repository as job_db
 from rewards.idempotency import service as idempotency
 from rewards.ledger import service as ledger
+from rewards.segments import service as segments
 
 JOB_LOCK = 0x45585052  # "EXPR"
 IDEMPOTENCY_KEEP = timedelta(hours=48)
+SEGMENT_HISTORY = timedelta(days=400)  # replays look back at most this far
 EVENT_RETENTION = timedelta(days=7)  # delivered events, unless the server says otherwise
 
 
@@ -44,6 +47,7 @@ async def run(
         async with conn.transaction():
             await events.announce_expiring(conn, now)
         await events.prune(conn, now, event_retention)
+        await segments.prune(conn, now - SEGMENT_HISTORY)
         return done
     finally:
         await job_db.job_unlock(conn, JOB_LOCK)

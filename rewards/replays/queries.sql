@@ -130,9 +130,10 @@ WHERE t.tenant_id = $1::text AND t.member_id = $2::text AND t.seq < $3::bigint
 -- When each of the members was in which segment, up to $3: a membership counts from when it
 -- was added or its generation became the segment's members, whichever came later, until it
 -- was removed or its generation was replaced (or the segment deleted).
+-- (since NULL: from the start; until NULL: still.)
 SELECT sm.member_id, sm.segment_id,
-       greatest(sm.added_at, g.active_from) AS since,
-       least(coalesce(sm.removed_at, 'infinity'), coalesce(g.active_to, 'infinity')) AS until
+       nullif(greatest(sm.added_at, g.active_from), '-infinity') AS since,
+       least(sm.removed_at, g.active_to) AS until
 FROM segment_members sm
 JOIN segment_generations g ON g.tenant_id = sm.tenant_id AND g.segment_id = sm.segment_id
                           AND g.generation = sm.generation

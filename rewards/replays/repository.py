@@ -57,11 +57,16 @@ class Change(msgspec.Struct, frozen=True):
 
 
 class Span(msgspec.Struct, frozen=True):
-    """A member's time in a segment: [since, until)."""
+    """A member's time in a segment: [since, until) (None: from the start, and still)."""
 
     segment_id: str
-    since: datetime
-    until: datetime
+    since: datetime | None
+    until: datetime | None
+
+    def holds(self, moment: datetime) -> bool:
+        return (self.since is None or self.since <= moment) and (
+            self.until is None or moment < self.until
+        )
 
 
 class ReferralRow(msgspec.Struct, frozen=True):
@@ -171,7 +176,7 @@ def segments_at(
 ) -> tuple[str, ...]:
     """A member's segments at a moment: those their attributes recorded then (before
     segments had a history of their own) and those they were in."""
-    now_in = {s.segment_id for s in spans if s.since <= moment < s.until}
+    now_in = {s.segment_id for s in spans if s.holds(moment)}
     return tuple(sorted(now_in.union(recorded))) if now_in else tuple(recorded)
 
 

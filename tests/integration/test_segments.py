@@ -207,3 +207,57 @@ async def test_an_offer_targeting_a_segment_applies_to_its_members_only(
     assert [o["offer_id"] for o in inside["offers_applied"]] == ["vip-fuel"]
     assert outside["offers_applied"] == []
     await check_ledger(conn)
+
+
+async def test_the_periodic_job_forgets_replaced_generations_past_the_history_kept(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from api.wiring import UPKEEP
+    from rewards.housekeeping import service as housekeeping
+
+    await tenant.client.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=tenant.admin)
+    await segment_members(tenant, "vip", ["a", "b"])
+    await segment_members(tenant, "vip", ["c"])
+    await segment_members(tenant, "vip", ["c"], mode="remove")
+    await segment_members(tenant, "vip", ["d"], mode="add")
+    count = "SELECT count(*) FROM segment_members WHERE tenant_id = $1"
+    assert await conn.fetchval(count, tenant.id) == 4
+    soon = datetime.now(UTC) + timedelta(days=1)
+    assert await housekeeping.run(conn, soon, also=UPKEEP) is not None
+    assert await conn.fetchval(count, tenant.id) == 4  # within the history kept
+    later = datetime.now(UTC) + housekeeping.SEGMENT_HISTORY + timedelta(days=1)
+    assert await housekeeping.run(conn, later, also=UPKEEP) is not None
+    left = await conn.fetch("SELECT member_id FROM segment_members WHERE tenant_id = $1", tenant.id)
+    assert [r["member_id"] for r in left] == ["d"]
+    vip = (await tenant.client.get("/v1/admin/segments/vip", headers=tenant.admin)).json()
+    assert vip["members"] == 1
+
+
+async def test_a_replay_sees_each_purchase_with_the_segment_as_it_was_then(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    """Purchases before and after a replace, replayed: the baseline equals the ledger."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.test_replays import replay
+
+    await rule(tenant)
+    opened = datetime.now(UTC)
+    await tenant.client.put("/v1/admin/segments/vip", json={"name": "VIP"}, headers=tenant.admin)
+    await segment_members(tenant, "vip", ["r-1", "r-2"])
+    for n, who in enumerate(["r-1", "r-2", "r-3"]):
+        assert (await tenant.hook(purchase(f"before-{n}", who))).status_code == 200
+    await segment_members(tenant, "vip", ["r-3"])
+    await segment_members(tenant, "vip", ["r-2"], mode="add")
+    for n, who in enumerate(["r-1", "r-2", "r-3"]):
+        assert (await tenant.hook(purchase(f"after-{n}", who))).status_code == 200
+    window = {
+        "from": opened.isoformat(),
+        "to": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+    }
+    done = await replay(tenant, window)
+    assert done["status"] == "done", done
+    assert done["fidelity"]["baseline_equals_ledger"], done["fidelity"]
+    assert done["transactions"] == 6
