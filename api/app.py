@@ -58,6 +58,7 @@ from api.controllers.ops import OpsController
 from api.controllers.secrets import SecretsController
 from api.deps import DEPENDENCIES
 from api.dto import admin, common, hooks, me, merchant, ops
+from api.dto import jobs as jobs_dto
 from api.headers import NoFraming
 from api.limits import BodyDeadline
 from api.logs import AccessLog, configure_logging
@@ -396,7 +397,7 @@ class _DocumentedOpenAPI(OpenAPIPlugin):
     __slots__ = ()
 
     def _build_openapi(self) -> OpenAPI:
-        wire = wire_schemas([common, admin, hooks, me, merchant, ops])
+        wire = wire_schemas([common, admin, hooks, jobs_dto, me, merchant, ops])
         return document_problems(super()._build_openapi(), wire)
 
 

@@ -82,13 +82,12 @@ _UPLOADS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 
 
 def _upload_body(description: str, media_types: tuple[str, ...]) -> RequestBody:
+    """Lines of text: any bytes are taken as they come (a bad line is reported by the job,
+    line by line), so the body has no schema to hold a client to."""
     return RequestBody(
         description=description,
         required=True,
-        content={
-            media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
-            for media_type in media_types
-        },
+        content={media_type: OpenAPIMediaType() for media_type in media_types},
     )
 
 
@@ -259,6 +258,8 @@ def document_problems(document: OpenAPI, wire: dict[str, Any] | None = None) -> 
                 codes |= _MEMBER
             if method in ("post", "put", "patch"):
                 codes |= _WRITES
+            if method == "delete":
+                codes["409"] = _WRITES["409"]
             upload = _UPLOADS.get((path, method))
             if upload is not None:
                 operation.request_body = _upload_body(*upload)

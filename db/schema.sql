@@ -1653,6 +1653,13 @@ ALTER TABLE ONLY public.segment_generations
     ADD CONSTRAINT segment_generations_pkey PRIMARY KEY (tenant_id, segment_id, generation);
 
 --
+-- Name: segment_members segment_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.segment_members
+    ADD CONSTRAINT segment_members_pkey PRIMARY KEY (tenant_id, member_id, segment_id, generation, added_at) INCLUDE (removed_at);
+
+--
 -- Name: segments segments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1857,12 +1864,6 @@ CREATE INDEX risk_events_time ON public.risk_events USING btree (tenant_id, even
 --
 
 CREATE UNIQUE INDEX segment_members_current ON public.segment_members USING btree (tenant_id, segment_id, generation, member_id) WHERE (removed_at IS NULL);
-
---
--- Name: segment_members_member; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX segment_members_member ON public.segment_members USING btree (tenant_id, member_id, segment_id, generation) INCLUDE (removed_at);
 
 --
 -- Name: stores_merchant; Type: INDEX; Schema: public; Owner: -

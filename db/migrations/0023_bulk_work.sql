@@ -51,12 +51,12 @@ CREATE TABLE segment_members (
     generation bigint NOT NULL,
     member_id text NOT NULL,
     added_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    removed_at timestamptz
+    removed_at timestamptz,
+    -- A member's memberships, read by member (a purchase, an export), current or past.
+    PRIMARY KEY (tenant_id, member_id, segment_id, generation, added_at) INCLUDE (removed_at)
 );
 CREATE UNIQUE INDEX segment_members_current
     ON segment_members (tenant_id, segment_id, generation, member_id) WHERE removed_at IS NULL;
-CREATE INDEX segment_members_member
-    ON segment_members (tenant_id, member_id, segment_id, generation) INCLUDE (removed_at);
 
 -- A member's segments now (the current generation of each segment), in id order. Each
 -- membership looks its segment up by key (a join would hash every segment of the tenant

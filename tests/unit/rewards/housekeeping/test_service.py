@@ -13,6 +13,7 @@ from rewards.housekeeping import repository as job_db
 from rewards.housekeeping import service as housekeeping
 from rewards.idempotency import service as idempotency
 from rewards.ledger import service as ledger
+from rewards.segments import service as segments
 from tests.unit.fakes import Calls, FakeConn, fake
 
 CONN: Any = FakeConn()
@@ -24,6 +25,7 @@ def steps(monkeypatch: pytest.MonkeyPatch, calls: Calls, locked: bool, **more: A
     fake(monkeypatch, ledger, calls, expire_due={"t": 5}, recompute_all_tiers=None)
     fake(monkeypatch, idempotency, calls, forget_before=None)
     fake(monkeypatch, events, calls, announce_expiring=0, prune=None, **more)
+    fake(monkeypatch, segments, calls, prune=None)
 
 
 async def test_another_process_running_it_means_nothing_is_done(
@@ -53,10 +55,14 @@ async def test_the_job_runs_every_step_and_the_upkeep_it_was_given(
         "recompute_all_tiers",
         "announce_expiring",
         "prune",
+        "prune",
         "job_unlock",
     ]
     assert calls.of("forget_before") == [(NOW - housekeeping.IDEMPOTENCY_KEEP,)]
-    assert calls.of("prune") == [(NOW, timedelta(days=3))]
+    assert calls.of("prune") == [
+        (NOW, timedelta(days=3)),  # delivered events
+        (NOW - housekeeping.SEGMENT_HISTORY,),  # segment history
+    ]
 
 
 async def test_the_lock_is_released_when_a_step_fails(monkeypatch: pytest.MonkeyPatch) -> None:
