@@ -15,6 +15,9 @@ from rewards.core.bulk import LineProblem
 
 sql = queries_beside(__file__)
 
+#: The longest an upload may take (a day: gigabytes over a slow link).
+UPLOAD_SECONDS = 86_400.0
+
 
 class JobRow(msgspec.Struct, frozen=True):
     tenant_id: str
@@ -210,8 +213,13 @@ async def store_lines(
         async for number, body in lines:
             yield (tenant_id, job_id, number, body)
 
+    # As long as the body takes to arrive (each part of it is due within the request body
+    # timeout of the one before), not the pool's command timeout.
     await conn.copy_records_to_table(
-        "job_lines", records=records(), columns=["tenant_id", "job_id", "line", "body"]
+        "job_lines",
+        records=records(),
+        columns=["tenant_id", "job_id", "line", "body"],
+        timeout=UPLOAD_SECONDS,
     )
 
 
