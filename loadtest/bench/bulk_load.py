@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -292,6 +293,7 @@ def main() -> None:
     finally:
         if embedded is not None:
             embedded.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # gigabytes: the run's database and file
 
 
 if __name__ == "__main__":

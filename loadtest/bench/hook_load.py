@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -165,6 +166,7 @@ class Server:
         self.log.close()
         if self._db is not None:
             self._db.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)  # the database goes with the run
 
 
 def transaction(n: int, rng: random.Random, run: str) -> dict[str, Any]:
