@@ -55,6 +55,14 @@ def _media_type(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> st
     return given
 
 
+async def _with_lines(
+    conn: DbConn, caller: Admin, job: jobs.Job, request: Request[Any, Any, Any]
+) -> JobOut:
+    """The job, once the request's body is stored as its lines (in the same transaction)."""
+    await jobs.store_lines(conn, caller.tenant_id, job.job_id, request.stream())
+    return job_out(await jobs.get(conn, caller.tenant_id, job.job_id))
+
+
 def segment_out(s: segments.Segment) -> SegmentOut:
     return SegmentOut(s.segment_id, s.name, s.description, s.members, s.created_at, s.updated_at)
 
@@ -78,8 +86,7 @@ class AdminImportsController(Controller):
     ) -> JobOut:
         format = IMPORT_TYPES[_media_type(request, tuple(IMPORT_TYPES))]
         job = await imports.start(conn, caller.tenant_id, caller.actor, format)  # type: ignore[arg-type]
-        await jobs.store_lines(conn, caller.tenant_id, job.job_id, request.stream())
-        return job_out(await jobs.get(conn, caller.tenant_id, job.job_id))
+        return await _with_lines(conn, caller, job, request)
 
 
 class AdminSegmentsController(Controller):
@@ -149,8 +156,7 @@ class AdminSegmentsController(Controller):
         job = await segments.start_members_job(
             conn, caller.tenant_id, caller.actor, segment_id, mode
         )
-        await jobs.store_lines(conn, caller.tenant_id, job.job_id, request.stream())
-        return job_out(await jobs.get(conn, caller.tenant_id, job.job_id))
+        return await _with_lines(conn, caller, job, request)
 
 
 class AdminGrantsController(Controller):

@@ -34,6 +34,7 @@ from rewards.segments import service as segments
 KIND = "grant"
 CHUNK = 5_000
 Grant = grant_db.GrantRow
+ZERO = {"granted": 0, "already": 0, "failed": 0, "points": 0}
 
 
 class GrantRequest(msgspec.Struct, frozen=True):
@@ -203,7 +204,7 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         )
 
     await jobs.work_beside(work, read, functools.partial(_apply, work, grant=grant), spans.line)
-    return jobs.Outcome()
+    return jobs.Outcome(counts={**ZERO, **work.counts})
 
 
 async def _list_segment(work: jobs.Work, chunk: int) -> None:

@@ -33,6 +33,7 @@ from rewards.segments import service as segments
 KIND = "import"
 CHUNK = 5_000
 Format = Literal["ndjson", "csv"]
+ZERO = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
 
 
 async def start(conn: Conn, tenant_id: str, actor: str, format: Format) -> jobs.Job:
@@ -81,7 +82,7 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
         return _Chunk(start, last, len(lines), parsed, members)
 
     await jobs.work_beside(work, read, functools.partial(_apply, work, month=month), spans.line)
-    return jobs.Outcome()
+    return jobs.Outcome(counts={**ZERO, **work.counts})
 
 
 async def _apply(work: jobs.Work, read: _Chunk, *, month: date) -> None:

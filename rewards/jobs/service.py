@@ -167,6 +167,7 @@ class Work:
         self.stop = stop
         self.done = job.progress_done
         self.total = job.progress_total
+        self.counts: dict[str, Any] = dict(job.counts)
 
     @property
     def tenant_id(self) -> str:
@@ -285,7 +286,7 @@ class Work:
                 merged.counts,
                 msgspec.to_builtins(merged),
             )
-            self.done = merged.done
+            self.done, self.counts = merged.done, dict(merged.counts)
         if self.on_progress is not None:
             self.on_progress(self.done, self.total)
         if self.stop.is_set():

@@ -12,10 +12,13 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from api import wiring
 from api.app import create_app
 from api.settings import Settings
+from db.pool import create_pool
+from rewards.jobs import service as jobs
 from tests.dates import days_ago, month_start
-from tests.integration.bulk import NDJSON, import_members, ndjson, segment_members
+from tests.integration.bulk import IDS, NDJSON, ndjson, wait_job
 from tests.integration.conftest import Tenant
 from tests.integration.invariants import check_ledger
 from tests.integration.test_replays_crash import ENDED, kill_9, serve, until
@@ -26,7 +29,15 @@ MEMBERS = 12_000
 @pytest.fixture
 async def app(database: str) -> Litestar:
     return create_app(
-        Settings(database_url=database, access_log=False, bulk_chunk=300, pool_max_size=20)
+        # Only the served processes (and drain(), below) work on jobs: a worker in this
+        # process would take a job over too whenever a lease lapses.
+        Settings(
+            database_url=database,
+            access_log=False,
+            bulk_chunk=300,
+            pool_max_size=20,
+            run_jobs=False,
+        )
     )
 
 
@@ -49,6 +60,18 @@ def lines() -> bytes:
             for n in range(MEMBERS)
         ]
     )
+
+
+async def drain(database: str) -> None:
+    """Work on the waiting jobs in this process until none is left."""
+    settings = Settings(database_url=database, bulk_chunk=300)
+    pool = await create_pool(database, min_size=1, max_size=4)
+    try:
+        runner = jobs.Runner(pool, wiring.jobs(settings))
+        while await runner.run_one() is not None:
+            pass
+    finally:
+        await pool.close()
 
 
 async def state(conn: asyncpg.Connection, tenant: Tenant) -> dict[str, Any]:
@@ -122,7 +145,12 @@ async def test_an_import_killed_mid_way_finishes_as_if_never_killed(
     attempts = await conn.fetchval("SELECT attempts FROM jobs WHERE job_id = $1", job_id)
     assert attempts == 2
     assert ended["counts"] == {"created": MEMBERS, "updated": 0, "unchanged": 0, "failed": 0}
-    uninterrupted = await import_members(other_tenant, body)
+    posted = await other_tenant.client.post(
+        "/v1/admin/imports/members", content=body, headers=other_tenant.admin | NDJSON
+    )
+    assert posted.status_code == 202, posted.text
+    await drain(database)
+    uninterrupted = await wait_job(other_tenant, posted.json()["job_id"])
     assert uninterrupted["counts"] == ended["counts"]
     killed, whole = await state(conn, tenant), await state(conn, other_tenant)
     assert killed["transfers"] == whole["transfers"] == MEMBERS
@@ -135,7 +163,14 @@ async def test_a_grant_killed_mid_way_grants_each_member_once(
 ) -> None:
     await tenant.client.put("/v1/admin/segments/all", json={"name": "All"}, headers=tenant.admin)
     ids = [f"g-{n:06d}" for n in range(MEMBERS)]
-    assert (await segment_members(tenant, "all", ids))["status"] == "done"
+    loaded = await tenant.client.put(
+        "/v1/admin/segments/all/members",
+        content="".join(f"{m}\n" for m in ids).encode(),
+        headers=tenant.admin | IDS,
+    )
+    assert loaded.status_code == 202, loaded.text
+    await drain(database)
+    assert (await wait_job(tenant, loaded.json()["job_id"]))["status"] == "done"
     grant = {"id": "g-1", "audience": {"segment": "all"}, "points": 8, "reason": "festival"}
 
     async def start(c: httpx.AsyncClient) -> str:

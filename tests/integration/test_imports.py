@@ -247,3 +247,9 @@ async def test_imported_lots_expire_and_are_spent_as_before(
     assert expired == 500
     await check_ledger(conn)
     assert NOW  # the dates above are from the run's start
+
+
+async def test_an_empty_file_imports_nothing_and_says_so(tenant: Tenant) -> None:
+    job = await import_members(tenant, b"\n\n")
+    assert job["status"] == "done", job
+    assert job["counts"] == {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
