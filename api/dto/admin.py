@@ -172,6 +172,8 @@ class ProgramIn(Input):
     referral: ReferralIn | None = None
     abuse: AbuseIn | None = None
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
+    #: The language of the console and the portal (a person may switch on any page).
+    locale: Literal["zh-CN", "en"] = "zh-CN"
 
 
 class ProgramReplaced(ProgramIn):
@@ -198,6 +200,7 @@ class ProgramPatch(Input):
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | UnsetType | None = (
         UNSET
     )
+    locale: Literal["zh-CN", "en"] | UnsetType = UNSET
 
 
 class EffectIn(Input):

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from api.deps import DbConn
 from api.dto.admin import ProgramPatch, RejectIn
 from api.paging import CursorParam, decode_cursor, next_cursor
-from api.web import forms
+from api.web import forms, words
 from api.web.console_forms import (
     PROGRAM_FIELDS,
     RISK_REASONS,
@@ -26,6 +26,7 @@ from api.web.console_forms import (
     program_values,
     read_program,
 )
+from api.web.i18n import N_
 from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
 from api.web.reports import STATUS_WORDS, program_of
 from api.web.sign_in import AreaController
@@ -58,13 +59,13 @@ class ConsoleController(AreaController):
         return render(
             request,
             "console/overview.html",
-            title="Overview",
+            title=N_("Overview"),
             pending=len(pending),
             pending_more=len(pending) == 100,
             liability=report,
             referrals=await referrals.figures(conn, caller.tenant_id),
             risks=await abuse.counts_since(conn, caller.tenant_id, week_ago),
-            reasons=RISK_REASONS,
+            reasons=[(r, words.RISK_REASONS[r]) for r in RISK_REASONS],
         )
 
     # --- offer review ---------------------------------------------------------------------
@@ -99,7 +100,7 @@ class ConsoleController(AreaController):
             request,
             "console/review.html",
             status=status,
-            title="Offers waiting for review",
+            title=N_("Offers waiting for review"),
             offers=found,
             errors=errors,
             failed=failed,
@@ -147,7 +148,7 @@ class ConsoleController(AreaController):
                 {"reason": reason.strip() if isinstance(reason, str) else ""}, RejectIn
             )
         except ValidationFailed:
-            errors = {"reason": "Write the reason the merchant will see."}
+            errors: forms.Errors = {"reason": N_("Write the reason the merchant will see.")}
             return await self._review(request, conn, None, errors, offer_id, 422)
         await publishing.transition(
             conn, caller.tenant_id, caller.actor, offer_id, "reject", reason=data.reason

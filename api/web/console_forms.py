@@ -8,22 +8,24 @@ from typing import Any
 from litestar import Request, Response
 
 from api.auth import Admin
-from api.web import forms
+from api.web import forms, words
+from api.web.i18n import N_
 from api.web.pages import holder_of, render
 from rewards.core.program import Program
 
 NOTICES = {
-    "approved": "The offer was approved: it is live.",
-    "rejected": "The offer was rejected; the merchant sees your reason.",
-    "program-saved": "The program's settings were saved.",
-    "replay-cancelled": "The replay was cancelled.",
-    "job-cancelled": "The job was cancelled; what it applied before stays.",
-    "segment-saved": "The segment was saved.",
+    "approved": N_("The offer was approved: it is live."),
+    "rejected": N_("The offer was rejected; the merchant sees your reason."),
+    "program-saved": N_("The program's settings were saved."),
+    "replay-cancelled": N_("The replay was cancelled."),
+    "job-cancelled": N_("The job was cancelled; what it applied before stays."),
+    "segment-saved": N_("The segment was saved."),
 }
-RISK_REASONS = ("device_limit", "claim_rate", "daily_points_cap", "referral_ring")
+RISK_REASONS = tuple(words.RISK_REASONS)
 PROGRAM_FIELDS = (
     "currency",
     "time_zone",
+    "locale",
     "base_rate",
     "mcc_rates",
     "excluded_mccs",
@@ -58,6 +60,7 @@ def program_values(program: Program, exponent: int) -> dict[str, Any]:
     return {
         "currency": program.currency,
         "time_zone": program.time_zone,
+        "locale": program.locale,
         "base_rate": program.base_rate,
         "mcc_rates": "\n".join(
             f"{mcc} = {rate}" for mcc, rate in sorted(program.mcc_rates.items())
@@ -96,7 +99,7 @@ def _pairs(r: forms.Reader, name: str) -> list[tuple[str, str]]:
             continue
         key, sep, value = line.partition("=")
         if not sep or not key.strip() or not value.strip():
-            r.errors[name] = f"Line {n}: write it as 'name = value'."
+            r.errors[name] = N_("Line %(line)s: write it as 'name = value'.", line=n)
             continue
         found.append((key.strip(), value.strip()))
     return found
@@ -109,11 +112,14 @@ def read_program(form: Any, exponent: int) -> dict[str, Any]:
     for name, amount in _pairs(r, "tiers"):
         minor = forms.Reader({"x": amount}, lambda _, default: default).money("x", exponent)
         if minor is None:
-            r.errors["tiers"] = f"{name}: enter the yearly spend as an amount, like 50000."
+            r.errors["tiers"] = N_(
+                "%(tier)s: enter the yearly spend as an amount, like 50000.", tier=name
+            )
         tiers.append({"name": name, "min_spend_minor_12m": minor})
     body: dict[str, Any] = {
         "currency": r.text("currency"),
         "time_zone": r.text("time_zone"),
+        "locale": r.text("locale") or "zh-CN",
         "base_rate": r.text("base_rate"),
         "mcc_rates": dict(_pairs(r, "mcc_rates")),
         "excluded_mccs": r.words("excluded_mccs") or [],
@@ -157,7 +163,7 @@ def program_page(
         request,
         "console/program.html",
         status=status,
-        title="Program settings",
+        title=N_("Program settings"),
         values=values,
         errors=errors,
         notice=notice,

@@ -17,6 +17,7 @@ from api.deps import DbConn
 from api.paging import CursorParam, decode_cursor, next_cursor, time_key
 from api.web import forms
 from api.web.console_forms import caller_of, notice_of
+from api.web.i18n import N_
 from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
 from api.web.reports import program_of
 from api.web.sign_in import AreaPages
@@ -26,11 +27,11 @@ from rewards.jobs import service as jobs
 from rewards.segments import service as segments
 
 KINDS = (
-    ("", "All"),
-    ("import", "Imports"),
-    ("segment", "Segments"),
-    ("grant", "Grants"),
-    ("replay", "Replays"),
+    ("", N_("All")),
+    ("import", N_("Imports")),
+    ("segment", N_("Segments")),
+    ("grant", N_("Grants")),
+    ("replay", N_("Replays")),
 )
 GRANT_FIELDS = ("id", "segment", "points", "expires_at", "offer_id", "reason")
 
@@ -50,7 +51,6 @@ class ConsoleJobsController(AreaPages):
         cursor: CursorParam = None,
     ) -> Response[str]:
         caller = caller_of(request)
-        program = await program_of(conn, caller.tenant_id)
         chosen = kind if kind in {k for k, _ in KINDS if k} else None
         found = await jobs.list_jobs(
             conn, caller.tenant_id, chosen, time_key(decode_cursor(cursor, str)), PAGE_SIZE
@@ -60,12 +60,11 @@ class ConsoleJobsController(AreaPages):
         return render(
             request,
             "console/jobs.html",
-            title="Jobs",
+            title=N_("Jobs"),
             jobs=found,
             kinds=KINDS,
             kind=chosen or "",
             refresh_seconds=2 if running else None,
-            local=lambda at: forms.local_input(at, program.zone).replace("T", " "),
             next_page=page_link(request, next_cursor(keys, PAGE_SIZE)),
         )
 
@@ -79,7 +78,6 @@ class ConsoleJobsController(AreaPages):
         done: FromQuery[str | None] = None,
     ) -> Response[str]:
         caller = caller_of(request)
-        program = await program_of(conn, caller.tenant_id)
         job = await jobs.get(conn, caller.tenant_id, job_id)
         errors = await jobs.errors(
             conn, caller.tenant_id, job_id, decode_cursor(cursor, int), PAGE_SIZE
@@ -88,12 +86,11 @@ class ConsoleJobsController(AreaPages):
         return render(
             request,
             "console/job.html",
-            title=f"Job {job_id}",
+            title=N_("Job %(id)s", id=job_id),
             job=job,
             line_errors=errors,
             running=running,
             refresh_seconds=2 if running else None,
-            local=lambda at: forms.local_input(at, program.zone).replace("T", " "),
             next_page=page_link(request, next_cursor([e.line for e in errors], PAGE_SIZE)),
             notice=notice_of(done),
         )
@@ -127,7 +124,6 @@ class ConsoleJobsController(AreaPages):
         notice: str | None = None,
     ) -> Response[str]:
         caller = caller_of(request)
-        program = await program_of(conn, caller.tenant_id)
         found = await segments.list_segments(
             conn, caller.tenant_id, decode_cursor(cursor, str), PAGE_SIZE
         )
@@ -135,13 +131,12 @@ class ConsoleJobsController(AreaPages):
             request,
             "console/segments.html",
             status=status,
-            title="Segments and grants",
+            title=N_("Segments and grants"),
             segments=found,
             values=values,
             errors=errors,
             notice=notice,
             segment_options=[("", "—")] + [(s.segment_id, s.name) for s in found],
-            local=lambda at: forms.local_input(at, program.zone).replace("T", " "),
             next_page=page_link(request, next_cursor([s.segment_id for s in found], PAGE_SIZE)),
         )
 
@@ -155,11 +150,11 @@ class ConsoleJobsController(AreaPages):
             segment_id, name = r.text("segment_id"), r.text("name")
             description = r.optional_text("description") or ""
             r.done()
-            errors = {}
+            errors: forms.Errors = {}
             if not 1 <= len(segment_id) <= 64:
-                errors["segment_id"] = "Enter an id of 1 to 64 characters."
+                errors["segment_id"] = N_("Enter an id of 1 to 64 characters.")
             if not 1 <= len(name) <= 200:
-                errors["name"] = "Enter a name."
+                errors["name"] = N_("Enter a name.")
             if errors:
                 raise forms.FormErrors(errors)
             async with conn.transaction():
@@ -184,13 +179,13 @@ class ConsoleJobsController(AreaPages):
             offer_id = r.optional_text("offer_id")
             reason = r.text("reason")
             r.done()
-            errors = {}
+            errors: forms.Errors = {}
             if not grant_id:
-                errors["id"] = "Enter an id for the grant (it keeps it from being given twice)."
+                errors["id"] = N_("Enter an id for the grant (it keeps it from being given twice).")
             if not segment:
-                errors["segment"] = "Choose a segment."
+                errors["segment"] = N_("Choose a segment.")
             if not reason:
-                errors["reason"] = "Say why the grant is given."
+                errors["reason"] = N_("Say why the grant is given.")
             if errors:
                 raise forms.FormErrors(errors)
             async with conn.transaction():

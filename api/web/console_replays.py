@@ -17,7 +17,8 @@ from api.deps import DbConn
 from api.paging import CursorParam, decode_cursor, next_cursor, time_key
 from api.web import forms, svg
 from api.web.console_forms import caller_of, notice_of
-from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
+from api.web.i18n import N_
+from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render, translator
 from api.web.reports import program_of
 from api.web.sign_in import AreaPages
 from rewards.core.errors import NotFound, ValidationFailed
@@ -46,11 +47,11 @@ def changes(current: list[dict[str, Any]], edited: Any, name: str) -> Changes:
     if not isinstance(edited, list) or not all(
         isinstance(item, dict) and isinstance(item.get("id"), str) for item in edited
     ):
-        raise forms.FormErrors({name: "Enter a JSON array of objects, each with an id."})
+        raise forms.FormErrors({name: N_("Enter a JSON array of objects, each with an id.")})
     now = {item["id"]: item for item in current}
     ids = [item["id"] for item in edited]
     if len(set(ids)) != len(ids):
-        raise forms.FormErrors({name: "Each id may appear once."})
+        raise forms.FormErrors({name: N_("Each id may appear once.")})
     return Changes(
         upsert=[item for item in edited if now.get(item["id"]) != item],
         remove=sorted(set(now) - set(ids)),
@@ -110,7 +111,6 @@ class ConsoleReplaysController(AreaPages):
         status: int,
     ) -> Response[str]:
         caller = caller_of(request)
-        program = await program_of(conn, caller.tenant_id)
         found = await replays.list_replays(
             conn, caller.tenant_id, time_key(decode_cursor(cursor, str)), PAGE_SIZE
         )
@@ -119,12 +119,10 @@ class ConsoleReplaysController(AreaPages):
             request,
             "console/replays.html",
             status=status,
-            title="Replays",
+            title=N_("Replays"),
             replays=found,
             values=values,
             errors=errors,
-            zone=program.zone,
-            local=lambda at: forms.local_input(at, program.zone).replace("T", " "),
             next_page=page_link(request, next_cursor(keys, PAGE_SIZE)),
         )
 
@@ -147,10 +145,10 @@ class ConsoleReplaysController(AreaPages):
             r.done()
             if opens is None or closes is None:
                 raise forms.FormErrors(
-                    {"from" if opens is None else "to": "Enter a date and time."}
+                    {"from" if opens is None else "to": N_("Enter a date and time.")}
                 )
             if patch is not None and not isinstance(patch, dict):
-                raise forms.FormErrors({"program": "Enter a JSON object of settings."})
+                raise forms.FormErrors({"program": N_("Enter a JSON object of settings.")})
             current_rules, current_campaigns = await _current(conn, caller.tenant_id)
             draft = Draft(
                 program=patch or {},
@@ -185,31 +183,30 @@ class ConsoleReplaysController(AreaPages):
     ) -> Response[str]:
         caller = caller_of(request)
         found = await replays.get(conn, caller.tenant_id, replay_id)
-        program = await program_of(conn, caller.tenant_id)
+        said = translator(request)
         result = found.result
         chart = None
         if result is not None and result["by_day"]:
             days = [d["date"] for d in result["by_day"]]
             chart = svg.bar_chart(
-                "Points per day: baseline and draft",
+                said(N_("Points per day: baseline and draft")),
                 days,
                 [
-                    ("baseline", [d["baseline_points"] for d in result["by_day"]]),
-                    ("draft", [d["draft_points"] for d in result["by_day"]]),
+                    (said(N_("baseline")), [d["baseline_points"] for d in result["by_day"]]),
+                    (said(N_("draft")), [d["draft_points"] for d in result["by_day"]]),
                 ],
             )
         running = found.job.status in ("queued", "running")
         return render(
             request,
             "console/replay.html",
-            title=f"Replay {found.job.job_id}",
+            title=N_("Replay %(id)s", id=found.job.job_id),
             replay=found,
             job=found.job,
             result=result,
             chart=chart,
             running=running,
             refresh_seconds=2 if running else None,
-            local=lambda at: forms.local_input(at, program.zone).replace("T", " "),
             notice=notice_of(done),
         )
 
@@ -226,7 +223,7 @@ class ConsoleReplaysController(AreaPages):
         self, transaction: FromQuery[str | None] = None, replay: FromQuery[str | None] = None
     ) -> Response[str]:
         if not transaction:
-            raise NotFound("name a transaction id")
+            raise NotFound(N_("Name a transaction id."))
         target = f"/console/transactions/{transaction.strip()}"
         return redirect(target, replay=replay or None)
 
@@ -256,7 +253,7 @@ class ConsoleReplaysController(AreaPages):
         return render(
             request,
             "console/explanation.html",
-            title=f"Transaction {transaction_id}",
+            title=N_("Transaction %(id)s", id=transaction_id),
             e=explained,
             ledger=ledger,
             compared=compared,

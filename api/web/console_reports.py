@@ -11,13 +11,14 @@ from litestar.params import FromQuery
 
 from api.deps import DbConn
 from api.paging import CursorParam, decode_cursor, next_cursor
-from api.web import forms, svg
+from api.web import forms, svg, words
 from api.web.console_forms import (
     RISK_REASONS,
     caller_of,
 )
-from api.web.pages import CONSOLE, PAGE_SIZE, page_link, render
-from api.web.reports import Daily, date_range, program_of
+from api.web.i18n import N_
+from api.web.pages import CONSOLE, PAGE_SIZE, page_link, render, translator
+from api.web.reports import Daily, clipped, date_range, differences, program_of
 from api.web.sign_in import AreaPages
 from rewards.abuse import service as abuse
 from rewards.audit import service as audit
@@ -48,22 +49,28 @@ class ConsoleReportsController(AreaPages):
             first, last if report else first - timedelta(days=1), report.days if report else []
         )
         rows, labels, column = daily.rows, daily.labels, daily.column
-        names = ("issued", "redeemed", "expired", "clawed_back")
+        names = (
+            ("issued", N_("issued")),
+            ("redeemed", N_("redeemed")),
+            ("expired", N_("expired")),
+            ("clawed_back", N_("clawed back")),
+        )
+        said = translator(request)
 
         return render(
             request,
             "console/liability.html",
             status=422 if errors else 200,
-            title="Points liability",
+            title=N_("Points liability"),
             report=report,
             first=first.isoformat(),
             last=last.isoformat(),
             errors=errors,
             rows=list(zip(labels, rows, strict=True)),
             chart=svg.bar_chart(
-                "Points issued, redeemed, expired and clawed back per day",
+                said(N_("Points issued, redeemed, expired and clawed back per day")),
                 labels,
-                [(n.replace("_", " "), column(n)) for n in names],
+                [(said(name), column(n)) for n, name in names],
             ),
         )
 
@@ -75,15 +82,11 @@ class ConsoleReportsController(AreaPages):
         entries = await audit.entries(conn, caller.tenant_id, decode_cursor(cursor, int), PAGE_SIZE)
         more = next_cursor([e.audit_id for e in entries], PAGE_SIZE)
 
-        def compact(value: Any) -> str:
-            return "" if value is None else msgspec.json.encode(value).decode()
-
         return render(
             request,
             "console/audit.html",
-            title="Audit log",
-            entries=entries,
-            compact=compact,
+            title=N_("Audit log"),
+            entries=[(e, differences(e.before, e.after)) for e in entries],
             next_page=page_link(request, more),
         )
 
@@ -104,10 +107,10 @@ class ConsoleReportsController(AreaPages):
         return render(
             request,
             "console/risk.html",
-            title="Risk events",
+            title=N_("Risk events"),
             events=found,
-            reasons=RISK_REASONS,
+            reasons=[(r, words.RISK_REASONS[r]) for r in RISK_REASONS],
             chosen=chosen or "",
-            compact=lambda value: msgspec.json.encode(value).decode(),
+            compact=lambda value: clipped(msgspec.json.encode(value).decode()),
             next_page=page_link(request, more),
         )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from api.request import validation_error
+from api.web.i18n import N_, Text
 from rewards.core.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -34,34 +35,43 @@ class FormErrors(Exception):
         self.errors = errors
 
 
+#: The API's messages in plain words; ``%(n)s`` is the pattern's first group.
 _IN_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^Expected `str` of length >= 1$"), "Enter a value."),
-    (re.compile(r"^Expected `str` of length <= (\d+)$"), "Use at most {0} characters."),
+    (re.compile(r"^Expected `str` of length >= 1$"), N_("Enter a value.")),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), N_("Use at most %(n)s characters.")),
     (
         re.compile(r"^Expected `(?:int|float)` >= (\S+?)(?:\.0)?$"),
-        "Enter a number of at least {0}.",
+        N_("Enter a number of at least %(n)s."),
     ),
-    (re.compile(r"^Expected `(?:int|float)` <= (\S+?)(?:\.0)?$"), "Enter a number of at most {0}."),
-    (re.compile(r"^Expected `array` of length <= (\d+)$"), "Choose at most {0}."),
-    (re.compile(r"^Expected `array` of length >= 1$"), "Choose at least one."),
+    (
+        re.compile(r"^Expected `(?:int|float)` <= (\S+?)(?:\.0)?$"),
+        N_("Enter a number of at most %(n)s."),
+    ),
+    (re.compile(r"^Expected `array` of length <= (\d+)$"), N_("Choose at most %(n)s.")),
+    (re.compile(r"^Expected `array` of length >= 1$"), N_("Choose at least one.")),
     (
         re.compile(r"^Expected `str` matching regex '\^\[A-Za-z0-9\._:-\]\{1,64\}.*$"),
-        "Use 1 to 64 letters, digits or . _ : - (no spaces).",
+        N_("Use 1 to 64 letters, digits or . _ : - (no spaces)."),
     ),
-    (re.compile(r"^Expected `str` matching regex '\^https\?://.*$"), "Enter an http(s) address."),
-    (re.compile(r"^Object missing required field `(.+)`$"), "Enter a value."),
-    (re.compile(r"^Invalid enum value '(.*)'$"), "Choose one of the listed values."),
-    (re.compile(r"^Expected `(?:int|float)`, got `str`$"), "Enter a number."),
+    (
+        re.compile(r"^Expected `str` matching regex '\^https\?://.*$"),
+        N_("Enter an http(s) address."),
+    ),
+    (re.compile(r"^Object missing required field `(.+)`$"), N_("Enter a value.")),
+    (re.compile(r"^Invalid enum value '(.*)'$"), N_("Choose one of the listed values.")),
+    (re.compile(r"^Expected `(?:int|float)`, got `str`$"), N_("Enter a number.")),
 )
 
 
 def in_words(message: str) -> str:
-    """The API's message, said the way a merchant would understand it (or as it is)."""
+    """The API's message, said the way a merchant would understand it (or as it is: the
+    service's own words, in English)."""
     for pattern, words in _IN_WORDS:
         found = pattern.match(message.strip())
         if found:
-            return words.format(*found.groups())
-    return message[:1].upper() + message[1:] if message else "Not valid."
+            assert isinstance(words, Text)
+            return N_(words.message, n=found.group(1)) if found.groups() else words
+    return message[:1].upper() + message[1:] if message else N_("Not valid.")
 
 
 def api_errors(exc: ValidationFailed, fields: Iterable[str] = ()) -> Errors:
@@ -74,7 +84,11 @@ def api_errors(exc: ValidationFailed, fields: Iterable[str] = ()) -> Errors:
         for candidate in whole:
             if name == candidate or name.startswith((f"{candidate}.", f"{candidate}[")):
                 if name != candidate:
-                    message = f"{name.removeprefix(candidate).lstrip('.')}: {in_words(message)}"
+                    message = N_(
+                        "%(field)s: %(problem)s",
+                        field=name.removeprefix(candidate).lstrip("."),
+                        problem=in_words(message),
+                    )
                 name = candidate
                 break
         found.setdefault(name, in_words(message))
@@ -120,7 +134,7 @@ class Reader:
         if not raw:
             return None
         if not re.fullmatch(r"-?\d{1,15}", raw):
-            self.errors[name] = "Enter a whole number, like 4."
+            self.errors[name] = N_("Enter a whole number, like 4.")
             return None
         return int(raw)
 
@@ -133,7 +147,7 @@ class Reader:
         except ValueError:
             value = float("nan")
         if value != value or value in (float("inf"), float("-inf")):
-            self.errors[name] = "Enter a number, like 22.5431."
+            self.errors[name] = N_("Enter a number, like %(example)s.", example="22.5431")
             return None
         return value
 
@@ -144,32 +158,37 @@ class Reader:
             return None
         decimals = rf"(\.\d{{1,{exponent}}})?" if exponent else ""
         if not re.fullmatch(rf"-?\d{{1,13}}{decimals}", raw):
-            example = "200" if exponent == 0 else "200 or 200.50"
-            self.errors[name] = f"Enter an amount like {example}."
+            self.errors[name] = (
+                N_("Enter an amount like 200.")
+                if exponent == 0
+                else N_("Enter an amount like 200 or 200.50.")
+            )
             return None
         try:
             return int(Decimal(raw).scaleb(exponent))
         except InvalidOperation:
-            self.errors[name] = "Enter an amount."
+            self.errors[name] = N_("Enter an amount.")
             return None
 
     def decimal_text(self, name: str) -> str | None:
         """A decimal typed as text (a percentage, a multiplier), sent as the API's string."""
         raw = self.text(name)
         if raw and not re.fullmatch(r"\d{1,9}(\.\d{1,6})?", raw):
-            self.errors[name] = "Enter a number, like 12 or 1.5."
+            self.errors[name] = N_("Enter a number, like 12 or 1.5.")
             return None
         return raw or None
 
     def local_time(self, name: str, zone: ZoneInfo) -> datetime | None:
-        """A ``datetime-local`` field, read in the program's time zone."""
+        """A moment field (``2027-01-31 18:00``), read in the program's time zone."""
         raw = self.text(name)
         if not raw:
             return None
         try:
             value = datetime.fromisoformat(raw)
         except ValueError:
-            self.errors[name] = "Enter a date and time, like 2027-01-31 18:00."
+            self.errors[name] = N_(
+                "Enter a date and time, like %(example)s.", example="2027-01-31 18:00"
+            )
             return None
         return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
@@ -180,7 +199,9 @@ class Reader:
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
-            self.errors[name] = f"Enter valid JSON ({exc.msg}, line {exc.lineno})."
+            self.errors[name] = N_(
+                "Enter valid JSON (%(problem)s, line %(line)s).", problem=exc.msg, line=exc.lineno
+            )
             return None
 
     def done(self) -> None:
@@ -198,8 +219,9 @@ def major(minor: int | None, exponent: int) -> str:
 
 
 def local_input(moment: datetime | str | None, zone: ZoneInfo) -> str:
-    """A stored time as a ``datetime-local`` field's value in the program's time zone."""
+    """A stored time as a moment field's value (``2027-01-31 18:00``) in the program's
+    time zone."""
     if moment is None:
         return ""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -18,7 +20,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ExceptionHandlersMap
 
+from api.web import i18n, words
+from api.web.i18n import N_, Text
 from rewards.core.errors import RewardsError
+from rewards.core.program import CompiledProgram, Program
+from rewards.program.service import compiled_for
 from rewards.tenants import sessions
 from rewards.tenants.sessions import SessionHolder
 
@@ -27,13 +33,25 @@ _log = logging.getLogger("rewards.web")
 STATIC_PATH = "/web/static"
 STATIC_DIR = Path(__file__).parent / "static"
 
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+@cache
+def _templates(locale: str) -> jinja2.Environment:
+    """The templates in one language (``{% trans %}`` and ``_()`` from its catalog)."""
+    made = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    made.policies["ext.i18n.trimmed"] = True
+    made.globals.update(words.in_language(locale))
+    made.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(locale), newstyle=True
+    )
+    return made
+
 
 #: Pages load only this process's own stylesheet; no script, no frame, no other host.
 CONTENT_SECURITY_POLICY = (
@@ -58,9 +76,9 @@ class Area(msgspec.Struct, frozen=True):
     """The portal or the console: its path, who may sign in, its cookie and its menu."""
 
     name: str
-    title: str
+    title: Text
     role: str
-    key_name: str
+    key_name: Text
     nav: tuple[tuple[str, str], ...]
 
     @property
@@ -74,26 +92,26 @@ class Area(msgspec.Struct, frozen=True):
 
 PORTAL = Area(
     "portal",
-    "Merchant portal",
+    N_("Merchant portal"),
     "merchant",
-    "merchant API key",
-    (("Offers", "/portal/offers"), ("Stores", "/portal/stores")),
+    N_("merchant API key"),
+    ((N_("Offers"), "/portal/offers"), (N_("Stores"), "/portal/stores")),
 )
 CONSOLE = Area(
     "console",
-    "Operator console",
+    N_("Operator console"),
     "admin",
-    "admin API key",
+    N_("admin API key"),
     (
-        ("Overview", "/console/overview"),
-        ("Review", "/console/review"),
-        ("Program", "/console/program"),
-        ("Replays", "/console/replays"),
-        ("Jobs", "/console/jobs"),
-        ("Segments", "/console/segments"),
-        ("Liability", "/console/liability"),
-        ("Audit log", "/console/audit"),
-        ("Risk events", "/console/risk"),
+        (N_("Overview"), "/console/overview"),
+        (N_("Review"), "/console/review"),
+        (N_("Program"), "/console/program"),
+        (N_("Replays"), "/console/replays"),
+        (N_("Jobs"), "/console/jobs"),
+        (N_("Segments"), "/console/segments"),
+        (N_("Liability"), "/console/liability"),
+        (N_("Audit log"), "/console/audit"),
+        (N_("Risk events"), "/console/risk"),
     ),
 )
 
@@ -107,7 +125,7 @@ class FormRefused(RewardsError):
 
     status = 403
     type = "form_refused"
-    title = "This form has expired"
+    title = N_("This form has expired")
 
 
 def area_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Area:
@@ -154,6 +172,8 @@ async def session_guard(
     if holder is None or holder.role != area.role:
         raise SignInNeeded
     connection.state.web = holder
+    async with connection.app.state.pool.acquire() as conn:
+        connection.state.program = (await compiled_for(conn, holder.tenant_id)).program
 
 
 async def check_form(request: Request[Any, Any, Any]) -> None:
@@ -163,7 +183,7 @@ async def check_form(request: Request[Any, Any, Any]) -> None:
         return
     origin = request.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise FormRefused("the form was sent from another site")
+        raise FormRefused(N_("The form was sent from another site."))
     form = await request.form()
     sent = form.get("csrf_token")
     holder: SessionHolder | None = getattr(request.state, "web", None)
@@ -173,7 +193,7 @@ async def check_form(request: Request[Any, Any, Any]) -> None:
         or not expected
         or not hmac.compare_digest(sent.encode(), expected.encode())
     ):
-        raise FormRefused("the form was not sent from this session's page: open it again")
+        raise FormRefused(N_("The form was not sent from this session's page: open it again."))
 
 
 def new_form_token() -> str:
@@ -204,16 +224,62 @@ def render_in(
     cookies: list[Cookie] | None = None,
     **context: Any,
 ) -> Response[str]:
-    """A page of ``area`` (for a request that no page of it matched, too)."""
+    """A page of ``area`` (for a request that no page of it matched, too), in the
+    language chosen for the request; the messages among ``context`` translated."""
     holder: SessionHolder | None = getattr(request.state, "web", None)
-    body = _templates.get_template(template).render(
-        area=area,
-        holder=holder,
-        path=request.url.path,
-        notice=context.pop("notice", None),
-        **context,
+    locale, formats = language_of(request)
+    said = i18n.translations(locale)
+    body = (
+        _templates(locale)
+        .get_template(template)
+        .render(
+            area=msgspec.structs.replace(
+                area,
+                title=area.title.translated(said),
+                key_name=area.key_name.translated(said),
+                nav=tuple((i18n.translate(label, said), href) for label, href in area.nav),
+            ),
+            holder=holder,
+            path=request.url.path,
+            notice=i18n.translate(context.pop("notice", None), said),
+            lang=locale.replace("_", "-"),
+            locale=locale,
+            fmt=formats,
+            languages=LANGUAGES,
+            **{k: i18n.translate(v, said) for k, v in context.items()},
+        )
     )
     return Response(body, status_code=status, media_type=HTML, headers=HEADERS, cookies=cookies)
+
+
+#: The language switch on every page: each language named in itself.
+LANGUAGES = (("zh_CN", "中文"), ("en", "English"))
+
+
+def language_of(request: Request[Any, Any, Any]) -> tuple[str, i18n.Formats]:
+    """The language a request is shown in, and its formats in the program's zone and
+    currency (the defaults before sign-in)."""
+    program: CompiledProgram | None = getattr(request.state, "program", None)
+    if program is None:
+        program = _default_program()
+    locale = i18n.choose(
+        request.cookies.get(i18n.LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+        program.program.locale,
+    )
+    formats = i18n.Formats(locale, program.zone, program.program.currency, program.exponent)
+    return locale, formats
+
+
+def translator(request: Request[Any, Any, Any]) -> Callable[[Text], str]:
+    """Messages in the request's language, for what is drawn before the page (a chart)."""
+    said = i18n.translations(language_of(request)[0])
+    return lambda text: text.translated(said)
+
+
+@cache
+def _default_program() -> CompiledProgram:
+    return CompiledProgram.of(Program())
 
 
 def redirect(to: str, *, cookies: list[Cookie] | None = None, **query: str | None) -> Response[str]:
@@ -240,26 +306,27 @@ def page_link(request: Request[Any, Any, Any], cursor: str | None) -> str | None
 # --- errors ---------------------------------------------------------------------------------
 
 _WORDS = {
-    400: "The address of this page is not valid.",
-    401: "Please sign in again.",
-    403: "You may not do this.",
-    404: "This page does not exist, or it belongs to someone else.",
-    405: "This page cannot be used that way.",
-    409: "This cannot be done now.",
-    413: "What you sent is too large.",
-    422: "Some of what you entered is not valid.",
-    429: "Too many requests: please wait a moment and try again.",
+    400: N_("The address of this page is not valid."),
+    401: N_("Please sign in again."),
+    403: N_("You may not do this."),
+    404: N_("This page does not exist, or it belongs to someone else."),
+    405: N_("This page cannot be used that way."),
+    409: N_("This cannot be done now."),
+    413: N_("What you sent is too large."),
+    422: N_("Some of what you entered is not valid."),
+    429: N_("Too many requests: please wait a moment and try again."),
 }
 
 
 def error_page(
     request: Request[Any, Any, Any], status: int, detail: str, title: str | None = None
 ) -> Response[str]:
+    """An error page: its title by the status (or as given) and what went wrong."""
     return render(
         request,
         "error.html",
         status=status,
-        title=title or _WORDS.get(status, "Something went wrong."),
+        title=title or _WORDS.get(status, N_("Something went wrong.")),
         detail=detail,
         status_code=status,
     )
@@ -281,7 +348,7 @@ def missing_page(request: Request[Any, Any, Any], area: Area, status: int) -> Re
         request,
         "error.html",
         status=status,
-        title=_WORDS.get(status, "Something went wrong."),
+        title=_WORDS.get(status, N_("Something went wrong.")),
         detail="",
         status_code=status,
     )
@@ -298,19 +365,20 @@ def _on_sign_in_needed(request: Request[Any, Any, Any], _: Exception) -> Respons
 def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     assert isinstance(exc, RewardsError)
     title = exc.title if isinstance(exc, FormRefused) else None
-    return error_page(request, exc.status, str(exc), title)
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+    return error_page(request, exc.status, said, title)
 
 
 def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     assert isinstance(exc, HTTPException)
     if isinstance(exc, ValidationException):
-        return error_page(request, 400, "a value in the page's address is not valid")
+        return error_page(request, 400, N_("A value in the page's address is not valid."))
     return error_page(request, exc.status_code, "")
 
 
 def _on_unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     _log.error("a web page failed", exc_info=exc)
-    return error_page(request, 500, "The error was logged. Please try again later.")
+    return error_page(request, 500, N_("The error was logged. Please try again later."))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

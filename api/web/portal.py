@@ -17,7 +17,8 @@ from api.deps import DbConn
 from api.dto.merchant import StoreIn, StorePatch
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms, svg
-from api.web.pages import PAGE_SIZE, PORTAL, page_link, redirect, render
+from api.web.i18n import N_
+from api.web.pages import PAGE_SIZE, PORTAL, page_link, redirect, render, translator
 from api.web.portal_forms import (
     caller_of,
     errors_of,
@@ -57,7 +58,7 @@ class PortalController(AreaController):
         return render(
             request,
             "portal/stores.html",
-            title="Stores",
+            title=N_("Stores"),
             stores=found,
             next_page=page_link(request, more),
             notice=notice_of(done),
@@ -67,7 +68,12 @@ class PortalController(AreaController):
     async def new_store(self, request: Request[Any, Any, Any]) -> Response[str]:
         blank = {"id": "", "name": "", "address": "", "lat": "", "lng": ""}
         return render(
-            request, "portal/store.html", title="Add a store", store=None, values=blank, errors={}
+            request,
+            "portal/store.html",
+            title=N_("Add a store"),
+            store=None,
+            values=blank,
+            errors={},
         )
 
     @post("/stores")
@@ -96,7 +102,7 @@ class PortalController(AreaController):
                 request,
                 "portal/store.html",
                 status=409 if isinstance(exc, Conflict) else 422,
-                title="Add a store",
+                title=N_("Add a store"),
                 store=None,
                 values=values,
                 errors=errors_of(exc),
@@ -138,6 +144,7 @@ class PortalController(AreaController):
             s.offer for s in offers if not s.offer.store_ids or store.store_id in s.offer.store_ids
         ]
         radius = max((o.geofence_radius_m for o in here), default=500)
+        said = translator(request)
         return render(
             request,
             "portal/store.html",
@@ -148,7 +155,21 @@ class PortalController(AreaController):
             errors=errors,
             offers=here,
             radius=radius,
-            map=svg.store_map(store.name, store.lat, store.lng, radius),
+            map=svg.store_map(
+                lambda cells, resolution: said(
+                    N_(
+                        "%(store)s: a geofence of %(radius)s m over %(cells)s H3 cells at "
+                        "resolution %(resolution)s",
+                        store=store.name,
+                        radius=radius,
+                        cells=cells,
+                        resolution=resolution,
+                    )
+                ),
+                store.lat,
+                store.lng,
+                radius,
+            ),
             notice=notice_of(done),
         )
 

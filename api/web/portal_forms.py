@@ -10,26 +10,28 @@ from litestar import Request
 
 from api.auth import MerchantCaller
 from api.web import forms
+from api.web.i18n import N_
 from api.web.pages import holder_of
 from offers.core.offers import StoredOffer
 from rewards.core.errors import ValidationFailed
 from rewards.core.program import CompiledProgram
 
 REWARD_KINDS = (
-    ("percent_off", "Percent off the purchase"),
-    ("amount_off", "Amount off the purchase"),
-    ("points_multiplier", "Points multiplier (× base points)"),
-    ("bonus_points", "Bonus points"),
+    ("percent_off", N_("Percent off the purchase")),
+    ("amount_off", N_("Amount off the purchase")),
+    ("points_multiplier", N_("Points multiplier (× base points)")),
+    ("bonus_points", N_("Bonus points")),
 )
-DAYS = ((1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun"))
 NOTICES = {
-    "store-added": "The store was added.",
-    "store-saved": "The store was saved.",
-    "store-deleted": "The store was deleted.",
-    "offer-created": "The offer was created. It goes live once the program operator approves it.",
-    "offer-saved": "The offer was saved. It goes back to review before it goes live again.",
-    "offer-paused": "The offer is paused: no purchase matches it until you resume it.",
-    "offer-resumed": "The offer is live again.",
+    "store-added": N_("The store was added."),
+    "store-saved": N_("The store was saved."),
+    "store-deleted": N_("The store was deleted."),
+    "offer-created": N_(
+        "The offer was created. It goes live once the program operator approves it."
+    ),
+    "offer-saved": N_("The offer was saved. It goes back to review before it goes live again."),
+    "offer-paused": N_("The offer is paused: no purchase matches it until you resume it."),
+    "offer-resumed": N_("The offer is live again."),
 }
 OTHER_CONDITIONS = "targeting.more"
 
@@ -143,7 +145,7 @@ def read_offer(form: Any, program: CompiledProgram, *, with_id: bool) -> dict[st
     if value is not None:
         reward["value"] = value
     elif "reward.value" not in r.errors:
-        r.errors["reward.value"] = "Enter the reward."
+        r.errors["reward.value"] = N_("Enter the reward.")
     if (cap := r.money("reward.max_reward_minor", exp)) is not None:
         reward["max_reward_minor"] = cap
     targeting: dict[str, Any] = {}
@@ -154,11 +156,15 @@ def read_offer(form: Any, program: CompiledProgram, *, with_id: bool) -> dict[st
         targeting["channel"] = channel
     more = r.json(OTHER_CONDITIONS)
     if more is not None and not isinstance(more, dict):
-        r.errors[OTHER_CONDITIONS] = 'Enter a JSON object, like {"days_of_week": [6, 7]}.'
+        r.errors[OTHER_CONDITIONS] = N_(
+            "Enter a JSON object, like %(example)s.", example='{"days_of_week": [6, 7]}'
+        )
     elif more:
         twice = sorted(set(more) & set(targeting))
         if twice:
-            r.errors[OTHER_CONDITIONS] = f"Set {', '.join(twice)} in its own field above."
+            r.errors[OTHER_CONDITIONS] = N_(
+                "Set %(fields)s in its own field above.", fields=", ".join(twice)
+            )
         targeting |= more
     schedule: dict[str, Any] = {}
     for name in ("starts_at", "ends_at"):

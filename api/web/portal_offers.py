@@ -13,9 +13,9 @@ from api.deps import DbConn
 from api.dto.merchant import OfferIn, OfferPatch
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms, svg
-from api.web.pages import PAGE_SIZE, PORTAL, page_link, redirect, render
+from api.web.i18n import N_
+from api.web.pages import PAGE_SIZE, PORTAL, page_link, redirect, render, translator
 from api.web.portal_forms import (
-    DAYS,
     REWARD_KINDS,
     blank_offer,
     caller_of,
@@ -55,7 +55,7 @@ class PortalOffersController(AreaPages):
         return render(
             request,
             "portal/offers.html",
-            title="Offers",
+            title=N_("Offers"),
             offers=[(o, publishing.status_of(o)) for o in found],
             words=STATUS_WORDS,
             exponent=program.exponent,
@@ -83,7 +83,7 @@ class PortalOffersController(AreaPages):
             request,
             "portal/offer.html",
             status=status,
-            title=stored.offer.title if stored else "Create an offer",
+            title=stored.offer.title if stored else N_("Create an offer"),
             stored=stored,
             state=publishing.status_of(stored) if stored else None,
             words=STATUS_WORDS,
@@ -91,7 +91,6 @@ class PortalOffersController(AreaPages):
             errors=errors,
             stores=stores,
             kinds=REWARD_KINDS,
-            days=DAYS,
             currency=program.program.currency,
             zone=program.program.time_zone,
             notice=notice_of(done),
@@ -212,24 +211,17 @@ class PortalOffersController(AreaPages):
         rows, labels, column = daily.rows, daily.labels, daily.column
 
         exp = program.exponent
+        said = translator(request)
         return render(
             request,
             "portal/stats.html",
             status=422 if errors else 200,
-            title=f"Stats: {stored.offer.title}",
+            title=N_("Stats: %(title)s", title=stored.offer.title),
             stored=stored,
             first=first.isoformat(),
             last=last.isoformat(),
             errors=errors,
-            table=[
-                (
-                    label,
-                    row,
-                    forms.major(row.reward_minor, exp) if row else "0",
-                    forms.major(row.spend_minor, exp) if row else "0",
-                )
-                for label, row in zip(labels, rows, strict=True)
-            ],
+            table=list(zip(labels, rows, strict=True)),
             totals={
                 n: sum(column(n))
                 for n in ("claims", "redemptions", "reward_minor", "points", "spend_minor")
@@ -238,14 +230,25 @@ class PortalOffersController(AreaPages):
             exponent=exp,
             currency=program.program.currency,
             uses_chart=svg.bar_chart(
-                "Claims and redemptions per day",
+                said(N_("Claims and redemptions per day")),
                 labels,
-                [("claims", column("claims")), ("redemptions", column("redemptions"))],
+                [
+                    (said(N_("claims")), column("claims")),
+                    (said(N_("redemptions")), column("redemptions")),
+                ],
             ),
             money_chart=svg.bar_chart(
-                f"Reward paid and matched spend per day ({program.program.currency})",
+                said(
+                    N_(
+                        "Reward paid and matched spend per day (%(currency)s)",
+                        currency=program.program.currency,
+                    )
+                ),
                 labels,
-                [("reward paid", column("reward_minor")), ("matched spend", column("spend_minor"))],
+                [
+                    (said(N_("reward paid")), column("reward_minor")),
+                    (said(N_("matched spend")), column("spend_minor")),
+                ],
                 exponent=exp,
             ),
         )

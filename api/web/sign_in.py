@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 
+from api.web import i18n
+from api.web.i18n import N_
 from api.web.pages import (
     EXCEPTION_HANDLERS,
     SIGN_IN_COOKIE,
@@ -20,9 +24,10 @@ from api.web.pages import (
     new_form_token,
     redirect,
     render,
+    secure_cookies,
     session_guard,
 )
-from rewards.core.errors import Unauthenticated
+from rewards.core.errors import NotFound, Unauthenticated
 from rewards.core.records import Role
 from rewards.tenants import sessions
 
@@ -67,12 +72,12 @@ class AreaController(AreaPages):
                 max_failures=settings.web_sign_in_failures_per_minute,
             )
         except sessions.SignInThrottled as exc:
-            message = "Too many failed sign-ins from this address. Please wait a minute."
+            message = N_("Too many failed sign-ins from this address. Please wait a minute.")
             refused = _sign_in_form(request, token, message, 429)
             refused.headers["Retry-After"] = str(exc.retry_after)
             return refused
         except Unauthenticated:
-            message = f"This is not a valid {area.key_name}, or it was revoked."
+            message = N_("This key is not valid, or it was revoked.")
             return _sign_in_form(request, token, message, 401)
         return redirect(
             f"{area.root}/",
@@ -81,6 +86,31 @@ class AreaController(AreaPages):
                 cookie(request, SIGN_IN_COOKIE, "", max_age=0),
             ],
         )
+
+    @get("/language/{code:str}", opt={"public": True})
+    async def language(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        back: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """The language switch: remembered in a cookie (a year, both areas), then back to
+        the page it was chosen on."""
+        area = area_of(request)
+        if code not in i18n.LOCALES:
+            raise NotFound(N_("There is no such language."))
+        inside = back is not None and (back == area.root or back.startswith(f"{area.root}/"))
+        target = back if inside and back is not None and "\\" not in back else f"{area.root}/"
+        chosen = Cookie(
+            key=i18n.LANGUAGE_COOKIE,
+            value=code,
+            path="/",
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(request),
+        )
+        return redirect(target, cookies=[chosen])
 
     @post("/sign-out")
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[str]:
@@ -103,9 +133,9 @@ def _sign_in_form(
         request,
         "sign_in.html",
         status=status,
-        title="Sign in",
+        title=N_("Sign in"),
         form_token=token,
         error=error,
-        notice="You are signed out." if signed_out and error is None else None,
+        notice=N_("You are signed out.") if signed_out and error is None else None,
         cookies=[cookie(request, SIGN_IN_COOKIE, token)],
     )

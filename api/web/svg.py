@@ -7,7 +7,7 @@ inline style.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import h3
 from markupsafe import Markup, escape
@@ -44,7 +44,8 @@ def bar_chart(
     peak = _nice_ceiling(max((max(values, default=0) for _, values in series), default=0))
     bar_w = min(24, (group - 6) / max(1, len(series)))
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'role="img" '
         f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">',
         f"<title>{escape(title)}</title>",
     ]
@@ -109,8 +110,9 @@ def _circle(lat: float, lng: float, radius_m: float, points: int = 72) -> list[t
     return found
 
 
-def store_map(name: str, lat: float, lng: float, radius_m: int) -> Markup:
-    """The store, its geofence circle and the H3 cells the nearby search looks it up by."""
+def store_map(describe: Callable[[int, int], str], lat: float, lng: float, radius_m: int) -> Markup:
+    """The store, its geofence circle and the H3 cells the nearby search looks it up by;
+    ``describe(cells, resolution)`` is what the map says it shows (its accessible name)."""
     resolution, cells = covering(lat, lng, radius_m)
     shapes = [
         [_offset(a, b, lat, lng) for a, b in h3.cell_to_boundary(h3.int_to_str(c))] for c in cells
@@ -121,9 +123,7 @@ def store_map(name: str, lat: float, lng: float, radius_m: int) -> Markup:
     def path(points: list[tuple[float, float]]) -> str:
         return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
-    label = (
-        f"{name}: geofence of {radius_m} m over {len(cells)} H3 cells at resolution {resolution}"
-    )
+    label = describe(len(cells), resolution)
     parts = [
         f'<svg class="map" viewBox="{-reach:.1f} {-reach:.1f} {2 * reach:.1f} {2 * reach:.1f}" '
         f'role="img" aria-label="{escape(label)}" data-cells="{len(cells)}" '

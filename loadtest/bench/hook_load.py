@@ -41,7 +41,9 @@ SQL = parse_queries((Path(__file__).parent / "settle.sql").read_text(), "settle.
 class Server:
     """`rewards serve` in a child process, with a tenant set up for the load."""
 
-    def __init__(self, workers: int, http_server: str | None = None) -> None:
+    def __init__(
+        self, workers: int, http_server: str | None = None, postgres: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.folder = tempfile.mkdtemp(prefix="rewards-load-")
@@ -62,6 +64,10 @@ class Server:
             env=env,
         )
         self.tenant = json.loads(created.stdout)
+        if postgres and "DATABASE_URL" not in os.environ:
+            # The embedded server stopped with the command above: it starts again with these.
+            with (Path(self.folder) / "pgdata" / "postgresql.conf").open("a") as conf:
+                conf.writelines(f"{name} = '{value}'\n" for name, value in postgres.items())
         self.log = Path(os.environ.get("LOAD_SERVER_LOG", os.devnull)).open("wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [*cli, "serve", "--port", str(self.port), "--workers", str(workers), *server, *data],

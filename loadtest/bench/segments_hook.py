@@ -115,10 +115,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--shared-buffers",
+        default=None,
+        help="the embedded server's shared_buffers (its default: 128MB), e.g. 4GB",
+    )
     args = parser.parse_args()
     print(f"machine: {describe()}")
     print(f"command: python -m loadtest.bench.segments_hook {' '.join(sys.argv[1:])}".strip())
-    server = Server(args.workers)
+    tuned = {"shared_buffers": args.shared_buffers} if args.shared_buffers else None
+    server = Server(args.workers, postgres=tuned)
     try:
         with_segments = server.tenant
         plain = second_tenant(server)
@@ -133,10 +139,11 @@ def main() -> int:
                 args.members,
             )
         )
-        rows = asyncio.run(count(server.dsn(), with_segments["tenant_id"]))
+        rows, buffers = asyncio.run(count(server.dsn(), with_segments["tenant_id"]))
         print(
-            f"{rows:,} memberships of {args.members:,} members in {args.segments:,} segments "
-            f"({rows / args.members:.1f} per member) written in {took:,.0f} s"
+            f"shared_buffers {buffers}; {rows:,} memberships of {args.members:,} members in "
+            f"{args.segments:,} segments ({rows / args.members:.1f} per member) written in "
+            f"{took:,.0f} s"
         )
         server.settle()
         time.sleep(6)  # the credential caches see the second tenant
@@ -167,13 +174,14 @@ def main() -> int:
     return 0
 
 
-async def count(dsn: str, tenant_id: str) -> int:
+async def count(dsn: str, tenant_id: str) -> tuple[int, str]:
     conn = await asyncpg.connect(dsn)
     try:
         found: int = await conn.fetchval(
             "SELECT count(*) FROM segment_members WHERE tenant_id = $1", tenant_id
         )
-        return found
+        buffers: str = await conn.fetchval("SHOW shared_buffers")
+        return found, buffers
     finally:
         await conn.close()
 

@@ -43,6 +43,9 @@ _EXPONENTS = {
 
 RefundPolicy = Literal["allow_negative", "within_balance"]
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+#: The languages the pages are written in (BCP 47), Chinese first.
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "zh-CN"
 
 
 class Tier(msgspec.Struct, frozen=True):
@@ -78,6 +81,8 @@ class Program(msgspec.Struct, frozen=True, omit_defaults=False):
     referral: Referral | None = None
     abuse: AbuseLimits | None = None
     webhook_url: str | None = None
+    #: The language of the program's console and portal pages (a person may switch).
+    locale: str = DEFAULT_LOCALE
 
 
 def parse_rate(text: str, field: str) -> Fraction:
@@ -106,6 +111,8 @@ def validate_program(program: Program) -> None:
     errors: list[tuple[str, str]] = []
     if program.time_zone not in time_zones():
         errors.append(("time_zone", "not an IANA time zone"))
+    if program.locale not in LOCALES:
+        errors.append(("locale", f"one of {', '.join(LOCALES)}"))
     for field, text in [("base_rate", program.base_rate)] + [
         (f"mcc_rates.{mcc}", rate) for mcc, rate in program.mcc_rates.items()
     ]:

@@ -126,12 +126,18 @@ async def count_rows(conn: asyncpg.Connection, table: str) -> int:
 @pytest.fixture
 async def web(app: Litestar, client: AppClient) -> AsyncIterator[Callable[..., Awaitable[WebUser]]]:
     """``await web("portal", key)``: a browser of the portal or the console with its own
-    cookies, signed in with ``key`` (None: not signed in). It shares the app (and its
-    lifespan) with ``client``."""
+    cookies, signed in with ``key`` (None: not signed in), naming ``language`` as its
+    Accept-Language (English unless a test says otherwise; None: none). It shares the app
+    (and its lifespan) with ``client``."""
     users: list[WebUser] = []
 
-    async def make(area: str, key: str | None, base_url: str = "http://rewards.local") -> WebUser:
-        user = WebUser(app, area, base_url)
+    async def make(
+        area: str,
+        key: str | None,
+        base_url: str = "http://rewards.local",
+        language: str | None = "en",
+    ) -> WebUser:
+        user = WebUser(app, area, base_url, language=language)
         users.append(user)
         if key is not None:
             signed = await user.sign_in(key)

@@ -37,7 +37,9 @@ async def test_the_operator_approves_from_the_review_queue(tenant: Tenant, web: 
     assert page.status_code == 200
     assert "加油立减 &lt;b&gt;12%&lt;/b&gt;" in page.text
     assert 'id="offer-fuel-12"' in page.text
-    assert "12% off on 200.00 CNY or more; geofence 500 m" in " ".join(page.text.split())
+    assert "12% off, at most CN¥50.00 on CN¥200.00 or more; geofence 500 m" in " ".join(
+        page.text.split()
+    )
     approved = await admin.submit("/console/offers/fuel-12/approve", {}, "/console/review")
     assert approved.status_code == 303
     assert approved.headers["location"] == "/console/review?done=approved"
@@ -168,9 +170,11 @@ async def test_liability_audit_risk_and_overview_show_what_happened(
     assert "offer" in audit
     risk = (await admin.get("/console/risk")).text
     assert "m-2" in risk
-    assert "device limit" in risk
+    assert "Too many members on one device" in risk
     overview = (await admin.get("/console/overview")).text
-    assert re.search(r'device_limit">device limit</a></td><td class="num">1<', overview)
+    assert re.search(
+        r'device_limit">Too many members on one device</a></td><td class="num">1<', overview
+    )
     assert '<span class="figure" id="pending-count">0</span>' in overview
 
 

@@ -23,7 +23,7 @@ async def test_jobs_show_their_progress_counts_and_line_errors(tenant: Tenant, w
     assert "3 of 3 done" in text
     assert 'id="line-errors"' in page.text
     assert "member w-1 is on line 1 of this file" in text
-    assert '<td class="num">2</td>' in page.text
+    assert '<td class="num" data-label="Line">2</td>' in page.text
     assert (await admin.get("/console/jobs/job_nope")).status_code == 404
 
 

@@ -105,7 +105,7 @@ async def test_a_wrong_or_foreign_key_does_not_sign_in(tenant: Tenant, web: Any)
     for key in ("rmch.nope.x", "", tenant.admin_key, "not a key at all"):
         refused = await user.sign_in(key)
         assert refused.status_code == 401, refused.text
-        assert "This is not a valid merchant API key, or it was revoked." in refused.text
+        assert "This key is not valid, or it was revoked." in refused.text
         assert "rewards_portal=" not in refused.headers.get("set-cookie", "")
     console = await web("console", None)
     merchant_key = await tenant.merchant("shell")
@@ -263,7 +263,7 @@ async def test_an_offer_made_in_the_form_is_the_offer_the_api_shows(
     # The edit form shows it back as it was typed.
     assert 'value="50.00"' in page.text
     assert 'value="200.00"' in page.text
-    assert f'value="{starts.strftime("%Y-%m-%dT%H:%M")}"' in page.text
+    assert f'value="{starts.strftime("%Y-%m-%d %H:%M")}"' in page.text
 
 
 async def test_offer_form_errors_are_the_apis_next_to_their_fields(
@@ -309,7 +309,7 @@ async def test_an_edited_offer_goes_back_to_review_and_pauses_and_resumes(
     page = (await user.get("/portal/offers/fuel-88")).text
     assert 'class="badge active"' in page
     listed = " ".join((await user.get("/portal/offers")).text.split())
-    assert "<td> 12% off </td>" in listed
+    assert '<td data-label="Reward">12% off, at most CN¥50.00</td>' in listed
     assert "/pause" in page
     paused = await user.submit("/portal/offers/fuel-88/pause", {})
     assert paused.status_code == 303

@@ -37,6 +37,7 @@ class WebUser:
         area: str,
         base_url: str = "http://rewards.local",
         client_host: str | None = None,
+        language: str | None = "en",
     ) -> None:
         self.area = area
         # An address of its own (sign-ins are throttled per address): users of one test, or
@@ -46,6 +47,8 @@ class WebUser:
             transport=httpx.ASGITransport(app=app, client=(self.client_host, 50001)),
             base_url=base_url,
             timeout=60,
+            # The browser's languages (None: it names none, the program's language shows).
+            headers={"Accept-Language": language} if language else {},
         )
 
     async def close(self) -> None:

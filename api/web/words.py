@@ -1,0 +1,132 @@
+"""The words the pages use for the API's codes (statuses, kinds, outcomes, reasons): every
+template has them, in its language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.web.i18n import N_, Text, translate, translations
+
+#: An offer's state.
+OFFER_STATES = {
+    "pending_review": N_("Waiting for review"),
+    "active": N_("Active"),
+    "paused": N_("Paused"),
+    "exhausted": N_("Budget spent"),
+    "ended": N_("Ended"),
+    "rejected": N_("Rejected"),
+}
+#: A job's status.
+JOB_STATES = {
+    "queued": N_("Queued"),
+    "running": N_("Running"),
+    "done": N_("Done"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+}
+JOB_KINDS = {
+    "import": N_("Member import"),
+    "segment": N_("Segment load"),
+    "grant": N_("Grant"),
+    "replay": N_("Replay"),
+}
+#: What a job counted.
+JOB_COUNTS = {
+    "created": N_("created"),
+    "updated": N_("updated"),
+    "unchanged": N_("unchanged"),
+    "failed": N_("failed"),
+    "added": N_("added"),
+    "removed": N_("removed"),
+    "members": N_("members"),
+    "duplicates": N_("duplicates"),
+    "granted": N_("granted"),
+    "already": N_("granted before"),
+    "points": N_("points"),
+}
+RISK_REASONS = {
+    "device_limit": N_("Too many members on one device"),
+    "claim_rate": N_("Claims too fast"),
+    "daily_points_cap": N_("Daily points cap reached"),
+    "referral_ring": N_("Referral ring"),
+}
+REFERRAL_STATES = {
+    "pending": N_("Waiting for a first purchase"),
+    "rewarded": N_("Rewarded"),
+    "refused": N_("Refused"),
+    "clawed_back": N_("Clawed back"),
+    "imported": N_("Imported"),
+}
+OUTCOMES = {
+    "applied": N_("applied"),
+    "not_matched": N_("not matched"),
+    "not_active": N_("not active"),
+    "outranked": N_("outranked"),
+    "capped": N_("capped"),
+    "budget_exhausted": N_("budget spent"),
+    "not_claimed": N_("not claimed"),
+    "limit_reached": N_("limit reached"),
+    "min_spend": N_("below the minimum spend"),
+    "not_targeted": N_("not targeted"),
+    "other_store": N_("another store"),
+    "out_of_schedule": N_("out of schedule"),
+}
+CAPS = {
+    "daily_points": N_("Member's daily points cap"),
+    "per_transaction": N_("Cap per transaction"),
+    "per_member_per_day": N_("Cap per member per day"),
+    "per_member_per_month": N_("Cap per member per month"),
+}
+TRANSACTION_KINDS = {
+    "purchase": N_("Purchase"),
+    "refund": N_("Refund"),
+    "reversal": N_("Reversal"),
+}
+#: The parts of a transaction's points (replays, explanations).
+POINT_PARTS = (
+    ("base", N_("base")),
+    ("rules", N_("rules")),
+    ("draw", N_("draw")),
+    ("offers", N_("offers")),
+    ("referral", N_("referral")),
+    ("total", N_("total")),
+)
+RULE_KINDS = {
+    "earn_rule": N_("earn rule"),
+    "draw_campaign": N_("draw campaign"),
+    "offer": N_("offer"),
+}
+ACTIVATIONS = {
+    "claim": N_("claimed in the app first"),
+    "auto": N_("applies to every matching purchase"),
+}
+
+_GLOBALS: dict[str, Any] = {
+    "offer_words": OFFER_STATES,
+    "job_words": JOB_STATES,
+    "job_kind_words": JOB_KINDS,
+    "count_words": JOB_COUNTS,
+    "reason_words": RISK_REASONS,
+    "referral_words": REFERRAL_STATES,
+    "outcome_words": OUTCOMES,
+    "cap_words": CAPS,
+    "transaction_words": TRANSACTION_KINDS,
+    "parts": POINT_PARTS,
+    "kind_words": RULE_KINDS,
+    "activation_words": ACTIVATIONS,
+}
+
+
+def in_language(locale: str) -> dict[str, Any]:
+    """Every vocabulary, in ``locale``: the templates' globals."""
+    said = translations(locale)
+    return {name: translate(words, said) for name, words in _GLOBALS.items()}
+
+
+def all_words() -> list[Text]:
+    """Every word here (a test checks that each is in the catalogs)."""
+    found: list[Text] = []
+    for words in _GLOBALS.values():
+        values = words.values() if isinstance(words, dict) else (w for _, w in words)
+        found.extend(values)
+    return found
