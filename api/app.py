@@ -68,9 +68,12 @@ from api.process import die_with_parent
 from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
+from api.web.console_admin import ConsoleAdminController
 from api.web.console_jobs import ConsoleJobsController
+from api.web.console_members import ConsoleMembersController
 from api.web.console_replays import ConsoleReplaysController
 from api.web.console_reports import ConsoleReportsController
+from api.web.console_rules import ConsoleRulesController
 from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
 from api.web.portal import PortalController
 from api.web.portal_offers import PortalOffersController
@@ -330,6 +333,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsoleReportsController,
             ConsoleReplaysController,
             ConsoleJobsController,
+            ConsoleRulesController,
+            ConsoleMembersController,
+            ConsoleAdminController,
             OpsController,
             PrometheusController,
             AdminMerchantsController,

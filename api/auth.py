@@ -30,13 +30,14 @@ Connection = ASGIConnection[Any, Any, Any, Any]
 
 
 class Admin(msgspec.Struct, frozen=True):
-    """A program operator of one tenant."""
+    """A program operator of one tenant, by the key they hold (named in the audit log)."""
 
     tenant_id: str
+    key: str = ""
 
     @property
     def actor(self) -> str:
-        return "admin"
+        return f"admin: {self.key}" if self.key else "admin"
 
 
 class MerchantCaller(msgspec.Struct, frozen=True):
@@ -136,7 +137,7 @@ async def admin_guard(connection: Connection, _: BaseRouteHandler) -> None:
     record = await _api_key(connection)
     if record.role != "admin":
         raise Forbidden("a merchant API key cannot call the operator API")
-    _remember(connection, Admin(record.tenant_id), record.tenant_id)
+    _remember(connection, Admin(record.tenant_id, record.named), record.tenant_id)
 
 
 async def merchant_guard(connection: Connection, _: BaseRouteHandler) -> None:

@@ -20,6 +20,14 @@ NOTICES = {
     "replay-cancelled": N_("The replay was cancelled."),
     "job-cancelled": N_("The job was cancelled; what it applied before stays."),
     "segment-saved": N_("The segment was saved."),
+    "rule-saved": N_("The earn rule was saved."),
+    "rule-on": N_("The earn rule is on."),
+    "rule-off": N_("The earn rule is off: purchases no longer earn by it."),
+    "adjusted": N_("The balance was adjusted; the member's activity and the audit log show why."),
+    "stock-set": N_("The stock was set."),
+    "codes-added": N_("The codes were added to the pool."),
+    "key-revoked": N_("The key was revoked: it no longer works, and its sessions are closed."),
+    "event-redelivered": N_("The event is sent again now, with 72 more hours of retries."),
 }
 RISK_REASONS = tuple(words.RISK_REASONS)
 PROGRAM_FIELDS = (
@@ -40,7 +48,8 @@ PROGRAM_FIELDS = (
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Admin:
-    return Admin(holder_of(request).tenant_id)
+    holder = holder_of(request)
+    return Admin(holder.tenant_id, holder.named)
 
 
 def notice_of(done: str | None) -> str | None:

@@ -45,7 +45,7 @@ _METHODS = [
     ("templates/**.html", "jinja2.ext:babel_extract"),
     ("**.py", "python"),
 ]
-_KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2)}
+_KEYWORDS = {"N_": None, "C_": ((1, "c"), 2), "_": None, "gettext": None, "ngettext": (1, 2)}
 _OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
 
 
@@ -56,15 +56,21 @@ class Text(str):
 
     message: str
     params: Mapping[str, Any]
+    context: str | None
 
-    def __new__(cls, message: str, params: Mapping[str, Any]) -> Text:
+    def __new__(cls, message: str, params: Mapping[str, Any], context: str | None = None) -> Text:
         made = super().__new__(cls, message % params if params else message)
         made.message = message
         made.params = params
+        made.context = context
         return made
 
     def translated(self, translations: Translations) -> str:
-        said = translations.gettext(self.message)
+        said = (
+            translations.pgettext(self.context, self.message)
+            if self.context
+            else translations.gettext(self.message)
+        )
         if not self.params:
             return said
         return said % {
@@ -76,6 +82,12 @@ class Text(str):
 def N_(message: str, **params: Any) -> Text:
     """A page message, translated where it is shown."""
     return Text(message, params)
+
+
+def C_(context: str, message: str) -> Text:
+    """A page message whose words depend on what it is said of (``C_("member", "Active")``:
+    a member in good standing, not an offer that is live)."""
+    return Text(message, {}, context)
 
 
 @cache

@@ -21,7 +21,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from api.web import i18n, words
-from api.web.i18n import N_, Text
+from api.web.i18n import C_, N_, Text
 from rewards.core.errors import RewardsError
 from rewards.core.program import CompiledProgram, Program
 from rewards.program.service import compiled_for
@@ -106,12 +106,18 @@ CONSOLE = Area(
         (N_("Overview"), "/console/overview"),
         (N_("Review"), "/console/review"),
         (N_("Program"), "/console/program"),
+        (N_("Earn rules"), "/console/earn-rules"),
+        (N_("Draws"), "/console/draw-campaigns"),
+        (N_("Catalog"), "/console/catalog"),
+        (C_("menu", "Members"), "/console/members"),
         (N_("Replays"), "/console/replays"),
         (N_("Jobs"), "/console/jobs"),
         (N_("Segments"), "/console/segments"),
         (N_("Liability"), "/console/liability"),
         (N_("Audit log"), "/console/audit"),
         (N_("Risk events"), "/console/risk"),
+        (N_("API keys"), "/console/keys"),
+        (N_("Events"), "/console/events"),
     ),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.web.i18n import N_, Text, translate, translations
+from api.web.i18n import C_, N_, Text, translate, translations
 
 #: An offer's state.
 OFFER_STATES = {
@@ -101,6 +101,31 @@ ACTIVATIONS = {
     "auto": N_("applies to every matching purchase"),
 }
 
+#: A ledger movement from the member's side.
+MOVES = {
+    "earn": N_("Earned"),
+    "draw": N_("Lucky draw"),
+    "offer": N_("Merchant offer"),
+    "clawback": N_("Taken back (refund)"),
+    "referral": N_("Referral"),
+    "redemption": N_("Redeemed for a benefit"),
+    "redemption_cancel": N_("Redemption cancelled"),
+    "adjustment": N_("Adjustment"),
+    "expiry": N_("Expired"),
+    "grant": N_("Grant"),
+    "opening": N_("Opening balance"),
+}
+MEMBER_STATES = {
+    "active": C_("member", "Active"),
+    "suspended": C_("member", "Suspended"),
+    "closed": C_("member", "Closed"),
+}
+EVENT_STATES = {
+    "pending": N_("Waiting to be sent"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+}
+
 _GLOBALS: dict[str, Any] = {
     "offer_words": OFFER_STATES,
     "job_words": JOB_STATES,
@@ -114,6 +139,9 @@ _GLOBALS: dict[str, Any] = {
     "parts": POINT_PARTS,
     "kind_words": RULE_KINDS,
     "activation_words": ACTIVATIONS,
+    "move_words": MOVES,
+    "member_words": MEMBER_STATES,
+    "event_words": EVENT_STATES,
 }
 
 

@@ -26,6 +26,21 @@ class ApiKeyRecord(msgspec.Struct, frozen=True):
     tenant_id: str
     role: Role
     merchant_id: str | None
+    key_id: str = ""
+    label: str = ""
+    prefix: str = ""
+
+    @property
+    def named(self) -> str:
+        """The key as the audit log names it: its label and the start of the key."""
+        return key_name(self.key_id, self.label, self.prefix)
+
+
+def key_name(key_id: str, label: str, prefix: str) -> str:
+    """``ops-lead (rk_live_3f9a…)``; the key's id where it has no label."""
+    if not key_id:
+        return ""
+    return f"{label or key_id} ({prefix}…)" if prefix else label or key_id
 
 
 class ApiKey(msgspec.Struct, frozen=True):

@@ -79,9 +79,12 @@ FROM (
 ) d;
 
 -- name: campaign_draws
+-- The first $3 draws of a campaign by transaction id (anyone may recompute them once its
+-- secret is revealed).
 SELECT transaction_id, drawn, paid, points, proof FROM draws
 WHERE tenant_id = $1::text AND campaign_id = $2::text
-ORDER BY transaction_id;
+ORDER BY transaction_id
+LIMIT $3::int;
 
 -- name: config_history_insert
 -- A version of the program, a rule or a campaign, made by the change that moved the

@@ -140,8 +140,8 @@ class DrawRow(msgspec.Struct, frozen=True):
     proof: str
 
 
-async def campaign_draws(conn: Conn, tenant_id: str, campaign_id: str) -> list[DrawRow]:
-    rows = await conn.fetch(sql("campaign_draws"), tenant_id, campaign_id)
+async def campaign_draws(conn: Conn, tenant_id: str, campaign_id: str, limit: int) -> list[DrawRow]:
+    rows = await conn.fetch(sql("campaign_draws"), tenant_id, campaign_id, limit)
     return [
         DrawRow(r["transaction_id"], r["drawn"], r["paid"], r["points"], r["proof"]) for r in rows
     ]

@@ -318,6 +318,14 @@ async def reveal_campaign(
     return CampaignView(row.campaign, row.commitment, row.created_at), row.secret
 
 
+async def sample_draws(
+    conn: Conn, tenant_id: str, campaign_id: str, limit: int
+) -> list[program_db.DrawRow]:
+    """Some of a campaign's draws, each with its proof, for anyone to recompute."""
+    await _campaign(conn, tenant_id, campaign_id)
+    return await program_db.campaign_draws(conn, tenant_id, campaign_id, limit)
+
+
 class Compiled(msgspec.Struct, frozen=True):
     """A tenant's program, rules and campaigns, compiled once per version."""
 

@@ -53,7 +53,7 @@ RETURNING key_id, prefix, label, role, merchant_id, created_at, last_used_at;
 -- name: api_key_lookup
 -- The key's holder; notes the use, at most once a minute per key.
 WITH found AS (
-    SELECT tenant_id, key_hash, role, merchant_id, last_used_at
+    SELECT tenant_id, key_hash, role, merchant_id, last_used_at, key_id, label, prefix
     FROM api_keys
     WHERE tenant_id = $1::text AND key_hash = $2::bytea AND revoked_at IS NULL
 ), touched AS (
@@ -62,7 +62,7 @@ WITH found AS (
     WHERE k.tenant_id = f.tenant_id AND k.key_hash = f.key_hash
       AND (f.last_used_at IS NULL OR f.last_used_at < now() - interval '1 minute')
 )
-SELECT tenant_id, role, merchant_id FROM found;
+SELECT tenant_id, role, merchant_id, key_id, label, prefix FROM found;
 
 -- name: api_key_list
 -- Live keys of one holder (the tenant's operators, or one merchant), oldest first.
@@ -114,7 +114,7 @@ SELECT k.tenant_id, k.role, k.merchant_id FROM key k JOIN opened o USING (tenant
 
 -- name: web_session_find
 -- The session's holder while the session is unexpired and its key unrevoked.
-SELECT k.tenant_id, k.role, k.merchant_id, s.csrf_token
+SELECT k.tenant_id, k.role, k.merchant_id, s.csrf_token, k.key_id, k.label, k.prefix
 FROM web_sessions s
 JOIN api_keys k ON k.tenant_id = s.tenant_id AND k.key_hash = s.key_hash
 WHERE s.tenant_id = $1::text AND s.session_hash = $2::bytea

@@ -10,7 +10,7 @@ import msgspec
 from db.queries import queries_beside
 from db.rows import many, one
 from db.types import Conn
-from rewards.core.records import ApiKey, ApiKeyRecord, Role, TenantSecrets
+from rewards.core.records import ApiKey, ApiKeyRecord, Role, TenantSecrets, key_name
 
 sql = queries_beside(__file__)
 
@@ -108,6 +108,14 @@ class SessionHolder(msgspec.Struct, frozen=True):
     role: Role
     merchant_id: str | None
     csrf_token: str
+    key_id: str = ""
+    label: str = ""
+    prefix: str = ""
+
+    @property
+    def named(self) -> str:
+        """The key the session was opened with, as the audit log names it."""
+        return key_name(self.key_id, self.label, self.prefix)
 
 
 async def open_session(

@@ -20,8 +20,10 @@ from tests.browser.conftest import SCREENSHOTS, WIDTHS
 from tests.dates import days_ago, iso
 from tests.integration.bulk import import_members, ndjson, wait_job
 from tests.integration.conftest import Tenant, purchase
+from tests.integration.test_catalog import item
+from tests.integration.test_draws import campaign
 from tests.integration.test_offers import FUEL_12, shell
-from tests.integration.test_points_hook import setup
+from tests.integration.test_points_hook import FUEL_3X, setup
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 #: Routes that are not pages: they act and send the browser on.
@@ -61,7 +63,7 @@ def page_paths(app: Litestar) -> list[str]:
 async def scenario(tenant: Tenant) -> dict[str, str]:
     """Something on every page: an offer waiting and one live, a store, purchases, a
     replay, an import with a bad line, a segment; the ids a page's path names."""
-    await setup(tenant)
+    await setup(tenant, None, FUEL_3X)
     merchant = await shell(tenant)
     await merchant.offer(FUEL_12 | {"id": "fuel-12", "title": "加油立减12% · 12% off fuel"})
     await merchant.offer(FUEL_12 | {"id": "fuel-live", "title": "周末加油 Weekend fuel"}, tenant)
@@ -82,12 +84,23 @@ async def scenario(tenant: Tenant) -> dict[str, str]:
         "/v1/admin/segments/vip", json={"name": "贵宾 VIP"}, headers=tenant.admin
     )
     assert segment.status_code in (200, 201), segment.text
+    await campaign(tenant)
+    await item(tenant, stock=10)
+    await tenant.client.post(
+        "/v1/admin/members/m-0/adjustments",
+        json={"points": 100, "reason": "补偿 goodwill"},
+        headers=tenant.admin,
+    )
     return {
         "offer_id": "fuel-12",
         "store_id": "shell-01",
         "job_id": job["job_id"],
         "replay_id": replay.json()["id"],
         "transaction_id": "t-0",
+        "rule_id": "fuel-3x",
+        "campaign_id": "every-swipe",
+        "member_id": "m-0",
+        "sku": "video-month",
         "merchant_key": merchant.headers["Authorization"].removeprefix("Bearer "),
     }
 

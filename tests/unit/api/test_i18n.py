@@ -21,15 +21,22 @@ WEB = Path(i18n.__file__).parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def catalog(locale: str) -> dict[str, tuple[str, bool]]:
+Key = tuple[str | None, str]  # (context, message)
+
+
+def catalog(locale: str) -> dict[Key, tuple[str, bool]]:
     path = i18n.CATALOGS / locale / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with path.open("rb") as po:
         found = read_po(po, locale=locale)
-    return {m.id: (m.string, m.fuzzy) for m in found if m.id and isinstance(m.id, str)}
+    return {(m.context, m.id): (m.string, m.fuzzy) for m in found if m.id and isinstance(m.id, str)}
+
+
+def extracted() -> set[Key]:
+    return {(m.context, m.id) for m in i18n.extracted() if m.id and isinstance(m.id, str)}
 
 
 def test_every_message_is_in_both_catalogs_and_translated_in_chinese() -> None:
-    messages = {m.id for m in i18n.extracted() if m.id}
+    messages = extracted()
     assert len(messages) > 300  # the pages' messages were found
     for locale in i18n.LOCALES:
         missing = messages - set(catalog(locale))
@@ -37,8 +44,8 @@ def test_every_message_is_in_both_catalogs_and_translated_in_chinese() -> None:
     chinese = catalog("zh_CN")
     untranslated = [m for m in messages if not chinese[m][0] or chinese[m][1]]
     assert not untranslated, f"not translated into Chinese: {untranslated}"
-    for message in messages:
-        said = chinese[message][0]
+    for key in messages:
+        said, message = chinese[key][0], key[1]
         assert set(PLACEHOLDER.findall(message)) == set(PLACEHOLDER.findall(said)), message
         assert not re.search(r"[A-Za-z]{4,}", PLACEHOLDER.sub("", said)) or _names_code(said), (
             f"English left in the Chinese of {message!r}: {said!r}"
@@ -51,8 +58,7 @@ def _names_code(said: str) -> bool:
 
 
 def test_the_words_for_the_apis_codes_are_messages() -> None:
-    messages = {m.id for m in i18n.extracted() if m.id}
-    assert {w.message for w in words.all_words()} <= messages
+    assert {(w.context, w.message) for w in words.all_words()} <= extracted()
 
 
 # --- no page text outside the catalogs ---------------------------------------------------------
@@ -116,7 +122,7 @@ def test_the_pages_code_says_nothing_outside_the_catalogs() -> None:
                 name = name or (node.func.id if isinstance(node.func, ast.Name) else None)
                 owner = node.func.value if isinstance(node.func, ast.Attribute) else None
                 logged = isinstance(owner, ast.Name) and owner.id == "_log"
-                if name in ("N_", "translated", "compile") or logged:
+                if name in ("N_", "C_", "translated", "compile") or logged:
                     skip.update(id(n) for n in ast.walk(node))
             if isinstance(node, ast.JoinedStr):
                 skip.update(id(v) for v in node.values)
