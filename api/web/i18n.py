@@ -66,7 +66,7 @@ class Text(str):
         return made
 
     def translated(self, translations: Translations) -> str:
-        said = (
+        said = str(
             translations.pgettext(self.context, self.message)
             if self.context
             else translations.gettext(self.message)
