@@ -19,7 +19,7 @@ from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms
 from api.web.console_forms import caller_of, notice_of
 from api.web.i18n import N_
-from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
+from api.web.pages import CONSOLE, PAGE_SIZE, page_link, problem, redirect, render
 from api.web.sign_in import AreaPages
 from rewards.catalog import service as catalog
 from rewards.core.errors import RewardsError, ValidationFailed
@@ -123,7 +123,7 @@ class ConsoleAdminController(AreaPages):
         except ValidationFailed as exc:
             return await self._item(request, conn, sku, _typed(form), _errors(exc, "codes"), 422)
         except RewardsError as exc:
-            errors = {"codes": exc.detail}
+            errors = {"codes": problem(exc)}
             return await self._item(request, conn, sku, _typed(form), errors, exc.status)
         return redirect(f"/console/catalog/{sku}", done="codes-added")
 
@@ -184,7 +184,7 @@ class ConsoleAdminController(AreaPages):
             async with conn.transaction():
                 key_hash = await keys.revoke_key(conn, caller.tenant_id, caller.actor, key_id, None)
         except RewardsError as exc:
-            return await self._keys(request, conn, None, {}, {"form": exc.detail}, exc.status)
+            return await self._keys(request, conn, None, {}, {"form": problem(exc)}, exc.status)
         request.app.state.credentials.forget_key(key_hash)
         return redirect("/console/keys", done="key-revoked")
 

@@ -18,7 +18,7 @@ from api.paging import CursorParam, decode_cursor, next_cursor, time_key
 from api.web import forms
 from api.web.console_forms import caller_of, notice_of
 from api.web.i18n import N_
-from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
+from api.web.pages import CONSOLE, PAGE_SIZE, page_link, problem, redirect, render
 from api.web.reports import program_of
 from api.web.sign_in import AreaPages
 from rewards.core.errors import RewardsError, ValidationFailed
@@ -211,6 +211,6 @@ class ConsoleJobsController(AreaPages):
             return await self._segments(request, conn, None, values, errors, 422)
         except RewardsError as exc:
             return await self._segments(
-                request, conn, None, values, {"form": exc.detail}, exc.status
+                request, conn, None, values, {"form": problem(exc)}, exc.status
             )
         return redirect(f"/console/jobs/{job.job_id}")

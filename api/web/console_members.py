@@ -6,6 +6,7 @@ Each page calls the same use cases as /v1/admin/members/….
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,11 +18,14 @@ from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms
 from api.web.console_forms import caller_of, notice_of
 from api.web.i18n import N_
-from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
+from api.web.pages import CONSOLE, PAGE_SIZE, page_link, problem, redirect, render
 from api.web.sign_in import AreaPages
 from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.ledger import service as ledger
 from rewards.members import service as members
+
+#: The most lots a member's page lists (the soonest to expire; the balance counts them all).
+MOST_LOTS = 50
 
 
 class ConsoleMembersController(AreaPages):
@@ -107,6 +111,7 @@ class ConsoleMembersController(AreaPages):
         found = await members.get(conn, caller.tenant_id, member_id)
         balance = await ledger.balance(conn, caller.tenant_id, member_id)
         moves = await ledger.activity(conn, caller.tenant_id, member_id, before, PAGE_SIZE)
+        open_lots = await ledger.open_lots(conn, caller.tenant_id, member_id, MOST_LOTS)
         return render(
             request,
             "console/member.html",
@@ -115,6 +120,9 @@ class ConsoleMembersController(AreaPages):
             member=found,
             balance=balance,
             moves=moves,
+            lots=open_lots,
+            now=datetime.now(UTC),
+            more_lots=len(open_lots) == MOST_LOTS,
             values=values,
             errors=errors,
             notice=notice,
@@ -152,6 +160,6 @@ class ConsoleMembersController(AreaPages):
             )
             return await self._member(request, conn, member_id, None, values, errors, 422)
         except RewardsError as exc:
-            errors = {"points": exc.detail}
+            errors = {"points": problem(exc)}
             return await self._member(request, conn, member_id, None, values, errors, exc.status)
         return redirect(f"/console/members/{member_id}", done="adjusted")

@@ -368,11 +368,23 @@ def _on_sign_in_needed(request: Request[Any, Any, Any], _: Exception) -> Respons
     return redirect(f"{area.root}/sign-in", cookies=expired)
 
 
+def problem(exc: RewardsError) -> str:
+    """What went wrong, in the page's words where the problem's type has them, with the
+    service's own detail."""
+    if exc.args and isinstance(exc.args[0], Text):
+        return exc.args[0]
+    words_for = words.PROBLEMS.get(exc.type)
+    return (
+        N_("%(problem)s (%(detail)s)", problem=words_for, detail=exc.detail)
+        if words_for
+        else exc.detail
+    )
+
+
 def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     assert isinstance(exc, RewardsError)
-    title = exc.title if isinstance(exc, FormRefused) else None
-    said = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
-    return error_page(request, exc.status, said, title)
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else exc.detail
+    return error_page(request, exc.status, said, words.PROBLEMS.get(exc.type))
 
 
 def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:

@@ -126,6 +126,28 @@ EVENT_STATES = {
     "failed": N_("Failed"),
 }
 
+#: What went wrong, by the API's problem type (its detail, in the service's words, follows).
+PROBLEMS = {
+    "not_found": N_("Not found"),
+    "already_exists": N_("It exists already"),
+    "conflict": N_("This cannot be done now"),
+    "last_admin_key": N_("This is the last admin key: issue another one first"),
+    "insufficient_points": N_("Not enough points"),
+    "codes_not_taken": N_("This benefit makes its own codes"),
+    "campaign_not_ended": N_("The campaign has not ended"),
+    "offer_state_conflict": N_("The offer cannot change that way now"),
+    "segment_busy": N_("The segment is being loaded or granted"),
+    "job_not_running": N_("The job is not running"),
+    "validation_error": N_("Some of what you entered is not valid"),
+    "forbidden": N_("You may not do this"),
+    "limit_reached": N_("A limit was reached"),
+    "out_of_stock": N_("Out of stock"),
+    "not_active": N_("Not active"),
+    "budget_contention": N_("Busy: please try again"),
+    "stock_contention": N_("Busy: please try again"),
+    "form_refused": N_("This form has expired"),
+}
+
 _GLOBALS: dict[str, Any] = {
     "offer_words": OFFER_STATES,
     "job_words": JOB_STATES,

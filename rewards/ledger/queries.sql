@@ -20,6 +20,14 @@ FROM lots
 WHERE tenant_id = $1::text AND member_id = $2::text AND remaining > 0
 GROUP BY expires_at ORDER BY expires_at NULLS LAST;
 
+-- name: member_open_lots
+-- A member's lots with points left, soonest to expire first (those that never expire last).
+SELECT lot_id, transaction_id, amount, remaining, earned_at, available_at, expires_at
+FROM lots
+WHERE tenant_id = $1::text AND member_id = $2::text AND remaining > 0
+ORDER BY expires_at NULLS LAST, lot_id
+LIMIT $3::int;
+
 -- name: member_activity
 SELECT transfer_id, debit_account, credit_account, amount, kind, transaction_id, detail,
        created_at

@@ -78,6 +78,23 @@ async def member_balance(
     return MemberBalance(row["points_balance"], row["lifetime_earned"], expiring)
 
 
+class OpenLot(msgspec.Struct, frozen=True):
+    """Points a member earned together, with what is left of them."""
+
+    lot_id: int
+    transaction_id: str | None
+    amount: int
+    remaining: int
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+
+
+async def open_lots(conn: Conn, tenant_id: str, member_id: str, limit: int) -> list[OpenLot]:
+    rows = await conn.fetch(sql("member_open_lots"), tenant_id, member_id, limit)
+    return [msgspec.convert(dict(r.items()), OpenLot) for r in rows]
+
+
 async def activity(
     conn: Conn, tenant_id: str, member_id: str, before: int | None, limit: int
 ) -> list[ActivityRow]:

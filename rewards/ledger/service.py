@@ -160,6 +160,14 @@ async def balance(conn: Conn, tenant_id: str, member_id: str) -> Balance:
     return Balance(found.balance - pending, pending, expiring, found.lifetime_earned)
 
 
+async def open_lots(
+    conn: Conn, tenant_id: str, member_id: str, limit: int
+) -> list[ledger_db.OpenLot]:
+    """The member's lots with points left, soonest to expire first: what each earned, what
+    is left, when it becomes available and when it expires."""
+    return await ledger_db.open_lots(conn, tenant_id, member_id, limit)
+
+
 class MemberTransfer(msgspec.Struct, frozen=True):
     id: int
     kind: str

@@ -147,6 +147,9 @@ async def test_a_member_is_found_and_adjusted_with_a_reason_named_by_its_key(
     before = (await tenant.client.get("/v1/admin/members/m-1", headers=tenant.admin)).json()
     page = (await admin.get("/console/members/m-1")).text
     assert f'id="available">{before["balance"]["available"]:,}<' in page
+    # The lot the purchase made, with what is left of it.
+    lots = page[page.index('id="lots"') : page.index("</table>", page.index('id="lots"'))]
+    assert f"{before['balance']['available']:,} / {before['balance']['available']:,}" in lots
 
     unexplained = await admin.submit(
         "/console/members/m-1/adjustments", {"points": "100", "reason": " "}, "/console/members/m-1"
@@ -167,6 +170,7 @@ async def test_a_member_is_found_and_adjusted_with_a_reason_named_by_its_key(
         "/console/members/m-1",
     )
     assert too_much.status_code in (409, 422)
+    assert "Not enough points (" in too_much.text
     assert (await tenant.client.get("/v1/admin/members/m-1", headers=tenant.admin)).json()[
         "balance"
     ] == after["balance"]
@@ -208,7 +212,7 @@ async def test_a_key_is_shown_once_works_and_is_revoked(tenant: Tenant, web: Any
     first = next(k for k in listed if k["label"] != "ops-lead")
     last = await admin.submit(f"/console/keys/{first['id']}/revoke", {}, "/console/keys")
     assert last.status_code == 409
-    assert "last admin key" in last.text
+    assert "This is the last admin key: issue another one first (" in last.text
     assert (await tenant.client.get("/v1/admin/program", headers=tenant.admin)).status_code == 200
 
 
