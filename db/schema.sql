@@ -238,8 +238,8 @@ CREATE FUNCTION public.record_member_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
-    VALUES (NEW.tenant_id, NEW.member_id, NEW.tier, '{}', NEW.card_products);
+    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products, status)
+    VALUES (NEW.tenant_id, NEW.member_id, NEW.tier, '{}', NEW.card_products, NEW.status);
     RETURN NULL;
 END;
 $$;
@@ -252,9 +252,9 @@ CREATE FUNCTION public.record_member_changes_added() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products)
-    SELECT tenant_id, member_id, tier, '{}', card_products FROM added
-    WHERE tier IS NOT NULL OR card_products <> '{}';
+    INSERT INTO member_changes (tenant_id, member_id, tier, segments, card_products, status)
+    SELECT tenant_id, member_id, tier, '{}', card_products, status FROM added
+    WHERE tier IS NOT NULL OR card_products <> '{}' OR status <> 'active';
     RETURN NULL;
 END;
 $$;
@@ -800,7 +800,8 @@ CREATE TABLE public.member_changes (
     changed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     tier text,
     segments text[] NOT NULL,
-    card_products text[] NOT NULL
+    card_products text[] NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL
 );
 
 --
@@ -1959,7 +1960,7 @@ CREATE TRIGGER members_history_insert AFTER INSERT ON public.members REFERENCING
 -- Name: members members_history_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER members_history_update AFTER UPDATE OF tier, card_products ON public.members FOR EACH ROW WHEN (((old.tier IS DISTINCT FROM new.tier) OR (old.card_products IS DISTINCT FROM new.card_products))) EXECUTE FUNCTION public.record_member_change();
+CREATE TRIGGER members_history_update AFTER UPDATE OF tier, card_products, status ON public.members FOR EACH ROW WHEN (((old.tier IS DISTINCT FROM new.tier) OR (old.card_products IS DISTINCT FROM new.card_products) OR (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.record_member_change();
 
 --
 -- Name: offer_stores offer_stores_deleted; Type: TRIGGER; Schema: public; Owner: -

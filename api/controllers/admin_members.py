@@ -59,7 +59,10 @@ class AdminMembersController(Controller):
             data.segments,
             data.card_products,
             data.referral_code_used,
+            data.status,
         )
+        if member.status == "closed":
+            await ledger.forfeit(conn, caller.tenant_id, caller.actor, member_id)
         found = await ledger.balance(conn, caller.tenant_id, member_id)
         return member_out(member, BalanceSummary(found.available, found.pending))
 

@@ -83,6 +83,15 @@ class ApiKeyPage(Output):
 
 class MemberPut(Input):
     tier: Tag | None = None
+    status: Annotated[
+        Literal["active", "suspended", "closed"] | None,
+        Meta(
+            description="active earns; suspended (a delinquent or blocked card) has its "
+            "purchases recorded and earning nothing (points.withheld), its claims and "
+            "redemptions 403 member_suspended; closed as suspended, its available points "
+            "forfeited; active again earns from then on. Left out: as it is."
+        ),
+    ] = None
     segments: (
         Annotated[
             list[Tag],

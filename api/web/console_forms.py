@@ -25,6 +25,11 @@ NOTICES = {
     "rule-off": N_("The earn rule is off: purchases no longer earn by it."),
     "adjusted": N_("The balance was adjusted; the member's activity and the audit log show why."),
     "stock-set": N_("The stock was set."),
+    "member-active": N_("The member is active: their purchases earn from now on."),
+    "member-suspended": N_(
+        "The member is suspended: their purchases earn nothing until reinstated."
+    ),
+    "member-closed": N_("The member's account is closed: their available points were forfeited."),
     "codes-added": N_("The codes were added to the pool."),
     "key-revoked": N_("The key was revoked: it no longer works, and its sessions are closed."),
     "event-redelivered": N_("The event is sent again now, with 72 more hours of retries."),

@@ -24,6 +24,7 @@ from rewards.core.errors import NotFound, RewardsError, ValidationFailed
 from rewards.ledger import service as ledger
 from rewards.members import service as members
 
+STATUSES = ("active", "suspended", "closed")
 #: The most lots a member's page lists (the soonest to expire; the balance counts them all).
 MOST_LOTS = 50
 
@@ -128,6 +129,35 @@ class ConsoleMembersController(AreaPages):
             notice=notice,
             next_page=page_link(request, next_cursor([m.id for m in moves], PAGE_SIZE)),
         )
+
+    @post("/members/{member_id:str}/status")
+    async def set_status(
+        self, request: Request[Any, Any, Any], member_id: FromPath[str], conn: DbConn
+    ) -> Response[str]:
+        """Suspend, close or reinstate: the member's other attributes stay as they are;
+        closing forfeits the available points."""
+        caller = caller_of(request)
+        form = await request.form()
+        status = form.get("status")
+        if status not in STATUSES:
+            errors: forms.Errors = {"status": N_("Choose one of the listed values.")}
+            return await self._member(request, conn, member_id, None, {}, errors, 422)
+        found = await members.get(conn, caller.tenant_id, member_id)
+        async with conn.transaction():
+            await members.update(
+                conn,
+                caller.tenant_id,
+                caller.actor,
+                member_id,
+                found.tier,
+                None,
+                found.card_products,
+                None,
+                status,
+            )
+            if status == "closed":
+                await ledger.forfeit(conn, caller.tenant_id, caller.actor, member_id)
+        return redirect(f"/console/members/{member_id}", done=f"member-{status}")
 
     @post("/members/{member_id:str}/adjustments")
     async def adjust(

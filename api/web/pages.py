@@ -383,8 +383,8 @@ def problem(exc: RewardsError) -> str:
 
 def _on_rewards_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     assert isinstance(exc, RewardsError)
-    said = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else exc.detail
-    return error_page(request, exc.status, said, words.PROBLEMS.get(exc.type))
+    title = exc.title if isinstance(exc, FormRefused) else None
+    return error_page(request, exc.status, problem(exc), title)
 
 
 def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:

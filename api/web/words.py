@@ -73,6 +73,7 @@ OUTCOMES = {
 }
 CAPS = {
     "daily_points": N_("Member's daily points cap"),
+    "member_status": N_("Member suspended or closed"),
     "per_transaction": N_("Cap per transaction"),
     "per_member_per_day": N_("Cap per member per day"),
     "per_member_per_month": N_("Cap per member per month"),
@@ -114,6 +115,7 @@ MOVES = {
     "expiry": N_("Expired"),
     "grant": N_("Grant"),
     "opening": N_("Opening balance"),
+    "forfeit": N_("Forfeited (account closed)"),
 }
 MEMBER_STATES = {
     "active": C_("member", "Active"),

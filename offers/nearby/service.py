@@ -20,6 +20,7 @@ from rewards.abuse import service as abuse
 from rewards.core.abuse import DeviceSighting
 from rewards.core.conditions import Facts
 from rewards.core.errors import Conflict, NotFound, RewardsError, ValidationFailed
+from rewards.core.lots import ensure_earns
 from rewards.core.program import DEFAULT_TIME_ZONE
 from rewards.ledger import service as ledger
 from rewards.program.service import compiled_for
@@ -170,6 +171,7 @@ async def claim(
     await ledger.enroll(conn, tenant_id, [member_id])
     members = await ledger.lock_members(conn, tenant_id, [member_id])
     member = members[member_id]
+    ensure_earns(member)
     facts = Facts(
         amount_minor=2**62,
         occurred_at=now,

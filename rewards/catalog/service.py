@@ -167,6 +167,8 @@ async def member_catalog(
             now=now,
             zone=zone,
         )
+        if refused is None and member is not None and not member.earns:
+            refused = lots.MemberSuspended(f"member {member_id} is {member.status}")
         result.append(MemberItem(v, refused is None, None if refused is None else refused.type))
     return result
 
@@ -217,6 +219,7 @@ async def redeem(
         return refused_device  # with its risk event, to be committed
     members = await ledger.lock_members(conn, tenant_id, [member_id])
     member: MemberState = members[member_id]
+    lots.ensure_earns(member)
     if locked:
         # Members first, then the item: the order in which an unlocked redemption's COMMIT
         # takes them, so the two never wait on each other.

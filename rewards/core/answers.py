@@ -15,6 +15,7 @@ class PointsBreakdown(msgspec.Struct, frozen=True):
     total: int
     referral: int = 0  # the referee's bonus for a first qualifying purchase
     capped: int = 0  # what the daily points cap kept from being awarded
+    withheld: int = 0  # the base points a suspended or closed member's purchase did not earn
 
 
 class RuleApplied(msgspec.Struct, frozen=True):

@@ -159,7 +159,15 @@ def explain(
                 answer.points.capped,
             )
         )
-    if facts is None:
+    if answer.points.withheld:
+        caps.append(
+            CapOutcome(
+                "member_status",
+                "the member's account was suspended or closed: the purchase earned nothing",
+                answer.points.withheld,
+            )
+        )
+    if facts is None or answer.points.withheld:
         rules = tuple(
             RuleOutcome(
                 r.rule_id,

@@ -22,6 +22,7 @@ REDEEMED_ACCOUNT = "redeemed"
 REFERRALS_ACCOUNT = "referrals"
 OPENING_BALANCES_ACCOUNT = "opening_balances"  # balances moved in from another system
 GRANTS_ACCOUNT = "grants"
+FORFEITED_ACCOUNT = "forfeited"  # the available points of a member whose account closed
 
 
 def member_account(member_id: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from rewards.core.errors import Conflict
+from rewards.core.errors import Conflict, Forbidden
 
 
 class Lot(msgspec.Struct):
@@ -35,6 +35,26 @@ class MemberState(msgspec.Struct):
     balance: int
     lifetime_earned: int
     lots: list[Lot] = []
+    #: ``active`` earns; ``suspended`` and ``closed`` have their purchases recorded and
+    #: earning nothing (claims and redemptions refused).
+    status: str = "active"
+
+    @property
+    def earns(self) -> bool:
+        return self.status == "active"
+
+
+class MemberSuspended(Forbidden):
+    """A suspended or closed member claims an offer or redeems a benefit."""
+
+    type = "member_suspended"
+    title = "The member's account is suspended or closed"
+
+
+def ensure_earns(member: MemberState) -> None:
+    """Refuse (403) what only an active member may do."""
+    if not member.earns:
+        raise MemberSuspended(f"member {member.member_id} is {member.status}")
 
 
 class InsufficientPoints(Conflict):

@@ -58,6 +58,8 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
     """Plan one purchase and answer it."""
     member = w.members[tx.member_id]
     program = w.program
+    if not member.earns:
+        return _withheld(w, tx)
     base_earned = program.base_points(tx.amount_minor, tx.mcc)
     excluded = tx.mcc is not None and tx.mcc in program.excluded
     day = program.local_date(tx.occurred_at)
@@ -112,6 +114,30 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
         (MerchantOfferApplied(offer.offer_id, offer.reward_minor, offer.points),) if offer else (),
         balance_summary(member, w.now),
         results,
+    )
+
+
+def _withheld(w: Working, tx: CardTransaction) -> Answer:
+    """A suspended or closed member's purchase: recorded with its spend, earning nothing —
+    no points, no rule, draw, offer or referral, so no cap, budget or limit moves — and
+    answered with the base points it would have earned."""
+    program, member = w.program, w.members[tx.member_id]
+    excluded = tx.mcc is not None and tx.mcc in program.excluded
+    withheld = 0 if excluded else program.base_points(tx.amount_minor, tx.mcc)
+    day = program.local_date(tx.occurred_at)
+    w.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
+    nothing = _Earned(0)
+    if tx.id in w.referenced:
+        _remember(w, tx, nothing, None)
+    return Answer(
+        tx.id,
+        tx.member_id,
+        PointsBreakdown(0, 0, 0, 0, 0, withheld=withheld),
+        (),
+        None,
+        (),
+        balance_summary(member, w.now),
+        (),
     )
 
 

@@ -53,6 +53,7 @@ class ReplayItem(msgspec.Struct, frozen=True):
     card_products: tuple[str, ...]
     recorded: Answer
     attributes_since: datetime | None = None  # when the member's attributes last changed
+    status: str = "active"  # the member's status then
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class Side:
                 if product not in products and (since is None or at > since):
                     products.append(product)
             members[member_id] = MemberState(
-                member_id, item.tier, list(item.segments), products, balance, 0, []
+                member_id, item.tier, list(item.segments), products, balance, 0, [], item.status
             )
         return members
 
@@ -328,8 +329,8 @@ def batches(items: Sequence[ReplayItem], size: int) -> list[list[ReplayItem]]:
             or (
                 prior is not None
                 and (
-                    (prior.tier, prior.segments, prior.card_products)
-                    != (item.tier, item.segments, item.card_products)
+                    (prior.tier, prior.segments, prior.card_products, prior.status)
+                    != (item.tier, item.segments, item.card_products, item.status)
                     or item.tx.kind != "purchase"
                 )
             )

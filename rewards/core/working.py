@@ -37,6 +37,7 @@ def working_copy(member: MemberState) -> MemberState:
             Lot(lot.lot_id, lot.amount, lot.remaining, lot.expires_at, lot.available_at, lot.saved)
             for lot in member.lots
         ],
+        member.status,
     )
 
 

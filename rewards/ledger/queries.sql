@@ -100,7 +100,7 @@ SELECT m.member_id, m.tier,
                                               WHERE s.tenant_id = sm.tenant_id
                                                 AND s.segment_id = sm.segment_id)
                        ORDER BY 1) END AS segments,
-       m.card_products, m.points_balance, m.lifetime_earned,
+       m.card_products, m.points_balance, m.lifetime_earned, m.status,
        l.lot_ids, l.amounts, l.remaining, l.expires, l.available
 FROM members m
 CROSS JOIN LATERAL (

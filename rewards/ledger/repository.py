@@ -171,6 +171,7 @@ def _member(row: Any) -> MemberState:
         row["points_balance"],
         row["lifetime_earned"],
         lots,
+        row["status"],
     )
 
 

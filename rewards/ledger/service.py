@@ -17,6 +17,7 @@ from rewards.core.events import NewEvent
 from rewards.core.ledger import (
     ADJUSTMENTS_ACCOUNT,
     EXPIRED_ACCOUNT,
+    FORFEITED_ACCOUNT,
     BalanceSummary,
     Credit,
     TransferPlan,
@@ -87,6 +88,40 @@ async def adjust(
         {"balance": member.balance, "points": points, "reason": reason},
     )
     return Adjustment(member_id, points, reason, balance_summary(member, now))
+
+
+async def forfeit(conn: Conn, tenant_id: str, actor: str, member_id: str) -> int:
+    """A closed member's available points go to the ``forfeited`` account (the soonest to
+    expire first), audited; the points forfeited (0 when none were available)."""
+    now = datetime.now(UTC)
+    member = (await ledger_db.lock_members(conn, tenant_id, [member_id])).get(member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    available = balance_summary(member, now).available
+    if available <= 0:
+        return 0
+    lots.spend(member, available, now)
+    transfer = TransferPlan(
+        member_account(member_id),
+        FORFEITED_ACCOUNT,
+        available,
+        "forfeit",
+        member_id,
+        None,
+        {"reason": "the member's account was closed", "actor": actor},
+    )
+    await ledger_db.write_ledger(conn, tenant_id, [transfer], [member])
+    await audit.record(
+        conn,
+        tenant_id,
+        actor,
+        "member.forfeit",
+        "member",
+        member_id,
+        {"balance": member.balance + available},
+        {"balance": member.balance, "points": available},
+    )
+    return available
 
 
 async def credit_many(

@@ -12,10 +12,12 @@ FROM members WHERE tenant_id = $1::text AND member_id = $2::text;
 -- name: member_upsert
 -- The referral code used is attached by rewards.referrals, never replaced here; the
 -- segments are set by rewards.segments.
-INSERT INTO members (tenant_id, member_id, tier, card_products)
-VALUES ($1::text, $2::text, $3::text, $4::text[])
+-- $5: the member's status (NULL: as it is, active for a new member).
+INSERT INTO members (tenant_id, member_id, tier, card_products, status)
+VALUES ($1::text, $2::text, $3::text, $4::text[], coalesce($5::text, 'active'))
 ON CONFLICT (tenant_id, member_id) DO UPDATE
-SET tier = EXCLUDED.tier, card_products = EXCLUDED.card_products, updated_at = now();
+SET tier = EXCLUDED.tier, card_products = EXCLUDED.card_products,
+    status = coalesce($5::text, members.status), updated_at = now();
 
 -- name: member_list
 -- Members by id, optionally of one tier and one segment, each with its balance (pending:

@@ -41,6 +41,11 @@ async def get_member(conn: Conn, tenant_id: str, member_id: str) -> Member | Non
 
 
 async def upsert_member(
-    conn: Conn, tenant_id: str, member_id: str, tier: str | None, card_products: list[str]
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    tier: str | None,
+    card_products: list[str],
+    status: str | None = None,
 ) -> None:
-    await conn.execute(sql("member_upsert"), tenant_id, member_id, tier, card_products)
+    await conn.execute(sql("member_upsert"), tenant_id, member_id, tier, card_products, status)

@@ -41,15 +41,19 @@ async def update(
     segments: list[str] | None,
     card_products: list[str],
     referral_code_used: str | None,
+    status: str | None = None,
 ) -> Member:
     """Create or replace the operator-managed attributes of a member (audited), and the
     segments it is in when they are given (None: they stay). A referral code is attached as
     ``rewards.referrals.attach`` does for the member (and refused the same ways); leaving it
-    out keeps the one attached."""
+    out keeps the one attached. ``status`` (None: as it is) suspends, closes or reinstates
+    the member: a suspended or closed member's purchases earn nothing from then on, an
+    active one's earn again (closing forfeits the available points: the caller's
+    ``rewards.ledger.forfeit``)."""
     if referral_code_used is not None:
         await referrals.lock_attachments(conn, tenant_id)
     before = await member_db.get_member(conn, tenant_id, member_id)
-    await member_db.upsert_member(conn, tenant_id, member_id, tier, card_products)
+    await member_db.upsert_member(conn, tenant_id, member_id, tier, card_products, status)
     if segments is not None:
         await segments_service.assign(conn, tenant_id, {member_id: segments})
     if referral_code_used is not None:

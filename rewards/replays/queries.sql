@@ -47,13 +47,13 @@ WHERE r.tenant_id = $1::text AND r.seq BETWEEN $2::bigint AND $3::bigint
 -- name: replay_window_member_changes
 -- Members' attributes as they changed up to the window's end ($2), oldest first: read once
 -- for a run (a member without a change had the defaults).
-SELECT member_id, changed_at, tier, segments, card_products FROM member_changes
+SELECT member_id, changed_at, tier, segments, card_products, status FROM member_changes
 WHERE tenant_id = $1::text AND changed_at <= $2::timestamptz
 ORDER BY member_id, changed_at, change_id;
 
 -- name: replay_member_changes
 -- The members' attributes as they changed up to $3, oldest first.
-SELECT member_id, changed_at, tier, segments, card_products FROM member_changes
+SELECT member_id, changed_at, tier, segments, card_products, status FROM member_changes
 WHERE tenant_id = $1::text AND member_id = ANY($2::text[]) AND changed_at <= $3::timestamptz
 ORDER BY member_id, changed_at, change_id;
 

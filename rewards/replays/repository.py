@@ -54,6 +54,7 @@ class Change(msgspec.Struct, frozen=True):
     tier: str | None
     segments: tuple[str, ...]
     card_products: tuple[str, ...]
+    status: str = "active"
 
 
 class Span(msgspec.Struct, frozen=True):
@@ -139,6 +140,7 @@ async def window_member_changes(conn: Conn, tenant_id: str, closes: datetime) ->
             r["tier"],
             tuple(r["segments"]),
             tuple(r["card_products"]),
+            r["status"],
         )
         for r in rows
     ]
@@ -155,6 +157,7 @@ async def member_changes(
             r["tier"],
             tuple(r["segments"]),
             tuple(r["card_products"]),
+            r["status"],
         )
         for r in rows
     ]

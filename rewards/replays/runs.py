@@ -146,6 +146,7 @@ def _items(
                     c.card_products,
                     decode(r.answer),
                     c.changed_at,
+                    c.status,
                 )
             )
     return items

@@ -32,6 +32,7 @@ async def test_a_partial_refund_claws_back_in_proportion(tenant: Tenant, conn) -
         "offers": 0,
         "referral": 0,
         "capped": 0,
+        "withheld": 0,
         "total": -150,
     }
     assert body["rules_applied"] == [{"rule_id": "fuel-3x", "points": -100}]

@@ -175,11 +175,22 @@ async def test_a_member_is_found_and_adjusted_with_a_reason_named_by_its_key(
         "balance"
     ] == after["balance"]
     await check_ledger(conn)
+    # Suspended from the console: the member's other attributes stay; reinstated, it earns.
+    suspended = await admin.submit(
+        "/console/members/m-1/status", {"status": "suspended"}, "/console/members/m-1"
+    )
+    assert suspended.status_code == 303, suspended.text
+    member = (await tenant.client.get("/v1/admin/members/m-1", headers=tenant.admin)).json()
+    assert member["status"] == "suspended"
+    assert member["card_products"] == before["card_products"]
+    bogus = await admin.submit(
+        "/console/members/m-1/status", {"status": "deleted"}, "/console/members/m-1"
+    )
+    assert bogus.status_code == 422
+    await admin.submit("/console/members/m-1/status", {"status": "active"}, "/console/members/m-1")
     # The audit log names the key the console was signed in with.
-    entry = (await tenant.client.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"][
-        0
-    ]
-    assert entry["action"] == "member.adjust"
+    entries = (await tenant.client.get("/v1/admin/audit-log", headers=tenant.admin)).json()["items"]
+    entry = next(e for e in entries if e["action"] == "member.adjust")
     assert re.fullmatch(r"admin: first admin key \(\S+…\)", entry["actor"]), entry["actor"]
     assert entry["actor"] in (await admin.get("/console/audit")).text
 
