@@ -184,11 +184,7 @@ class ConsoleController(AreaController):
                     allow_private=request.app.state.settings.webhook_allow_private,
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = (
-                exc.errors
-                if isinstance(exc, forms.FormErrors)
-                else forms.api_errors(exc, PROGRAM_FIELDS)
-            )
+            errors = forms.errors_of(exc, PROGRAM_FIELDS)
             values = {k: str(v) for k, v in form.items()}
             return program_page(request, values, errors, 422, None)
         return redirect("/console/program", done="program-saved")

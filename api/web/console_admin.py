@@ -105,7 +105,9 @@ class ConsoleAdminController(AreaPages):
                     conn, caller.tenant_id, caller.actor, sku, {"stock": stock}
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
-            return await self._item(request, conn, sku, _typed(form), _errors(exc, "stock"), 422)
+            return await self._item(
+                request, conn, sku, _typed(form), forms.errors_of(exc, ("stock",)), 422
+            )
         return redirect(f"/console/catalog/{sku}", done="stock-set")
 
     @post("/catalog/{sku:str}/codes")
@@ -121,7 +123,9 @@ class ConsoleAdminController(AreaPages):
             async with conn.transaction():
                 await catalog.add_codes(conn, caller.tenant_id, caller.actor, sku, data.codes)
         except ValidationFailed as exc:
-            return await self._item(request, conn, sku, _typed(form), _errors(exc, "codes"), 422)
+            return await self._item(
+                request, conn, sku, _typed(form), forms.errors_of(exc, ("codes",)), 422
+            )
         except RewardsError as exc:
             errors = {"codes": problem(exc)}
             return await self._item(request, conn, sku, _typed(form), errors, exc.status)
@@ -171,7 +175,9 @@ class ConsoleAdminController(AreaPages):
                     conn, caller.tenant_id, "admin", None, data.label, caller.actor
                 )
         except ValidationFailed as exc:
-            return await self._keys(request, conn, None, _typed(form), _errors(exc, "label"), 422)
+            return await self._keys(
+                request, conn, None, _typed(form), forms.errors_of(exc, ("label",)), 422
+            )
         # The key is in this page and nowhere else: it is not kept, and the page not cached.
         return await self._keys(request, conn, made, {}, {}, 201)
 
@@ -227,10 +233,3 @@ class ConsoleAdminController(AreaPages):
 
 def _typed(form: Any) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
-
-
-def _errors(exc: Exception, field: str) -> forms.Errors:
-    if isinstance(exc, forms.FormErrors):
-        return exc.errors
-    assert isinstance(exc, ValidationFailed)
-    return forms.api_errors(exc, (field,))

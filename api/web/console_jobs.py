@@ -203,11 +203,7 @@ class ConsoleJobsController(AreaPages):
                     ),
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = (
-                exc.errors
-                if isinstance(exc, forms.FormErrors)
-                else forms.api_errors(exc, GRANT_FIELDS)
-            )
+            errors = forms.errors_of(exc, GRANT_FIELDS)
             return await self._segments(request, conn, None, values, errors, 422)
         except RewardsError as exc:
             return await self._segments(

@@ -183,11 +183,7 @@ class ConsoleMembersController(AreaPages):
                     conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = (
-                exc.errors
-                if isinstance(exc, forms.FormErrors)
-                else forms.api_errors(exc, ("points", "reason"))
-            )
+            errors = forms.errors_of(exc, ("points", "reason"))
             return await self._member(request, conn, member_id, None, values, errors, 422)
         except RewardsError as exc:
             errors = {"points": problem(exc)}

@@ -165,11 +165,7 @@ class ConsoleReplaysController(AreaPages):
             async with conn.transaction():
                 job = await replays.start(conn, caller.tenant_id, caller.actor, request_)
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = (
-                exc.errors
-                if isinstance(exc, forms.FormErrors)
-                else forms.api_errors(exc, REPLAY_FIELDS)
-            )
+            errors = forms.errors_of(exc, REPLAY_FIELDS)
             return await self._page(request, conn, None, values, errors, 422)
         return redirect(f"/console/replays/{job.job_id}")
 

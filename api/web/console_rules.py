@@ -85,7 +85,7 @@ class ConsoleRulesController(AreaPages):
                 await programs.create_rule(conn, caller.tenant_id, caller.actor, rule)
         except (forms.FormErrors, ValidationFailed) as exc:
             return _rule_page(
-                request, None, _typed(form), _errors(exc, rule_forms.RULE_FIELDS), 422
+                request, None, _typed(form), forms.errors_of(exc, rule_forms.RULE_FIELDS), 422
             )
         return redirect(f"/console/earn-rules/{rule.id}", done="rule-saved")
 
@@ -120,7 +120,7 @@ class ConsoleRulesController(AreaPages):
                     conn, caller.tenant_id, caller.actor, rule_id, msgspec.to_builtins(data)
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = _errors(exc, rule_forms.RULE_FIELDS)
+            errors = forms.errors_of(exc, rule_forms.RULE_FIELDS)
             return _rule_page(request, stored, _typed(form) | {"id": rule_id}, errors, 422)
         return redirect(f"/console/earn-rules/{rule_id}", done="rule-saved")
 
@@ -182,7 +182,7 @@ class ConsoleRulesController(AreaPages):
             async with conn.transaction():
                 await programs.create_campaign(conn, caller.tenant_id, caller.actor, campaign)
         except (forms.FormErrors, ValidationFailed) as exc:
-            errors = _errors(exc, rule_forms.CAMPAIGN_FIELDS)
+            errors = forms.errors_of(exc, rule_forms.CAMPAIGN_FIELDS)
             return await self._campaigns(request, conn, None, _typed(form), errors, 422)
         return redirect(f"/console/draw-campaigns/{campaign.id}")
 
@@ -238,13 +238,6 @@ def _typed(form: Any) -> dict[str, Any]:
     values: dict[str, Any] = {k: str(v) for k, v in form.items()}
     values["conditions.days_of_week"] = form.getall("conditions.days_of_week", [])
     return values
-
-
-def _errors(exc: Exception, fields: tuple[str, ...]) -> forms.Errors:
-    if isinstance(exc, forms.FormErrors):
-        return exc.errors
-    assert isinstance(exc, ValidationFailed)
-    return forms.api_errors(exc, fields)
 
 
 def _rule_page(

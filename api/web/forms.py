@@ -95,6 +95,12 @@ def api_errors(exc: ValidationFailed, fields: Iterable[str] = ()) -> Errors:
     return found
 
 
+def errors_of(exc: FormErrors | ValidationFailed, fields: Iterable[str] = ()) -> Errors:
+    """A refused form's errors by field: those the form found reading it, or the API's
+    (shown next to ``fields`` as :func:`api_errors` does)."""
+    return exc.errors if isinstance(exc, FormErrors) else api_errors(exc, fields)
+
+
 def convert(data: dict[str, Any], kind: type[T]) -> T:
     """``data`` as the API's input type, checked as the API checks a JSON body."""
     try:
