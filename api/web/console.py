@@ -185,6 +185,6 @@ class ConsoleController(AreaController):
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, PROGRAM_FIELDS)
-            values = {k: str(v) for k, v in form.items()}
+            values = forms.typed(form)
             return program_page(request, values, errors, 422, None)
         return redirect("/console/program", done="program-saved")

@@ -106,7 +106,7 @@ class ConsoleAdminController(AreaPages):
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
             return await self._item(
-                request, conn, sku, _typed(form), forms.errors_of(exc, ("stock",)), 422
+                request, conn, sku, forms.typed(form), forms.errors_of(exc, ("stock",)), 422
             )
         return redirect(f"/console/catalog/{sku}", done="stock-set")
 
@@ -124,11 +124,11 @@ class ConsoleAdminController(AreaPages):
                 await catalog.add_codes(conn, caller.tenant_id, caller.actor, sku, data.codes)
         except ValidationFailed as exc:
             return await self._item(
-                request, conn, sku, _typed(form), forms.errors_of(exc, ("codes",)), 422
+                request, conn, sku, forms.typed(form), forms.errors_of(exc, ("codes",)), 422
             )
         except RewardsError as exc:
             errors = {"codes": problem(exc)}
-            return await self._item(request, conn, sku, _typed(form), errors, exc.status)
+            return await self._item(request, conn, sku, forms.typed(form), errors, exc.status)
         return redirect(f"/console/catalog/{sku}", done="codes-added")
 
     # --- API keys -------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class ConsoleAdminController(AreaPages):
                 )
         except ValidationFailed as exc:
             return await self._keys(
-                request, conn, None, _typed(form), forms.errors_of(exc, ("label",)), 422
+                request, conn, None, forms.typed(form), forms.errors_of(exc, ("label",)), 422
             )
         # The key is in this page and nowhere else: it is not kept, and the page not cached.
         return await self._keys(request, conn, made, {}, {}, 201)
@@ -229,7 +229,3 @@ class ConsoleAdminController(AreaPages):
         async with conn.transaction():
             await events.redeliver(conn, caller.tenant_id, event_id)
         return redirect("/console/events", done="event-redelivered")
-
-
-def _typed(form: Any) -> dict[str, str]:
-    return {k: str(v) for k, v in form.items()}

@@ -145,7 +145,7 @@ class ConsoleJobsController(AreaPages):
         caller = caller_of(request)
         form = await request.form()
         r = forms.Reader(form, form.getall)
-        values = {k: str(v) for k, v in form.items()}
+        values = forms.typed(form)
         try:
             segment_id, name = r.text("segment_id"), r.text("name")
             description = r.optional_text("description") or ""
@@ -171,7 +171,7 @@ class ConsoleJobsController(AreaPages):
         program = await program_of(conn, caller.tenant_id)
         form = await request.form()
         r = forms.Reader(form, form.getall)
-        values = {k: str(v) for k, v in form.items()}
+        values = forms.typed(form)
         try:
             grant_id, segment = r.text("id"), r.text("segment")
             points = r.integer("points")

@@ -166,7 +166,7 @@ class ConsoleMembersController(AreaPages):
         caller = caller_of(request)
         form = await request.form()
         r = forms.Reader(form, form.getall)
-        values = {k: str(v) for k, v in form.items()}
+        values = forms.typed(form)
         try:
             points, reason = r.integer("points"), r.text("reason")
             r.done()

@@ -132,7 +132,7 @@ class ConsoleReplaysController(AreaPages):
         form = await request.form()
         program = await program_of(conn, caller.tenant_id)
         r = forms.Reader(form, form.getall)
-        values = {k: str(v) for k, v in form.items()}
+        values = forms.typed(form)
         try:
             opens, closes = r.local_time("from", program.zone), r.local_time("to", program.zone)
             samples = r.integer("draw_samples")

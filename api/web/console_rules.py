@@ -85,7 +85,11 @@ class ConsoleRulesController(AreaPages):
                 await programs.create_rule(conn, caller.tenant_id, caller.actor, rule)
         except (forms.FormErrors, ValidationFailed) as exc:
             return _rule_page(
-                request, None, _typed(form), forms.errors_of(exc, rule_forms.RULE_FIELDS), 422
+                request,
+                None,
+                forms.typed(form, "conditions.days_of_week"),
+                forms.errors_of(exc, rule_forms.RULE_FIELDS),
+                422,
             )
         return redirect(f"/console/earn-rules/{rule.id}", done="rule-saved")
 
@@ -121,7 +125,13 @@ class ConsoleRulesController(AreaPages):
                 )
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, rule_forms.RULE_FIELDS)
-            return _rule_page(request, stored, _typed(form) | {"id": rule_id}, errors, 422)
+            return _rule_page(
+                request,
+                stored,
+                forms.typed(form, "conditions.days_of_week") | {"id": rule_id},
+                errors,
+                422,
+            )
         return redirect(f"/console/earn-rules/{rule_id}", done="rule-saved")
 
     @post("/earn-rules/{rule_id:str}/active")
@@ -183,7 +193,9 @@ class ConsoleRulesController(AreaPages):
                 await programs.create_campaign(conn, caller.tenant_id, caller.actor, campaign)
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, rule_forms.CAMPAIGN_FIELDS)
-            return await self._campaigns(request, conn, None, _typed(form), errors, 422)
+            return await self._campaigns(
+                request, conn, None, forms.typed(form, "conditions.days_of_week"), errors, 422
+            )
         return redirect(f"/console/draw-campaigns/{campaign.id}")
 
     @get("/draw-campaigns/{campaign_id:str}")
@@ -231,13 +243,6 @@ class ConsoleRulesController(AreaPages):
             ended=ended,
             checked=checked,
         )
-
-
-def _typed(form: Any) -> dict[str, Any]:
-    """What was typed, to show again next to the errors (ticked boxes as lists)."""
-    values: dict[str, Any] = {k: str(v) for k, v in form.items()}
-    values["conditions.days_of_week"] = form.getall("conditions.days_of_week", [])
-    return values
 
 
 def _rule_page(

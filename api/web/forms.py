@@ -95,6 +95,15 @@ def api_errors(exc: ValidationFailed, fields: Iterable[str] = ()) -> Errors:
     return found
 
 
+def typed(form: Any, *lists: str) -> dict[str, Any]:
+    """What was typed in a refused form, to show again next to its errors (the fields named
+    in ``lists``, ticked boxes, as lists)."""
+    values: dict[str, Any] = {k: str(v) for k, v in form.items()}
+    for name in lists:
+        values[name] = form.getall(name, [])
+    return values
+
+
 def errors_of(exc: FormErrors | ValidationFailed, fields: Iterable[str] = ()) -> Errors:
     """A refused form's errors by field: those the form found reading it, or the API's
     (shown next to ``fields`` as :func:`api_errors` does)."""

@@ -174,12 +174,15 @@ async def session_guard(
         return
     area = area_of(connection)
     token = connection.cookies.get(area.cookie)
-    holder = await sessions.find(connection.app.state.pool, token) if token else None
-    if holder is None or holder.role != area.role:
+    if not token:
         raise SignInNeeded
-    connection.state.web = holder
+    # One connection for the session and the program (its language, zone and currency).
     async with connection.app.state.pool.acquire() as conn:
+        holder = await sessions.find(conn, token)
+        if holder is None or holder.role != area.role:
+            raise SignInNeeded
         connection.state.program = (await compiled_for(conn, holder.tenant_id)).program
+    connection.state.web = holder
 
 
 async def check_form(request: Request[Any, Any, Any]) -> None:
