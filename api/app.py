@@ -39,6 +39,8 @@ from api.controllers.admin_bulk import (
     is_upload,
 )
 from api.controllers.admin_catalog import CatalogAdminController
+from api.controllers.admin_controls import AdminControlsController
+from api.controllers.admin_exclusions import AdminExclusionsController
 from api.controllers.admin_jobs import (
     AdminExplanationsController,
     AdminJobsController,
@@ -69,6 +71,7 @@ from api.request import AllowHeader, RefuseUnstorableUrl, StrictRequest
 from api.settings import Settings
 from api.web.console import ConsoleController
 from api.web.console_admin import ConsoleAdminController
+from api.web.console_controls import ConsoleControlsController
 from api.web.console_jobs import ConsoleJobsController
 from api.web.console_members import ConsoleMembersController
 from api.web.console_replays import ConsoleReplaysController
@@ -336,6 +339,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsoleRulesController,
             ConsoleMembersController,
             ConsoleAdminController,
+            ConsoleControlsController,
             OpsController,
             PrometheusController,
             AdminMerchantsController,
@@ -346,6 +350,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminImportsController,
             AdminSegmentsController,
             AdminGrantsController,
+            AdminExclusionsController,
+            AdminControlsController,
             AdminExplanationsController,
             AdminReportsController,
             SecretsController,

@@ -34,6 +34,7 @@ class Admin(msgspec.Struct, frozen=True):
 
     tenant_id: str
     key: str = ""
+    key_id: str = ""  # which key: four eyes needs a second one
 
     @property
     def actor(self) -> str:
@@ -137,7 +138,7 @@ async def admin_guard(connection: Connection, _: BaseRouteHandler) -> None:
     record = await _api_key(connection)
     if record.role != "admin":
         raise Forbidden("a merchant API key cannot call the operator API")
-    _remember(connection, Admin(record.tenant_id, record.named), record.tenant_id)
+    _remember(connection, Admin(record.tenant_id, record.named, record.key_id), record.tenant_id)
 
 
 async def merchant_guard(connection: Connection, _: BaseRouteHandler) -> None:

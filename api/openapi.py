@@ -78,6 +78,11 @@ _UPLOADS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
         "Member ids, one a line (a first line member_id is a header). Any size.",
         ("text/plain", "text/csv"),
     ),
+    ("/v1/admin/exclusions/{list_id}/entries", "put"): (
+        "Entries, one a line: merchant ids, acquirer ids or parts of merchant names, as the "
+        "list matches (a first line value is a header). Any size.",
+        ("text/plain", "text/csv"),
+    ),
 }
 
 

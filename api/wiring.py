@@ -15,6 +15,7 @@ import sys
 from api.settings import Settings
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
+from rewards.exclusions import service as exclusions
 from rewards.grants import service as grants
 from rewards.hook import service as hook
 from rewards.housekeeping.service import Upkeep
@@ -22,6 +23,7 @@ from rewards.imports import service as imports
 from rewards.jobs.service import Handler
 from rewards.replays import service as replays
 from rewards.segments import service as segments
+from rewards.statuses import service as statuses
 
 #: What the periodic job runs beside expiry, tiers and pruning.
 UPKEEP: tuple[Upkeep, ...] = (nearby.upkeep,)
@@ -35,7 +37,9 @@ def jobs(settings: Settings) -> dict[str, Handler]:
         ),
         imports.KIND: functools.partial(imports.run, chunk=settings.bulk_chunk),
         segments.KIND: functools.partial(segments.run, chunk=settings.bulk_chunk),
+        exclusions.KIND: functools.partial(exclusions.run, chunk=settings.bulk_chunk),
         grants.KIND: functools.partial(grants.run, chunk=settings.bulk_chunk),
+        statuses.KIND: statuses.run,
     }
 
 

@@ -111,6 +111,15 @@ BEGIN
     WHERE tenant_id = p_tenant
       AND (entity_id = p_old OR strpos(before::text, to_jsonb(p_old)::text) > 0
            OR strpos(after::text, to_jsonb(p_old)::text) > 0);
+    UPDATE holds SET member_id = p_new WHERE tenant_id = p_tenant AND member_id = p_old;
+    UPDATE approvals
+    SET summary = json_renamed(summary, p_old, p_new),
+        request = json_renamed(request, p_old, p_new),
+        result = json_renamed(result, p_old, p_new)
+    WHERE tenant_id = p_tenant
+      AND (strpos(summary::text, to_jsonb(p_old)::text) > 0
+           OR strpos(request::text, to_jsonb(p_old)::text) > 0
+           OR strpos(coalesce(result, 'null')::text, to_jsonb(p_old)::text) > 0);
     -- Devices, attributes over time and the app's stored answers are dropped.
     UPDATE devices d SET members = greatest(d.members - 1, 0)
     FROM device_members m
@@ -426,6 +435,27 @@ CREATE TABLE public.api_keys (
 );
 
 --
+-- Name: approvals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.approvals (
+    tenant_id text NOT NULL,
+    approval_id text NOT NULL,
+    kind text NOT NULL,
+    summary jsonb NOT NULL,
+    request jsonb NOT NULL,
+    requested_by text NOT NULL,
+    requested_key text NOT NULL,
+    status text DEFAULT 'pending_approval'::text NOT NULL,
+    decided_by text,
+    decided_key text,
+    decided_at timestamp with time zone,
+    result jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT approvals_status_check CHECK ((status = ANY (ARRAY['pending_approval'::text, 'approved'::text, 'rejected'::text])))
+);
+
+--
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -652,6 +682,43 @@ CREATE TABLE public.earn_rules (
 );
 
 --
+-- Name: exclusion_entries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.exclusion_entries (
+    tenant_id text NOT NULL,
+    list_id text NOT NULL,
+    generation bigint NOT NULL,
+    value text NOT NULL
+);
+
+--
+-- Name: exclusion_generations_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.exclusion_generations_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: exclusion_lists; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.exclusion_lists (
+    tenant_id text NOT NULL,
+    list_id text NOT NULL,
+    name text NOT NULL,
+    match text NOT NULL,
+    generation bigint DEFAULT nextval('public.exclusion_generations_seq'::regclass) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exclusion_lists_match_check CHECK ((match = ANY (ARRAY['merchant_id'::text, 'merchant_name_contains'::text, 'acquirer_id'::text])))
+);
+
+--
 -- Name: expiry_notices; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -693,6 +760,29 @@ CREATE TABLE public.grants (
     created_by text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT grants_points_check CHECK ((points > 0))
+);
+
+--
+-- Name: holds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.holds (
+    tenant_id text NOT NULL,
+    transaction_id text NOT NULL,
+    member_id text NOT NULL,
+    points bigint NOT NULL,
+    remaining bigint NOT NULL,
+    parts jsonb NOT NULL,
+    score integer NOT NULL,
+    source text,
+    expires_at timestamp with time zone,
+    status text DEFAULT 'held'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_at timestamp with time zone,
+    decided_by text,
+    CONSTRAINT holds_check CHECK (((remaining >= 0) AND (remaining <= points))),
+    CONSTRAINT holds_points_check CHECK ((points > 0)),
+    CONSTRAINT holds_status_check CHECK ((status = ANY (ARRAY['held'::text, 'released'::text, 'voided'::text, 'refunded'::text])))
 );
 
 --
@@ -1272,7 +1362,8 @@ CREATE TABLE public.tenants (
     tenant_id text NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    device_key bytea DEFAULT sha256(convert_to((((gen_random_uuid())::text || (gen_random_uuid())::text) || (clock_timestamp())::text), 'UTF8'::name)) NOT NULL
+    device_key bytea DEFAULT sha256(convert_to((((gen_random_uuid())::text || (gen_random_uuid())::text) || (clock_timestamp())::text), 'UTF8'::name)) NOT NULL,
+    exclusions_version bigint DEFAULT 0 NOT NULL
 );
 
 --
@@ -1358,6 +1449,13 @@ ALTER TABLE ONLY public.member_changes ALTER COLUMN change_id SET DEFAULT nextva
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (tenant_id, key_hash);
+
+--
+-- Name: approvals approvals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.approvals
+    ADD CONSTRAINT approvals_pkey PRIMARY KEY (tenant_id, approval_id);
 
 --
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1451,6 +1549,20 @@ ALTER TABLE ONLY public.earn_rules
     ADD CONSTRAINT earn_rules_pkey PRIMARY KEY (tenant_id, rule_id);
 
 --
+-- Name: exclusion_entries exclusion_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.exclusion_entries
+    ADD CONSTRAINT exclusion_entries_pkey PRIMARY KEY (tenant_id, list_id, generation, value);
+
+--
+-- Name: exclusion_lists exclusion_lists_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.exclusion_lists
+    ADD CONSTRAINT exclusion_lists_pkey PRIMARY KEY (tenant_id, list_id);
+
+--
 -- Name: expiry_notices expiry_notices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1470,6 +1582,13 @@ ALTER TABLE ONLY public.grant_members
 
 ALTER TABLE ONLY public.grants
     ADD CONSTRAINT grants_pkey PRIMARY KEY (tenant_id, grant_id);
+
+--
+-- Name: holds holds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.holds
+    ADD CONSTRAINT holds_pkey PRIMARY KEY (tenant_id, transaction_id);
 
 --
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1723,6 +1842,12 @@ ALTER TABLE ONLY public.web_sessions
 CREATE UNIQUE INDEX api_keys_key_id ON public.api_keys USING btree (tenant_id, key_id);
 
 --
+-- Name: approvals_by_status; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX approvals_by_status ON public.approvals USING btree (tenant_id, status, created_at, approval_id);
+
+--
 -- Name: catalog_codes_available; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1745,6 +1870,12 @@ CREATE INDEX device_members_member ON public.device_members USING btree (tenant_
 --
 
 CREATE INDEX grant_members_member ON public.grant_members USING btree (tenant_id, member_id);
+
+--
+-- Name: holds_by_status; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX holds_by_status ON public.holds USING btree (tenant_id, status, created_at, transaction_id);
 
 --
 -- Name: idempotency_keys_age; Type: INDEX; Schema: public; Owner: -

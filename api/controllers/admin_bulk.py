@@ -6,20 +6,32 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from api.auth import Admin, admin_guard
+from api.controllers.admin_controls import gated
 from api.controllers.admin_jobs import job_out
 from api.deps import DbConn
-from api.dto.jobs import GrantIn, GrantOut, JobOut, SegmentIn, SegmentOut, SegmentPage
+from api.dto.controls import ApprovalPending
+from api.dto.jobs import (
+    GrantIn,
+    GrantOut,
+    JobOut,
+    SegmentIn,
+    SegmentOut,
+    SegmentPage,
+    SegmentStatusIn,
+)
 from api.paging import CursorParam, Limit, decode_cursor, next_cursor
 from rewards.core.errors import UnsupportedMediaType
 from rewards.grants import service as grants
 from rewards.imports import service as imports
 from rewards.jobs import service as jobs
 from rewards.segments import service as segments
+from rewards.statuses import service as statuses
 
 #: What an import's body may be, by media type.
 IMPORT_TYPES = {
@@ -31,7 +43,9 @@ IMPORT_TYPES = {
 #: What a segment's member list may be: one id a line (a CSV column with a member_id header).
 ID_LIST_TYPES = ("text/plain", "text/csv", "application/x-ndjson")
 
-_UPLOADS = re.compile(r"^/v1/admin/(imports/members|segments/[^/]+/members)/?$")
+_UPLOADS = re.compile(
+    r"^/v1/admin/(imports/members|segments/[^/]+/members|exclusions/[^/]+/entries)/?$"
+)
 
 
 def is_upload(path: str) -> bool:
@@ -158,6 +172,21 @@ class AdminSegmentsController(Controller):
         )
         return await _with_lines(conn, caller, job, request)
 
+    @post(
+        "/{segment_id:str}/status",
+        status_code=202,
+        summary="Suspend, close or reinstate every member of a segment, as a job",
+    )
+    async def set_status(
+        self,
+        segment_id: SegmentId,
+        data: JSONBody[SegmentStatusIn],
+        caller: NamedDependency[Admin],
+        conn: DbConn,
+    ) -> JobOut:
+        job = await statuses.start(conn, caller.tenant_id, caller.actor, segment_id, data.status)
+        return job_out(job)
+
 
 class AdminGrantsController(Controller):
     """Grants: points and offers for every member of a segment or a list."""
@@ -171,10 +200,12 @@ class AdminGrantsController(Controller):
         "",
         status_code=202,
         summary="Grant points and/or an offer to a segment or a list, once each (a job)",
+        description="Over the program's `approvals.grants_over_points` (points a member), the "
+        'grant waits for another admin key: `{"approval_id", "status": "pending_approval"}`.',
     )
     async def grant(
         self, data: JSONBody[GrantIn], caller: NamedDependency[Admin], conn: DbConn
-    ) -> JobOut:
+    ) -> JobOut | ApprovalPending:
         request = grants.GrantRequest(
             data.id,
             data.reason,
@@ -184,6 +215,11 @@ class AdminGrantsController(Controller):
             data.expires_at,
             data.offer_id,
         )
+        change = msgspec.to_builtins(request)
+        summary = {"grant_id": data.id, "points": data.points}
+        waits = await gated(conn, caller, "grant", change, summary, data.points)
+        if waits is not None:
+            return waits.content
         return job_out(await grants.start(conn, caller.tenant_id, caller.actor, request))
 
     @get("/{grant_id:str}", summary="A grant, with its job")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from api.auth import Admin, admin_guard
+from api.controllers.admin_controls import PENDING, gated
 from api.deps import DbConn
 from api.dto.admin import (
     AdjustmentIn,
@@ -151,6 +152,9 @@ class AdminMembersController(Controller):
         "/members/{member_id:str}/adjustments",
         status_code=201,
         summary="A goodwill credit or debit of points (audited)",
+        description="Over the program's `approvals.adjustment_points_over`, the adjustment "
+        "waits for another admin key (202).",
+        responses=PENDING,
     )
     async def adjust(
         self,
@@ -159,6 +163,10 @@ class AdminMembersController(Controller):
         caller: NamedDependency[Admin],
         conn: DbConn,
     ) -> AdjustmentOut:
+        change = {"member_id": member_id, "points": data.points, "reason": data.reason}
+        waits = await gated(conn, caller, "adjustment", change, change, data.points)
+        if waits is not None:
+            return cast(AdjustmentOut, waits)  # the 202 (PENDING), sent as it is
         done = await ledger.adjust(
             conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
         )

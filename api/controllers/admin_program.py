@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from api.auth import Admin, admin_guard
+from api.controllers.admin_controls import PENDING, gated
 from api.controllers.hooks import to_card_transaction
 from api.deps import DbConn
 from api.dto.admin import (
@@ -127,11 +128,17 @@ class AdminProgramController(Controller):
 
     # --- earn rules ----------------------------------------------------------------------
 
-    @post("/earn-rules", status_code=201, summary="Create an earn rule")
+    @post("/earn-rules", status_code=201, summary="Create an earn rule", responses=PENDING)
     async def create_rule(
         self, data: JSONBody[EarnRuleIn], caller: NamedDependency[Admin], conn: DbConn
     ) -> EarnRuleOut:
         rule = msgspec.convert(msgspec.to_builtins(data), EarnRule)
+        document = msgspec.to_builtins(rule)
+        waits = await gated(
+            conn, caller, "earn_rule.create", {"rule": document}, {"rule_id": rule.id}
+        )
+        if waits is not None:
+            return cast(EarnRuleOut, waits)  # the 202 (PENDING), sent as it is
         return rule_out(await programs.create_rule(conn, caller.tenant_id, caller.actor, rule))
 
     @get("/earn-rules", summary="List earn rules")
@@ -170,7 +177,11 @@ class AdminProgramController(Controller):
         rule = msgspec.convert(then.document, EarnRule)
         return rule_out(programs.StoredRule(rule, current.budget_used if current else 0))
 
-    @patch("/earn-rules/{rule_id:str}", summary="Change some fields of an earn rule")
+    @patch(
+        "/earn-rules/{rule_id:str}",
+        summary="Change some fields of an earn rule",
+        responses=PENDING,
+    )
     async def patch_rule(
         self,
         rule_id: FromPath[str],
@@ -179,14 +190,33 @@ class AdminProgramController(Controller):
         conn: DbConn,
     ) -> EarnRuleOut:
         changes = msgspec.to_builtins(data)
+        waits = await gated(
+            conn,
+            caller,
+            "earn_rule.update",
+            {"rule_id": rule_id, "changes": changes},
+            {"rule_id": rule_id, "fields": sorted(changes)},
+        )
+        if waits is not None:
+            return cast(EarnRuleOut, waits)  # the 202 (PENDING), sent as it is
         stored = await programs.patch_rule(conn, caller.tenant_id, caller.actor, rule_id, changes)
         return rule_out(stored)
 
-    @delete("/earn-rules/{rule_id:str}", status_code=204, summary="Delete an earn rule")
+    @delete(
+        "/earn-rules/{rule_id:str}",
+        status_code=204,
+        summary="Delete an earn rule",
+        responses=PENDING,
+    )
     async def delete_rule(
         self, rule_id: FromPath[str], caller: NamedDependency[Admin], conn: DbConn
     ) -> None:
+        change = {"rule_id": rule_id}
+        waits = await gated(conn, caller, "earn_rule.delete", change, change)
+        if waits is not None:
+            return cast(None, waits)  # the 202 (PENDING), sent as it is
         await programs.delete_rule(conn, caller.tenant_id, caller.actor, rule_id)
+        return None
 
     # --- draw campaigns ------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ def to_card_transaction(item: HookTransaction) -> hook.CardTransaction:
         original_id=item.original_id,
         lat=item.location.lat if item.location else None,
         lng=item.location.lng if item.location else None,
+        acquirer_id=item.acquirer_id,
+        merchant_name=item.merchant_name,
+        risk=hook.Risk(item.risk.score, item.risk.source) if item.risk else None,
     )
 
 

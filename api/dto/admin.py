@@ -164,6 +164,21 @@ class AbuseIn(Input):
     max_members_per_device: Annotated[int, Meta(ge=1)] | None = None
     max_claims_per_member_per_hour: Annotated[int, Meta(ge=1)] | None = None
     max_points_per_member_per_day: Annotated[int, Meta(ge=1)] | None = None
+    hold_above_score: (
+        Annotated[
+            int,
+            Meta(ge=0, le=100, description="a purchase whose risk.score is above this is held"),
+        ]
+        | None
+    ) = None
+
+
+class ApprovalsIn(Input):
+    """Changes made with one admin key that wait for a second key's approval."""
+
+    adjustment_points_over: Annotated[int, Meta(ge=0)] | None = None
+    rule_changes: bool = False
+    grants_over_points: Annotated[int, Meta(ge=0)] | None = None
 
 
 class ProgramIn(Input):
@@ -180,6 +195,7 @@ class ProgramIn(Input):
     tiers: Annotated[list[TierIn], Meta(max_length=20)] = []
     referral: ReferralIn | None = None
     abuse: AbuseIn | None = None
+    approvals: ApprovalsIn | None = None
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
     #: The language of the console and the portal (a person may switch on any page).
     locale: Literal["zh-CN", "en"] = "zh-CN"
@@ -206,6 +222,7 @@ class ProgramPatch(Input):
     tiers: Annotated[list[TierIn], Meta(max_length=20)] | UnsetType = UNSET
     referral: ReferralIn | UnsetType | None = UNSET
     abuse: AbuseIn | UnsetType | None = UNSET
+    approvals: ApprovalsIn | UnsetType | None = UNSET
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | UnsetType | None = (
         UNSET
     )

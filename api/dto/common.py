@@ -81,6 +81,13 @@ class Location(Input):
     lng: Annotated[float, Meta(ge=-180, le=180)]
 
 
+class RiskIn(Input):
+    """The bank's fraud engine's score of the transaction (higher: riskier)."""
+
+    score: Annotated[int, Meta(ge=0, le=100)]
+    source: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+
 class HookTransaction(Input):
     id: Id
     kind: Literal["purchase", "refund", "reversal"]
@@ -98,6 +105,9 @@ class HookTransaction(Input):
         AmountMinor | None,
         Meta(description="Required for purchases and refunds; a reversal voids the rest."),
     ] = None
+    acquirer_id: Id | None = None
+    merchant_name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    risk: RiskIn | None = None
 
 
 Tag = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -146,6 +156,13 @@ class ConditionsIn(Input):
         Annotated[
             list[Annotated[str, Meta(pattern=r"^[0-9a-f]{15}(?!\n)$")]],
             Meta(min_length=1, max_length=10000),
+        ]
+        | None
+    ) = None
+    risk_score_below: (
+        Annotated[
+            int,
+            Meta(ge=1, le=101, description="the hook's risk.score is given and below this"),
         ]
         | None
     ) = None

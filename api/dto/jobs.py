@@ -255,6 +255,12 @@ class SegmentIn(Input):
     description: Annotated[str, Meta(max_length=2000)] = ""
 
 
+class SegmentStatusIn(Input):
+    """A member status for every member of the segment (closing forfeits their points)."""
+
+    status: Literal["active", "suspended", "closed"]
+
+
 class SegmentOut(Output):
     id: str
     name: str
@@ -301,3 +307,22 @@ class GrantOut(Output):
     reason: str
     created_at: datetime
     job: JobOut
+
+
+class ExclusionIn(Input):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    match: Literal["merchant_id", "merchant_name_contains", "acquirer_id"]
+
+
+class ExclusionOut(Output):
+    id: str
+    name: str
+    match: str
+    entries: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExclusionPage(Output):
+    items: list[ExclusionOut]
+    next_cursor: str | None

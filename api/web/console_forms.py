@@ -1,5 +1,6 @@
-"""What the operator console's pages share: who is signed in, the notices, and the
-program form (the program as the form shows it, the form read back, the page)."""
+"""What the operator console's pages share: who is signed in, the notices, whether a change
+waits for a second key, and the program form (the program as the form shows it, the form
+read back, the page)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from api.auth import Admin
 from api.web import forms, words
 from api.web.i18n import N_
 from api.web.pages import holder_of, render
+from db.types import Conn
+from rewards.approvals import service as approvals
 from rewards.core.program import Program
 
 NOTICES = {
@@ -33,6 +36,15 @@ NOTICES = {
     "codes-added": N_("The codes were added to the pool."),
     "key-revoked": N_("The key was revoked: it no longer works, and its sessions are closed."),
     "event-redelivered": N_("The event is sent again now, with 72 more hours of retries."),
+    "approval-pending": N_(
+        "The change waits for another admin key's approval: it is applied when approved."
+    ),
+    "approved-change": N_("The change was approved and applied."),
+    "rejected-change": N_("The change was rejected: nothing of it was applied."),
+    "hold-released": N_("The held points were released: they are the member's now."),
+    "hold-voided": N_("The held points were voided: they went back to those who paid them."),
+    "exclusion-saved": N_("The exclusion list was saved."),
+    "exclusion-deleted": N_("The exclusion list was deleted: it excludes nothing now."),
 }
 RISK_REASONS = tuple(words.RISK_REASONS)
 PROGRAM_FIELDS = (
@@ -54,7 +66,23 @@ PROGRAM_FIELDS = (
 
 def caller_of(request: Request[Any, Any, Any]) -> Admin:
     holder = holder_of(request)
-    return Admin(holder.tenant_id, holder.named)
+    return Admin(holder.tenant_id, holder.named, holder.key_id)
+
+
+async def waits(
+    conn: Conn,
+    caller: Admin,
+    kind: approvals.Kind,
+    change: dict[str, Any],
+    summary: dict[str, Any],
+    points: int | None = None,
+) -> bool:
+    """Whether the change now waits for another admin key (the program's ``approvals``):
+    then it is parked, and the caller applies nothing."""
+    pending = await approvals.gate(
+        conn, caller.tenant_id, caller.actor, caller.key_id, kind, change, summary, points
+    )
+    return pending is not None
 
 
 def notice_of(done: str | None) -> str | None:

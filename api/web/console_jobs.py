@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from api.deps import DbConn
 from api.paging import CursorParam, decode_cursor, next_cursor, time_key
 from api.web import forms
-from api.web.console_forms import caller_of, notice_of
+from api.web.console_forms import caller_of, notice_of, waits
 from api.web.i18n import N_
 from api.web.pages import CONSOLE, PAGE_SIZE, page_link, problem, redirect, render
 from api.web.reports import program_of
@@ -25,11 +26,14 @@ from rewards.core.errors import RewardsError, ValidationFailed
 from rewards.grants import service as grants
 from rewards.jobs import service as jobs
 from rewards.segments import service as segments
+from rewards.statuses import service as statuses
 
 KINDS = (
     ("", N_("All")),
     ("import", N_("Imports")),
     ("segment", N_("Segments")),
+    ("member_status", N_("Member status of a segment")),
+    ("exclusions", N_("Exclusion lists")),
     ("grant", N_("Grants")),
     ("replay", N_("Replays")),
 )
@@ -188,20 +192,22 @@ class ConsoleJobsController(AreaPages):
                 errors["reason"] = N_("Say why the grant is given.")
             if errors:
                 raise forms.FormErrors(errors)
+            request_ = grants.GrantRequest(
+                grant_id,
+                reason,
+                segment=segment,
+                points=points,
+                expires_at=expires_at,
+                offer_id=offer_id,
+            )
+            change, summary = (
+                msgspec.to_builtins(request_),
+                {"grant_id": grant_id, "points": points},
+            )
             async with conn.transaction():
-                job = await grants.start(
-                    conn,
-                    caller.tenant_id,
-                    caller.actor,
-                    grants.GrantRequest(
-                        grant_id,
-                        reason,
-                        segment=segment,
-                        points=points,
-                        expires_at=expires_at,
-                        offer_id=offer_id,
-                    ),
-                )
+                if await waits(conn, caller, "grant", change, summary, points):
+                    return redirect("/console/approvals", done="approval-pending")
+                job = await grants.start(conn, caller.tenant_id, caller.actor, request_)
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, GRANT_FIELDS)
             return await self._segments(request, conn, None, values, errors, 422)
@@ -209,4 +215,22 @@ class ConsoleJobsController(AreaPages):
             return await self._segments(
                 request, conn, None, values, {"form": problem(exc)}, exc.status
             )
+        return redirect(f"/console/jobs/{job.job_id}")
+
+    @post("/segments/status")
+    async def set_status(self, request: Request[Any, Any, Any], conn: DbConn) -> Response[str]:
+        caller = caller_of(request)
+        form = await request.form()
+        r = forms.Reader(form, form.getall)
+        values = forms.typed(form)
+        segment, status = r.text("status_segment"), r.text("status")
+        if not segment or status not in statuses.STATUSES:
+            errors: forms.Errors = {"status_segment": N_("Choose a segment and a status.")}
+            return await self._segments(request, conn, None, values, errors, 422)
+        try:
+            async with conn.transaction():
+                job = await statuses.start(conn, caller.tenant_id, caller.actor, segment, status)
+        except RewardsError as exc:
+            errors = {"status_segment": problem(exc)}
+            return await self._segments(request, conn, None, values, errors, exc.status)
         return redirect(f"/console/jobs/{job.job_id}")

@@ -16,7 +16,7 @@ from api.deps import DbConn
 from api.dto.admin import AdjustmentIn
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms
-from api.web.console_forms import caller_of, notice_of
+from api.web.console_forms import caller_of, notice_of, waits
 from api.web.i18n import N_
 from api.web.pages import CONSOLE, PAGE_SIZE, page_link, problem, redirect, render
 from api.web.sign_in import AreaPages
@@ -178,14 +178,19 @@ class ConsoleMembersController(AreaPages):
             if errors:
                 raise forms.FormErrors(errors)
             data = forms.convert({"points": points, "reason": reason}, AdjustmentIn)
+            change = {"member_id": member_id, "points": data.points, "reason": data.reason}
             async with conn.transaction():
-                await ledger.adjust(
-                    conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
-                )
+                pending = await waits(conn, caller, "adjustment", change, change, data.points)
+                if not pending:
+                    await ledger.adjust(
+                        conn, caller.tenant_id, caller.actor, member_id, data.points, data.reason
+                    )
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, ("points", "reason"))
             return await self._member(request, conn, member_id, None, values, errors, 422)
         except RewardsError as exc:
             errors = {"points": problem(exc)}
             return await self._member(request, conn, member_id, None, values, errors, exc.status)
+        if pending:
+            return redirect("/console/approvals", done="approval-pending")
         return redirect(f"/console/members/{member_id}", done="adjusted")

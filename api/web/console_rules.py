@@ -18,7 +18,7 @@ from api.deps import DbConn
 from api.dto.admin import DrawCampaignIn, EarnRuleIn, EarnRulePatch
 from api.paging import CursorParam, decode_cursor, next_cursor
 from api.web import forms, rule_forms
-from api.web.console_forms import caller_of, notice_of
+from api.web.console_forms import caller_of, notice_of, waits
 from api.web.i18n import N_
 from api.web.pages import CONSOLE, PAGE_SIZE, page_link, redirect, render
 from api.web.reports import program_of
@@ -81,8 +81,13 @@ class ConsoleRulesController(AreaPages):
             body = rule_forms.read_rule(form, program.zone, program.exponent, with_id=True)
             data = forms.convert(body, EarnRuleIn)
             rule = msgspec.convert(msgspec.to_builtins(data), EarnRule)
+            change = {"rule": msgspec.to_builtins(rule)}
             async with conn.transaction():
-                await programs.create_rule(conn, caller.tenant_id, caller.actor, rule)
+                pending = await waits(
+                    conn, caller, "earn_rule.create", change, {"rule_id": rule.id}
+                )
+                if not pending:
+                    await programs.create_rule(conn, caller.tenant_id, caller.actor, rule)
         except (forms.FormErrors, ValidationFailed) as exc:
             return _rule_page(
                 request,
@@ -91,6 +96,8 @@ class ConsoleRulesController(AreaPages):
                 forms.errors_of(exc, rule_forms.RULE_FIELDS),
                 422,
             )
+        if pending:
+            return redirect("/console/approvals", done="approval-pending")
         return redirect(f"/console/earn-rules/{rule.id}", done="rule-saved")
 
     @get("/earn-rules/{rule_id:str}")
@@ -119,10 +126,15 @@ class ConsoleRulesController(AreaPages):
         try:
             body = rule_forms.read_rule(form, program.zone, program.exponent, with_id=False)
             data = forms.convert(body, EarnRulePatch)
+            changes = msgspec.to_builtins(data)
+            change = {"rule_id": rule_id, "changes": changes}
+            summary = {"rule_id": rule_id, "fields": sorted(changes)}
             async with conn.transaction():
-                await programs.patch_rule(
-                    conn, caller.tenant_id, caller.actor, rule_id, msgspec.to_builtins(data)
-                )
+                pending = await waits(conn, caller, "earn_rule.update", change, summary)
+                if not pending:
+                    await programs.patch_rule(
+                        conn, caller.tenant_id, caller.actor, rule_id, changes
+                    )
         except (forms.FormErrors, ValidationFailed) as exc:
             errors = forms.errors_of(exc, rule_forms.RULE_FIELDS)
             return _rule_page(
@@ -132,6 +144,8 @@ class ConsoleRulesController(AreaPages):
                 errors,
                 422,
             )
+        if pending:
+            return redirect("/console/approvals", done="approval-pending")
         return redirect(f"/console/earn-rules/{rule_id}", done="rule-saved")
 
     @post("/earn-rules/{rule_id:str}/active")
@@ -141,10 +155,16 @@ class ConsoleRulesController(AreaPages):
         caller = caller_of(request)
         form = await request.form()
         active = form.get("active") == "on"
+        change = {"rule_id": rule_id, "changes": {"active": active}}
+        summary = {"rule_id": rule_id, "fields": ["active"]}
         async with conn.transaction():
-            await programs.patch_rule(
-                conn, caller.tenant_id, caller.actor, rule_id, {"active": active}
-            )
+            pending = await waits(conn, caller, "earn_rule.update", change, summary)
+            if not pending:
+                await programs.patch_rule(
+                    conn, caller.tenant_id, caller.actor, rule_id, {"active": active}
+                )
+        if pending:
+            return redirect("/console/approvals", done="approval-pending")
         return redirect("/console/earn-rules", done="rule-on" if active else "rule-off")
 
     # --- draw campaigns -------------------------------------------------------------------

@@ -27,6 +27,8 @@ JOB_STATES = {
 JOB_KINDS = {
     "import": N_("Member import"),
     "segment": N_("Segment load"),
+    "exclusions": N_("Exclusion list load"),
+    "member_status": N_("Member status of a segment"),
     "grant": N_("Grant"),
     "replay": N_("Replay"),
 }
@@ -41,6 +43,9 @@ JOB_COUNTS = {
     "members": N_("members"),
     "duplicates": N_("duplicates"),
     "granted": N_("granted"),
+    "entries": N_("entries"),
+    "changed": N_("changed"),
+    "forfeited": N_("points forfeited"),
     "already": N_("granted before"),
     "points": N_("points"),
 }
@@ -74,6 +79,8 @@ OUTCOMES = {
 CAPS = {
     "daily_points": N_("Member's daily points cap"),
     "member_status": N_("Member suspended or closed"),
+    "excluded": N_("On an exclusion list"),
+    "held": N_("Held on the risk score"),
     "per_transaction": N_("Cap per transaction"),
     "per_member_per_day": N_("Cap per member per day"),
     "per_member_per_month": N_("Cap per member per month"),
@@ -116,11 +123,37 @@ MOVES = {
     "grant": N_("Grant"),
     "opening": N_("Opening balance"),
     "forfeit": N_("Forfeited (account closed)"),
+    "release": N_("Held points released"),
 }
 MEMBER_STATES = {
     "active": C_("member", "Active"),
     "suspended": C_("member", "Suspended"),
     "closed": C_("member", "Closed"),
+}
+HOLD_STATES = {
+    "held": N_("Held"),
+    "released": N_("Released"),
+    "voided": N_("Voided"),
+    "refunded": N_("Refunded while held"),
+}
+APPROVAL_STATES = {
+    "pending_approval": N_("Waiting for approval"),
+    "approved": N_("Approved"),
+    "rejected": C_("change", "Rejected"),
+}
+#: What a change waiting for approval is.
+APPROVAL_KINDS = {
+    "adjustment": N_("Adjustment"),
+    "earn_rule.create": N_("New earn rule"),
+    "earn_rule.update": N_("Earn rule change"),
+    "earn_rule.delete": N_("Earn rule deleted"),
+    "grant": N_("Grant"),
+}
+#: What an exclusion list matches purchases by.
+EXCLUSION_MATCHES = {
+    "merchant_id": N_("Merchant id"),
+    "merchant_name_contains": N_("Part of the merchant's name"),
+    "acquirer_id": N_("Acquirer id"),
 }
 EVENT_STATES = {
     "pending": N_("Waiting to be sent"),
@@ -148,6 +181,12 @@ PROBLEMS = {
     "budget_contention": N_("Busy: please try again"),
     "stock_contention": N_("Busy: please try again"),
     "form_refused": N_("This form has expired"),
+    "hold_decided": N_("The hold was decided already"),
+    "approval_decided": N_("The change was approved or rejected already"),
+    "own_change": N_("Another admin key must approve this change"),
+    "exclusions_busy": N_("The list is being loaded"),
+    "exclusion_match_fixed": N_("A list keeps what it matches by: make another list"),
+    "member_suspended": N_("The member's account is suspended or closed"),
 }
 
 _GLOBALS: dict[str, Any] = {
@@ -166,6 +205,10 @@ _GLOBALS: dict[str, Any] = {
     "move_words": MOVES,
     "member_words": MEMBER_STATES,
     "event_words": EVENT_STATES,
+    "hold_words": HOLD_STATES,
+    "approval_words": APPROVAL_STATES,
+    "approval_kind_words": APPROVAL_KINDS,
+    "match_words": EXCLUSION_MATCHES,
 }
 
 

@@ -16,6 +16,7 @@ class PointsBreakdown(msgspec.Struct, frozen=True):
     referral: int = 0  # the referee's bonus for a first qualifying purchase
     capped: int = 0  # what the daily points cap kept from being awarded
     withheld: int = 0  # the base points a suspended or closed member's purchase did not earn
+    held: int = 0  # of the total, the points held on the purchase's risk score
 
 
 class RuleApplied(msgspec.Struct, frozen=True):
@@ -53,3 +54,4 @@ class Answer(msgspec.Struct, frozen=True):
     draws: tuple[DrawResult, ...] = ()
     original_id: str | None = None
     forgiven: int = 0
+    excluded_by: tuple[str, ...] = ()  # the exclusion lists the purchase matched

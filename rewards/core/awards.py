@@ -56,6 +56,7 @@ class Original(msgspec.Struct, frozen=True):
     reversed: bool
     occurred_at: datetime
     award: Award
+    held: int = 0  # of its points, those still held on a risk score (not the member's yet)
 
 
 def share(points: int, before: int, after: int, total: int) -> int:

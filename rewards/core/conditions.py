@@ -33,6 +33,8 @@ class Conditions(msgspec.Struct, frozen=True, omit_defaults=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     h3_cells: list[str] | None = None
+    #: The bank's risk score of the transaction is given and below this (0–100).
+    risk_score_below: int | None = None
 
 
 def _minutes(text: str, field: str) -> int:
@@ -79,6 +81,8 @@ def _value_errors(c: Conditions, prefix: str) -> list[tuple[str, str]]:
     ]
     if c.min_amount_minor is not None and c.min_amount_minor < 0:
         errors.append((f"{prefix}.min_amount_minor", "must not be negative"))
+    if c.risk_score_below is not None and not 0 < c.risk_score_below <= 101:
+        errors.append((f"{prefix}.risk_score_below", "a score from 1 to 101"))
     for field in ("mcc_in", "merchant_in", "card_product_in", "tier_in", "segment_in"):
         if getattr(c, field) == []:
             errors.append((f"{prefix}.{field}", "an empty list would never match; omit it"))
@@ -100,6 +104,7 @@ class Facts:
         "merchant_id",
         "minute_of_day",
         "occurred_at",
+        "risk_score",
         "segments",
         "tier",
     )
@@ -118,8 +123,10 @@ class Facts:
         segments: frozenset[str] = frozenset(),
         lat: float | None = None,
         lng: float | None = None,
+        risk_score: int | None = None,
     ) -> None:
         self.amount_minor = amount_minor
+        self.risk_score = risk_score
         self.occurred_at = occurred_at
         self.day_of_week = local.isoweekday()
         self.minute_of_day = local.hour * 60 + local.minute
@@ -208,6 +215,11 @@ def _who_and_what(c: Conditions) -> list[Named]:
     if c.min_amount_minor is not None:
         least = c.min_amount_minor
         checks.append(("min_amount_minor", lambda f: f.amount_minor >= least))
+    if c.risk_score_below is not None:
+        below = c.risk_score_below
+        checks.append(
+            ("risk_score_below", lambda f: f.risk_score is not None and f.risk_score < below)
+        )
     return checks
 
 

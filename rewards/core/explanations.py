@@ -13,73 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-import msgspec
-
 from rewards.core.answers import Answer
 from rewards.core.conditions import Conditions, Facts, Matcher
 from rewards.core.earning import NO_ROOM_LIMIT, CapRoom, CompiledRule, capped_bonus, choose_bonuses
+from rewards.core.explanation_outcomes import BaseOutcome as BaseOutcome
+from rewards.core.explanation_outcomes import CapOutcome as CapOutcome
+from rewards.core.explanation_outcomes import DrawOutcome as DrawOutcome
+from rewards.core.explanation_outcomes import Explanation as Explanation
+from rewards.core.explanation_outcomes import MatchOutcome as MatchOutcome
+from rewards.core.explanation_outcomes import RuleOutcome as RuleOutcome
+from rewards.core.explanation_outcomes import said_caps
 from rewards.core.program import CompiledProgram
 from rewards.core.replay import Config
 from rewards.core.transactions import CardTransaction
-
-
-class BaseOutcome(msgspec.Struct, frozen=True):
-    rate: str
-    points: int
-    excluded: bool
-
-
-class RuleOutcome(msgspec.Struct, frozen=True):
-    rule_id: str
-    name: str
-    outcome: str
-    failed_condition: str | None
-    detail: str
-    points: int
-
-
-class DrawOutcome(msgspec.Struct, frozen=True):
-    campaign_id: str
-    name: str
-    outcome: str
-    failed_condition: str | None
-    detail: str
-    multiplier: int
-    drawn_multiplier: int | None
-    points: int
-
-
-class MatchOutcome(msgspec.Struct, frozen=True):
-    """A merchant offer of the purchase's merchant against it (made on the offers' side)."""
-
-    offer_id: str
-    title: str
-    outcome: str
-    failed_condition: str | None
-    detail: str
-    reward_minor: int
-    points: int
-    claimed: bool  # the member had claimed it (so has seen it)
-
-
-class CapOutcome(msgspec.Struct, frozen=True):
-    cap: str
-    detail: str
-    points: int
-
-
-class Explanation(msgspec.Struct, frozen=True):
-    transaction_id: str
-    kind: str
-    occurred_at: datetime
-    member_id: str
-    points: int
-    base: BaseOutcome
-    rules: tuple[RuleOutcome, ...]
-    draws: tuple[DrawOutcome, ...]
-    offers: tuple[MatchOutcome, ...]
-    caps: tuple[CapOutcome, ...]
-    referral: int = 0
 
 
 def _listed(values: list[str] | list[int] | None) -> str:
@@ -150,24 +96,8 @@ def explain(
     rate = program.program.mcc_rates.get(tx.mcc or "", program.program.base_rate)
     excluded = tx.mcc is not None and tx.mcc in program.excluded
     base = BaseOutcome(rate, answer.points.base, excluded)
-    caps: list[CapOutcome] = []
-    if answer.points.capped:
-        caps.append(
-            CapOutcome(
-                "daily_points",
-                "the member's daily points cap kept these points from being awarded",
-                answer.points.capped,
-            )
-        )
-    if answer.points.withheld:
-        caps.append(
-            CapOutcome(
-                "member_status",
-                "the member's account was suspended or closed: the purchase earned nothing",
-                answer.points.withheld,
-            )
-        )
-    if facts is None or answer.points.withheld:
+    caps = said_caps(answer)
+    if facts is None or answer.points.withheld or answer.excluded_by:
         rules = tuple(
             RuleOutcome(
                 r.rule_id,

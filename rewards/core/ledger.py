@@ -23,6 +23,8 @@ REFERRALS_ACCOUNT = "referrals"
 OPENING_BALANCES_ACCOUNT = "opening_balances"  # balances moved in from another system
 GRANTS_ACCOUNT = "grants"
 FORFEITED_ACCOUNT = "forfeited"  # the available points of a member whose account closed
+HELD_ACCOUNT = "held"  # points of purchases held on a risk score, until released or voided
+VOIDED_ACCOUNT = "voided"  # what voided holds gave back (their parts return to their payers)
 
 
 def member_account(member_id: str) -> str:

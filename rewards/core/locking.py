@@ -47,6 +47,7 @@ def batch_facts(
                 segments=frozenset(member.segments),
                 lat=tx.lat,
                 lng=tx.lng,
+                risk_score=tx.risk.score if tx.risk is not None else None,
             )
         )
         if tx.card_product:

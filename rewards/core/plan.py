@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -33,6 +33,26 @@ class SpendRow(msgspec.Struct, frozen=True):
     amount_minor: int
 
 
+class HoldPlan(msgspec.Struct, frozen=True):
+    """A purchase's points held on its risk score: what each account paid of them."""
+
+    transaction_id: str
+    member_id: str
+    points: int
+    parts: dict[str, int]
+    score: int
+    source: str | None
+    expires_at: datetime | None
+    remaining: int  # what refunds later in the same batch left held
+
+
+class HoldChange(msgspec.Struct, frozen=True):
+    """What a refund left held of a purchase's points."""
+
+    transaction_id: str
+    remaining: int
+
+
 class BatchPlan(msgspec.Struct, frozen=True):
     """Everything one batch answers and writes, each change said as it is to be written."""
 
@@ -51,6 +71,8 @@ class BatchPlan(msgspec.Struct, frozen=True):
     day_points: tuple[tuple[str, date, int], ...] = ()  # (member, day, points): absolute
     risk: tuple[RiskRecord, ...] = ()
     kept: tuple[Original, ...] = ()  # the awards the caller asked to keep (``keep``)
+    holds: tuple[HoldPlan, ...] = ()
+    hold_changes: tuple[HoldChange, ...] = ()
 
     @property
     def rule_budgets(self) -> tuple[tuple[str, int], ...]:

@@ -79,12 +79,14 @@ def plan_batch(
     facts: Sequence[Facts | None] | None = None,
     referrals: ReferralBook | None = None,
     keep: frozenset[str] = frozenset(),
+    excluded: Mapping[str, tuple[str, ...]] | None = None,
 ) -> BatchPlan:
     """Plan every transaction of a batch in order, each seeing the effects of the ones
     before it (caps, budgets, balances). A transaction that cannot be processed gets its
     error as its answer and changes nothing. Nothing given is changed.
 
     ``facts`` are the batch's :func:`batch_facts`, when the caller has them already.
+    ``excluded``: the purchases that matched exclusion lists (by id: the lists).
     ``keep``: purchases whose award the plan hands back as it stands after the batch
     (``BatchPlan.kept``), for a caller that plans their refunds in a later batch (a
     replay)."""
@@ -101,6 +103,7 @@ def plan_batch(
         offers.start() if offers is not None else None,
         {tx.original_id for tx in transactions if tx.original_id} | keep,
         referrals or ReferralBook(),
+        excluded,
     )
     answers: list[Answer | RewardsError] = []
     currency = program.program.currency
@@ -144,6 +147,7 @@ def plan_batch(
         facts=[facts[n] for n in kept],
         referrals=referrals,
         keep=keep,
+        excluded=excluded,
     )
     merged: list[Answer | RewardsError] = []
     rest = iter(again.answers)
@@ -183,4 +187,6 @@ def _plan(w: Working, answers: list[Answer | RewardsError], keep: frozenset[str]
         day_points=w.daily.writes(),
         risk=tuple(w.risk),
         kept=w.kept(keep),
+        holds=w.hold_writes(),
+        hold_changes=w.hold_changes(),
     )

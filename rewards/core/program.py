@@ -64,6 +64,16 @@ class AbuseLimits(msgspec.Struct, frozen=True):
     max_members_per_device: int | None = None
     max_claims_per_member_per_hour: int | None = None
     max_points_per_member_per_day: int | None = None
+    #: A purchase whose risk score is above this earns as usual, its points held.
+    hold_above_score: int | None = None
+
+
+class Approvals(msgspec.Struct, frozen=True):
+    """Four eyes: changes made with one admin key that wait for a second key."""
+
+    adjustment_points_over: int | None = None
+    rule_changes: bool = False
+    grants_over_points: int | None = None
 
 
 class Program(msgspec.Struct, frozen=True, omit_defaults=False):
@@ -80,6 +90,7 @@ class Program(msgspec.Struct, frozen=True, omit_defaults=False):
     tiers: list[Tier] = []
     referral: Referral | None = None
     abuse: AbuseLimits | None = None
+    approvals: Approvals | None = None
     webhook_url: str | None = None
     #: The language of the program's console and portal pages (a person may switch).
     locale: str = DEFAULT_LOCALE

@@ -18,13 +18,14 @@ from rewards.core.awards import AppliedOffer, Award, AwardedDraw, Original, Refe
 from rewards.core.conditions import Facts
 from rewards.core.daily_cap import Room
 from rewards.core.ledger import (
+    HELD_ACCOUNT,
     PROGRAM_ACCOUNT,
     balance_summary,
     campaign_account,
     member_account,
     merchant_account,
 )
-from rewards.core.plan import SpendRow
+from rewards.core.plan import HoldPlan, SpendRow
 from rewards.core.program import month_of
 from rewards.core.transactions import CardTransaction
 from rewards.core.working import Working
@@ -58,6 +59,9 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
     """Plan one purchase and answer it."""
     member = w.members[tx.member_id]
     program = w.program
+    excluded_by = w.excluded.get(tx.id)
+    if excluded_by:
+        return _withheld(w, tx, excluded_by)
     if not member.earns:
         return _withheld(w, tx)
     base_earned = program.base_points(tx.amount_minor, tx.mcc)
@@ -68,7 +72,8 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
     if not excluded:
         _bonuses(w, tx, facts, base_earned, room, earned, day)
     earned.settle()
-    _transfers(w, tx, earned)
+    held = _held(w, tx, earned.total)
+    _transfers(w, tx, earned, HELD_ACCOUNT if held else member_account(tx.member_id))
     w.daily.count(tx.member_id, day, earned.total)
     if room.capped:
         w.risk.append(
@@ -84,10 +89,15 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
                 },
             )
         )
-    lots.credit(
-        member, earned.total, program.expiry_of(tx.occurred_at), program.available_at(w.now)
-    )
-    referral = None if excluded else w.referrals.settle(tx, program, w.members, w.now)
+    if held:
+        _hold(w, tx, earned)
+    else:
+        lots.credit(
+            member, earned.total, program.expiry_of(tx.occurred_at), program.available_at(w.now)
+        )
+    # A held purchase settles no referral: the referee's next purchase may.
+    settles = not excluded and not held
+    referral = w.referrals.settle(tx, program, w.members, w.now) if settles else None
     referee_points = referral.referee_points if referral else 0
     w.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
     if tx.id in w.referenced:  # a refund later in the same batch points at it
@@ -108,6 +118,7 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
             earned.total + referee_points,
             referee_points,
             room.capped,
+            held=earned.total if held else 0,
         ),
         tuple(RuleApplied(r, p) for r, p in earned.rules),
         results[0] if results else None,
@@ -117,12 +128,13 @@ def purchase(w: Working, tx: CardTransaction, facts: Facts) -> Answer:
     )
 
 
-def _withheld(w: Working, tx: CardTransaction) -> Answer:
-    """A suspended or closed member's purchase: recorded with its spend, earning nothing —
-    no points, no rule, draw, offer or referral, so no cap, budget or limit moves — and
-    answered with the base points it would have earned."""
+def _withheld(w: Working, tx: CardTransaction, excluded_by: tuple[str, ...] = ()) -> Answer:
+    """A purchase that earns nothing — a suspended or closed member's, or one that matched
+    exclusion lists: recorded with its spend, with no points, rule, draw, offer or referral,
+    so no cap, budget or limit moves; answered with the base points a suspended member's
+    would have earned, or with the lists it matched."""
     program, member = w.program, w.members[tx.member_id]
-    excluded = tx.mcc is not None and tx.mcc in program.excluded
+    excluded = bool(excluded_by) or (tx.mcc is not None and tx.mcc in program.excluded)
     withheld = 0 if excluded else program.base_points(tx.amount_minor, tx.mcc)
     day = program.local_date(tx.occurred_at)
     w.spend.append(SpendRow(tx.member_id, month_of(day), tx.amount_minor))
@@ -138,6 +150,46 @@ def _withheld(w: Working, tx: CardTransaction) -> Answer:
         (),
         balance_summary(member, w.now),
         (),
+        excluded_by=excluded_by,
+    )
+
+
+def _held(w: Working, tx: CardTransaction, points: int) -> bool:
+    """Whether the purchase's points are held: its risk score is above the program's
+    ``abuse.hold_above_score``."""
+    abuse = w.program.program.abuse
+    threshold = abuse.hold_above_score if abuse is not None else None
+    return (
+        points > 0 and threshold is not None and tx.risk is not None and tx.risk.score > threshold
+    )
+
+
+def _hold(w: Working, tx: CardTransaction, earned: _Earned) -> None:
+    """The purchase's points wait in the ``held`` account, with what each account paid."""
+    parts: dict[str, int] = {}
+    program_part = earned.base + earned.rules_total
+    if program_part > 0:
+        parts[PROGRAM_ACCOUNT] = program_part
+    for d in earned.draws:
+        if d.points > 0:
+            account = campaign_account(d.campaign_id)
+            parts[account] = parts.get(account, 0) + d.points
+    if earned.offer is not None and earned.offer.points > 0:
+        account = merchant_account(earned.offer.merchant_id)
+        parts[account] = parts.get(account, 0) + earned.offer.points
+    assert tx.risk is not None
+    w.held[tx.id] = earned.total
+    w.holds.append(
+        HoldPlan(
+            tx.id,
+            tx.member_id,
+            earned.total,
+            parts,
+            tx.risk.score,
+            tx.risk.source,
+            w.program.expiry_of(tx.occurred_at),
+            earned.total,
+        )
     )
 
 
@@ -162,9 +214,9 @@ def _bonuses(
         room.take(earned.offer.points)
 
 
-def _transfers(w: Working, tx: CardTransaction, earned: _Earned) -> None:
-    """The purchase's points, each part from the account that pays it."""
-    member = member_account(tx.member_id)
+def _transfers(w: Working, tx: CardTransaction, earned: _Earned, member: str) -> None:
+    """The purchase's points, each part from the account that pays it, to the member (or to
+    the ``held`` account)."""
     program_part = earned.base + earned.rules_total
     if program_part > 0:
         detail = {"base": earned.base, "rules": dict(earned.rules)}
@@ -199,5 +251,6 @@ def _remember(
             (earned.offer,) if earned.offer else (),
             referral,
         ),
+        held=w.held.get(tx.id, 0),
     )
     w.refunded[tx.id] = (0, False)

@@ -17,6 +17,7 @@ from rewards.core.awards import AppliedOffer, AwardedDraw, Original, share
 from rewards.core.card_linked import Released
 from rewards.core.errors import ValidationFailed
 from rewards.core.ledger import (
+    HELD_ACCOUNT,
     PROGRAM_ACCOUNT,
     balance_summary,
     campaign_account,
@@ -62,12 +63,18 @@ def refund(w: Working, tx: CardTransaction) -> Answer:
     after, total = refunded_before + amount, original.amount_minor
     taken = _share_of(original, refunded_before, after)
     member = w.members[tx.member_id]
+    # Points still held come back from the hold first; the rest from the member.
+    from_hold = min(taken.total, w.held.get(original.transaction_id, 0))
+    if from_hold:
+        w.held[original.transaction_id] -= from_hold
+        w.holds_touched.add(original.transaction_id)
+    owed = taken.total - from_hold
     if w.program.program.refund_policy == "within_balance":
-        clawed = min(taken.total, max(member.balance, 0))
+        clawed = min(owed, max(member.balance, 0))
     else:
-        clawed = taken.total
+        clawed = owed
     lots.claw_back(member, clawed)
-    _clawback_transfers(w, tx, taken, clawed)
+    _clawback_transfers(w, tx, taken, from_hold, clawed)
     fully = after == total
     day = w.program.local_date(original.occurred_at)
     w.daily.count(tx.member_id, day, -taken.total)
@@ -92,8 +99,9 @@ def refund(w: Working, tx: CardTransaction) -> Answer:
             -taken.rules_total,
             -taken.draw_total,
             -taken.offer_points,
-            -clawed - referee_back,
+            -from_hold - clawed - referee_back,
             -referee_back,
+            held=-from_hold,
         ),
         tuple(RuleApplied(r, -p) for r, p in taken.rules),
         negative[0] if negative else None,
@@ -101,7 +109,7 @@ def refund(w: Working, tx: CardTransaction) -> Answer:
         balance_summary(member, w.now),
         negative,
         original.transaction_id,
-        taken.total - clawed + referee_forgiven,
+        owed - clawed + referee_forgiven,
     )
 
 
@@ -172,10 +180,13 @@ def _give_back(
         w.draws.spend(d.campaign_id, day, -d.points)
 
 
-def _clawback_transfers(w: Working, tx: CardTransaction, taken: _Share, clawed: int) -> None:
-    """The clawed-back points go back where they came from, in this order, as far as the
-    member had them (``within_balance`` forgives the rest)."""
-    left = clawed
+def _clawback_transfers(
+    w: Working, tx: CardTransaction, taken: _Share, from_hold: int, clawed: int
+) -> None:
+    """The clawed-back points go back where they came from, in this order: first out of
+    what is still held of the purchase, then as far as the member had them
+    (``within_balance`` forgives the rest)."""
+    sources = [(HELD_ACCOUNT, from_hold), (member_account(tx.member_id), clawed)]
     legs: list[tuple[str, int, dict[str, object]]] = [
         (PROGRAM_ACCOUNT, taken.base + taken.rules_total, {})
     ]
@@ -187,14 +198,16 @@ def _clawback_transfers(w: Working, tx: CardTransaction, taken: _Share, clawed: 
         (merchant_account(o.merchant_id), o.points, {"offer_id": o.offer_id}) for o in taken.offers
     ]
     for account, planned, detail in legs:
-        amount = min(planned, left)
-        if amount > 0:
-            w.transfer(
-                member_account(tx.member_id),
-                account,
-                amount,
-                "clawback",
-                tx,
-                detail | {"original_id": tx.original_id, "kind": tx.kind},
-            )
-        left -= amount
+        for n, (source, left) in enumerate(sources):
+            amount = min(planned, left)
+            if amount > 0:
+                w.transfer(
+                    source,
+                    account,
+                    amount,
+                    "clawback",
+                    tx,
+                    detail | {"original_id": tx.original_id, "kind": tx.kind},
+                )
+                sources[n] = (source, left - amount)
+                planned -= amount

@@ -189,6 +189,8 @@ class Side:
             facts=facts,
             referrals=book,
             keep=self.keep & ids,
+            # Exclusion lists as they were: what each purchase matched is in its answer.
+            excluded={i.tx.id: i.recorded.excluded_by for i in items if i.recorded.excluded_by},
         )
         self.planning += time.perf_counter() - began
         self._absorb(plan)
@@ -247,6 +249,12 @@ class Side:
             if found is not None:
                 self.originals[write.transaction_id] = msgspec.structs.replace(
                     found, refunded_minor=write.refunded_minor, reversed=write.reversed
+                )
+        for change in plan.hold_changes:
+            found = self.originals.get(change.transaction_id)
+            if found is not None:
+                self.originals[change.transaction_id] = msgspec.structs.replace(
+                    found, held=change.remaining
                 )
         for r in plan.referrals:
             if r.status in ("rewarded", "refused"):

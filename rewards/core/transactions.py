@@ -12,6 +12,13 @@ from rewards.core.errors import RewardsError
 TransactionKind = Literal["purchase", "refund", "reversal"]
 
 
+class Risk(msgspec.Struct, frozen=True):
+    """The bank's fraud engine's score of a transaction, 0–100 (higher: riskier)."""
+
+    score: int
+    source: str | None = None
+
+
 class CardTransaction(msgspec.Struct, frozen=True):
     """A card transaction as the processor reported it."""
 
@@ -29,6 +36,14 @@ class CardTransaction(msgspec.Struct, frozen=True):
     original_id: str | None = None
     lat: float | None = None
     lng: float | None = None
+    acquirer_id: str | None = None
+    merchant_name: str | None = None
+    risk: Risk | None = None
+
+
+#: Fields added after transactions were first recorded: left out of a transaction's digest
+#: when not given, so that a delivery repeated across the upgrade is still the same body.
+LATER_FIELDS = ("acquirer_id", "merchant_name", "risk")
 
 
 class UnknownOriginal(RewardsError):

@@ -17,7 +17,7 @@ from rewards.core.daily_cap import DailyCap
 from rewards.core.earning import RuleSet
 from rewards.core.ledger import TransferPlan
 from rewards.core.lots import Lot, MemberState
-from rewards.core.plan import OriginalWrite, SpendRow
+from rewards.core.plan import HoldChange, HoldPlan, OriginalWrite, SpendRow
 from rewards.core.program import CompiledProgram
 from rewards.core.referral_settlement import ReferralSettlement
 from rewards.core.referrals import ReferralBook
@@ -63,6 +63,7 @@ class Working:
         offers: MatchSession | None,
         referenced: set[str],
         referrals: ReferralBook,
+        excluded: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.program = program
         self.now = now
@@ -72,6 +73,10 @@ class Working:
         self.originals = dict(originals)
         self.refunded = {k: (o.refunded_minor, o.reversed) for k, o in originals.items()}
         self.refunds_touched: set[str] = set()
+        self.excluded = excluded or {}  # purchase -> the exclusion lists it matched
+        self.held = {k: o.held for k, o in originals.items() if o.held}  # points still held
+        self.holds: list[HoldPlan] = []
+        self.holds_touched: set[str] = set()
         self.learned: list[tuple[str, str]] = []
         self.transfers: list[TransferPlan] = []
         self.risk: list[RiskRecord] = []
@@ -115,9 +120,24 @@ class Working:
                 self.originals[tx_id],
                 refunded_minor=self.refunded[tx_id][0],
                 reversed=self.refunded[tx_id][1],
+                held=self.held.get(tx_id, 0),
             )
             for tx_id in sorted(keep)
             if tx_id in self.originals
+        )
+
+    def hold_writes(self) -> tuple[HoldPlan, ...]:
+        """The batch's new holds, with what its refunds left of them."""
+        return tuple(
+            msgspec.structs.replace(h, remaining=self.held.get(h.transaction_id, 0))
+            for h in self.holds
+        )
+
+    def hold_changes(self) -> tuple[HoldChange, ...]:
+        """What refunds left held of purchases held before the batch."""
+        new = {h.transaction_id for h in self.holds}
+        return tuple(
+            HoldChange(tx_id, self.held.get(tx_id, 0)) for tx_id in sorted(self.holds_touched - new)
         )
 
     def original_writes(self) -> tuple[OriginalWrite, ...]:

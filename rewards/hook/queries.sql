@@ -53,7 +53,10 @@ SELECT t.transaction_id, t.member_id, t.kind, t.amount_minor, t.currency, t.refu
        (SELECT jsonb_build_array(f.referrer_id, f.referee_points, f.referrer_points)
         FROM referrals f
         WHERE f.tenant_id = t.tenant_id AND f.transaction_id = t.transaction_id
-          AND f.status = 'rewarded') AS referral
+          AND f.status = 'rewarded') AS referral,
+       coalesce((SELECT h.remaining FROM holds h
+                 WHERE h.tenant_id = t.tenant_id AND h.transaction_id = t.transaction_id
+                   AND h.status = 'held'), 0) AS held
 FROM transactions t
 WHERE t.tenant_id = $1::text AND t.transaction_id = ANY($2::text[]);
 
@@ -84,3 +87,23 @@ INSERT INTO member_day_points (tenant_id, member_id, day, points)
 SELECT $1::text, u.member_id, u.day, u.points
 FROM unnest($2::text[], $3::date[], $4::bigint[]) AS u(member_id, day, points)
 ON CONFLICT (tenant_id, member_id, day) DO UPDATE SET points = EXCLUDED.points;
+
+-- name: holds_add
+-- Purchases held on their risk score ($2: [{transaction_id, member_id, points, parts, score,
+-- source, expires_at, remaining}]); one refunded in full in the same batch is `refunded`.
+INSERT INTO holds (tenant_id, transaction_id, member_id, points, remaining, parts, score,
+                   source, expires_at, status)
+SELECT $1::text, h.transaction_id, h.member_id, h.points, h.remaining, h.parts, h.score,
+       h.source, h.expires_at, CASE WHEN h.remaining = 0 THEN 'refunded' ELSE 'held' END
+FROM jsonb_to_recordset($2::jsonb)
+     AS h(transaction_id text, member_id text, points bigint, remaining bigint, parts jsonb,
+          score int, source text, expires_at timestamptz);
+
+-- name: holds_change
+-- What refunds left held ($3) of held purchases ($2); a hold refunded in full is over.
+UPDATE holds h
+SET remaining = c.remaining,
+    status = CASE WHEN c.remaining = 0 THEN 'refunded' ELSE h.status END,
+    decided_at = CASE WHEN c.remaining = 0 THEN now() ELSE h.decided_at END
+FROM unnest($2::text[], $3::bigint[]) AS c(transaction_id, remaining)
+WHERE h.tenant_id = $1::text AND h.transaction_id = c.transaction_id AND h.status = 'held';

@@ -10,6 +10,7 @@ import msgspec
 
 from db.queries import queries_beside
 from db.types import Conn
+from rewards.core.plan import HoldChange, HoldPlan
 from rewards.core.planner import (
     AppliedOffer,
     Award,
@@ -19,6 +20,7 @@ from rewards.core.planner import (
     ReferralAward,
 )
 from rewards.core.records import StoredTransaction, TransactionRecord
+from rewards.core.transactions import LATER_FIELDS
 
 sql = queries_beside(__file__)
 
@@ -67,6 +69,7 @@ async def awards(
             row["reversed"],
             row["occurred_at"],
             _award(row),
+            row["held"],
         )
         for row in rows
     }
@@ -160,7 +163,8 @@ def _body(row: Any) -> dict[str, Any]:
         "occurred_at": row["occurred_at"],
     } | row["body"]
     body: dict[str, Any] = msgspec.to_builtins(msgspec.convert(posted, CardTransaction))
-    return body
+    # Fields added later show only when they were posted (as the digest counts them).
+    return {k: v for k, v in body.items() if v is not None or k not in LATER_FIELDS}
 
 
 async def day_points(
@@ -171,6 +175,21 @@ async def day_points(
         return {}
     rows = await conn.fetch(sql("member_day_points_load"), tenant_id, member_ids, days)
     return {(r["member_id"], r["day"]): r["points"] for r in rows}
+
+
+async def save_holds(
+    conn: Conn, tenant_id: str, holds: Sequence[HoldPlan], changes: Sequence[HoldChange]
+) -> None:
+    """The batch's new holds, and what its refunds left of earlier ones."""
+    if holds:
+        await conn.execute(sql("holds_add"), tenant_id, msgspec.to_builtins(holds))
+    if changes:
+        await conn.execute(
+            sql("holds_change"),
+            tenant_id,
+            [c.transaction_id for c in changes],
+            [c.remaining for c in changes],
+        )
 
 
 async def save_day_points(

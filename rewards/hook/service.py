@@ -31,6 +31,8 @@ from rewards.core.planner import (
 )
 from rewards.core.program import tier_window_start
 from rewards.core.records import TransactionRecord
+from rewards.core.transactions import LATER_FIELDS, Risk
+from rewards.exclusions import service as exclusions
 from rewards.hook import repository as hook_db
 from rewards.ledger import service as ledger
 from rewards.program.service import Compiled, compiled_at
@@ -39,6 +41,7 @@ from rewards.referrals import service as referrals
 __all__ = [
     "Answer",
     "CardTransaction",
+    "Risk",
     "awards",
     "get_record",
     "process",
@@ -66,6 +69,11 @@ ItemAnswer = bytes | RewardsError
 
 def body_hash(tx: CardTransaction) -> bytes:
     """A digest of the transaction's meaning (field order and spacing do not matter)."""
+    if tx.acquirer_id is None and tx.merchant_name is None and tx.risk is None:
+        fields = msgspec.structs.asdict(tx)
+        for name in LATER_FIELDS:
+            del fields[name]
+        return hashlib.sha256(_encoder.encode(fields)).digest()
     return hashlib.sha256(_encoder.encode(tx)).digest()
 
 
@@ -183,8 +191,9 @@ async def _plan(
 ) -> tuple[BatchPlan, Compiled]:
     """2. Load what the batch touches, members and originals locked in id order, and
     3. decide (pure)."""
-    version = await ledger.enroll(conn, tenant_id, [tx.member_id for tx in batch])
-    compiled = await compiled_at(conn, tenant_id, version)
+    versions = await ledger.enroll(conn, tenant_id, [tx.member_id for tx in batch])
+    compiled = await compiled_at(conn, tenant_id, versions.program)
+    excluded = await _excluded(conn, tenant_id, versions.exclusions, batch)
     settings = compiled.program.program
     buyers = sorted({tx.member_id for tx in batch if tx.kind == "purchase"})
     original_ids = [tx.original_id for tx in batch if tx.original_id]
@@ -269,8 +278,25 @@ async def _plan(
         offers=offers,
         facts=facts,
         referrals=book,
+        excluded=excluded,
     )
     return plan, compiled
+
+
+async def _excluded(
+    conn: Conn, tenant_id: str, version: int, batch: list[CardTransaction]
+) -> dict[str, tuple[str, ...]]:
+    """The batch's purchases that match the tenant's exclusion lists, with the lists."""
+    if version == 0:
+        return {}
+    lists = await exclusions.current(conn, tenant_id, version)
+    found: dict[str, tuple[str, ...]] = {}
+    for tx in batch:
+        if tx.kind == "purchase":
+            matched = lists.match(tx.merchant_id, tx.merchant_name, tx.acquirer_id)
+            if matched:
+                found[tx.id] = matched
+    return found
 
 
 async def _write(
@@ -335,6 +361,7 @@ async def _write(
         await _card_linked.save(conn, tenant_id, plan.offers)
     await referrals.settle(conn, tenant_id, plan.referrals)
     await hook_db.save_day_points(conn, tenant_id, plan.day_points)
+    await hook_db.save_holds(conn, tenant_id, plan.holds, plan.hold_changes)
     await abuse.record(conn, tenant_id, plan.risk)
 
 
@@ -367,6 +394,7 @@ def _events(plan: BatchPlan) -> list[NewEvent]:
             continue
         kind = "points.clawed_back" if answer.original_id else "points.awarded"
         found.append(NewEvent(kind, answer.member_id, transaction_id=answer.transaction_id))
+
         if answer.original_id is None:
             found.extend(
                 NewEvent(
@@ -382,6 +410,20 @@ def _events(plan: BatchPlan) -> list[NewEvent]:
                 )
                 for o in answer.offers_applied
             )
+    found.extend(
+        NewEvent(
+            "risk.flagged",
+            h.member_id,
+            {
+                "transaction_id": h.transaction_id,
+                "member_id": h.member_id,
+                "score": h.score,
+                "source": h.source,
+                "points_held": h.points,
+            },
+        )
+        for h in plan.holds
+    )
     found.extend(
         NewEvent("referral.rewarded", r.referee_id, msgspec.to_builtins(r))
         for r in plan.referrals

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from db.types import Conn
 from rewards.events import service as events
+from rewards.exclusions import service as exclusions
 from rewards.housekeeping import repository as job_db
 from rewards.idempotency import service as idempotency
 from rewards.ledger import service as ledger
@@ -48,6 +49,7 @@ async def run(
             await events.announce_expiring(conn, now)
         await events.prune(conn, now, event_retention)
         await segments.prune(conn, now - SEGMENT_HISTORY)
+        await exclusions.prune(conn)
         return done
     finally:
         await job_db.job_unlock(conn, JOB_LOCK)

@@ -33,8 +33,13 @@ async def numbered_lines(
                 if not too_long:
                     pending += chunk[start:]
                     if len(pending) > max_line:
-                        too_long = True
-                        pending.clear()
+                        # Carriage returns at the end may yet end the line: only the bytes
+                        # before them count, and one more than fits of them decides as well.
+                        if len(pending.rstrip(b"\r")) > max_line:
+                            too_long = True
+                            pending.clear()
+                        else:
+                            del pending[max_line + 1 :]
                 break
             number += 1
             if too_long:

@@ -29,10 +29,13 @@ ORDER BY expires_at NULLS LAST, lot_id
 LIMIT $3::int;
 
 -- name: member_activity
+-- The member's own movements: a held purchase's points move between the program and the
+-- `held` account, and are the member's only once released.
 SELECT transfer_id, debit_account, credit_account, amount, kind, transaction_id, detail,
        created_at
 FROM transfers
 WHERE tenant_id = $1::text AND member_id = $2::text
+  AND (debit_account = 'member:' || $2::text OR credit_account = 'member:' || $2::text)
   AND ($3::bigint IS NULL OR transfer_id < $3::bigint)
 ORDER BY transfer_id DESC
 LIMIT $4::int;
@@ -72,13 +75,16 @@ GROUP BY 1 ORDER BY 1;
 SELECT tenant_id FROM programs WHERE jsonb_array_length(config -> 'tiers') > 0;
 
 -- name: members_enroll_many
--- Enrolls the members not known yet; returns the program's version (0: no program yet).
+-- Enrolls the members not known yet; returns the program's version (0: no program yet)
+-- and the version of the tenant's exclusion lists (0: none ever).
 WITH enrolled AS (
     INSERT INTO members (tenant_id, member_id)
     SELECT $1::text, m FROM unnest($2::text[]) AS m
     ON CONFLICT (tenant_id, member_id) DO NOTHING
 )
-SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0);
+SELECT coalesce((SELECT rules_version FROM programs WHERE tenant_id = $1::text), 0) AS program,
+       coalesce((SELECT exclusions_version FROM tenants WHERE tenant_id = $1::text), 0)
+           AS exclusions;
 
 -- name: members_lock
 -- Lock the members in id order. Their lots are read by members_read in a statement of its

@@ -118,12 +118,19 @@ async def tenants_with_tiers(conn: Conn) -> list[str]:
     return [r["tenant_id"] for r in await conn.fetch(sql("job_tenants_with_tiers"))]
 
 
-async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> int:
-    """Enroll the members not known yet; the program's version (0: none yet)."""
-    version: int = await conn.fetchval(
-        sql("members_enroll_many"), tenant_id, sorted(set(member_ids))
-    )
-    return version
+class Versions(msgspec.Struct, frozen=True):
+    """What a writer's first statement learns: the program's version (0: none yet) and the
+    exclusion lists' (0: none ever)."""
+
+    program: int
+    exclusions: int
+
+
+async def enroll(conn: Conn, tenant_id: str, member_ids: list[str]) -> Versions:
+    """Enroll the members not known yet; the versions of the program and exclusion lists."""
+    row = await conn.fetchrow(sql("members_enroll_many"), tenant_id, sorted(set(member_ids)))
+    assert row is not None
+    return Versions(row["program"], row["exclusions"])
 
 
 async def lock_members(

@@ -18,6 +18,7 @@ from rewards.core.ledger import (
     ADJUSTMENTS_ACCOUNT,
     EXPIRED_ACCOUNT,
     FORFEITED_ACCOUNT,
+    HELD_ACCOUNT,
     BalanceSummary,
     Credit,
     TransferPlan,
@@ -88,6 +89,41 @@ async def adjust(
         {"balance": member.balance, "points": points, "reason": reason},
     )
     return Adjustment(member_id, points, reason, balance_summary(member, now))
+
+
+async def release_held(
+    conn: Conn,
+    tenant_id: str,
+    member_id: str,
+    transaction_id: str,
+    points: int,
+    expires_at: datetime | None,
+) -> BalanceSummary:
+    """Points held on a purchase's risk score become the member's, available now and
+    expiring as the purchase's would; the member's balance after."""
+    now = datetime.now(UTC)
+    member = (await ledger_db.lock_members(conn, tenant_id, [member_id])).get(member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    lots.credit(member, points, expires_at, IMMEDIATE)
+    transfer = TransferPlan(
+        HELD_ACCOUNT, member_account(member_id), points, "release", member_id, transaction_id, {}
+    )
+    await ledger_db.write_ledger(conn, tenant_id, [transfer], [member])
+    return balance_summary(member, now)
+
+
+async def void_held(
+    conn: Conn, tenant_id: str, member_id: str, transaction_id: str, parts: dict[str, int]
+) -> None:
+    """Points held on a purchase's risk score go back to the accounts that paid them."""
+    transfers = [
+        TransferPlan(HELD_ACCOUNT, account, points, "void", member_id, transaction_id, {})
+        for account, points in sorted(parts.items())
+        if points > 0
+    ]
+    if transfers:
+        await ledger_db.write_ledger(conn, tenant_id, transfers, [])
 
 
 async def forfeit(conn: Conn, tenant_id: str, actor: str, member_id: str) -> int:

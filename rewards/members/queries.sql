@@ -41,3 +41,16 @@ WHERE m.tenant_id = $1::text
   AND ($4::text IS NULL OR m.member_id > $4::text)
 ORDER BY m.member_id
 LIMIT $5::int;
+
+-- name: member_status_many
+-- The members $2 that exist get the status $3, locked in id order as every writer of
+-- members locks them; those whose status changed.
+WITH locked AS (
+    SELECT member_id FROM members
+    WHERE tenant_id = $1::text AND member_id = ANY($2::text[])
+    ORDER BY member_id FOR UPDATE
+)
+UPDATE members m SET status = $3::text, updated_at = now()
+FROM locked
+WHERE m.tenant_id = $1::text AND m.member_id = locked.member_id AND m.status <> $3::text
+RETURNING m.member_id;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from db.queries import queries_beside
@@ -49,3 +51,10 @@ async def upsert_member(
     status: str | None = None,
 ) -> None:
     await conn.execute(sql("member_upsert"), tenant_id, member_id, tier, card_products, status)
+
+
+async def set_status_many(
+    conn: Conn, tenant_id: str, member_ids: Sequence[str], status: str
+) -> list[str]:
+    rows = await conn.fetch(sql("member_status_many"), tenant_id, list(member_ids), status)
+    return sorted(r["member_id"] for r in rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from db.types import Conn
@@ -70,3 +72,11 @@ async def update(
         msgspec.to_builtins(member),
     )
     return member
+
+
+async def set_status_many(
+    conn: Conn, tenant_id: str, member_ids: Sequence[str], status: str
+) -> list[str]:
+    """Many members get one status (a job's chunk); those whose status changed (closing
+    forfeits their available points: the caller's ``rewards.ledger.forfeit``)."""
+    return await member_db.set_status_many(conn, tenant_id, member_ids, status)

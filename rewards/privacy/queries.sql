@@ -62,6 +62,12 @@ SELECT jsonb_build_object(
     'job_errors', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.job_id, x.line), '[]')
                    FROM job_errors x
                    WHERE x.tenant_id = $1::text AND x.item_id = $2::text),
+    'holds', (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'tenant_id' ORDER BY x.created_at), '[]')
+              FROM holds x WHERE x.tenant_id = $1::text AND x.member_id = $2::text),
+    'approvals', (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'tenant_id' ORDER BY x.created_at),
+                                  '[]')
+                  FROM approvals x
+                  WHERE x.tenant_id = $1::text AND x.request ->> 'member_id' = $2::text),
     'audit_log', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.audit_id), '[]')
                   FROM audit_log x
                   WHERE x.tenant_id = $1::text AND x.entity_type = 'member'

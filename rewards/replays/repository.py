@@ -12,7 +12,7 @@ import msgspec
 from db.queries import queries_beside
 from db.types import Conn
 from rewards.core.answers import Answer
-from rewards.core.transactions import CardTransaction
+from rewards.core.transactions import CardTransaction, Risk
 
 sql = queries_beside(__file__)
 
@@ -256,6 +256,9 @@ class _Body(msgspec.Struct, frozen=True):
     channel: Literal["online", "offline"] | None = None
     lat: float | None = None
     lng: float | None = None
+    acquirer_id: str | None = None
+    merchant_name: str | None = None
+    risk: Risk | None = None
 
 
 _body = msgspec.json.Decoder(_Body)
@@ -279,6 +282,9 @@ def _row(r: Any) -> Row:
         r["original_id"],
         b.lat,
         b.lng,
+        b.acquirer_id,
+        b.merchant_name,
+        b.risk,
     )
     return Row(tx, r["answer"], r["seq"], r["recorded_at"], r["config_version"])
 

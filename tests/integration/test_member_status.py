@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
+from tests.integration.bulk import segment_members, wait_job
 from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_catalog import item, redeem
@@ -64,6 +65,7 @@ async def test_a_suspended_member_earns_nothing_until_reinstated(
         "referral": 0,
         "capped": 0,
         "withheld": earned["points"]["base"],
+        "held": 0,
     }
     assert withheld["rules_applied"] == []
     assert withheld["draw"] is None
@@ -220,3 +222,50 @@ async def test_a_replay_gives_what_the_hook_gave_across_a_suspension(tenant: Ten
     assert found["status"] == "done", found
     assert found["fidelity"]["baseline_equals_ledger"], found["fidelity"]
     assert found["transactions"] == 15
+
+
+async def test_a_segment_job_suspends_closes_and_reinstates_its_members(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    await setup(tenant, None, FUEL_3X)
+    for n in range(5):
+        assert (await tenant.hook(purchase(f"t-{n}", f"d-{n}"))).status_code == 200
+    earned = (await balance(tenant, "d-0"))["available"]
+    assert earned > 0
+    await tenant.client.put(
+        "/v1/admin/segments/overdue", json={"name": "M3+"}, headers=tenant.admin
+    )
+    await segment_members(tenant, "overdue", ["d-0", "d-1", "d-2", "nobody"])
+
+    async def status_job(status: str) -> dict[str, Any]:
+        started = await tenant.client.post(
+            "/v1/admin/segments/overdue/status", json={"status": status}, headers=tenant.admin
+        )
+        assert started.status_code == 202, started.text
+        return await wait_job(tenant, started.json()["job_id"])
+
+    suspended = await status_job("suspended")
+    assert suspended["status"] == "done", suspended
+    # "nobody" never bought: not a member, nothing to change.
+    assert suspended["counts"] == {"changed": 3, "unchanged": 1, "forfeited": 0}
+    withheld = (await tenant.hook(purchase("s-0", "d-0"))).json()
+    assert withheld["points"]["total"] == 0
+    assert withheld["points"]["withheld"] > 0
+    outside = (await tenant.hook(purchase("s-3", "d-3"))).json()
+    assert outside["points"]["total"] > 0
+    closed = await status_job("closed")
+    assert closed["counts"] == {"changed": 3, "unchanged": 1, "forfeited": 3 * earned}
+    assert (await balance(tenant, "d-1"))["available"] == 0
+    again = await status_job("closed")
+    assert again["counts"] == {"changed": 0, "unchanged": 4, "forfeited": 0}
+    assert (await status_job("active"))["counts"]["changed"] == 3
+    assert (await tenant.hook(purchase("a-0", "d-0"))).json()["points"]["total"] > 0
+    bad = await tenant.client.post(
+        "/v1/admin/segments/overdue/status", json={"status": "frozen"}, headers=tenant.admin
+    )
+    assert bad.status_code == 422
+    missing = await tenant.client.post(
+        "/v1/admin/segments/nope/status", json={"status": "closed"}, headers=tenant.admin
+    )
+    assert missing.status_code == 404
+    await check_ledger(conn)

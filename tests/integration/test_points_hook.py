@@ -54,6 +54,7 @@ async def test_a_fuel_purchase_earns_base_and_the_fuel_rule(tenant: Tenant, conn
         "referral": 0,
         "capped": 0,
         "withheld": 0,
+        "held": 0,
         "total": 525,
     }
     assert body["rules_applied"] == [{"rule_id": "fuel-3x", "points": 350}]

@@ -71,6 +71,17 @@ async def a_member_with_a_history(tenant: Tenant) -> None:
     started = await c.post("/v1/admin/grants", json=grant, headers=admin)
     assert started.status_code == 202, started.text
     assert (await wait_job(tenant, started.json()["job_id"]))["counts"]["granted"] == 1
+    # A purchase held on its risk score, and an adjustment waiting for a second key.
+    controls = {"abuse": {"hold_above_score": 50}, "approvals": {"adjustment_points_over": 100}}
+    assert (await c.patch("/v1/admin/program", json=controls, headers=admin)).status_code == 200
+    held = await tenant.hook(purchase("h-1", WHO, risk={"score": 90}, **fuel))
+    assert held.json()["points"]["held"] > 0, held.text
+    waits = await c.post(
+        f"/v1/admin/members/{WHO}/adjustments",
+        json={"points": 500, "reason": "complaint 42"},
+        headers=admin,
+    )
+    assert waits.status_code == 202, waits.text
 
 
 async def member_tables(conn: asyncpg.Connection) -> set[str]:
@@ -110,6 +121,8 @@ async def test_the_export_covers_every_table_that_holds_a_member(
         "member_imports",
         "grant_members",
         "job_errors",
+        "holds",
+        "approvals",
     ):
         assert tables[table], table
     assert {t["transaction_id"] for t in tables["transactions"]} >= {"p-0", "r-1"}

@@ -33,6 +33,7 @@ async def test_a_partial_refund_claws_back_in_proportion(tenant: Tenant, conn) -
         "referral": 0,
         "capped": 0,
         "withheld": 0,
+        "held": 0,
         "total": -150,
     }
     assert body["rules_applied"] == [{"rule_id": "fuel-3x", "points": -100}]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from rewards.events import service as events
+from rewards.exclusions import service as exclusions
 from rewards.housekeeping import repository as job_db
 from rewards.housekeeping import service as housekeeping
 from rewards.idempotency import service as idempotency
@@ -26,6 +27,7 @@ def steps(monkeypatch: pytest.MonkeyPatch, calls: Calls, locked: bool, **more: A
     fake(monkeypatch, idempotency, calls, forget_before=None)
     fake(monkeypatch, events, calls, announce_expiring=0, prune=None, **more)
     fake(monkeypatch, segments, calls, prune=None)
+    fake(monkeypatch, exclusions, calls, prune=None)
 
 
 async def test_another_process_running_it_means_nothing_is_done(
@@ -56,12 +58,14 @@ async def test_the_job_runs_every_step_and_the_upkeep_it_was_given(
         "announce_expiring",
         "prune",
         "prune",
+        "prune",
         "job_unlock",
     ]
     assert calls.of("forget_before") == [(NOW - housekeeping.IDEMPOTENCY_KEEP,)]
     assert calls.of("prune") == [
         (NOW, timedelta(days=3)),  # delivered events
         (NOW - housekeeping.SEGMENT_HISTORY,),  # segment history
+        (),  # exclusion generations never switched to
     ]
 
 
