@@ -12,7 +12,6 @@ Run: .venv/bin/python -m loadtest.bench.exclusions_hook [--entries 100000] [--na
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import statistics
 import sys
@@ -20,10 +19,9 @@ import time
 from typing import Any
 
 import httpx
-import msgspec
 
-from loadtest.bench.hook_load import Server, drive, report, transaction
-from loadtest.bench.segments_hook import second_tenant
+from loadtest.bench.hook_load import Server, load_program, transaction
+from loadtest.bench.segments_hook import alternate, second_tenant
 from loadtest.machine import describe
 
 WORDS = ["Futian", "Nanshan", "Luohu", "Store", "Fuel", "Cafe", "Market", "Pharmacy", "Hotel"]
@@ -57,41 +55,6 @@ def upload(
         return took
 
 
-def same_program(server: Server, tenant: dict[str, str]) -> None:
-    """The second tenant gets what the server's own tenant was given: a capped fuel rule
-    and a draw campaign (so that both do the same work but the lists)."""
-    admin = {"Authorization": f"Bearer {tenant['admin_api_key']}"}
-    with httpx.Client(base_url=server.url, headers=admin) as client:
-        client.put(
-            "/v1/admin/program",
-            json={"base_rate": "1", "mcc_rates": {"5541": "0.5"}, "excluded_mccs": ["6011"]},
-        ).raise_for_status()
-        client.post(
-            "/v1/admin/earn-rules",
-            json={
-                "id": "fuel-3x",
-                "name": "fuel",
-                "effect": {"kind": "multiplier", "value": "3"},
-                "conditions": {"mcc_in": ["5541"], "card_product_in": ["car-owner"]},
-                "caps": {"per_member_per_day": 5000},
-            },
-        ).raise_for_status()
-        client.post(
-            "/v1/admin/draw-campaigns",
-            json={
-                "id": "every-swipe",
-                "name": "every swipe",
-                "prizes": [
-                    {"multiplier": 1, "weight": 700},
-                    {"multiplier": 2, "weight": 200},
-                    {"multiplier": 5, "weight": 80},
-                    {"multiplier": 10, "weight": 20},
-                ],
-                "budget": {"daily_points": 10**11, "total_points": 10**12},
-            },
-        ).raise_for_status()
-
-
 def purchase(n: int, rng: random.Random, run: str) -> dict[str, Any]:
     body = transaction(n, rng, run)
     # 1 in 200 at an excluded merchant (of the tenant with lists); names of 3 to 5 words.
@@ -117,7 +80,7 @@ def main() -> int:
     try:
         with_lists = server.tenant
         plain = second_tenant(server)
-        same_program(server, plain)
+        load_program(server.url, plain)  # what the server's own tenant was given
         rng = random.Random(11)
         ids = [f"bad-{n:06d}" for n in range(args.entries)]
         took = upload(server, with_lists, "merchants", "merchant_id", ids)
@@ -131,26 +94,15 @@ def main() -> int:
         upload(server, with_lists, "acquirers", "acquirer_id", acquirers)
         server.settle()
         time.sleep(6)  # the credential caches see the second tenant
-        for label, tenant in (("none", plain), ("lists", with_lists)):
-            # Each tenant's first traffic warms its caches (credentials, program, lists).
-            server.tenant = tenant
-            warm = [msgspec.json.encode(purchase(n, rng, f"warm-{label}")) for n in range(6000)]
-            asyncio.run(drive(server, warm, "/v1/hooks/transactions", args.connections, 5))
-        p99: dict[str, list[float]] = {"none": [], "lists": []}
-        print("| scenario | requests | awards/s | p50 ms | p95 ms | p99 ms | errors |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for r in range(args.rounds):
-            for label, tenant in (("none", plain), ("lists", with_lists)):
-                server.tenant = tenant
-                bodies = [
-                    msgspec.json.encode(purchase(n, rng, f"{label}{r}"))
-                    for n in range(int(args.seconds * 3000))
-                ]
-                run = asyncio.run(
-                    drive(server, bodies, "/v1/hooks/transactions", args.connections, args.seconds)
-                )
-                row = report(f"round {r + 1}, {label}", run, per=1)
-                p99[label].append(row["p99_ms"])
+        p99 = alternate(
+            server,
+            [("none", plain), ("lists", with_lists)],
+            lambda n, label: purchase(n, rng, label),
+            args.rounds,
+            args.seconds,
+            args.connections,
+            warm_up=5,
+        )
         base, lists = statistics.median(p99["none"]), statistics.median(p99["lists"])
         print(
             f"median p99: no lists {base} ms, with lists {lists} ms = "

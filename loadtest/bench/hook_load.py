@@ -38,6 +38,40 @@ from rewards.core.credentials import hook_signature
 SQL = parse_queries((Path(__file__).parent / "settle.sql").read_text(), "settle.sql")
 
 
+def load_program(url: str, tenant: dict[str, str]) -> None:
+    """The program the load runs under: base points, a capped fuel rule, a draw campaign."""
+    admin = {"Authorization": f"Bearer {tenant['admin_api_key']}"}
+    with httpx.Client(base_url=url, headers=admin) as client:
+        client.put(
+            "/v1/admin/program",
+            json={"base_rate": "1", "mcc_rates": {"5541": "0.5"}, "excluded_mccs": ["6011"]},
+        ).raise_for_status()
+        client.post(
+            "/v1/admin/earn-rules",
+            json={
+                "id": "fuel-3x",
+                "name": "fuel",
+                "effect": {"kind": "multiplier", "value": "3"},
+                "conditions": {"mcc_in": ["5541"], "card_product_in": ["car-owner"]},
+                "caps": {"per_member_per_day": 5000},
+            },
+        ).raise_for_status()
+        client.post(
+            "/v1/admin/draw-campaigns",
+            json={
+                "id": "every-swipe",
+                "name": "every swipe",
+                "prizes": [
+                    {"multiplier": 1, "weight": 700},
+                    {"multiplier": 2, "weight": 200},
+                    {"multiplier": 5, "weight": 80},
+                    {"multiplier": 10, "weight": 20},
+                ],
+                "budget": {"daily_points": 10**11, "total_points": 10**12},
+            },
+        ).raise_for_status()
+
+
 class Server:
     """`rewards serve` in a child process, with a tenant set up for the load."""
 
@@ -82,36 +116,7 @@ class Server:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        admin = {"Authorization": f"Bearer {self.tenant['admin_api_key']}"}
-        with httpx.Client(base_url=self.url, headers=admin) as client:
-            client.put(
-                "/v1/admin/program",
-                json={"base_rate": "1", "mcc_rates": {"5541": "0.5"}, "excluded_mccs": ["6011"]},
-            ).raise_for_status()
-            client.post(
-                "/v1/admin/earn-rules",
-                json={
-                    "id": "fuel-3x",
-                    "name": "fuel",
-                    "effect": {"kind": "multiplier", "value": "3"},
-                    "conditions": {"mcc_in": ["5541"], "card_product_in": ["car-owner"]},
-                    "caps": {"per_member_per_day": 5000},
-                },
-            ).raise_for_status()
-            client.post(
-                "/v1/admin/draw-campaigns",
-                json={
-                    "id": "every-swipe",
-                    "name": "every swipe",
-                    "prizes": [
-                        {"multiplier": 1, "weight": 700},
-                        {"multiplier": 2, "weight": 200},
-                        {"multiplier": 5, "weight": 80},
-                        {"multiplier": 10, "weight": 20},
-                    ],
-                    "budget": {"daily_points": 10**11, "total_points": 10**12},
-                },
-            ).raise_for_status()
+        load_program(self.url, self.tenant)
         time.sleep(6)  # let every worker's credential cache see the tenant
 
     def dsn(self) -> str:

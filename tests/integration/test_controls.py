@@ -19,6 +19,7 @@ from tests.integration.conftest import Tenant, purchase
 from tests.integration.invariants import check_ledger
 from tests.integration.test_offers import FUEL_12, claim, fuel_purchase, shell
 from tests.integration.test_points_hook import FUEL_3X, setup
+from tests.integration.test_replays import replay, window
 
 
 @pytest.fixture
@@ -466,24 +467,7 @@ async def test_a_replay_gives_what_the_hook_gave_with_lists_and_holds(tenant: Te
         assert (await tenant.hook(body)).status_code == 200
     # The list changes after: the replay still sees p-2 as the hook did.
     await exclusion(tenant, "cash-out", "merchant_name_contains", ["nothing-like-it"])
-    started = await tenant.client.post(
-        "/v1/admin/replays",
-        headers=tenant.admin,
-        json={
-            "from": opens.isoformat(),
-            "to": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
-            "draft": {},
-        },
-    )
-    assert started.status_code == 202, started.text
-    replay_id = started.json()["id"]
-    for _ in range(300):
-        found = (
-            await tenant.client.get(f"/v1/admin/replays/{replay_id}", headers=tenant.admin)
-        ).json()
-        if found["status"] not in ("queued", "running"):
-            break
-        await asyncio.sleep(0.1)
+    found = await replay(tenant, window(opens) | {"draft": {}})
     assert found["status"] == "done", found
     assert found["fidelity"]["baseline_equals_ledger"], found["fidelity"]
     assert found["transactions"] == len(bodies)
