@@ -77,6 +77,11 @@ def moment(name: str, text: str | None) -> datetime | None:
         ) from None
 
 
+def time_cursor_key(at: datetime, key: str) -> str:
+    """The key of an item of a list ordered by (moment, id): what :func:`time_key` reads."""
+    return f"{at.isoformat()}|{key}"
+
+
 def time_key(cursor: str | None) -> tuple[datetime, str] | None:
     """The (moment, id) a newest-first cursor stands for."""
     if cursor is None:

@@ -14,7 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from api.auth import Admin, admin_guard
 from api.deps import DbConn
 from api.dto.controls import ApprovalOut, ApprovalPage, ApprovalPending, HoldOut, HoldPage
-from api.paging import CursorParam, Limit, decode_cursor, next_cursor, time_key
+from api.paging import CursorParam, Limit, decode_cursor, next_cursor, time_cursor_key, time_key
 from rewards.approvals import service as approvals
 from rewards.holds import service as holds
 
@@ -107,7 +107,7 @@ class AdminControlsController(Controller):
         )
         return HoldPage(
             [hold_out(h) for h in found],
-            next_cursor([f"{h.created_at.isoformat()}|{h.transaction_id}" for h in found], limit),
+            next_cursor([time_cursor_key(h.created_at, h.transaction_id) for h in found], limit),
         )
 
     @post(
@@ -144,7 +144,7 @@ class AdminControlsController(Controller):
         )
         return ApprovalPage(
             [approval_out(a) for a in found],
-            next_cursor([f"{a.created_at.isoformat()}|{a.approval_id}" for a in found], limit),
+            next_cursor([time_cursor_key(a.created_at, a.approval_id) for a in found], limit),
         )
 
     @post(

@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery
 
 from api.deps import DbConn
 from api.dto.jobs import ExclusionIn
-from api.paging import CursorParam, decode_cursor, next_cursor, time_key
+from api.paging import CursorParam, decode_cursor, next_cursor, time_cursor_key, time_key
 from api.web import forms
 from api.web.console_forms import caller_of, notice_of
 from api.web.i18n import N_
@@ -34,7 +34,7 @@ MODES = ("add", "remove", "replace")
 
 
 def _time_cursor(items: list[tuple[Any, str]]) -> str | None:
-    return next_cursor([f"{at.isoformat()}|{key}" for at, key in items], PAGE_SIZE)
+    return next_cursor([time_cursor_key(at, key) for at, key in items], PAGE_SIZE)
 
 
 class ConsoleControlsController(AreaPages):

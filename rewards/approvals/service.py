@@ -8,7 +8,6 @@ keys are in the audit log."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -162,14 +161,8 @@ async def reject(conn: Conn, tenant_id: str, actor: str, key_id: str, approval_i
     return done
 
 
-async def list_approvals(
-    conn: Conn,
-    tenant_id: str,
-    status: str | None,
-    before: tuple[datetime, str] | None,
-    limit: int,
-) -> list[Approval]:
-    return await approval_db.list_approvals(conn, tenant_id, status, before, limit)
+#: Approvals of a state, newest first.
+list_approvals = approval_db.list_approvals
 
 
 async def _pending(conn: Conn, tenant_id: str, approval_id: str) -> Approval:

@@ -88,9 +88,6 @@ WHERE tenant_id = $1::text AND list_id = $2::text AND generation = $3::bigint
 UPDATE tenants SET exclusions_version = exclusions_version + 1 WHERE tenant_id = $1::text
 RETURNING exclusions_version;
 
--- name: exclusion_version
-SELECT exclusions_version FROM tenants WHERE tenant_id = $1::text;
-
 -- name: exclusion_entries_current
 -- Every entry of the tenant's lists as they are now: what the hook matches purchases
 -- against.

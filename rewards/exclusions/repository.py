@@ -86,10 +86,6 @@ async def changed(conn: Conn, tenant_id: str) -> None:
     await conn.execute(sql("exclusion_changed"), tenant_id)
 
 
-async def version(conn: Conn, tenant_id: str) -> int:
-    return int(await conn.fetchval(sql("exclusion_version"), tenant_id) or 0)
-
-
 async def entries(conn: Conn, tenant_id: str) -> list[tuple[str, str, str]]:
     rows = await conn.fetch(sql("exclusion_entries_current"), tenant_id)
     return [(r["list_id"], r["match"], r["value"]) for r in rows]

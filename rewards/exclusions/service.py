@@ -43,8 +43,8 @@ async def current(conn: Conn, tenant_id: str, version: int) -> ExclusionSet:
     found = _loaded.get(tenant_id)
     if found is not None and found.version == version:
         return found
-    loaded_version = await exclusion_db.version(conn, tenant_id)
-    fresh = ExclusionSet(loaded_version, await exclusion_db.entries(conn, tenant_id))
+    # Entries read after the version are at least as new: at worst loaded again next time.
+    fresh = ExclusionSet(version, await exclusion_db.entries(conn, tenant_id))
     _loaded[tenant_id] = fresh
     return fresh
 

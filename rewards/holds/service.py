@@ -5,8 +5,6 @@ accounts that paid them). A refund before then claws back from what is held."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from db.types import Conn
 from rewards.audit import service as audit
 from rewards.core.errors import Conflict, NotFound
@@ -21,14 +19,8 @@ class HoldDecided(Conflict):
     title = "The hold was already released, voided or refunded"
 
 
-async def list_holds(
-    conn: Conn,
-    tenant_id: str,
-    status: str | None,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> list[Hold]:
-    return await holds_db.list_holds(conn, tenant_id, status, after, limit)
+#: Holds of a state, oldest first.
+list_holds = holds_db.list_holds
 
 
 async def _open(conn: Conn, tenant_id: str, transaction_id: str) -> Hold:
