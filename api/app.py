@@ -58,6 +58,7 @@ from api.controllers.me_offers import MemberOffersController
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.controllers.secrets import SecretsController
+from api.controllers.settlement import AdminSettlementsController, MerchantStatementsController
 from api.deps import DEPENDENCIES
 from api.dto import admin, common, hooks, me, merchant, ops
 from api.dto import jobs as jobs_dto
@@ -343,6 +344,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OpsController,
             PrometheusController,
             AdminMerchantsController,
+            AdminSettlementsController,
+            MerchantStatementsController,
             AdminMembersController,
             AdminProgramController,
             AdminJobsController,

@@ -57,6 +57,7 @@ def offer_out(stored: StoredOffer) -> OfferOut:
         stored.reward_used_minor,
         stored.reject_reason,
         stored.created_at,
+        msgspec.to_builtins(o.funding) if o.funding else None,
     )
 
 

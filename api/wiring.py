@@ -15,6 +15,7 @@ import sys
 from api.settings import Settings
 from offers.nearby import service as nearby
 from offers.publishing.service import CardLinkedOffers
+from offers.settlement import service as settlement
 from rewards.exclusions import service as exclusions
 from rewards.grants import service as grants
 from rewards.hook import service as hook
@@ -40,6 +41,7 @@ def jobs(settings: Settings) -> dict[str, Handler]:
         exclusions.KIND: functools.partial(exclusions.run, chunk=settings.bulk_chunk),
         grants.KIND: functools.partial(grants.run, chunk=settings.bulk_chunk),
         statuses.KIND: statuses.run,
+        settlement.KIND: settlement.run,
     }
 
 

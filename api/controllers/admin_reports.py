@@ -23,12 +23,15 @@ from api.dto.admin import (
     RiskEventOut,
     RiskEventPage,
 )
+from api.dto.settlement import BacktestOut, BreakageCohortOut, BreakageOut
 from api.paging import CursorParam, Limit, decode_cursor, moment, moment_param, next_cursor
 from api.presenters import (
     event_out,
 )
 from rewards.abuse import service as abuse
 from rewards.audit import service as audit
+from rewards.breakage import service as breakage
+from rewards.core.breakage import Report
 from rewards.core.credentials import ID_PATTERN
 from rewards.events import service as events
 from rewards.ledger import service as ledger
@@ -61,6 +64,23 @@ class AdminReportsController(Controller):
                 for d in report.days
             ],
         )
+
+    @get(
+        "/reports/breakage",
+        summary="Points by the month they were earned, and the share never to be redeemed",
+        description="Cohorts by month earned, developed by the chain ladder; `as_of` (a past "
+        "day; default today) counts the complete months before it, so the same day always "
+        "gives the same report.",
+    )
+    async def breakage(
+        self,
+        caller: NamedDependency[Admin],
+        read_conn: DbConn,
+        as_of: FromQuery[date | None] = None,
+        value_per_point_minor: Annotated[int, QueryParameter(ge=0, le=10**6)] = 1,
+    ) -> BreakageOut:
+        day, report = await breakage.report(read_conn, caller.tenant_id, as_of)
+        return breakage_out(day, report, value_per_point_minor)
 
     @get(
         "/risk-events",
@@ -168,3 +188,30 @@ class AdminReportsController(Controller):
             ],
             next_cursor([e.audit_id for e in entries], limit),
         )
+
+
+def breakage_out(as_of: date, r: Report, value_per_point_minor: int) -> BreakageOut:
+    return BreakageOut(
+        as_of.isoformat(),
+        f"{r.through:%Y-%m}" if r.through else None,
+        [
+            BreakageCohortOut(
+                f"{c.cohort:%Y-%m}",
+                c.issued,
+                c.redeemed,
+                c.expired,
+                c.outstanding,
+                c.projected_redemption,
+            )
+            for c in r.cohorts
+        ],
+        r.development_factors,
+        r.ultimate_redemption_rate,
+        r.breakage_rate,
+        r.outstanding,
+        r.expected_redemptions,
+        round(1 - r.expected_redemptions / r.outstanding, 6) if r.outstanding > 0 else None,
+        value_per_point_minor,
+        r.expected_redemptions * value_per_point_minor,
+        BacktestOut(r.holdout_months, r.mape),
+    )

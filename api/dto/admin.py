@@ -181,6 +181,12 @@ class ApprovalsIn(Input):
     grants_over_points: Annotated[int, Meta(ge=0)] | None = None
 
 
+class SettlementIn(Input):
+    """Merchant statements: a month may be closed this many days after it ends."""
+
+    return_days: Annotated[int, Meta(ge=0, le=365)] = 30
+
+
 class ProgramIn(Input):
     """The program's settings. Rates are decimal strings (points per major unit)."""
 
@@ -196,6 +202,7 @@ class ProgramIn(Input):
     referral: ReferralIn | None = None
     abuse: AbuseIn | None = None
     approvals: ApprovalsIn | None = None
+    settlement: SettlementIn | None = None
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
     #: The language of the console and the portal (a person may switch on any page).
     locale: Literal["zh-CN", "en"] = "zh-CN"
@@ -223,6 +230,7 @@ class ProgramPatch(Input):
     referral: ReferralIn | UnsetType | None = UNSET
     abuse: AbuseIn | UnsetType | None = UNSET
     approvals: ApprovalsIn | UnsetType | None = UNSET
+    settlement: SettlementIn | UnsetType | None = UNSET
     webhook_url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | UnsetType | None = (
         UNSET
     )

@@ -237,6 +237,8 @@ class OfferOut(Output):
     reward_used_minor: int
     reject_reason: str | None
     created_at: datetime
+    #: What the merchant pays of the offer's rewards (none: the program pays them all).
+    funding: dict[str, Any] | None = None
 
 
 class OfferPage(Output):

@@ -64,6 +64,14 @@ class OfferBudgetIn(Input):
     max_reward_minor: Annotated[int, Meta(ge=1, le=10**13)] | None = None
 
 
+class OfferFundingIn(Input):
+    """What the merchant pays of its offer: this share of each reward it gives (the
+    program pays the rest), and a fee per match; settled by monthly statements."""
+
+    merchant_share_pct: Annotated[int, Meta(ge=0, le=100)] = 0
+    fee_minor_per_match: Annotated[int, Meta(ge=0, le=10**9)] = 0
+
+
 class OfferIn(Input):
     id: Id
     title: Name
@@ -78,6 +86,7 @@ class OfferIn(Input):
     per_member_limit: Annotated[int, Meta(ge=1, le=10**6)] | None = None
     activation: Literal["claim", "auto"] = "claim"
     description: Annotated[str, Meta(max_length=2000)] = ""
+    funding: OfferFundingIn | None = None
 
 
 class OfferPatch(Input):
@@ -97,6 +106,7 @@ class OfferPatch(Input):
     )
     activation: Literal["claim", "auto"] | msgspec.UnsetType = msgspec.UNSET
     description: Annotated[str, Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
+    funding: OfferFundingIn | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class OfferDayOut(Output):

@@ -9,7 +9,7 @@ changes as it changes it and hands it over as :class:`OfferEffects`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -32,7 +32,13 @@ class OfferRecord(msgspec.Struct, frozen=True):
     reward_minor: int
     points: int
     spend_minor: int
-    day: date
+    day: date  # the purchase's (a clawback's too): its statement's period follows from it
+    merchant_id: str
+    store_id: str | None
+    occurred_at: datetime
+    #: The offer's funding at the match; None on a clawback, which takes its match's.
+    share_pct: int | None
+    fee_per_match: int | None
 
 
 class OfferUseChange(msgspec.Struct, frozen=True):
@@ -186,8 +192,24 @@ class _Session:
         self._use(tx.member_id, offer_id).uses += 1
         self.changed.add((tx.member_id, offer_id))
         self._reserve(offer_id, budget, 1, money + points)
+        funding = state.offer.funding
         self.records.append(
-            OfferRecord(offer_id, tx.id, tx.member_id, None, 1, money, points, tx.amount_minor, day)
+            OfferRecord(
+                offer_id,
+                tx.id,
+                tx.member_id,
+                None,
+                1,
+                money,
+                points,
+                tx.amount_minor,
+                day,
+                state.merchant_id,
+                tx.store_id,
+                tx.occurred_at,
+                funding.merchant_share_pct if funding else 0,
+                funding.fee_minor_per_match if funding else 0,
+            )
         )
         return AppliedOffer(offer_id, state.merchant_id, money, points), kept
 
@@ -214,6 +236,11 @@ class _Session:
                 -offer.points,
                 -released.amount,
                 released.day,
+                offer.merchant_id,
+                tx.store_id,
+                tx.occurred_at,
+                None,
+                None,
             )
         )
 

@@ -41,6 +41,14 @@ class OfferBudget(msgspec.Struct, frozen=True, omit_defaults=True):
     max_reward_minor: int | None = None
 
 
+class OfferFunding(msgspec.Struct, frozen=True):
+    """What the merchant pays of its offer: a share of each reward it gives (the program
+    pays the rest) and a fee per match."""
+
+    merchant_share_pct: int = 0
+    fee_minor_per_match: int = 0
+
+
 class Offer(msgspec.Struct, frozen=True, omit_defaults=True):
     """An offer a merchant publishes; card-linked when its activation is ``claim``."""
 
@@ -57,6 +65,7 @@ class Offer(msgspec.Struct, frozen=True, omit_defaults=True):
     per_member_limit: int | None = None
     activation: Literal["claim", "auto"] = "claim"
     description: str = ""
+    funding: OfferFunding | None = None
 
 
 def _reward_errors(r: OfferReward) -> list[tuple[str, str]]:
@@ -81,6 +90,11 @@ def _limit_errors(offer: Offer) -> list[tuple[str, str]]:
     ]
     if offer.per_member_limit is not None and offer.per_member_limit < 1:
         errors.append(("per_member_limit", "at least 1"))
+    if offer.funding is not None:
+        if not 0 <= offer.funding.merchant_share_pct <= 100:
+            errors.append(("funding.merchant_share_pct", "between 0 and 100"))
+        if offer.funding.fee_minor_per_match < 0:
+            errors.append(("funding.fee_minor_per_match", "must not be negative"))
     return errors
 
 

@@ -148,14 +148,27 @@ FROM unnest($2::text[], $3::text[], $4::int[]) AS u(member_id, offer_id, uses)
 ON CONFLICT (tenant_id, member_id, offer_id) DO UPDATE SET uses = EXCLUDED.uses;
 
 -- name: offer_redemptions_insert
+-- A match carries its offer's funding as it stood; a clawback ($11 and $12 NULL) takes the
+-- funding, store and merchant of the match it reverses. The merchant's share and the fee
+-- follow from them (merchant_share, migration 0026).
 INSERT INTO offer_redemptions (tenant_id, offer_id, transaction_id, member_id, original_id,
-                               uses, reward_minor, points, spend_minor, day)
+                               uses, reward_minor, points, spend_minor, day, merchant_id,
+                               store_id, occurred_at, share_pct, fee_per_match,
+                               merchant_share_minor, fee_minor)
 SELECT $1::text, r.offer_id, r.transaction_id, r.member_id, r.original_id, r.uses,
-       r.reward_minor, r.points, r.spend_minor, r.day
+       r.reward_minor, r.points, r.spend_minor, r.day, r.merchant_id,
+       coalesce(r.store_id, o.store_id), r.occurred_at,
+       coalesce(r.share_pct, o.share_pct, 0), coalesce(r.fee, o.fee_per_match, 0),
+       merchant_share(r.reward_minor, coalesce(r.share_pct, o.share_pct, 0)),
+       r.uses * coalesce(r.fee, o.fee_per_match, 0)
 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
-            $8::bigint[], $9::bigint[], $10::date[])
+            $8::bigint[], $9::bigint[], $10::date[], $11::int[], $12::bigint[], $13::text[],
+            $14::text[], $15::timestamptz[])
      AS r(offer_id, transaction_id, member_id, original_id, uses, reward_minor, points,
-          spend_minor, day);
+          spend_minor, day, share_pct, fee, merchant_id, store_id, occurred_at)
+LEFT JOIN offer_redemptions o
+  ON r.original_id IS NOT NULL AND o.tenant_id = $1::text
+     AND o.transaction_id = r.original_id AND o.offer_id = r.offer_id;
 
 -- name: offers_lock
 SELECT offer_id, redemptions_used, reward_used_minor FROM offers

@@ -266,6 +266,11 @@ async def insert_records(conn: Conn, tenant_id: str, records: Sequence[OfferReco
             [x.points for x in r],
             [x.spend_minor for x in r],
             [x.day for x in r],
+            [x.share_pct for x in r],
+            [x.fee_per_match for x in r],
+            [x.merchant_id for x in r],
+            [x.store_id for x in r],
+            [x.occurred_at for x in r],
         )
 
 

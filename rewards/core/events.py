@@ -25,6 +25,7 @@ EventType = Literal[
     "tier.changed",
     "referral.rewarded",
     "risk.flagged",
+    "statement.closed",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 

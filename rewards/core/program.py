@@ -76,6 +76,13 @@ class Approvals(msgspec.Struct, frozen=True):
     grants_over_points: int | None = None
 
 
+class Settlement(msgspec.Struct, frozen=True):
+    """Merchant statements: a month may be closed this many days after it ends (refunds
+    come in meanwhile)."""
+
+    return_days: int = 30
+
+
 class Program(msgspec.Struct, frozen=True, omit_defaults=False):
     """The document of PUT /v1/admin/program."""
 
@@ -91,6 +98,7 @@ class Program(msgspec.Struct, frozen=True, omit_defaults=False):
     referral: Referral | None = None
     abuse: AbuseLimits | None = None
     approvals: Approvals | None = None
+    settlement: Settlement | None = None
     webhook_url: str | None = None
     #: The language of the program's console and portal pages (a person may switch).
     locale: str = DEFAULT_LOCALE
@@ -136,6 +144,8 @@ def validate_program(program: Program) -> None:
             errors.append(("mcc", f"{mcc!r} is not a 4-digit MCC"))
     if program.expiry_months is not None and not 1 <= program.expiry_months <= 120:
         errors.append(("expiry_months", "between 1 and 120, or null for no expiry"))
+    if program.settlement is not None and not 0 <= program.settlement.return_days <= 365:
+        errors.append(("settlement.return_days", "between 0 and 365"))
     if not 0 <= program.pending_days <= 365:
         errors.append(("pending_days", "between 0 and 365"))
     names = [t.name for t in program.tiers]

@@ -56,6 +56,7 @@ async def test_every_route_is_documented_with_types_and_auth(
                 "/redeliver",
                 "/rotate",
                 "/erase",
+                "/close",
             )
             if method in ("post", "put", "patch") and not path.endswith(actions):
                 assert "requestBody" in operation, (method, path)
