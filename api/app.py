@@ -78,9 +78,11 @@ from api.web.console_members import ConsoleMembersController
 from api.web.console_replays import ConsoleReplaysController
 from api.web.console_reports import ConsoleReportsController
 from api.web.console_rules import ConsoleRulesController
+from api.web.console_settlement import ConsoleSettlementController
 from api.web.pages import STATIC_DIR, STATIC_PATH, area_at, missing_page
 from api.web.portal import PortalController
 from api.web.portal_offers import PortalOffersController
+from api.web.portal_statements import PortalStatementsController
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import CONNECTION_LOST, acquire, connect, create_pool, ensure_database
@@ -333,6 +335,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             _web_assets(),
             PortalController,
             PortalOffersController,
+            PortalStatementsController,
             ConsoleController,
             ConsoleReportsController,
             ConsoleReplaysController,
@@ -341,6 +344,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsoleMembersController,
             ConsoleAdminController,
             ConsoleControlsController,
+            ConsoleSettlementController,
             OpsController,
             PrometheusController,
             AdminMerchantsController,

@@ -26,7 +26,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
 #: The catalogs, Chinese first: a request that says nothing is shown in the program's.
@@ -182,6 +182,12 @@ class Formats:
         if value is None or value == "":
             return ""
         return format_decimal(Decimal(str(value)), locale=self.locale)
+
+    def percent(self, share: float | None) -> str:
+        """A share as the language writes a percentage (``72.1%``)."""
+        if share is None:
+            return ""
+        return format_percent(share, "#,##0.0%", locale=self.locale)
 
     def signed(self, value: int) -> str:
         """A change: ``+1,525``, ``−20``."""

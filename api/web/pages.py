@@ -95,7 +95,11 @@ PORTAL = Area(
     N_("Merchant portal"),
     "merchant",
     N_("merchant API key"),
-    ((N_("Offers"), "/portal/offers"), (N_("Stores"), "/portal/stores")),
+    (
+        (N_("Offers"), "/portal/offers"),
+        (N_("Stores"), "/portal/stores"),
+        (N_("Statements"), "/portal/statements"),
+    ),
 )
 CONSOLE = Area(
     "console",
@@ -114,6 +118,8 @@ CONSOLE = Area(
         (N_("Jobs"), "/console/jobs"),
         (N_("Segments"), "/console/segments"),
         (N_("Liability"), "/console/liability"),
+        (N_("Breakage"), "/console/breakage"),
+        (N_("Settlements"), "/console/settlements"),
         (N_("Audit log"), "/console/audit"),
         (N_("Risk events"), "/console/risk"),
         (N_("Holds"), "/console/holds"),

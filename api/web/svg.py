@@ -29,9 +29,15 @@ def _nice_ceiling(value: int) -> int:
 
 
 def bar_chart(
-    title: str, days: Sequence[str], series: Sequence[Series], *, exponent: int = 0
+    title: str,
+    days: Sequence[str],
+    series: Sequence[Series],
+    *,
+    exponent: int = 0,
+    label: Callable[[str], str] = lambda day: day[5:],
 ) -> Markup:
-    """Grouped bars, one group per day and one bar per series, with a y axis and labels.
+    """Grouped bars, one group per day (or month) and one bar per series, with a y axis and
+    labels (``label``: what the axis shows of a day; the month and day by default).
 
     Each bar carries its day, series and value as data attributes and as a tooltip. Values
     in minor units (``exponent`` > 0) are labelled in major units.
@@ -52,12 +58,13 @@ def bar_chart(
     for tick in range(5):
         value = peak * tick / 4 / unit
         y = top + plot_h - plot_h * tick / 4
-        label = f"{value:,.0f}" if peak >= 4 * unit else f"{value:,g}"
+        tick_label = f"{value:,.0f}" if peak >= 4 * unit else f"{value:,g}"
         parts.append(
             f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
         parts.append(
-            f'<text class="tick" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{label}</text>'
+            f'<text class="tick" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{tick_label}</text>"
         )
     every = max(1, math.ceil(len(days) / max(1, (width - left) // 70)))
     for n, day in enumerate(days):
@@ -76,7 +83,7 @@ def bar_chart(
         if n % every == 0:
             parts.append(
                 f'<text class="tick" x="{x0:.1f}" y="{height - bottom + 16}">'
-                f"{escape(day[5:])}</text>"
+                f"{escape(label(day))}</text>"
             )
     parts.append(
         f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '

@@ -31,6 +31,7 @@ JOB_KINDS = {
     "member_status": N_("Member status of a segment"),
     "grant": N_("Grant"),
     "replay": N_("Replay"),
+    "settlement_close": N_("Close of a month's statements"),
 }
 #: What a job counted.
 JOB_COUNTS = {
@@ -48,6 +49,8 @@ JOB_COUNTS = {
     "forfeited": N_("points forfeited"),
     "already": N_("granted before"),
     "points": N_("points"),
+    "statements": N_("statements"),
+    "lines": N_("lines"),
 }
 RISK_REASONS = {
     "device_limit": N_("Too many members on one device"),
@@ -155,6 +158,12 @@ EXCLUSION_MATCHES = {
     "merchant_name_contains": N_("Part of the merchant's name"),
     "acquirer_id": N_("Acquirer id"),
 }
+#: A statement's (or a month's) state.
+SETTLEMENT_STATES = {
+    "open": C_("statement", "Open"),
+    "closing": N_("Closing"),
+    "closed": C_("statement", "Closed"),
+}
 EVENT_STATES = {
     "pending": N_("Waiting to be sent"),
     "delivered": N_("Delivered"),
@@ -187,6 +196,9 @@ PROBLEMS = {
     "exclusions_busy": N_("The list is being loaded"),
     "exclusion_match_fixed": N_("A list keeps what it matches by: make another list"),
     "member_suspended": N_("The member's account is suspended or closed"),
+    "period_not_ready": N_("The month cannot be closed yet"),
+    "period_closed": N_("The month is closed or being closed"),
+    "earlier_period_open": N_("Close the earlier month first"),
 }
 
 _GLOBALS: dict[str, Any] = {
@@ -209,6 +221,7 @@ _GLOBALS: dict[str, Any] = {
     "approval_words": APPROVAL_STATES,
     "approval_kind_words": APPROVAL_KINDS,
     "match_words": EXCLUSION_MATCHES,
+    "settlement_words": SETTLEMENT_STATES,
 }
 
 

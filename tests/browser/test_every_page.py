@@ -28,8 +28,15 @@ from tests.integration.test_offers import FUEL_12, shell
 from tests.integration.test_points_hook import FUEL_3X, setup
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-#: Routes that are not pages: they act and send the browser on.
-NOT_PAGES = {"/sign-out", "/language/{code:str}", "/transactions", "/", ""}
+#: Routes that are not pages: they act and send the browser on, or download a file.
+NOT_PAGES = {
+    "/sign-out",
+    "/language/{code:str}",
+    "/transactions",
+    "/",
+    "",
+    "/statements/{period:str}/lines",
+}
 TALLEST_ROW_PX = 600
 SMALLEST_LABEL_PX = 10
 
@@ -68,10 +75,22 @@ async def scenario(tenant: Tenant) -> dict[str, str]:
     await setup(tenant, None, FUEL_3X)
     merchant = await shell(tenant)
     await merchant.offer(FUEL_12 | {"id": "fuel-12", "title": "加油立减12% · 12% off fuel"})
-    await merchant.offer(FUEL_12 | {"id": "fuel-live", "title": "周末加油 Weekend fuel"}, tenant)
+    await merchant.offer(
+        FUEL_12
+        | {
+            "id": "fuel-live",
+            "title": "周末加油 Weekend fuel",
+            "activation": "auto",
+            "funding": {"merchant_share_pct": 50, "fee_minor_per_match": 30},
+        },
+        tenant,
+    )
     when = days_ago(3)
     for n in range(6):
-        sent = await tenant.hook(purchase(f"t-{n}", f"m-{n % 3}", occurred_at=iso(when)))
+        at_shell = {"merchant_id": "shell", "store_id": "shell-01"} if n % 2 else {}
+        sent = await tenant.hook(
+            purchase(f"t-{n}", f"m-{n % 3}", occurred_at=iso(when), **at_shell)
+        )
         assert sent.status_code == 200, sent.text
     replay = await tenant.client.post(
         "/v1/admin/replays",
