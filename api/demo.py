@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from db.types import Conn
-from offers.core.offers import Offer, OfferBudget, OfferReward, Store
+from offers.core.offers import Offer, OfferBudget, OfferFunding, OfferReward, Store
 from offers.merchants import service as merchants
 from offers.publishing import service as publishing
 from rewards.abuse import service as abuse
@@ -386,6 +386,8 @@ FUEL_88 = Offer(
     budget=OfferBudget(max_redemptions=10000, max_reward_minor=5_000_000),
     per_member_limit=4,
     activation="claim",
+    # Shell pays half of each discount and 0.30 yuan a match: settled by monthly statements.
+    funding=OfferFunding(merchant_share_pct=50, fee_minor_per_match=30),
 )
 
 

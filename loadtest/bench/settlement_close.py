@@ -162,7 +162,8 @@ async def work(dsn: str, tenant_id: str, job_id: str) -> None:
     try:
         runner = jobs.Runner(pool, wiring.jobs(Settings(database_url=dsn)), dsn=dsn)
         ended = await runner.run_one(only=(tenant_id, job_id))
-        assert ended is not None and ended.status == "done", ended
+        if ended is None or ended.status != "done":
+            raise SystemExit(f"the close did not end well: {ended}")
     finally:
         await pool.close()
 
@@ -251,9 +252,7 @@ def main() -> None:
         for scale in (10, 1):
             merchants, lines = args.merchants // scale, args.lines // scale
             began = time.perf_counter()
-            tenant_id = asyncio.run(
-                setup(dsn, f"Settle bench 1/{scale}", merchants, lines, period)
-            )
+            tenant_id = asyncio.run(setup(dsn, f"Settle bench 1/{scale}", merchants, lines, period))
             print(
                 f"\n{lines:,} matches (and 3% clawbacks) over {merchants:,} merchants in "
                 f"{period_text(period)}, loaded in {time.perf_counter() - began:,.1f} s"

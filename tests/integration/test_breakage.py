@@ -112,7 +112,8 @@ async def test_the_breakage_of_two_years_of_cohorts_is_the_curves(
     assert body["liability_minor"] == 2 * body["expected_redemptions"]
     assert 0 < body["expected_redemptions"] < body["outstanding"]
     past = msgspec.json.decode(as_it_was)
-    assert past["through"] == f"{month_start(-7):%Y-%m}" and len(past["cohorts"]) == 18
+    assert past["through"] == f"{month_start(-7):%Y-%m}"
+    assert len(past["cohorts"]) == 18
     future = await tenant.client.get(
         "/v1/admin/reports/breakage",
         params={"as_of": month_start(2).date().isoformat()},

@@ -196,7 +196,8 @@ async def test_a_month_of_funded_fuel_purchases_settles_to_the_fen(
     assert late["status"] == "open"
     late_csv = await _csv(merchant, THIS)
     assert _totals(late) == _sums(late_csv)
-    assert late["reward_minor"] < 0 and late["lines"] == 150
+    assert late["reward_minor"] < 0
+    assert late["lines"] == 150
     assert all(",clawback," in line for line in late_csv.decode().splitlines()[1:])
     everything = await _records(conn, tenant, "true")
     assert {k: _totals(closed)[k] + _totals(late)[k] for k in everything} == everything

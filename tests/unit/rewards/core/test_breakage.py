@@ -46,7 +46,8 @@ def test_the_chain_ladder_finds_the_ultimate_rate_of_a_known_curve(ultimate: flo
     assert report.ultimate_redemption_rate is not None
     assert abs(report.ultimate_redemption_rate - ultimate) <= 0.02
     assert report.breakage_rate == pytest.approx(1 - report.ultimate_redemption_rate)
-    assert report.mape is not None and report.mape <= 5
+    assert report.mape is not None
+    assert report.mape <= 5
     assert len(report.cohorts) == 24
     assert report.outstanding == sum(c.issued - c.redeemed - c.expired for c in report.cohorts)
 
@@ -60,7 +61,8 @@ def test_the_same_input_gives_the_same_report() -> None:
 
 def test_nothing_earned_gives_an_empty_report() -> None:
     report = estimate({}, [], THROUGH, 24)
-    assert report.cohorts == [] and report.ultimate_redemption_rate is None
+    assert report.cohorts == []
+    assert report.ultimate_redemption_rate is None
 
 
 def test_expired_and_reversed_points_bound_the_projection() -> None:
