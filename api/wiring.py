@@ -41,7 +41,7 @@ def jobs(settings: Settings) -> dict[str, Handler]:
         exclusions.KIND: functools.partial(exclusions.run, chunk=settings.bulk_chunk),
         grants.KIND: functools.partial(grants.run, chunk=settings.bulk_chunk),
         statuses.KIND: statuses.run,
-        settlement.KIND: settlement.run,
+        settlement.KIND: functools.partial(settlement.run, chunk=settings.bulk_chunk),
     }
 
 

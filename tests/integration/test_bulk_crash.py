@@ -21,6 +21,7 @@ from tests.dates import days_ago, month_start
 from tests.integration.bulk import IDS, NDJSON, ndjson, wait_job
 from tests.integration.conftest import Tenant
 from tests.integration.invariants import check_ledger
+from tests.integration.test_points_hook import setup
 from tests.integration.test_replays_crash import ENDED, kill_9, serve, until
 
 MEMBERS = 12_000
@@ -191,3 +192,77 @@ async def test_a_grant_killed_mid_way_grants_each_member_once(
     assert len(per_member) == MEMBERS
     assert {(r["n"], r["points"]) for r in per_member} == {(1, 8)}
     await check_ledger(conn)
+
+
+async def funded_month(conn: asyncpg.Connection, tenant: Tenant, merchants: int) -> str:
+    """Five funded offer records for each of ``merchants`` merchants, last month; its id."""
+    period = month_start(-1)
+    await setup(tenant, {"settlement": {"return_days": 0}})
+    await conn.execute(
+        "INSERT INTO merchants (tenant_id, merchant_id, name, category)"
+        " SELECT $1, 'mer' || lpad(i::text, 5, '0'), 'M', 'fuel' FROM generate_series(1, $2) i",
+        tenant.id,
+        merchants,
+    )
+    await conn.execute(
+        "INSERT INTO offer_redemptions (tenant_id, offer_id, transaction_id, member_id, uses,"
+        " reward_minor, points, spend_minor, day, merchant_id, store_id, occurred_at,"
+        " share_pct, fee_per_match, merchant_share_minor, fee_minor)"
+        " SELECT $1, 'o' || m, 't' || i, 'm' || i, 1, 1000 + i % 4000, 0, 40000,"
+        " $3::date + i % 28, 'mer' || lpad(m::text, 5, '0'), 's' || m,"
+        " ($3::date + i % 28)::timestamptz + i * interval '1 s', 50, 30,"
+        " merchant_share(1000 + i % 4000, 50), 30"
+        " FROM generate_series(0, $2 * 5 - 1) i, LATERAL (SELECT i % $2 + 1 AS m) x",
+        tenant.id,
+        merchants,
+        period.date(),
+    )
+    return f"{period:%Y-%m}"
+
+
+async def statements(conn: asyncpg.Connection, tenant: Tenant) -> list[tuple[Any, ...]]:
+    rows = await conn.fetch(
+        "SELECT period, merchant_id, lines, reward_minor, merchant_due_minor, fees_minor, sha256"
+        " FROM statements WHERE tenant_id = $1 ORDER BY period, merchant_id",
+        tenant.id,
+    )
+    return [tuple(r) for r in rows]
+
+
+async def test_a_close_killed_mid_way_closes_each_statement_once(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    database: str,
+    conn: asyncpg.Connection,
+    tmp_path: Path,
+) -> None:
+    period = ""
+    for t in (tenant, other_tenant):
+        period = await funded_month(conn, t, 6000)
+
+    async def start(c: httpx.AsyncClient) -> str:
+        started = await c.post(f"/v1/admin/settlements/{period}/close")
+        assert started.status_code == 202, started.text
+        job_id: str = started.json()["job_id"]
+        return job_id
+
+    job_id, ended = await kill_mid_job(database, tmp_path / "serve.log", tenant.admin, start)
+    assert ended["status"] == "done", ended
+    assert await conn.fetchval("SELECT attempts FROM jobs WHERE job_id = $1", job_id) == 2
+    assert ended["counts"] == {"statements": 6000, "lines": 30000}
+    whole = await other_tenant.client.post(
+        f"/v1/admin/settlements/{period}/close", headers=other_tenant.admin
+    )
+    assert whole.status_code == 202, whole.text
+    await drain(database)
+    assert (await wait_job(other_tenant, whole.json()["job_id"]))["counts"] == ended["counts"]
+    killed = await statements(conn, tenant)
+    assert len(killed) == 6000
+    assert killed == await statements(conn, other_tenant)
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM offer_redemptions WHERE tenant_id = $1 AND settled IS NULL",
+            tenant.id,
+        )
+        == 0
+    )
