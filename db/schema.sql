@@ -177,6 +177,16 @@ CREATE FUNCTION public.member_segments(p_tenant text, p_member text) RETURNS tex
 $$;
 
 --
+-- Name: merchant_share(bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.merchant_share(reward bigint, pct integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT sign(reward)::bigint * ((abs(reward) * pct + 50) / 100)
+$$;
+
+--
 -- Name: note_changed_offer_stores(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -392,6 +402,59 @@ CREATE FUNCTION public.reserve_stock(tenant text, item text, taken bigint, count
     SELECT count(*) > 0 FROM done;
 $$;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: offer_redemptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_redemptions (
+    tenant_id text NOT NULL,
+    offer_id text NOT NULL,
+    transaction_id text NOT NULL,
+    member_id text NOT NULL,
+    original_id text,
+    uses integer NOT NULL,
+    reward_minor bigint NOT NULL,
+    points bigint NOT NULL,
+    spend_minor bigint NOT NULL,
+    day date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    merchant_id text NOT NULL,
+    store_id text,
+    occurred_at timestamp with time zone NOT NULL,
+    share_pct smallint DEFAULT 0 NOT NULL,
+    fee_per_match bigint DEFAULT 0 NOT NULL,
+    merchant_share_minor bigint DEFAULT 0 NOT NULL,
+    fee_minor bigint DEFAULT 0 NOT NULL,
+    settled date,
+    CONSTRAINT offer_redemptions_fee_per_match_check CHECK ((fee_per_match >= 0)),
+    CONSTRAINT offer_redemptions_share_pct_check CHECK (((share_pct >= 0) AND (share_pct <= 100)))
+);
+
+--
+-- Name: statement_line(public.offer_redemptions); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.statement_line(r public.offer_redemptions) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT concat_ws(',',
+        r.transaction_id,
+        coalesce(r.original_id, ''),
+        r.offer_id,
+        coalesce(r.store_id, ''),
+        to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        CASE WHEN r.original_id IS NULL THEN 'match' ELSE 'clawback' END,
+        r.spend_minor,
+        r.reward_minor,
+        r.points,
+        r.merchant_share_minor,
+        r.fee_minor) || E'\n'
+$$;
+
 --
 -- Name: transfers_are_immutable(); Type: FUNCTION; Schema: public; Owner: -
 --
@@ -410,10 +473,6 @@ BEGIN
     RAISE EXCEPTION 'ledger transfers are immutable: correct them with a new transfer'
         USING ERRCODE = 'restrict_violation';
 END $$;
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: api_keys; Type: TABLE; Schema: public; Owner: -
@@ -1007,24 +1066,6 @@ CREATE TABLE public.offer_members (
 );
 
 --
--- Name: offer_redemptions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.offer_redemptions (
-    tenant_id text NOT NULL,
-    offer_id text NOT NULL,
-    transaction_id text NOT NULL,
-    member_id text NOT NULL,
-    original_id text,
-    uses integer NOT NULL,
-    reward_minor bigint NOT NULL,
-    points bigint NOT NULL,
-    spend_minor bigint NOT NULL,
-    day date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
 -- Name: offer_stores; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1308,6 +1349,19 @@ CREATE TABLE public.segments (
 );
 
 --
+-- Name: settlement_periods; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.settlement_periods (
+    tenant_id text NOT NULL,
+    period date NOT NULL,
+    status text NOT NULL,
+    job_id text NOT NULL,
+    closed_at timestamp with time zone,
+    CONSTRAINT settlement_periods_status_check CHECK ((status = ANY (ARRAY['closing'::text, 'closed'::text])))
+);
+
+--
 -- Name: sign_in_failures; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1316,6 +1370,23 @@ CREATE UNLOGGED TABLE public.sign_in_failures (
     client text NOT NULL,
     minute timestamp with time zone NOT NULL,
     failures integer NOT NULL
+);
+
+--
+-- Name: statements; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.statements (
+    tenant_id text NOT NULL,
+    period date NOT NULL,
+    merchant_id text NOT NULL,
+    lines bigint NOT NULL,
+    reward_minor bigint NOT NULL,
+    merchant_due_minor bigint NOT NULL,
+    program_due_minor bigint NOT NULL,
+    fees_minor bigint NOT NULL,
+    sha256 text NOT NULL,
+    closed_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1787,11 +1858,25 @@ ALTER TABLE ONLY public.segments
     ADD CONSTRAINT segments_pkey PRIMARY KEY (tenant_id, segment_id);
 
 --
+-- Name: settlement_periods settlement_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settlement_periods
+    ADD CONSTRAINT settlement_periods_pkey PRIMARY KEY (tenant_id, period);
+
+--
 -- Name: sign_in_failures sign_in_failures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.sign_in_failures
     ADD CONSTRAINT sign_in_failures_pkey PRIMARY KEY (tenant_id, client, minute);
+
+--
+-- Name: statements statements_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.statements
+    ADD CONSTRAINT statements_pkey PRIMARY KEY (tenant_id, period, merchant_id);
 
 --
 -- Name: stores stores_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1932,10 +2017,22 @@ CREATE INDEX offer_members_offer ON public.offer_members USING btree (tenant_id,
 CREATE INDEX offer_redemptions_day ON public.offer_redemptions USING btree (tenant_id, offer_id, day);
 
 --
+-- Name: offer_redemptions_settled; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_redemptions_settled ON public.offer_redemptions USING btree (tenant_id, settled, merchant_id) WHERE (settled IS NOT NULL);
+
+--
 -- Name: offer_redemptions_transaction; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX offer_redemptions_transaction ON public.offer_redemptions USING btree (tenant_id, transaction_id);
+
+--
+-- Name: offer_redemptions_unsettled; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offer_redemptions_unsettled ON public.offer_redemptions USING btree (tenant_id, merchant_id, day) WHERE (settled IS NULL);
 
 --
 -- Name: offer_stores_offer; Type: INDEX; Schema: public; Owner: -
@@ -1996,6 +2093,12 @@ CREATE INDEX risk_events_time ON public.risk_events USING btree (tenant_id, even
 --
 
 CREATE UNIQUE INDEX segment_members_current ON public.segment_members USING btree (tenant_id, segment_id, generation, member_id) WHERE (removed_at IS NULL);
+
+--
+-- Name: statements_merchant; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX statements_merchant ON public.statements USING btree (tenant_id, merchant_id, period);
 
 --
 -- Name: stores_merchant; Type: INDEX; Schema: public; Owner: -

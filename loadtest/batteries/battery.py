@@ -66,6 +66,12 @@ checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
 include-path-regex = "^/v1/(admin/members/[{{]member_id[}}]|me/referral/apply)$"
 checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
 
+# A report as of a day still to come is refused: whether a day has come is the clock's to
+# say, not the schema's.
+[[operations]]
+include-path = "/v1/admin/reports/breakage"
+checks.positive_data_acceptance.expected-statuses = {STATE_REFUSED}
+
 # Rotating the secrets would end the battery's own credentials halfway (the hook secret it
 # signs with, the member token it sends): tests/integration/test_secrets.py covers them.
 [[operations]]

@@ -18,8 +18,8 @@ import msgspec
 
 from rewards.core.errors import Conflict, ValidationFailed
 
-_PERIOD = re.compile(r"(\d{4})-(\d{2})")
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(r"(2\d{3})-(\d{2})")
+PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"
 
 
 class PeriodNotReady(Conflict):
@@ -44,7 +44,7 @@ def parse_period(text: str) -> date:
         ValidationFailed: not a month.
     """
     found = _PERIOD.fullmatch(text)
-    if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 2000:
+    if found is None or not 1 <= int(found[2]) <= 12:
         raise ValidationFailed(f"{text!r} is not a period", errors=[("period", "a month: YYYY-MM")])
     return date(int(found[1]), int(found[2]), 1)
 
