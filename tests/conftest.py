@@ -45,6 +45,13 @@ async def template_db(pg_server: str) -> AsyncIterator[str]:
     """A database with every migration applied, cloned by each test."""
     name = f"rewards_tpl_{os.getpid()}"
     admin = await asyncpg.connect(pg_server)
+    if not os.environ.get("DATABASE_URL"):
+        # The tests' own server does not fsync: a killed process (postgres included, as the
+        # crash tests kill it) loses nothing by it, since every commit is written to the
+        # kernel before it is acknowledged; only the machine itself crashing would. Each
+        # test's database is then cloned in a tenth of the time.
+        await admin.execute("ALTER SYSTEM SET fsync = off")
+        await admin.execute("SELECT pg_reload_conf()")
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     await admin.execute(f'CREATE DATABASE "{name}"')
     conn = await connect(with_database(pg_server, name))
