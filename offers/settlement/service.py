@@ -106,9 +106,11 @@ class Periods(msgspec.Struct, frozen=True):
         return first, next_period(period)
 
     def home(self, period: date) -> date:
-        """The open period that the open records of a month belong to."""
+        """The open period that the open records of a month belong to: the first open one
+        for a month closed already (they came late), else their own."""
         opened = self.first_open
-        return opened if opened is not None and period < opened else period
+        late = opened is not None and period < opened and self.status.get(period) == "closed"
+        return opened if late and opened is not None else period
 
 
 async def _periods(conn: Conn, tenant_id: str) -> Periods:

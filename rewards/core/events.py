@@ -26,8 +26,11 @@ EventType = Literal[
     "referral.rewarded",
     "risk.flagged",
     "statement.closed",
+    "grant.completed",
+    "import.completed",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
 
 RETRY_FOR = timedelta(hours=72)
 MAX_DELAY = timedelta(hours=1)
@@ -41,6 +44,26 @@ class NewEvent(msgspec.Struct, frozen=True):
     member_id: str | None
     data: Any = None
     transaction_id: str | None = None
+
+
+#: The event that announces a background job of this kind done, and which of its
+#: parameters it repeats.
+COMPLETED: dict[str, tuple[EventType, tuple[str, ...]]] = {
+    "grant": ("grant.completed", ("grant_id",)),
+    "import": ("import.completed", ("format",)),
+}
+
+
+def completed(
+    kind: str, job_id: str, params: dict[str, Any], counts: dict[str, Any] | None
+) -> NewEvent | None:
+    """The event announcing a job of this kind done (None: its kind announces nothing)."""
+    found = COMPLETED.get(kind)
+    if found is None:
+        return None
+    type, repeated = found
+    data = {"job_id": job_id, **{k: params[k] for k in repeated if k in params}}
+    return NewEvent(type, None, data | {"counts": counts or {}})
 
 
 def event_id(sequence: int) -> str:

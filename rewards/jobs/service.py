@@ -37,6 +37,8 @@ from db.pool import acquire
 from db.types import Conn
 from rewards.core.bulk import Spans, add_span, next_read
 from rewards.core.errors import AlreadyExists, Conflict, NotFound, RewardsError
+from rewards.core.events import completed
+from rewards.events import service as events
 from rewards.jobs import repository as job_db
 from rewards.jobs.lines import Counted, numbered_lines
 
@@ -518,3 +520,7 @@ class Runner:
         async with acquire(self.pool) as conn, conn.transaction():
             if await job_db.finish(conn, job, self.worker, status, result, counts, error, done):
                 await job_db.drop_lines(conn, job.tenant_id, job.job_id)
+                # Announced once: in the transaction that marks it done.
+                event = completed(job.kind, job.job_id, job.params, counts)
+                if status == "done" and event is not None:
+                    await events.emit(conn, job.tenant_id, [event])

@@ -92,6 +92,13 @@ async def test_a_grant_gives_each_member_once_even_when_posted_many_times_at_onc
     )
     assert len(events) == 3000
     assert {e["data"]["kind"] for e in events} == {"grant"}
+    done = await conn.fetch(
+        "SELECT data FROM outbox_events WHERE tenant_id = $1 AND type = 'grant.completed'",
+        tenant.id,
+    )
+    assert [e["data"] for e in done] == [
+        {"job_id": job["id"], "grant_id": "spring-festival", "counts": job["counts"]}
+    ]
     audit = await conn.fetchval(
         "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'grant.create'",
         tenant.id,

@@ -253,3 +253,24 @@ async def test_an_empty_file_imports_nothing_and_says_so(tenant: Tenant) -> None
     job = await import_members(tenant, b"\n\n")
     assert job["status"] == "done", job
     assert job["counts"] == {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+
+
+async def test_a_finished_import_is_announced_once_to_the_bank(
+    tenant: Tenant, conn: asyncpg.Connection
+) -> None:
+    await conn.execute(
+        "INSERT INTO programs (tenant_id, config) VALUES ($1, $2)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET config = EXCLUDED.config",
+        tenant.id,
+        {"webhook_url": "https://hooks.bank.invalid/events"},
+    )
+    job = await import_members(tenant, ndjson(lines()))
+    assert job["status"] == "done", job
+    announced = await conn.fetch(
+        "SELECT member_id, data FROM outbox_events WHERE tenant_id = $1"
+        " AND type = 'import.completed'",
+        tenant.id,
+    )
+    assert [(e["member_id"], e["data"]) for e in announced] == [
+        (None, {"job_id": job["id"], "format": "ndjson", "counts": job["counts"]})
+    ]
