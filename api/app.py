@@ -54,7 +54,7 @@ from api.controllers.admin_reports import AdminReportsController
 from api.controllers.hooks import HooksController
 from api.controllers.me import MeController, ReferralController
 from api.controllers.me_catalog import CatalogMemberController
-from api.controllers.me_offers import MemberOffersController
+from api.controllers.me_offers import MemberGeofencesController, MemberOffersController
 from api.controllers.merchant import MerchantController, MerchantOffersController
 from api.controllers.ops import OpsController
 from api.controllers.secrets import SecretsController
@@ -368,6 +368,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MerchantOffersController,
             AdminOffersController,
             MemberOffersController,
+            MemberGeofencesController,
             MeController,
             ReferralController,
             HooksController,

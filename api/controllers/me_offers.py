@@ -14,6 +14,8 @@ from api.deps import DbConn
 from api.dto.me import (
     ClaimedPage,
     ClaimOut,
+    FenceOut,
+    FencesOut,
     NearbyItem,
     NearbyPage,
 )
@@ -112,4 +114,39 @@ class MemberOffersController(Controller):
         return ClaimedPage(
             [ClaimOut(offer_out(c.offer), c.claimed_at, c.uses) for c in found],
             next_cursor([f"{c.claimed_at.isoformat()}|{c.offer.offer.id}" for c in found], limit),
+        )
+
+
+class MemberGeofencesController(Controller):
+    """The mobile app: the regions to watch for offers the member may use."""
+
+    path = "/v1/me/geofences"
+    guards = [member_guard]  # noqa: RUF012
+    security = [{"MemberToken": []}]  # noqa: RUF012
+    tags = ["mobile"]  # noqa: RUF012
+
+    @get(
+        "",
+        summary="The nearest geofences of offers this member may use now, nearest first",
+        description="At most `max` (1 to 100; iOS watches 20 regions) within 5 km, exact as "
+        "nearby is; `refresh_radius_m` is how far the member may move before asking again.",
+    )
+    async def geofences(
+        self,
+        caller: NamedDependency[MemberCaller],
+        read_conn: DbConn,
+        state: State,
+        lat: Annotated[float, QueryParameter(ge=-90, le=90)],
+        lng: Annotated[float, QueryParameter(ge=-180, le=180)],
+        max_: Annotated[int, QueryParameter(name="max", ge=1, le=nearby_offers.MAX_FENCES)] = 20,
+    ) -> FencesOut:
+        found = await nearby_offers.geofences(
+            read_conn, state.offer_indexes, caller.tenant_id, caller.member_id, lat, lng, max_
+        )
+        return FencesOut(
+            [
+                FenceOut(f.fence_id, f.offer_id, f.store_id, f.lat, f.lng, f.radius_m)
+                for f in found.items
+            ],
+            found.refresh_radius_m,
         )

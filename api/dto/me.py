@@ -93,6 +93,25 @@ class NearbyPage(Output):
     items: list[NearbyItem]
 
 
+class FenceOut(Output):
+    """A region for the app to watch: an offer's geofence around one of its stores."""
+
+    fence_id: str
+    offer_id: str
+    store_id: str
+    lat: float
+    lng: float
+    radius_m: int
+
+
+class FencesOut(Output):
+    """The nearest geofences of offers the member may use now, nearest first; ask again
+    once the member has moved ``refresh_radius_m`` (no usable fence left out is nearer)."""
+
+    items: list[FenceOut]
+    refresh_radius_m: int
+
+
 class ClaimOut(Output):
     offer: OfferOut
     claimed_at: datetime

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,25 +96,11 @@ class Indexes:
             return index
 
 
-async def nearby(
-    conn: Conn,
-    indexes: Indexes,
-    tenant_id: str,
-    member_id: str,
-    lat: float,
-    lng: float,
-    radius_m: float,
-    category: str | None,
-    limit: int,
-) -> list[Nearby]:
-    """Active offers this member may use with a store within the radius, one item per
-    (offer, store), nearest first.
-
-    One statement reads the member's standing and the tenant's offer version; the search
-    itself runs over this process's index of active offers (refreshed first when the
-    version moved). ``conn`` must not be inside a transaction.
-    """
-    _validate_point(lat, lng, radius_m)
+async def _usable(
+    conn: Conn, indexes: Indexes, tenant_id: str, member_id: str
+) -> tuple[MemberStanding, OfferIndex, Callable[[OfferState], bool]]:
+    """The member's standing, the tenant's index at least as new as it, and whether an
+    offer is one this member may use now (in its schedule, for them, not used up)."""
     standing = await nearby_db.nearby_member(conn, tenant_id, member_id)
     zone = ZoneInfo(standing.time_zone or DEFAULT_TIME_ZONE)
     index = await indexes.at_least(conn, tenant_id, standing)
@@ -134,6 +122,29 @@ async def nearby(
             and (limit is None or standing.uses.get(state.offer.id, 0) < limit)
         )
 
+    return standing, index, usable
+
+
+async def nearby(
+    conn: Conn,
+    indexes: Indexes,
+    tenant_id: str,
+    member_id: str,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    category: str | None,
+    limit: int,
+) -> list[Nearby]:
+    """Active offers this member may use with a store within the radius, one item per
+    (offer, store), nearest first.
+
+    One statement reads the member's standing and the tenant's offer version; the search
+    itself runs over this process's index of active offers (refreshed first when the
+    version moved). ``conn`` must not be inside a transaction.
+    """
+    _validate_point(lat, lng, radius_m)
+    standing, index, usable = await _usable(conn, indexes, tenant_id, member_id)
     return [
         Nearby(
             hit.offer.offer,
@@ -196,6 +207,56 @@ async def claim(
             return refused
     claimed_at, _ = await nearby_db.claim(conn, tenant_id, member_id, offer_id)
     return found.offer, claimed_at
+
+
+class Fence(msgspec.Struct, frozen=True):
+    """A region for the app to watch: an offer's geofence around one of its stores."""
+
+    fence_id: str  # offer id / store id
+    offer_id: str
+    store_id: str
+    lat: float
+    lng: float
+    radius_m: int
+
+
+class Fences(msgspec.Struct, frozen=True):
+    items: list[Fence]
+    #: How far the member may move before asking again: no usable fence left out of the
+    #: list is nearer than this (the search's reach when none is left out).
+    refresh_radius_m: int
+
+
+#: The most fences one answer lists (iOS watches 20 regions; Android 100).
+MAX_FENCES = 100
+
+
+async def geofences(
+    conn: Conn, indexes: Indexes, tenant_id: str, member_id: str, lat: float, lng: float, count: int
+) -> Fences:
+    """The nearest ``count`` geofences (within the search's reach) of active offers this
+    member may use now, nearest first — the same exact search as nearby — and how far the
+    member may move before the list could change."""
+    _validate_point(lat, lng, MAX_RADIUS_M)
+    if not 1 <= count <= MAX_FENCES:
+        raise ValidationFailed(
+            f"max must be between 1 and {MAX_FENCES}", errors=[("max", f"1 to {MAX_FENCES}")]
+        )
+    _, index, usable = await _usable(conn, indexes, tenant_id, member_id)
+    hits = index.search(lat, lng, MAX_RADIUS_M, None, usable, count + 1)
+    fences = [
+        Fence(
+            f"{h.offer.offer.id}/{h.store.store_id}",
+            h.offer.offer.id,
+            h.store.store_id,
+            h.store.lat,
+            h.store.lng,
+            h.offer.offer.geofence_radius_m,
+        )
+        for h in hits[:count]
+    ]
+    refresh = math.floor(hits[count].distance) if len(hits) > count else MAX_RADIUS_M
+    return Fences(fences, refresh)
 
 
 #: The member's claimed offers, newest claim first, in one statement.
