@@ -100,7 +100,7 @@ class Settings(BaseSettings):
         ge=10,
         le=100_000,
         description="Lines (or members) an import, a segment job or a grant applies in one "
-        "transaction with its checkpoint.",
+        "transaction with its checkpoint; merchants a month's close settles in one.",
     )
     replay_chunk: int = Field(
         default=5000,

@@ -192,6 +192,10 @@ async def test_a_month_of_funded_fuel_purchases_settles_to_the_fen(
     assert answered.status_code == 200, answered.text
     assert (await _statement(merchant, PERIOD)).json() == closed
     assert await _csv(merchant, PERIOD) == closed_csv
+    # Erasing a member (a keyed pseudonym everywhere) changes no statement's byte either.
+    erased = await tenant.client.post("/v1/admin/members/m-7/erase", headers=tenant.admin)
+    assert erased.status_code == 200, erased.text
+    assert await _csv(merchant, PERIOD) == closed_csv
     late = (await _statement(merchant, THIS)).json()
     assert late["status"] == "open"
     late_csv = await _csv(merchant, THIS)
