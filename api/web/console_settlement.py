@@ -24,12 +24,8 @@ from api.web.sign_in import AreaPages
 from offers.core.settlement import parse_period, period_text
 from offers.settlement import service as settlement
 from rewards.breakage import service as breakage
-from rewards.core.breakage import month_index, month_of
 from rewards.core.errors import RewardsError, ValidationFailed
-
-
-def _last_month(today: date) -> date:
-    return month_of(month_index(today) - 1)
+from rewards.core.program import add_months
 
 
 class ConsoleSettlementController(AreaPages):
@@ -62,7 +58,7 @@ class ConsoleSettlementController(AreaPages):
         caller = caller_of(request)
         program = await program_of(conn, caller.tenant_id)
         errors: dict[str, str] = {"form": failure} if failure else {}
-        chosen = _last_month(datetime.now(program.zone).date())
+        chosen = add_months(datetime.now(program.zone).date(), -1)
         try:
             chosen = parse_period(period.strip()) if period else chosen
         except ValidationFailed:
@@ -95,9 +91,8 @@ class ConsoleSettlementController(AreaPages):
                     conn, caller.tenant_id, caller.actor, parse_period(period)
                 )
         except RewardsError as exc:
-            shown = period if len(period) == 7 else None
             return await self._settlements(
-                request, conn, shown, None, None, problem(exc), exc.status
+                request, conn, period, None, None, problem(exc), exc.status
             )
         return redirect(f"/console/jobs/{job.job_id}")
 

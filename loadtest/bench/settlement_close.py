@@ -41,9 +41,9 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import connect, create_pool, ensure_database
 from loadtest.machine import describe
-from offers.core.settlement import next_period, period_text
+from offers.core.settlement import period_text
 from offers.settlement import service as settlement
-from rewards.core.program import Program, Settlement
+from rewards.core.program import Program, Settlement, add_months
 from rewards.jobs import service as jobs
 from rewards.program.service import put_program
 from rewards.tenants.service import create_tenant
@@ -89,9 +89,7 @@ ANALYZE offer_redemptions;
 
 
 def last_month() -> date:
-    today = datetime.now(ZoneInfo(ZONE)).date()
-    index = today.year * 12 + today.month - 2
-    return date(index // 12, index % 12 + 1, 1)
+    return add_months(datetime.now(ZoneInfo(ZONE)).date(), -1)
 
 
 async def setup(dsn: str, name: str, merchants: int, lines: int, period: date) -> str:
@@ -125,7 +123,7 @@ async def baseline(dsn: str, tenant_id: str, period: date) -> tuple[float, int]:
             " AND day < $3",
             tenant_id,
             period,
-            next_period(period),
+            add_months(period, 1),
         )
         digest = hashlib.sha256()
         async for r in conn.cursor(

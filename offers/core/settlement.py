@@ -9,6 +9,7 @@ period settles its records once; a closed statement never changes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from rewards.core.errors import Conflict, ValidationFailed
+from rewards.core.program import add_months
 
+#: The first line of every statement's CSV.
+HEADER = (
+    "transaction_id,original_id,offer_id,store_id,occurred_at,kind,spend_minor,"
+    "reward_minor,points,merchant_share_minor,fee_minor\n"
+)
 _PERIOD = re.compile(r"(2\d{3})-(\d{2})")
 PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"
 
@@ -53,24 +60,16 @@ def period_text(period: date) -> str:
     return f"{period.year:04d}-{period.month:02d}"
 
 
-def period_of(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_period(period: date) -> date:
-    return date(period.year + period.month // 12, period.month % 12 + 1, 1)
-
-
 def closable_at(period: date, zone: ZoneInfo, return_days: int) -> datetime:
     """When a period may be closed: its end in the program's zone, plus the return days."""
-    return datetime.combine(next_period(period), time(), zone) + timedelta(days=return_days)
+    return datetime.combine(add_months(period, 1), time(), zone) + timedelta(days=return_days)
 
 
 def first_open(closed: Iterable[date]) -> date | None:
     """The period after the latest closed one (None when none is closed): its statements
     also carry the records that came after their own period closed."""
     latest = max(closed, default=None)
-    return next_period(latest) if latest is not None else None
+    return add_months(latest, 1) if latest is not None else None
 
 
 def close_refusal(
@@ -113,3 +112,20 @@ class Totals(msgspec.Struct):
         self.merchant_due_minor += merchant_share_minor
         self.program_due_minor += reward_minor - merchant_share_minor
         self.fees_minor += fee_minor
+
+
+class Tally:
+    """A statement's totals and the SHA-256 of its CSV (header first), line by line: the
+    same digest whether made at the close or as the lines are downloaded."""
+
+    def __init__(self) -> None:
+        self.totals = Totals()
+        self._digest = hashlib.sha256(HEADER.encode())
+
+    def add(self, line: str, reward_minor: int, merchant_share_minor: int, fee_minor: int) -> None:
+        self.totals.add(reward_minor, merchant_share_minor, fee_minor)
+        self._digest.update(line.encode())
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()

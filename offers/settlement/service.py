@@ -11,7 +11,6 @@ that comes after its merchant's step (a late refund) belongs to the next period.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,11 +19,12 @@ import msgspec
 
 from db.types import Conn
 from offers.core.settlement import (
+    HEADER,
     PeriodClosed,
+    Tally,
     Totals,
     close_refusal,
     first_open,
-    next_period,
     period_text,
 )
 from offers.settlement import repository as settlement_db
@@ -32,17 +32,13 @@ from offers.settlement.repository import StatementRow
 from rewards.audit import service as audit
 from rewards.core.errors import NotFound
 from rewards.core.events import NewEvent
+from rewards.core.program import add_months
 from rewards.events import service as events
 from rewards.jobs import service as jobs
 from rewards.program.service import compiled_for
 
 KIND = "settlement_close"
 CHUNK = 2000
-#: The first line of every statement's CSV.
-HEADER = (
-    "transaction_id,original_id,offer_id,store_id,occurred_at,kind,spend_minor,"
-    "reward_minor,points,merchant_share_minor,fee_minor\n"
-)
 
 
 class Statement(msgspec.Struct, frozen=True):
@@ -103,7 +99,7 @@ class Periods(msgspec.Struct, frozen=True):
         """The purchases' days an open statement of the period covers: its own month,
         and in the first open period those of closed periods that came late too."""
         first = date.min if period == self.first_open else period
-        return first, next_period(period)
+        return first, add_months(period, 1)
 
     def home(self, period: date) -> date:
         """The open period that the open records of a month belong to: the first open one
@@ -127,7 +123,7 @@ async def statements_of_merchant(conn: Conn, tenant_id: str, merchant_id: str) -
     for row in await settlement_db.open_of_merchant(conn, tenant_id, merchant_id):
         home = periods.home(row.period)
         while home in done:  # came after the merchant's part of a close was written
-            home = next_period(home)
+            home = add_months(home, 1)
         t = opened.setdefault(home, Totals())
         t.lines += row.lines
         t.reward_minor += row.reward_minor
@@ -159,13 +155,12 @@ async def statement(conn: Conn, tenant_id: str, merchant_id: str, period: date) 
     closed, lines = await _lines(conn, tenant_id, merchant_id, period)
     if closed is not None:
         return _statement(closed)
-    totals, digest = Totals(), hashlib.sha256(HEADER.encode())
+    tally = Tally()
     async for line in lines:
-        totals.add(line.reward_minor, line.merchant_share_minor, line.fee_minor)
-        digest.update(line.line.encode())
-    if not totals.lines:
+        tally.add(line.line, line.reward_minor, line.merchant_share_minor, line.fee_minor)
+    if not tally.totals.lines:
         raise NotFound(f"no statement for {period_text(period)}")
-    return _open(period, merchant_id, totals, digest.hexdigest())
+    return _open(period, merchant_id, tally.totals, tally.sha256)
 
 
 async def statement_csv(
@@ -267,7 +262,7 @@ async def run(work: jobs.Work, chunk: int = CHUNK) -> jobs.Outcome:
     before the period's end, write their statements and events."""
     tenant_id = work.tenant_id
     period = date.fromisoformat(work.params["period"])
-    until = next_period(period)
+    until = add_months(period, 1)
     checkpoint = work.checkpoint or {}
     after: str | None = checkpoint.get("after")
     counts: dict[str, int] = checkpoint.get("counts") or {"statements": 0, "lines": 0}
@@ -294,34 +289,25 @@ async def _statements(
     conn: Conn, tenant_id: str, period: date, merchant_ids: list[str]
 ) -> list[StatementRow]:
     """The statements of these merchants' settled lines: totals and digest, streamed."""
-    made: list[StatementRow] = []
-    current: tuple[str, Totals, Any] | None = None
-
-    def done(found: tuple[str, Totals, Any]) -> None:
-        merchant_id, t, digest = found
-        made.append(
-            StatementRow(
-                period,
-                merchant_id,
-                t.lines,
-                t.reward_minor,
-                t.merchant_due_minor,
-                t.program_due_minor,
-                t.fees_minor,
-                digest.hexdigest(),
-            )
-        )
-
+    tallies: dict[str, Tally] = {}  # lines come merchant by merchant
     async for line in settlement_db.settled_lines(conn, tenant_id, period, merchant_ids):
-        if current is None or current[0] != line.merchant_id:
-            if current is not None:
-                done(current)
-            current = (line.merchant_id, Totals(), hashlib.sha256(HEADER.encode()))
-        current[1].add(line.reward_minor, line.merchant_share_minor, line.fee_minor)
-        current[2].update(line.line.encode())
-    if current is not None:
-        done(current)
-    return made
+        tally = tallies.get(line.merchant_id)
+        if tally is None:
+            tally = tallies[line.merchant_id] = Tally()
+        tally.add(line.line, line.reward_minor, line.merchant_share_minor, line.fee_minor)
+    return [
+        StatementRow(
+            period,
+            merchant_id,
+            t.totals.lines,
+            t.totals.reward_minor,
+            t.totals.merchant_due_minor,
+            t.totals.program_due_minor,
+            t.totals.fees_minor,
+            t.sha256,
+        )
+        for merchant_id, t in tallies.items()
+    ]
 
 
 def _closed_event(s: StatementRow) -> NewEvent:

@@ -12,8 +12,9 @@ from datetime import date, datetime, time
 
 from db.types import Conn
 from rewards.breakage import repository as breakage_db
-from rewards.core.breakage import Report, estimate, month_index, month_of
+from rewards.core.breakage import Report, estimate
 from rewards.core.errors import ValidationFailed
+from rewards.core.program import add_months
 from rewards.program.service import compiled_for
 
 HOLDOUT_MONTHS = 6
@@ -37,5 +38,5 @@ async def report(conn: Conn, tenant_id: str, as_of: date | None = None) -> tuple
     zone = program.program.time_zone
     issued = await breakage_db.issued(conn, tenant_id, before, zone)
     flows = await breakage_db.flows(conn, tenant_id, before, zone)
-    through = month_of(month_index(first) - 1) if issued else None
+    through = add_months(first, -1) if issued else None
     return as_of, estimate(issued, flows, through, program.program.expiry_months, HOLDOUT_MONTHS)

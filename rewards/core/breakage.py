@@ -22,6 +22,8 @@ from datetime import date
 
 import msgspec
 
+from rewards.core.program import month_at, month_index
+
 REDEEMED = "redeemed"
 EXPIRED = "expired"
 REVERSED = "reversed"
@@ -58,14 +60,6 @@ class Report(msgspec.Struct, frozen=True):
     mape: float | None
 
 
-def month_index(d: date) -> int:
-    return d.year * 12 + d.month - 1
-
-
-def month_of(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)
-
-
 class _Triangle(msgspec.Struct):
     cohorts: list[int]  # month indexes
     issued: dict[int, int]  # net of reversals
@@ -76,7 +70,7 @@ class _Triangle(msgspec.Struct):
 def _triangle(issued: Mapping[date, int], flows: Iterable[Flow], through: int) -> _Triangle:
     cohorts = sorted(month_index(c) for c in issued if month_index(c) <= through)
     incremental = {c: [0] * (through - c + 1) for c in cohorts}
-    net = {c: issued[month_of(c)] for c in cohorts}
+    net = {c: issued[month_at(c)] for c in cohorts}
     expired = dict.fromkeys(cohorts, 0)
     for f in flows:
         c, m = month_index(f.cohort), month_index(f.month)
@@ -185,7 +179,7 @@ def estimate(
         redeemed = t.cumulative[c][-1]
         cohorts.append(
             Cohort(
-                month_of(c),
+                month_at(c),
                 t.issued[c],
                 redeemed,
                 t.expired[c],

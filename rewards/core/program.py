@@ -192,9 +192,8 @@ class CompiledProgram(msgspec.Struct, frozen=True):
         months = self.program.expiry_months
         if months is None:
             return None
-        local = earned_at.astimezone(self.zone)
-        index = local.year * 12 + (local.month - 1) + months + 1
-        return datetime(index // 12, index % 12 + 1, 1, tzinfo=self.zone)
+        first = add_months(earned_at.astimezone(self.zone).date(), months + 1)
+        return datetime(first.year, first.month, 1, tzinfo=self.zone)
 
     def available_at(self, now: datetime) -> datetime:
         """When points earned now may be spent: at once, or after ``pending_days`` (start of
@@ -210,9 +209,23 @@ IMMEDIATE = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 def tier_window_start(today: date) -> date:
     """First day of the 12-month window that ends with ``today``'s month."""
-    index = today.year * 12 + (today.month - 1) - 11
-    return date(index // 12, index % 12 + 1, 1)
+    return add_months(today, -11)
 
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
+
+
+def month_index(day: date) -> int:
+    """The month of ``day`` as a number: the difference of two is the months between."""
+    return day.year * 12 + day.month - 1
+
+
+def month_at(index: int) -> date:
+    """The first day of the month ``month_index`` numbers."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s (before it, when negative)."""
+    return month_at(month_index(day) + months)

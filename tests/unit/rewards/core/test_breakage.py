@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards.core.breakage import EXPIRED, REDEEMED, REVERSED, Flow, estimate, month_index, month_of
+from rewards.core.breakage import EXPIRED, REDEEMED, REVERSED, Flow, estimate
+from rewards.core.program import month_at, month_index
 
 THROUGH = date(2030, 6, 1)
 
@@ -29,12 +30,12 @@ def synthetic(seed: int, ultimate: float, cohorts: int = 24) -> tuple[dict[date,
     for c in range(last - cohorts + 1, last + 1):
         for _ in range(60):
             points = rng.randint(500, 5000)
-            issued[month_of(c)] = issued.get(month_of(c), 0) + points
+            issued[month_at(c)] = issued.get(month_at(c), 0) + points
             appetite, before = rng.uniform(0.85, 1.15), 0
             for k in range(last - c + 1):
                 now = min(round(points * min(curve(k, ultimate) * appetite, 1.0)), points)
                 if now > before:
-                    flows.append(Flow(month_of(c), month_of(c + k), REDEEMED, now - before))
+                    flows.append(Flow(month_at(c), month_at(c + k), REDEEMED, now - before))
                     before = now
     return issued, flows
 
@@ -66,12 +67,12 @@ def test_nothing_earned_gives_an_empty_report() -> None:
 
 
 def test_expired_and_reversed_points_bound_the_projection() -> None:
-    cohort = month_of(month_index(THROUGH) - 30)
-    young = month_of(month_index(THROUGH))
+    cohort = month_at(month_index(THROUGH) - 30)
+    young = month_at(month_index(THROUGH))
     issued = {cohort: 1000, young: 500}
     flows = [
         Flow(cohort, cohort, REDEEMED, 300),
-        Flow(cohort, month_of(month_index(cohort) + 24), EXPIRED, 600),
+        Flow(cohort, month_at(month_index(cohort) + 24), EXPIRED, 600),
         Flow(cohort, cohort, REVERSED, 100),
     ]
     report = estimate(issued, flows, THROUGH, 24)
@@ -99,9 +100,9 @@ def test_projections_stay_between_redeemed_and_what_could_be(
     moves: list[tuple[int, int, str, int]], amounts: list[int]
 ) -> None:
     last = month_index(THROUGH)
-    issued = {month_of(last - a): amounts[a] for a in range(12)}
+    issued = {month_at(last - a): amounts[a] for a in range(12)}
     flows = [
-        Flow(month_of(last - a), month_of(min(last - a + m, last)), kind, points)
+        Flow(month_at(last - a), month_at(min(last - a + m, last)), kind, points)
         for a, m, kind, points in moves
     ]
     report = estimate(issued, flows, THROUGH, 24)
